@@ -1,0 +1,1 @@
+"""Mentorbot: the composition root, config, CLI, channel adapters and scheduler."""
