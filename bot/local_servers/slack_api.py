@@ -401,7 +401,9 @@ class LocalSlackApi:
             self.stats["ratelimited"] += 1
             self._record(Call(method, params, self.clock(), 429, "ratelimited"))
             headers = {"Retry-After": str(rule[1])}
-            return web.json_response({"ok": False, "error": "ratelimited"}, 429, headers=headers)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+            )
         rule = self._take(self._failures, method)
         if rule is not None:
             self.stats["injected_errors"] += 1
@@ -646,9 +648,9 @@ class LocalSlackApi:
         channel = self._channel(params)
         oldest = float(params.get("oldest") or 0)
         latest = float(params.get("latest") or "inf")
-        found = [
-            m for m in self.state.top_level(channel) if oldest <= float(m["ts"]) <= latest
-        ][::-1]
+        found = [m for m in self.state.top_level(channel) if oldest <= float(m["ts"]) <= latest][
+            ::-1
+        ]
         page, cursor = _page(found, params, 100)
         return {
             "messages": [dict(m) for m in page],
