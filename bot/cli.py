@@ -1,0 +1,214 @@
+"""The ``mentorbot`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from bot.config import Config, ConfigError, load_config
+
+app = typer.Typer(
+    name="mentorbot",
+    help="Mentorbot: checks in with customers after a purchase, hears how it went, gets "
+    "unhappy customers to support and tells managers how satisfied customers are.\n\n"
+    "Without a command it runs the bot (migrations are applied on start).",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+purchase_app = typer.Typer(help="Add purchases by hand.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(purchase_app, name="purchase")
+
+out = Console()
+err = Console(stderr=True)
+_global: dict[str, Path | None] = {"config": None}
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (YAML). Default: $MENTORBOT_CONFIG, "
+                 "else ./config.yaml if present, else the built-in defaults.",
+                 show_default=False),
+]
+
+
+def resolve_config_path(path: Path | None) -> Path | None:
+    """The config file to use: the option, $MENTORBOT_CONFIG, ./config.yaml, or none."""
+    if path is not None:
+        return path
+    if os.environ.get("MENTORBOT_CONFIG"):
+        return Path(os.environ["MENTORBOT_CONFIG"])
+    default = Path("config.yaml")
+    return default if default.exists() else None
+
+
+def get_config(path: Path | None) -> Config:
+    """Load the config or stop with every problem listed (exit code 2)."""
+    try:
+        return load_config(resolve_config_path(path))
+    except ConfigError as exc:
+        err.print(f"[red]Config error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine; a lost database becomes a clear message and exit code 3."""
+    try:
+        return asyncio.run(coro)
+    except ConnectionError as exc:
+        err.print(f"[red]Database unavailable:[/red] {exc}. Check database.url and try again.")
+        raise typer.Exit(3) from None
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Run the bot when no command is given."""
+    _global["config"] = config
+    if ctx.invoked_subcommand is None:
+        run(config=config, verbose=verbose)
+
+
+@app.command()
+def run(config: ConfigOption = None, verbose: bool = False) -> None:
+    """Run the bot: apply migrations, then serve the web server (purchase API, webhooks)."""
+    from bot.app import Mentorbot
+
+    cfg = get_config(config or _parent_config())
+    _setup_logging(verbose)
+    bot = Mentorbot(cfg)
+    out.print(f"Mentorbot listening on http://{cfg.web.host}:{cfg.web.port} "
+              f"(database: {bot.db.dialect})")
+    try:
+        _run(bot.serve())
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate the config file and say what it sets up."""
+    config = config or _parent_config()
+    path = resolve_config_path(config)
+    cfg = get_config(config)
+    out.print(f"[green]OK[/green] {path or 'built-in defaults'}")
+    out.print(f"  database: {cfg.database_url}")
+    out.print(f"  journeys: {', '.join(f'{n} ({len(j.touchpoints)} touchpoints)' for n, j in cfg.journeys.items())}")
+    out.print(f"  telegram: {'token set' if cfg.telegram.token else 'no token (demo only)'}, "
+              f"mode {cfg.telegram.mode}")
+    out.print(f"  slack: {'token set' if cfg.slack.bot_token else 'not configured'}")
+    out.print(f"  purchase API keys: {len(cfg.api.keys)}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply the database migrations (also done on every start)."""
+    from storage.migrate import upgrade
+
+    cfg = get_config(config or _parent_config())
+    try:
+        revision = upgrade(cfg.database_url)
+    except Exception as exc:
+        err.print(f"[red]Migration failed:[/red] {exc}")
+        raise typer.Exit(3) from None
+    out.print(f"Database at revision {revision} ({cfg.database_url})")
+
+
+def _parent_config() -> Path | None:
+    """The ``--config`` given before the command name (``mentorbot -c x.yaml import ...``)."""
+    return _global["config"]
+
+
+@app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV with a header: order_id, name, email, phone, "
+                                         "language, timezone, postcode, product, sku, amount, "
+                                         "currency, purchased_at, delivered_at, journey.")],
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; store nothing.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
+) -> None:
+    """Import purchases from a CSV file; bad rows are reported and the good ones imported."""
+    from bot.import_command import run_import
+
+    cfg = get_config(config or _parent_config())
+    code = _run(run_import(cfg, file, dry_run=dry_run, batch_size=batch_size, out=out, err=err))
+    raise typer.Exit(code)
+
+
+@purchase_app.command("add")
+def purchase_add(
+    order_id: Annotated[str, typer.Option(help="The shop's order number.")],
+    name: Annotated[str, typer.Option(help="Customer name.")],
+    product: Annotated[str, typer.Option(help="Product name.")],
+    email: Annotated[str | None, typer.Option(help="Customer e-mail.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Customer phone.")] = None,
+    language: Annotated[str | None, typer.Option(help="en or nl.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="e.g. Europe/Amsterdam.")] = None,
+    sku: Annotated[str | None, typer.Option()] = None,
+    amount: Annotated[str | None, typer.Option()] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+    purchased_at: Annotated[str | None, typer.Option(help="ISO date/time; default now.")] = None,
+    delivered_at: Annotated[str | None, typer.Option(help="ISO date/time.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add one purchase and print the customer's opt-in link."""
+    from bot.app import Mentorbot
+    from handlers.intake import validate_purchases
+
+    cfg = get_config(config or _parent_config())
+    customer = {k: v for k, v in {"name": name, "email": email, "phone": phone,
+                                  "language": language, "timezone": timezone}.items() if v}
+    raw = {k: v for k, v in {
+        "order_id": order_id, "product": product, "sku": sku, "amount": amount,
+        "currency": currency, "delivered_at": delivered_at,
+        "purchased_at": purchased_at or datetime.now().astimezone().isoformat(),
+    }.items() if v} | {"customer": customer}
+    valid, errors = validate_purchases([raw])
+    if errors:
+        for problem in errors[0]["problems"]:
+            err.print(f"[red]Invalid:[/red] {problem}")
+        raise typer.Exit(2)
+
+    async def add() -> Any:
+        bot = Mentorbot(cfg)
+        try:
+            await bot.migrate()
+            return await bot.add_purchase(valid[0])
+        finally:
+            await bot.close()
+
+    result = _run(add())
+    out.print(f"Purchase {result.order_id}: {result.status} (customer {result.customer_id})")
+    if result.opt_in_link:
+        out.print(f"Opt-in link for the customer: {result.opt_in_link}", soft_wrap=True)
+    else:
+        out.print("The customer already opted in on Telegram.")
+
+
+def main() -> None:
+    """Entry point of the ``mentorbot`` console script."""
+    app(prog_name="mentorbot")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

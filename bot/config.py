@@ -1,0 +1,223 @@
+"""The typed, validated configuration of a Mentorbot installation.
+
+``load_config`` reads YAML (with ``${ENV_VAR}`` for secrets), fills in the defaults and
+validates everything, raising :class:`ConfigError` with one line per broken key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.config_loading import ConfigError, describe_validation_error, read_yaml, substitute_env
+from handlers.journeys import Journey, parse_duration
+
+__all__ = ["Config", "ConfigError", "load_config"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    """Where the data lives. No URL: a SQLite file in the data directory."""
+
+    url: str | None = None
+    echo: bool = False
+
+
+class WebConfig(_Section):
+    """The bot's one web server (purchase API, Telegram webhook, Slack endpoints)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+
+
+class ApiConfig(_Section):
+    """The purchase intake API."""
+
+    keys: list[SecretStr] = []
+
+    @field_validator("keys")
+    @classmethod
+    def _strong_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            if len(key.get_secret_value()) < 16:
+                raise ValueError("every API key needs at least 16 characters")
+        return keys
+
+
+class TelegramConfig(_Section):
+    """The customer channel."""
+
+    token: SecretStr | None = None
+    bot_username: str = "mentorbot_demo_bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    rate_limit: bool = True
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str) -> str:
+        if url.endswith("/"):
+            raise ValueError("must not end with '/' (the library appends '<token>/<method>')")
+        return url
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_secret:
+            raise ValueError("webhook mode needs telegram.webhook_secret")
+        return self
+
+
+class SlackConfig(_Section):
+    """The support desk channel."""
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    socket_mode: bool = False
+    support_channel: str | None = None
+    manager_channel: str | None = None
+    escalation_usergroup: str | None = None
+    base_url: str = "https://slack.com/api/"
+
+    @field_validator("base_url")
+    @classmethod
+    def _ends_with_api(cls, url: str) -> str:
+        if not url.endswith("/"):
+            raise ValueError("must end with '/' (e.g. https://slack.com/api/)")
+        return url
+
+
+class ManagersConfig(_Section):
+    """Who gets answers to stats commands."""
+
+    slack_user_ids: list[str] = []
+    slack_usergroup: str | None = None
+    telegram_user_ids: list[int] = []
+
+
+class QuietHours(_Section):
+    """No check-ins between ``start`` and ``end`` in the customer's time zone."""
+
+    start: time = time(21, 0)
+    end: time = time(9, 0)
+
+
+class SurveyConfig(_Section):
+    """Survey-fatigue rules and check-in timing."""
+
+    min_gap: timedelta = timedelta(days=3)
+    quiet_hours: QuietHours = QuietHours()
+    reminder_after: timedelta = timedelta(days=1)
+    expire_after: timedelta = timedelta(days=3)
+    opt_in_token_ttl: timedelta = timedelta(days=30)
+
+    @field_validator("min_gap", "reminder_after", "expire_after", "opt_in_token_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> SurveyConfig:
+        if self.reminder_after >= self.expire_after:
+            raise ValueError("survey.reminder_after must be shorter than survey.expire_after")
+        return self
+
+
+def default_journeys() -> dict[str, Journey]:
+    """The journeys shipped with Mentorbot (``bot/default_journeys.yaml``)."""
+    raw = yaml.safe_load(resources.files("bot").joinpath("default_journeys.yaml").read_text("utf-8"))
+    return {name: Journey.model_validate(j) for name, j in raw.items()}
+
+
+class Config(_Section):
+    """Everything Mentorbot needs to run, validated."""
+
+    data_dir: Path = Path("data")
+    timezone: str = "Europe/Amsterdam"
+    default_language: Literal["en", "nl"] = "en"
+    database: DatabaseConfig = DatabaseConfig()
+    web: WebConfig = WebConfig()
+    api: ApiConfig = ApiConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    slack: SlackConfig = SlackConfig()
+    managers: ManagersConfig = ManagersConfig()
+    survey: SurveyConfig = SurveyConfig()
+    journeys: dict[str, Journey] = Field(default_factory=default_journeys)
+    default_journey: str = "standard"
+    product_journeys: dict[str, str] = {}
+    """Per SKU, the journey to use instead of ``default_journey``."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (use e.g. Europe/Amsterdam)") from None
+        return name
+
+    @model_validator(mode="after")
+    def _journeys_exist(self) -> Config:
+        missing = [self.default_journey] if self.default_journey not in self.journeys else []
+        missing += [j for j in self.product_journeys.values() if j not in self.journeys]
+        if missing:
+            raise ValueError(f"journey(s) not defined under journeys: {sorted(set(missing))}")
+        if self.web.public_url is None and self.telegram.mode == "webhook":
+            raise ValueError("telegram webhook mode needs web.public_url")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        return self.database.url or f"sqlite:///{(self.data_dir / 'mentorbot.db').as_posix()}"
+
+    def journey_for(self, sku: str | None, requested: str | None = None) -> tuple[str, Journey]:
+        """The journey (name, definition) a purchase of ``sku`` follows."""
+        name = requested or self.product_journeys.get(sku or "", self.default_journey)
+        if name not in self.journeys:
+            raise KeyError(name)
+        return name, self.journeys[name]
+
+    def opt_in_link(self, token: str) -> str:
+        """The Telegram deep link a customer opens to opt in."""
+        return f"https://t.me/{self.telegram.bot_username}?start={token}"
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate the config at ``path`` (no path: the built-in defaults).
+
+    Raises :class:`ConfigError` naming every broken key.
+    """
+    env = os.environ if env is None else env
+    source = str(path) if path else "built-in defaults"
+    raw: dict[str, Any] = read_yaml(Path(path)) if path else {}
+    raw, problems = substitute_env(raw, env)
+    if problems:
+        raise ConfigError(problems, source)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc), source) from None

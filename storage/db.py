@@ -1,0 +1,125 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(ConnectionError):
+    """The database cannot be reached right now; the caller may retry later."""
+
+
+def async_url(url: str) -> URL:
+    """The async-driver form of a database URL (aiosqlite for SQLite, psycopg for PostgreSQL)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def sync_url(url: str) -> URL:
+    """The blocking-driver form of a database URL (for migrations and bulk baselines)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def engine_options(url: URL, schema: str | None) -> dict[str, Any]:
+    """Driver options: a search_path for a PostgreSQL schema, a short connect timeout."""
+    if url.get_backend_name() == "postgresql":
+        options = {"connect_timeout": 5}
+        if schema:
+            options["options"] = f"-csearch_path={schema}"
+        return {"connect_args": options, "pool_pre_ping": True}
+    return {"connect_args": {"timeout": 10}}
+
+
+def configure_engine(engine: Any, url: URL) -> None:
+    """Per-connection settings that the URL cannot carry (SQLite WAL mode and friends)."""
+    if url.get_backend_name() == "sqlite":
+        target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+        event.listen(target, "connect", _sqlite_pragmas)
+
+
+class Database:
+    """One database: the async engine, a session factory, and what kind of database it is."""
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = url
+        self.schema = schema
+        self._async_url = async_url(url)
+        _ensure_sqlite_dir(self._async_url)
+        self.engine: AsyncEngine = create_async_engine(
+            self._async_url, echo=echo, **engine_options(self._async_url, schema)
+        )
+        configure_engine(self.engine, self._async_url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._async_url.get_backend_name()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, committed on success; a lost database becomes StorageUnavailable."""
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            if _is_connection_problem(exc):
+                log.warning("database unavailable: %s", exc.orig or exc)
+                raise StorageUnavailable("the database is not reachable") from exc
+            raise
+        except OSError as exc:
+            log.warning("database unavailable: %s", exc)
+            raise StorageUnavailable("the database is not reachable") from exc
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    text = str(exc.orig or exc).lower()
+    markers = ("connection", "could not connect", "server closed", "terminating", "unable to open")
+    return any(m in text for m in markers)

@@ -1,0 +1,204 @@
+"""SQLModel tables for everything Mentorbot stores. All datetimes are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class OptInState(StrEnum):
+    """Where a customer stands with check-ins."""
+
+    PENDING = "pending"  # purchase known, has not opened the deep link yet
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"  # said /stop
+    UNREACHABLE = "unreachable"  # blocked the bot
+    FORGOTTEN = "forgotten"  # personal data erased on request
+
+
+class CheckInStatus(StrEnum):
+    """The life of one check-in."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ANSWERED = "answered"
+    REMINDED = "reminded"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class CaseStatus(StrEnum):
+    """The life of a support case."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    RESOLVED = "resolved"
+    NOT_AN_ISSUE = "not_an_issue"
+
+
+class Customer(SQLModel, table=True):
+    """A person who bought something; personal fields are erased on /forget."""
+
+    __tablename__ = "customers"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    phone: str | None = Field(default=None, max_length=40, index=True)
+    postcode: str | None = Field(default=None, max_length=20)
+    language: str = Field(default="en", max_length=5)
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    opt_in_state: str = Field(default=OptInState.PENDING, max_length=20, index=True)
+    consent_checkins: bool = False
+    consent_marketing: bool = False
+    segment: str | None = Field(default=None, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Purchase(SQLModel, table=True):
+    """One order, identified by the shop's own order id."""
+
+    __tablename__ = "purchases"
+    id: int | None = Field(default=None, primary_key=True)
+    external_order_id: str = Field(max_length=100, unique=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    product: str = Field(max_length=200)
+    sku: str | None = Field(default=None, max_length=100, index=True)
+    amount: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))  # type: ignore[call-overload]
+    currency: str | None = Field(default=None, max_length=3)
+    purchased_at: datetime
+    delivered_at: datetime | None = None
+    journey: str = Field(max_length=64)
+    referral_code: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelLink(SQLModel, table=True):
+    """How a customer is reached on a channel: the one-time opt-in token, then the chat."""
+
+    __tablename__ = "channel_links"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_channel_links_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    channel: str = Field(default="telegram", max_length=20)
+    token: str = Field(max_length=64, unique=True)
+    token_expires_at: datetime
+    token_used_at: datetime | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    user_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    linked_at: datetime | None = None
+
+
+class CheckIn(SQLModel, table=True):
+    """One scheduled conversation at one touchpoint."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    purchase_id: int | None = Field(default=None, foreign_key="purchases.id", index=True)
+    case_id: int | None = Field(default=None, index=True)  # the case a recovery check-in follows
+    journey: str = Field(max_length=64)
+    touchpoint: str = Field(max_length=64)
+    due_at: datetime
+    status: str = Field(default=CheckInStatus.SCHEDULED, max_length=20)
+    attempt_count: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    reminded_at: datetime | None = None
+    answered_at: datetime | None = None
+    expires_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """One answer a customer gave, kept at once; scoring fills the sentiment fields later."""
+
+    __tablename__ = "answers"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    checkin_id: int | None = Field(default=None, foreign_key="checkins.id", index=True)
+    question_id: str | None = Field(default=None, max_length=32)  # None: unsolicited text
+    question_type: str | None = Field(default=None, max_length=10)
+    score: int | None = None
+    text: str | None = None
+    language: str | None = Field(default=None, max_length=5)
+    raw_update_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    scoring_status: str = Field(default="unscored", max_length=20)
+    polarity: float | None = None
+    sentiment: str | None = Field(default=None, max_length=10)
+    segment: str | None = Field(default=None, max_length=20)
+    escalate: bool | None = None
+    analysis: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a chat stands in a conversation, so any worker can take the next update."""
+
+    __tablename__ = "conversation_states"
+    channel: str = Field(primary_key=True, max_length=20)
+    chat_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    user_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    step: str = Field(default="idle", max_length=32)
+    checkin_id: int | None = Field(default=None, foreign_key="checkins.id")
+    question_index: int = 0
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Update ids already handled, so a re-delivered update is processed once."""
+
+    __tablename__ = "processed_updates"
+    channel: str = Field(primary_key=True, max_length=20)
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    processed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Case(SQLModel, table=True):
+    """An unhappy customer handed to support."""
+
+    __tablename__ = "cases"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    answer_id: int | None = Field(default=None, foreign_key="answers.id", unique=True)
+    status: str = Field(default=CaseStatus.OPEN, max_length=24, index=True)
+    priority: str = Field(default="normal", max_length=10)
+    owner: str | None = Field(default=None, max_length=64)
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    respond_by: datetime | None = None
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    resolution_note: str | None = None
+    gesture: str | None = Field(default=None, max_length=200)
+    opened_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    """The audit log: who did what, when."""
+
+    __tablename__ = "events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    kind: str = Field(max_length=64, index=True)
+    actor: str | None = Field(default=None, max_length=100)
+    customer_id: int | None = Field(default=None, index=True)
+    case_id: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]

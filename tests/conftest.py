@@ -1,0 +1,81 @@
+"""Shared fixtures: a migrated database per test, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.store import Store
+
+PG_URL = os.environ.get("MENTORBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_reachable() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure means: no usable server
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    """Whether PostgreSQL answers; in CI its absence is a failure, not a skip."""
+    problem = _pg_reachable()
+    if problem is None:
+        return True
+    if IN_CI:
+        pytest.fail(f"PostgreSQL at {PG_URL} is required in CI and is not reachable: {problem}")
+    return False
+
+
+@pytest.fixture
+def pg_schema(pg_available: bool) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    if not pg_available:
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable (runs in CI)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
+    """(url, schema) of an empty migrated database of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'mentorbot.db'}"
+        upgrade(url)
+        yield url, None
+    else:
+        schema = request.getfixturevalue("pg_schema")
+        upgrade(PG_URL, schema)
+        yield PG_URL, schema
+
+
+@pytest.fixture
+async def db(db_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    """A migrated :class:`Database` on each backend."""
+    url, schema = db_url
+    database = Database(url, schema=schema)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def store(db: Database) -> Store:
+    """The repository over the per-test database."""
+    return Store(db)
