@@ -192,3 +192,18 @@ async def test_wait_for_sees_a_later_call(slack: LocalSlackApi, client: AsyncWeb
     assert call.params["text"] == "late"
     with pytest.raises(TimeoutError):
         await slack.wait_for(lambda c: c.params.get("text") == "never", timeout=0.1)
+
+
+async def test_response_url_replace_original_updates_the_message(
+    slack: LocalSlackApi, client: AsyncWebClient
+) -> None:
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    posted = await client.chat_postMessage(channel="C1", text="card")
+    hook = AsyncWebhookClient(slack.new_response_url("C1", posted["ts"]))
+    reply = await hook.send(text="card (claimed)", replace_original=True)
+    assert reply.status_code == 200
+    assert slack.messages("C1")[0]["text"] == "card (claimed)"
+    await AsyncWebhookClient(slack.new_response_url("C1")).send(text="only you see this")
+    assert slack.ephemerals[-1]["text"] == "only you see this"
+    assert len(slack.response_posts) == 2
