@@ -25,6 +25,7 @@ from bot.local_servers.bot_api_types import (
     Stats,
     TokenBucket,
     UploadedFile,
+    bad_request,
 )
 
 __all__ = ["ApiError", "BotApiState", "Call", "Stats", "UploadedFile"]
