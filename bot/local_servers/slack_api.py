@@ -298,6 +298,17 @@ class LocalSlackApi:
         """Add or replace a member answered by users.info."""
         self.state.users[user.id] = user
 
+    def post_as_user(
+        self, channel: str, text: str, user: str = "U0ANNA", thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """Store a message a person wrote in Slack (no HTTP call, not in `calls`).
+
+        Returns a copy with its `ts`; send the matching Events API `message` event with
+        `slack_signing.message_event(..., ts=msg["ts"], thread_ts=...)`.
+        """
+        fields = {"text": text, "thread_ts": thread_ts}
+        return dict(self.state.post_message(self._channel_key(channel), fields, user=user))
+
     def new_response_url(self, channel: str | None = None, message_ts: str | None = None) -> str:
         """A response_url on this server; `replace_original` posts to it update `message_ts`."""
         rid = secrets.token_hex(8)

@@ -207,3 +207,15 @@ async def test_response_url_replace_original_updates_the_message(
     await AsyncWebhookClient(slack.new_response_url("C1")).send(text="only you see this")
     assert slack.ephemerals[-1]["text"] == "only you see this"
     assert len(slack.response_posts) == 2
+
+
+async def test_post_as_user_shows_in_thread_but_not_in_calls(
+    slack: LocalSlackApi, client: AsyncWebClient
+) -> None:
+    parent = await client.chat_postMessage(channel="C1", text="card")
+    human = slack.post_as_user("C1", "I'll call her", user="U0BOB", thread_ts=parent["ts"])
+    replies = await client.conversations_replies(channel="C1", ts=parent["ts"])
+    assert replies["messages"][1]["ts"] == human["ts"]
+    assert replies["messages"][1]["user"] == "U0BOB"
+    assert "bot_id" not in replies["messages"][1]
+    assert [c.method for c in slack.calls] == ["chat.postMessage", "conversations.replies"]
