@@ -51,8 +51,8 @@ def print_summary(summary: ImportSummary, out: Console, err: Console) -> None:
     verb = "would be " if summary.dry_run else ""
     out.print(f"{summary.rows} rows: {summary.created} {verb}created, {summary.updated} "
               f"{verb}updated, {summary.unchanged} skipped (already known), "
-              f"{len(summary.errors)} with errors" + (" [dry run: nothing stored]"
-                                                     if summary.dry_run else ""))
+              f"{len(summary.errors)} with errors"
+              + (" (dry run: nothing stored)" if summary.dry_run else ""), soft_wrap=True)
     if not summary.errors:
         return
     table = Table("line", "order id", "problem", title="Rows not imported")
