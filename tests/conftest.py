@@ -79,3 +79,30 @@ async def db(db_url: tuple[str, str | None]) -> AsyncIterator[Database]:
 def store(db: Database) -> Store:
     """The repository over the per-test database."""
     return Store(db)
+
+
+API_KEY = "test-api-key-0123456789"
+
+
+@pytest.fixture
+def make_config(db_url: tuple[str, str | None], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build a Config on the per-test database, with overrides."""
+    from bot.config import Config
+
+    def build(**overrides: object) -> Config:
+        raw: dict[str, object] = {"data_dir": str(tmp_path), "database": {"url": db_url[0]},
+                                  "api": {"keys": [API_KEY]}}
+        raw.update(overrides)
+        return Config.model_validate(raw)
+
+    return build
+
+
+@pytest.fixture
+async def mentorbot(make_config, db_url: tuple[str, str | None]):  # type: ignore[no-untyped-def]
+    """A Mentorbot composed on the per-test database (already migrated)."""
+    from bot.app import Mentorbot
+
+    bot = Mentorbot(make_config(), db_schema=db_url[1])
+    yield bot
+    await bot.close()
