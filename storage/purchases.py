@@ -159,11 +159,14 @@ async def save_purchases(
             }
             for p, cid in zip(new, customer_ids, strict=True)
         ]
+        # RETURNING the natural key with the id: sort_by_parameter_order would make SQLite
+        # insert row by row.
         result = await s.execute(
-            insert(PURCHASES).returning(PURCHASES.c.id, sort_by_parameter_order=True),
+            insert(PURCHASES).returning(PURCHASES.c.external_order_id, PURCHASES.c.id),
             purchase_rows,
         )
-        purchase_ids = [r[0] for r in result.all()]
+        id_of_order = dict(result.all())
+        purchase_ids = [id_of_order[p.external_order_id] for p in new]
         checkin_rows = [
             {
                 "customer_id": cid, "purchase_id": pid, "journey": c.journey,
@@ -222,9 +225,11 @@ async def _resolve_customers(s: AsyncSession, new: list[NewPurchase]) -> list[in
             for p in to_create.values()
         ]
         result = await s.execute(
-            insert(CUSTOMERS).returning(CUSTOMERS.c.id, sort_by_parameter_order=True), rows_in
+            insert(CUSTOMERS).returning(CUSTOMERS.c.email, CUSTOMERS.c.phone, CUSTOMERS.c.id),
+            rows_in,
         )
-        known.update(zip(to_create.keys(), (r[0] for r in result.all()), strict=True))
+        for email, phone, cid in result.all():
+            known[("email", email) if email else ("phone", phone or "")] = cid
     return [known[key(p)] for p in new]
 
 
