@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2-style booleans: only true/false, so cue words like "no", "yes", "on" stay text."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 DATA_FILES = (
     "thresholds.yaml",
@@ -37,7 +51,7 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def read_file(path: str | Path) -> dict[str, Any]:
     """Read one YAML or JSON data file into a dict (an empty file gives ``{}``)."""
     text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    data = json.loads(text) if str(path).endswith(".json") else yaml.load(text, Loader=_Loader)
     if data is None:
         return {}
     if not isinstance(data, dict):

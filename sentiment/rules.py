@@ -74,16 +74,18 @@ class RulesAnalyzer:
         polarity: float | None = None,
         extra_reasons: tuple[str, ...] = (),
         backend: str | None = None,
+        label: str | None = None,
     ) -> Analysis:
-        """Analyse pre-tokenized text; another backend may pass its own ``polarity``."""
+        """Analyse pre-tokenized text; another backend may pass its own polarity and label."""
         info = place_score(score, question, self.data["segments"])
         qtype = question_type(question, score)
         intents, intent_cues = self.find_intents(tokens, lang)
         themes = tuple(h.name for h in self.themes[lang].find(tokens.joined))
-        scored = score_tokens(tokens, self.lexicons[lang], self.th)
+        scored = self.score(tokens, lang)
         rule_polarity = self.rule_polarity(scored, intents)
         final = rule_polarity if polarity is None else polarity
-        label = label_for(final, float(self.th["positive"]), float(self.th["negative"]))
+        if label is None:
+            label = label_for(final, float(self.th["positive"]), float(self.th["negative"]))
         decision = decide(
             label, intents, themes, info, any(w.isalnum() for w in tokens.words),
             self.data["escalation"],
@@ -113,6 +115,22 @@ class RulesAnalyzer:
     def analyze_many(self, items: Iterable[Item]) -> list[Analysis]:
         """Analyse replies in order (texts, or dicts with text/lang/score/question)."""
         return [self.analyze(*unpack(item)) for item in items]
+
+    def score(self, tokens: Tokens, lang: str) -> Scored:
+        """The lexicon cues of a reply (see :mod:`sentiment.polarity`)."""
+        return score_tokens(tokens, self.lexicons[lang], self.th)
+
+    def features(self, text: str, lang: str | None = None) -> tuple[Tokens, str, list[float]]:
+        """Tokens, language and the rule features another backend combines with its own."""
+        tokens = tokenize(text or "")
+        language = self.detector.detect(tokens.words, lang, self.lexicons)
+        intents, _ = self.find_intents(tokens, language)
+        scored = self.score(tokens, language)
+        pol = self.rule_polarity(scored, intents)
+        neg = sum(c.value for c in scored.cues if c.value < 0)
+        pos = sum(c.value for c in scored.cues if c.value > 0)
+        problem = any(i not in ("question", "opt_out") for i in intents)
+        return tokens, language, [pol, max(-2.0, neg), min(2.0, pos), float(problem)]
 
     def find_intents(self, tokens: Tokens, lang: str) -> tuple[tuple[str, ...], list[str]]:
         """Return the intents of a reply and a reason for each."""
