@@ -50,6 +50,8 @@ def decide(
         priority = max_priority(priority, prio_map.get(intent, "normal"))
         reasons.append(f"asks/reports: {intent.replace('_', ' ')}")
     complaint = label == "negative" and not (themes and set(themes) <= mild and not problems)
+    if "opt_out" in intents and not problems and (info is None or not info.hard_low):
+        return Decision(False, None, ("opt-out: no case, just stop messaging",))
     if info is not None:
         where = f"{info.question.upper()} {info.score}"
         if info.segment == "detractor":

@@ -46,6 +46,9 @@ class Lexicon:
     stopwords: frozenset[str]
     typo_min_length: int = 6
     phrase_starts: frozenset[str] = frozenset()
+    function_verbs: frozenset[str] = frozenset()
+    too_words: frozenset[str] = frozenset()
+    clause_final: dict[str, float] = field(default_factory=dict)
     _typo_index: dict[str, str] = field(default_factory=dict, repr=False)
     _cache: dict[str, tuple[float | None, str | None]] = field(default_factory=dict, repr=False)
 
@@ -165,6 +168,9 @@ def build_lexicon(lang: str, data: dict[str, Any]) -> Lexicon:
         repeat_cues=frozenset(_phrase_key(o) for o in cfg.get("repeat_cues") or ()),
         stopwords=frozenset(data["languages"].get(lang) or ()),
         typo_min_length=int(th.get("typo_min_length", 6)),
+        function_verbs=frozenset(cfg.get("function_verbs") or ()),
+        too_words=frozenset(cfg.get("too_words") or ()),
+        clause_final={str(k): float(v) for k, v in (cfg.get("clause_final") or {}).items()},
     )
     lex.phrase_starts = frozenset(k[0] for k in phrases)
     strong = float(th.get("typo_min_valence", 0.5))

@@ -16,6 +16,7 @@ from typing import Any
 from sentiment.lexicon import Lexicon
 from sentiment.text import PUNCT, Tokens
 
+_ARTICLES = frozenset({"een", "per", "het", "ene", "a", "the"})
 _TAGS = frozenset({"dan", "hoor", "zeg", "again", "weer", "alweer"})
 _FILLERS = frozenset(
     {"oh", "o", "well", "wow", "nou", "ah", "hmm", "ja", "yeah", "yes", "och", "tja"}
@@ -71,6 +72,8 @@ def score_tokens(tokens: Tokens, lex: Lexicon, th: dict[str, Any]) -> Scored:
     neg_factor = float(th.get("negation_factor", -0.6))
     scope = int(th.get("negation_scope", 3))
     caps_boost = float(th.get("caps_boost", 1.25))
+    fault = float(th.get("fault_valence", -0.45))
+    too = float(th.get("too_valence", -0.3))
     st = _State()
     excl = 0
     clause_start = True
@@ -143,9 +146,31 @@ def score_tokens(tokens: Tokens, lex: Lexicon, th: dict[str, Any]) -> Scored:
         if _is_negator(w, lex):
             st.neg, st.neg_left = w, scope
             st.clause_neg = i
+            if lex.lang == "nl":
+                verb = next((v for v in words[max(0, i - 2) : i] if v in lex.function_verbs), None)
+                if verb:
+                    st.cues.append(Cue(f"{verb} {w}", fault, i - 1, i + 1, st.clause, "fault"))
+                    st.neg_left = 0
+            i += 1
+            continue
+        nxt = words[i + 1] if i + 1 < n else "."
+        if w in lex.clause_final and nxt in PUNCT and (i == 0 or words[i - 1] not in _ARTICLES):
+            if lex.clause_final[w]:
+                st.cues.append(Cue(w, lex.clause_final[w], i, i + 1, st.clause, "clause end"))
             i += 1
             continue
         value, typo = lex.lookup(w)
+        if value is None and st.neg_left and w in lex.function_verbs:
+            st.cues.append(Cue(f"{st.neg} {w}", fault, i - 1, i + 1, st.clause, "fault"))
+            st.neg_left = 0
+            i += 1
+            continue
+        if value is None and st.mod is not None and st.mod[2] in lex.too_words and w.isalpha():
+            if not (lex.lang == "nl" and w.endswith("en")):
+                st.cues.append(Cue(f"{st.mod[2]} {w}", too, i - 1, i + 1, st.clause, "too"))
+                st.mod = None
+                i += 1
+                continue
         if value is None:
             flush_mod()
             if st.neg_left:
