@@ -175,7 +175,7 @@ def build_lexicon(lang: str, data: dict[str, Any]) -> Lexicon:
     lex.phrase_starts = frozenset(k[0] for k in phrases)
     strong = float(th.get("typo_min_valence", 0.5))
     for w, v in words.items():
-        if abs(v) >= strong and len(w) >= lex.typo_min_length and w.isalpha():
+        if abs(v) >= strong and len(w) >= lex.typo_min_length - 1 and w.isalpha():
             lex._typo_index.setdefault(w, w)
             for d in _deletions(w):
                 lex._typo_index.setdefault(d, w)
