@@ -112,6 +112,11 @@ class LocalBotApi(BotApiState):
         return self._port
 
     @property
+    def last_seq(self) -> int:
+        """``seq`` of the latest call so far; pass it as ``since=`` to wait only for newer ones."""
+        return self._last_seq
+
+    @property
     def base_url(self) -> str:
         """PTB's ``base_url``: ``http://HOST:PORT/bot`` (PTB appends ``<token>/<method>``)."""
         return f"http://{self._host}:{self.port}/bot"
@@ -131,27 +136,34 @@ class LocalBotApi(BotApiState):
         method = name.lower()
         if self.token is not None and request.match_info["token"] != self.token:
             return _json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-        params, files = await _read_params(request)
         self._last_seq += 1
-        call = Call(self._last_seq, name, params, time.time())
+        call = Call(self._last_seq, name, {}, time.time())
         self.stats.by_method[name] += 1
         try:
-            self.precheck(method, params)
+            call.params, files = await _read_params(request)
+            self.precheck(method, call.params)
             if method == "getupdates":
-                result = await self._get_updates(params)
+                result = await self._get_updates(call.params)
             else:
-                result = self.dispatch(method, params, files)
+                result = self.dispatch(method, call.params, files)
                 if method == "setwebhook":
                     self._webhook_changed()
         except ApiError as error:
-            call.status, call.error = error.status, error.description
-            self.stats.failed += 1
-            self._record(call)
-            return _json(error.status, error.body())
+            return self._fail(call, error)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # malformed parameters
+            return self._fail(call, ApiError(400, f"Bad Request: {exc}"))
         call.result = result
         self._record(call)
         return web.Response(body=_dumps({"ok": True, "result": result}).encode(),
                             content_type="application/json")  # fmt: skip
+
+    def _fail(self, call: Call, error: ApiError) -> web.Response:
+        call.status, call.error = error.status, error.description
+        self.stats.failed += 1
+        if error.status == 429:
+            self.stats.rejected_429 += 1
+        self._record(call)
+        return _json(error.status, error.body())
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if self.token is not None and request.match_info["token"] != self.token:
@@ -357,7 +369,10 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
     files: dict[str, Any] = {}
     if request.can_read_body:
         if request.content_type == "application/json":
-            body = await request.json()
+            try:
+                body = await request.json()
+            except ValueError:
+                raise ApiError(400, "Bad Request: can't parse JSON") from None
             if isinstance(body, dict):
                 raw.update(body)
         else:

@@ -76,6 +76,8 @@ class BotApiMethods:
             **extra,
         }
         markup = params.get("reply_markup")
+        if isinstance(markup, str) and markup:
+            raise bad_request("can't parse reply keyboard markup JSON object")
         if isinstance(markup, dict):
             if "inline_keyboard" in markup:
                 message["reply_markup"] = markup
@@ -92,10 +94,11 @@ class BotApiMethods:
                 "chat": message["chat"],
                 "date": 0,
             }
-        history = self._messages.setdefault(chat_id, {})
-        history[message["message_id"]] = message
-        if len(history) > self.history_per_chat:
-            del history[next(iter(history))]
+        if self.history_per_chat > 0:
+            history = self._messages.setdefault(chat_id, {})
+            history[message["message_id"]] = message
+            if len(history) > self.history_per_chat:
+                del history[next(iter(history))]
         self.stats.sent += 1
         return message
 

@@ -38,7 +38,8 @@ class BotApiState(BotApiMethods):
         bot_id / username / first_name: identity answered by ``getMe``.
         token: if set, only this token is accepted (others get 401); otherwise any token.
         enforce_limits: apply Telegram's send limits (see :meth:`set_limits`).
-        history_per_chat: how many bot messages are kept per chat (oldest dropped).
+        history_per_chat: how many bot messages are kept per chat (oldest dropped; 0 keeps
+            none, for benchmarks: then edits and callbacks cannot find them).
         calls_maxlen: how many entries :attr:`calls` keeps.
         strict_chats: if True, sending to a chat no simulated user has written from is a 400.
     """
@@ -103,7 +104,7 @@ class BotApiState(BotApiMethods):
         overall_per_second: float = 30.0,
         per_chat_per_second: float = 1.0,
         per_chat_burst: float = 1.0,
-        slack: float = 0.005,
+        slack: float = 0.1,
     ) -> None:
         """Configure Telegram's send limits (token buckets); ``enabled`` turns them on or off.
 
@@ -268,7 +269,6 @@ class BotApiState(BotApiMethods):
                 bucket = self._per_chat[chat_id] = TokenBucket(per_chat_rate, per_chat_burst, now)
             wait = max(wait, bucket.wait_time(now, slack))
         if wait > 0:
-            self.stats.rejected_429 += 1
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         self._overall.tokens -= 1

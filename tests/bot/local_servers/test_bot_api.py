@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,11 +23,13 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -162,7 +167,7 @@ async def test_enforced_limits_answer_429_above_one_per_second_per_chat(
 
 
 async def test_overall_limit_of_thirty_per_second(server: LocalBotApi, bot: Bot) -> None:
-    server.set_limits(True)
+    server.set_limits(True, slack=0.0)  # default slack tolerates 0.1 s of loopback jitter
     started = time.monotonic()
     results = await asyncio.gather(
         *(bot.send_message(1000 + i, "hi") for i in range(60)), return_exceptions=True
@@ -272,10 +277,9 @@ async def test_webhook_delivery_carries_secret_header(server: LocalBotApi, bot: 
     received: list[tuple[str | None, dict[str, Any]]] = []
 
     async def receive(request: web.Request) -> web.Response:
-        received.append(
-            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
-        )
-        return web.Response(status=200)
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        received.append((secret, await request.json()))
+        return web.Response(status=200 if secret == "s3cret" else 403)
 
     app = web.Application()
     app.router.add_post("/hook", receive)
@@ -295,5 +299,62 @@ async def test_webhook_delivery_carries_secret_header(server: LocalBotApi, bot: 
         secret, body = received[0]
         assert secret == "s3cret"
         assert Update.de_json(body, bot).message.text == "hello hook"
+
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="wrong")
+        update = server.push_message(11, "forged")
+        assert (await server.wait_for_webhook_delivery(update["update_id"]))["status"] == 403
+        await bot.delete_webhook()
+        late = server.push_message(11, "back to polling")
+        assert [u.update_id for u in await bot.get_updates(timeout=0)] == [late["update_id"]]
     finally:
         await runner.cleanup()
+
+
+async def test_ptb_rate_limiter_at_thirty_per_second_gets_no_429(server: LocalBotApi) -> None:
+    server.set_limits(True)
+    limited = ExtBot(TOKEN, base_url=server.base_url, rate_limiter=AIORateLimiter(max_retries=0))
+    async with limited:
+        started = time.monotonic()
+        await asyncio.gather(*(limited.send_message(2000 + i, "check-in") for i in range(45)))
+        elapsed = time.monotonic() - started
+    assert server.stats.rejected_429 == 0 and server.stats.sent == 45
+    assert elapsed >= 0.4  # 30 at once, the other 15 paced at 30/s
+
+
+async def test_photo_raw_update_history_cap_and_malformed_params() -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big")
+    png += (480).to_bytes(4, "big") + b"\x00" * 16
+    async with LocalBotApi(history_per_chat=2) as server:
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            photo = await bot.send_photo(4, png, caption="chart")
+            assert (photo.photo[-1].width, photo.photo[-1].height) == (640, 480)
+            assert server.documents(4)[0].kind == "photo"
+            for text in ("a", "b"):
+                await bot.send_message(4, text)
+            assert [m.get("text") for m in server.messages(4)] == ["a", "b"]
+            server.push_raw_update({"update_id": 5, "garbage": True})
+            assert [u.update_id for u in await bot.get_updates(timeout=0)] == [5]
+        async with httpx.AsyncClient() as client:
+            url = f"{server.base_url}{TOKEN}"
+            response = await client.post(f"{url}/getUpdates", data={"offset": "x"})
+            assert response.status_code == 400 and response.json()["ok"] is False
+            response = await client.post(f"{url}/sendMessage", json={"chat_id": 4, "text": "js"})
+            assert response.json()["result"]["text"] == "js"
+
+
+def test_standalone_main_serves_get_me() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.local_servers.bot_api", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        match = re.search(r"Bot API on (\S+)", line)
+        assert match, line
+        response = httpx.get(f"{match.group(1)}{TOKEN}/getMe", timeout=5)
+        assert response.json()["result"]["username"] == "mentorbot_demo_bot"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
