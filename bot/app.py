@@ -12,9 +12,17 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
+from bot.keyed_locks import KeyedLocks
+from bot.scheduler import build_scheduler, worker_id
+from handlers.conversation import handle_update
+from handlers.deps import Deps, SurveyRules, UnscoredPipeline
+from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
+from handlers.ports import AnswerPipeline, CustomerChannel
+from handlers.texts import COMMANDS
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
@@ -35,6 +43,17 @@ def intake_settings(config: Config) -> IntakeSettings:
     )
 
 
+def survey_rules(config: Config) -> SurveyRules:
+    """Survey-fatigue rules from the config."""
+    survey = config.survey
+    return SurveyRules(
+        min_gap=survey.min_gap, quiet_start=survey.quiet_hours.start,
+        quiet_end=survey.quiet_hours.end, reminder_after=survey.reminder_after,
+        expire_after=survey.expire_after, max_link_attempts=survey.link_attempts,
+        lockout=survey.lockout,
+    )
+
+
 class Mentorbot:
     """One running Mentorbot: database, store, web server and (later) channels and scheduler."""
 
@@ -51,6 +70,76 @@ class Mentorbot:
         self.store = Store(self.db)
         self.intake = intake_settings(config)
         self._extra_routes: list[BaseRoute] = []
+        self.worker = worker_id()
+        self.pipeline: AnswerPipeline = UnscoredPipeline()
+        self.telegram: Any = None  # the PTB Application once built
+        self.deps: Deps | None = None
+        self._chat_locks = KeyedLocks()
+
+    def customer_deps(self, channel: CustomerChannel) -> Deps:
+        """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
+        self.deps = Deps(store=self.store, channel=channel, journeys=self.config.journeys,
+                         rules=survey_rules(self.config), pipeline=self.pipeline,
+                         clock=self.clock)
+        return self.deps
+
+    def build_telegram(self) -> Any:
+        """Build the PTB application and the customer channel (no network yet)."""
+        from bot.channels.telegram_adapter import TelegramChannel, build_application, webhook_route
+
+        tg = self.config.telegram
+        if tg.token is None or not tg.token.get_secret_value():
+            raise ValueError("telegram.token is not set (try `mentorbot demo`, which needs none)")
+        self.telegram = build_application(
+            tg.token.get_secret_value(), tg.base_url, tg.base_file_url, self.on_update,
+            rate_limit=tg.rate_limit, polling=tg.mode == "polling")
+        self.customer_deps(TelegramChannel(self.telegram.bot))
+        if tg.mode == "webhook":
+            assert tg.webhook_secret is not None
+            self._extra_routes.append(
+                webhook_route(self.telegram, tg.webhook_secret.get_secret_value()))
+        return self.telegram
+
+    async def on_update(self, update: IncomingUpdate) -> None:
+        """Every customer update, converted by the adapter, goes to the handlers."""
+        assert self.deps is not None
+        async with self._chat_locks.hold((update.channel, update.chat_id)):
+            await handle_update(self.deps, update)
+
+    async def dispatch(self) -> DispatchReport:
+        """One dispatch round: expiries, due check-ins, reminders."""
+        assert self.deps is not None
+        return await dispatch_due(self.deps, self.worker, self.config.survey.dispatch_batch)
+
+    async def start_telegram(self, poll_interval: float = 0.0) -> None:
+        """Connect to the Bot API, register commands, start polling or set the webhook."""
+        from bot.channels.telegram_adapter import register_commands
+
+        app = self.telegram or self.build_telegram()
+        await app.initialize()
+        await register_commands(app.bot, COMMANDS)
+        await app.start()
+        tg = self.config.telegram
+        if tg.mode == "polling":
+            await app.bot.delete_webhook()
+            await app.updater.start_polling(poll_interval=poll_interval, timeout=10,
+                                            drop_pending_updates=False)
+        else:
+            assert tg.webhook_secret is not None and self.config.web.public_url
+            await app.bot.set_webhook(
+                self.config.web.public_url.rstrip("/") + "/telegram/webhook",
+                secret_token=tg.webhook_secret.get_secret_value())
+
+    async def stop_telegram(self) -> None:
+        """Stop polling and shut the PTB application down."""
+        app = self.telegram
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
 
     async def migrate(self) -> str | None:
         """Apply pending database migrations; returns the revision."""
@@ -81,14 +170,18 @@ class Mentorbot:
         return Starlette(routes=[*routes, *self._extra_routes])
 
     async def serve(self, stop: asyncio.Event | None = None) -> None:
-        """Apply migrations, then serve the web app until ``stop`` is set or the task is cancelled."""
+        """Apply migrations, start Telegram and the scheduler, serve the web app until ``stop``."""
         import uvicorn
 
         await self.migrate()
+        self.build_telegram()
         server = uvicorn.Server(uvicorn.Config(
             self.web_app(), host=self.config.web.host, port=self.config.web.port,
             log_level="info", lifespan="off",
         ))
+        await self.start_telegram(poll_interval=0.5)
+        scheduler = build_scheduler(self.dispatch, self.config.survey.dispatch_every)
+        scheduler.start()
         task = asyncio.create_task(server.serve())
         try:
             if stop is None:
@@ -98,6 +191,8 @@ class Mentorbot:
                 server.should_exit = True
                 await task
         finally:
+            scheduler.shutdown(wait=False)
+            await self.stop_telegram()
             await self.close()
 
     async def close(self) -> None:

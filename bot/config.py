@@ -133,8 +133,13 @@ class SurveyConfig(_Section):
     reminder_after: timedelta = timedelta(days=1)
     expire_after: timedelta = timedelta(days=3)
     opt_in_token_ttl: timedelta = timedelta(days=30)
+    link_attempts: int = Field(5, ge=1, le=100)
+    lockout: timedelta = timedelta(minutes=30)
+    dispatch_every: timedelta = timedelta(seconds=30)
+    dispatch_batch: int = Field(100, ge=1, le=5000)
 
-    @field_validator("min_gap", "reminder_after", "expire_after", "opt_in_token_ttl", mode="before")
+    @field_validator("min_gap", "reminder_after", "expire_after", "opt_in_token_ttl", "lockout",
+                     "dispatch_every", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)  # type: ignore[arg-type]

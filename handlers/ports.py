@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from bot.channels.messages import OutgoingDocument, OutgoingMessage, SentMessage
+from storage.models import Answer
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 
 
@@ -28,4 +30,32 @@ class PurchaseStore(Protocol):
         token_expires_at: datetime,
     ) -> list[SavedPurchase]:
         """Write a batch of purchases atomically."""
+        ...
+
+
+class CustomerChannel(Protocol):
+    """Where customers are written to (Telegram); raises bot.channels.messages errors."""
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """Send a message, with buttons if it has any."""
+        ...
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+        """Replace a sent message's text and remove its buttons."""
+        ...
+
+    async def answer_button(self, callback_id: str, text: str | None = None) -> None:
+        """Acknowledge a button press (optionally with a short notice)."""
+        ...
+
+    async def send_document(self, document: OutgoingDocument) -> SentMessage:
+        """Send a file."""
+        ...
+
+
+class AnswerPipeline(Protocol):
+    """The seam every stored answer passes through: scoring, segments, escalation plug in here."""
+
+    async def process(self, answer: Answer) -> None:
+        """Do whatever follows a stored answer; must not lose it if it fails."""
         ...

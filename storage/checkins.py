@@ -1,62 +1,178 @@
-"""Queries on check-ins that several workers share: claiming due ones safely."""
+"""Queries on check-ins: claiming due ones safely with several workers, and their life cycle."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from storage.db import Database
-from storage.models import CheckIn, CheckInStatus
+from storage.models import (
+    ChannelLink,
+    CheckIn,
+    CheckInStatus,
+    Customer,
+    Event,
+    OptInState,
+    Purchase,
+)
 
 CHECKINS = CheckIn.__table__
-_CLAIMABLE = (CheckInStatus.SCHEDULED,)
+OPEN = (CheckInStatus.SENT, CheckInStatus.REMINDED)
 
 
-async def claim_due_checkins(
-    db: Database, worker: str, now: datetime, limit: int, lease: timedelta
-) -> list[CheckIn]:
-    """Claim up to ``limit`` due check-ins for ``worker`` until ``now + lease``.
+@dataclass(frozen=True)
+class CheckInContext:
+    """A check-in with what it takes to send it."""
 
-    On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED``, so workers never take the
-    same check-in; on SQLite the write lock taken first makes the claim single-writer. A claim
-    whose lease ran out (a worker died) can be taken again.
-    """
-    free = or_(CHECKINS.c.claimed_until.is_(None), CHECKINS.c.claimed_until < now)
-    due = and_(CHECKINS.c.status.in_(_CLAIMABLE), CHECKINS.c.due_at <= now, free)
-    async with db.session() as s:
-        if db.dialect == "sqlite":
-            # BEGIN IMMEDIATE equivalent: take the write lock before reading what to claim.
-            await s.execute(update(CHECKINS).where(CHECKINS.c.id == -1).values(attempt_count=0))
-        pick = select(CHECKINS.c.id).where(due).order_by(CHECKINS.c.due_at, CHECKINS.c.id)
-        pick = pick.limit(limit)
-        if db.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        ids = [r[0] for r in (await s.execute(pick)).all()]
-        if not ids:
-            return []
-        await s.execute(
-            update(CHECKINS).where(CHECKINS.c.id.in_(ids))
-            .values(claimed_by=worker, claimed_until=now + lease)
-        )
-        rows = (await s.execute(select(CheckIn).where(CheckIn.id.in_(ids))
-                                .order_by(CheckIn.due_at, CheckIn.id))).scalars().all()
-    return list(rows)
+    checkin: CheckIn
+    customer: Customer
+    chat_id: int | None
+    product: str | None
 
 
-async def release_claim(db: Database, checkin_id: int, worker: str) -> None:
-    """Give a claimed check-in back (e.g. sending failed and it should be retried later)."""
-    async with db.session() as s:
-        await s.execute(
-            update(CHECKINS).where(CHECKINS.c.id == checkin_id, CHECKINS.c.claimed_by == worker)
-            .values(claimed_by=None, claimed_until=None)
-        )
+class CheckInQueries:
+    """Check-in queries bound to a database."""
 
+    db: Database
 
-async def count_by_status(db: Database) -> dict[str, int]:
-    """How many check-ins there are in each status."""
-    from sqlalchemy import func
+    async def _claim(self, where: object, worker: str, now: datetime, limit: int,
+                     lease: timedelta, order: object) -> list[CheckIn]:
+        """Claim rows matching ``where`` for ``worker`` until ``now + lease``.
 
-    async with db.session() as s:
-        rows = await s.execute(select(CHECKINS.c.status, func.count()).group_by(CHECKINS.c.status))
-        return {r[0]: r[1] for r in rows.all()}
+        On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED`` so workers never take the
+        same check-in; on SQLite the write lock taken first makes the claim single-writer. A
+        claim whose lease ran out (its worker died) can be taken again.
+        """
+        free = or_(CHECKINS.c.claimed_until.is_(None), CHECKINS.c.claimed_until < now)
+        async with self.db.session() as s:
+            if self.db.dialect == "sqlite":
+                # Take the write lock before reading what to claim (like BEGIN IMMEDIATE).
+                await s.execute(update(CHECKINS).where(CHECKINS.c.id == -1)
+                                .values(attempt_count=0))
+            pick = select(CHECKINS.c.id).where(and_(where, free)).order_by(order, CHECKINS.c.id)
+            pick = pick.limit(limit)
+            if self.db.dialect == "postgresql":
+                pick = pick.with_for_update(of=CHECKINS, skip_locked=True)
+            ids = [r[0] for r in (await s.execute(pick)).all()]
+            if not ids:
+                return []
+            await s.execute(update(CHECKINS).where(CHECKINS.c.id.in_(ids))
+                            .values(claimed_by=worker, claimed_until=now + lease))
+            rows = (await s.execute(select(CheckIn).where(CheckIn.id.in_(ids))
+                                    .order_by(order, CheckIn.id))).scalars().all()
+        return list(rows)
+
+    async def claim_due_checkins(
+        self, worker: str, now: datetime, limit: int, lease: timedelta
+    ) -> list[CheckIn]:
+        """Claim scheduled check-ins that are due, of customers who opted in."""
+        opted_in = select(Customer.id).where(Customer.opt_in_state == OptInState.OPTED_IN)
+        where = and_(CHECKINS.c.status == CheckInStatus.SCHEDULED, CHECKINS.c.due_at <= now,
+                     CHECKINS.c.customer_id.in_(opted_in))
+        return await self._claim(where, worker, now, limit, lease, CHECKINS.c.due_at)
+
+    async def claim_reminders(
+        self, worker: str, now: datetime, reminder_after: timedelta, limit: int, lease: timedelta
+    ) -> list[CheckIn]:
+        """Claim sent check-ins unanswered for ``reminder_after`` that had no reminder yet."""
+        where = and_(CHECKINS.c.status == CheckInStatus.SENT,
+                     CHECKINS.c.sent_at <= now - reminder_after,
+                     CHECKINS.c.expires_at > now)
+        return await self._claim(where, worker, now, limit, lease, CHECKINS.c.sent_at)
+
+    async def expire_overdue(self, now: datetime) -> list[int]:
+        """Mark sent or reminded check-ins past their expiry as expired; returns their ids."""
+        async with self.db.session() as s:
+            ids = [r[0] for r in (await s.execute(select(CHECKINS.c.id).where(
+                CHECKINS.c.status.in_(OPEN), CHECKINS.c.expires_at <= now))).all()]
+            if ids:
+                await s.execute(update(CHECKINS).where(CHECKINS.c.id.in_(ids),
+                                                       CHECKINS.c.status.in_(OPEN))
+                                .values(status=CheckInStatus.EXPIRED, claimed_by=None,
+                                        claimed_until=None))
+        return ids
+
+    async def checkin_context(self, checkin_id: int) -> CheckInContext | None:
+        """The check-in, its customer, their chat and the product it is about."""
+        async with self.db.session() as s:
+            row = (await s.execute(
+                select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
+                .join(Customer, Customer.id == CheckIn.customer_id)
+                .outerjoin(ChannelLink, and_(ChannelLink.customer_id == Customer.id,
+                                             ChannelLink.channel == "telegram"))
+                .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+                .where(CheckIn.id == checkin_id))).first()
+        return CheckInContext(row[0], row[1], row[2], row[3]) if row else None
+
+    async def get_checkin(self, checkin_id: int) -> CheckIn | None:
+        """One check-in."""
+        async with self.db.session() as s:
+            return await s.get(CheckIn, checkin_id)
+
+    async def fatigue_facts(self, customer_id: int, exclude: int) -> tuple[datetime | None, datetime | None]:
+        """(expiry of the customer's open check-in, time of their latest sent check-in)."""
+        async with self.db.session() as s:
+            open_until = (await s.execute(select(func.max(CHECKINS.c.expires_at)).where(
+                CHECKINS.c.customer_id == customer_id, CHECKINS.c.status.in_(OPEN),
+                CHECKINS.c.id != exclude))).scalar()
+            last_sent = (await s.execute(select(func.max(CHECKINS.c.sent_at)).where(
+                CHECKINS.c.customer_id == customer_id, CHECKINS.c.id != exclude))).scalar()
+        return open_until, last_sent
+
+    async def next_scheduled(self, customer_id: int) -> CheckIn | None:
+        """The customer's next scheduled check-in."""
+        async with self.db.session() as s:
+            return (await s.execute(select(CheckIn).where(
+                CheckIn.customer_id == customer_id, CheckIn.status == CheckInStatus.SCHEDULED)
+                .order_by(CheckIn.due_at).limit(1))).scalar()
+
+    async def _set(self, checkin_id: int, **values: object) -> None:
+        async with self.db.session() as s:
+            await s.execute(update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(**values))
+
+    async def reschedule(self, checkin_id: int, due_at: datetime, reason: str) -> None:
+        """Move a claimed check-in to ``due_at`` and let it go."""
+        await self._set(checkin_id, due_at=due_at, claimed_by=None, claimed_until=None,
+                        last_error=reason[:500])
+
+    async def mark_sent(self, checkin_id: int, now: datetime, expires_at: datetime) -> None:
+        """The check-in's first question reached the customer."""
+        # An answer may already have finished it (a fast customer): keep that status.
+        status = case((CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
+                      else_=CHECKINS.c.status)
+        await self._set(checkin_id, status=status, sent_at=now, expires_at=expires_at,
+                        attempt_count=CHECKINS.c.attempt_count + 1, claimed_by=None,
+                        claimed_until=None, last_error=None)
+
+    async def mark_reminded(self, checkin_id: int, now: datetime) -> None:
+        """The one reminder went out."""
+        await self._set(checkin_id, status=CheckInStatus.REMINDED, reminded_at=now,
+                        claimed_by=None, claimed_until=None)
+
+    async def mark_answered(self, checkin_id: int, now: datetime) -> None:
+        """The customer answered every question."""
+        await self._set(checkin_id, status=CheckInStatus.ANSWERED, answered_at=now,
+                        claimed_by=None, claimed_until=None)
+
+    async def mark_retry(self, checkin_id: int, retry_at: datetime, error: str) -> None:
+        """Sending failed for a passing reason: keep the claim until ``retry_at``."""
+        await self._set(checkin_id, claimed_until=retry_at, last_error=error[:500],
+                        attempt_count=CHECKINS.c.attempt_count + 1)
+
+    async def cancel_checkin(self, checkin_id: int, reason: str,
+                             status: CheckInStatus = CheckInStatus.CANCELLED) -> None:
+        """Stop a check-in for good (cancelled, or expired when it is too late to ask)."""
+        await self._set(checkin_id, status=status, last_error=reason[:500], claimed_by=None,
+                        claimed_until=None)
+        async with self.db.session() as s:
+            s.add(Event(kind=f"checkin.{status}", data={"checkin_id": checkin_id,
+                                                        "reason": reason[:200]}))
+
+    async def checkin_counts(self) -> dict[str, int]:
+        """How many check-ins there are in each status."""
+        async with self.db.session() as s:
+            rows = await s.execute(select(CHECKINS.c.status, func.count())
+                                   .group_by(CHECKINS.c.status))
+            return {r[0]: r[1] for r in rows.all()}

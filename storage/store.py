@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from storage import checkins, purchases
+from storage import purchases
+from storage.answers import AnswerQueries
+from storage.checkins import CheckInQueries
+from storage.conversations import ConversationQueries
+from storage.customers import CustomerQueries
 from storage.db import Database
-from storage.models import CheckIn
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 
 
@@ -17,7 +20,7 @@ class ConcurrentWrite(RuntimeError):
     """Another writer stored the same thing at the same moment; retry the whole operation."""
 
 
-class Store:
+class Store(CheckInQueries, CustomerQueries, ConversationQueries, AnswerQueries):
     """Queries bound to one :class:`Database`; handlers use this, never raw sessions."""
 
     def __init__(self, db: Database) -> None:
@@ -45,13 +48,3 @@ class Store:
             )
         except IntegrityError as exc:
             raise ConcurrentWrite(str(exc.orig)) from exc
-
-    async def claim_due_checkins(
-        self, worker: str, now: datetime, limit: int, lease: timedelta
-    ) -> list[CheckIn]:
-        """Claim due check-ins for one worker (safe with several workers)."""
-        return await checkins.claim_due_checkins(self.db, worker, now, limit, lease)
-
-    async def checkin_counts(self) -> dict[str, int]:
-        """How many check-ins there are per status."""
-        return await checkins.count_by_status(self.db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from storage.db import Database
 from storage.models import CheckIn, Customer
@@ -18,7 +18,7 @@ LEASE = timedelta(minutes=5)
 async def seed(db: Database, due: int, later: int) -> None:
     async with db.session() as s:
         cid = (await s.execute(insert(Customer).returning(Customer.id),
-                               [{"name": "C", "email": "c@example.com"}])).scalar_one()
+                               [{"name": "C", "email": "c@example.com", "opt_in_state": "opted_in"}])).scalar_one()
         rows = [{"customer_id": cid, "journey": "standard", "touchpoint": "usage",
                  "due_at": NOW - timedelta(minutes=i)} for i in range(due)]
         rows += [{"customer_id": cid, "journey": "standard", "touchpoint": "usage",
@@ -34,6 +34,13 @@ async def test_claims_only_due_checkins_oldest_first(store: Store) -> None:
     assert all(c.claimed_by == "w1" and c.claimed_until == NOW + LEASE for c in claimed)
     rest = await store.claim_due_checkins("w2", NOW, limit=10, lease=LEASE)
     assert len(rest) == 2 and not {c.id for c in rest} & {c.id for c in claimed}
+
+
+async def test_customers_who_did_not_opt_in_are_not_claimed(store: Store) -> None:
+    await seed(store.db, due=2, later=0)
+    async with store.db.session() as s:
+        await s.execute(update(Customer).values(opt_in_state="pending"))
+    assert await store.claim_due_checkins("w1", NOW, limit=10, lease=LEASE) == []
 
 
 async def test_an_expired_lease_can_be_claimed_again(store: Store) -> None:

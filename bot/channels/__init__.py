@@ -1,0 +1,1 @@
+"""Channel adapters (Telegram, Slack) and the channel-neutral messages they convert to and from."""

@@ -1,0 +1,223 @@
+"""The Telegram adapter: converts between python-telegram-bot objects and channel-neutral messages.
+
+It holds no business logic: updates become :class:`IncomingUpdate` and go to an injected
+callback; :class:`TelegramChannel` sends :class:`OutgoingMessage` through the Bot API.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import MessageEntityType
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot, TypeHandler
+
+from bot.channels.messages import (
+    ChannelUnavailable,
+    ChatUnreachable,
+    IncomingUpdate,
+    MessageRejected,
+    OutgoingDocument,
+    OutgoingMessage,
+    RetryLater,
+    SentMessage,
+)
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+UpdateCallback = Callable[[IncomingUpdate], Awaitable[None]]
+
+
+def _translate(exc: TelegramError) -> Exception:
+    """A PTB error as a channel-neutral one."""
+    if isinstance(exc, Forbidden):
+        return ChatUnreachable(exc.message)
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return RetryLater(seconds)
+    if isinstance(exc, BadRequest | ChatMigrated):
+        return MessageRejected(exc.message)
+    if isinstance(exc, NetworkError):  # includes TimedOut
+        return ChannelUnavailable(exc.message)
+    return ChannelUnavailable(str(exc))
+
+
+def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """Inline keyboard for a message's buttons (None without buttons)."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                 for row in message.buttons])
+
+
+class TelegramChannel:
+    """Sends channel-neutral messages through a PTB ``Bot``; errors become channel errors."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: OutgoingMessage) -> SentMessage:
+        """Send text with optional inline buttons."""
+        try:
+            sent = await self.bot.send_message(message.chat_id, message.text,
+                                               reply_markup=keyboard(message))
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+        return SentMessage(message.chat_id, sent.message_id)
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+        """Replace a message's text and drop its keyboard."""
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,
+                                             reply_markup=None)
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+
+    async def answer_button(self, callback_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner, optionally with a notice."""
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text)
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+
+    async def send_document(self, document: OutgoingDocument) -> SentMessage:
+        """Upload a file to the chat."""
+        try:
+            sent = await self.bot.send_document(
+                document.chat_id, InputFile(document.content, filename=document.filename),
+                caption=document.caption or None)
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+        return SentMessage(document.chat_id, sent.message_id)
+
+
+def to_incoming(update: Update) -> IncomingUpdate | None:
+    """A PTB update as a channel-neutral one; None for kinds the bot does not handle."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        return IncomingUpdate(
+            channel=CHANNEL, update_id=update.update_id, kind="button", chat_id=chat_id,
+            user_id=query.from_user.id, button_data=(query.data or "")[:64],
+            callback_id=query.id, message_id=message.message_id if message else None,
+            language_code=query.from_user.language_code, first_name=query.from_user.first_name,
+            chat_type=message.chat.type if message is not None else "private")
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    text = message.text or message.caption or ""
+    base: dict[str, Any] = dict(
+        channel=CHANNEL, update_id=update.update_id, chat_id=message.chat.id,
+        user_id=message.from_user.id, message_id=message.message_id,
+        language_code=message.from_user.language_code, first_name=message.from_user.first_name,
+        chat_type=message.chat.type)
+    entities = message.entities or ()
+    if text.startswith("/") and any(e.type == MessageEntityType.BOT_COMMAND and e.offset == 0
+                                    for e in entities):
+        head, *args = text.split()
+        command = head[1:].split("@", 1)[0]
+        return IncomingUpdate(kind="command", text=text, command=command, args=tuple(args), **base)
+    return IncomingUpdate(kind="text", text=text, **base)
+
+
+class TolerantBot(ExtBot[None]):
+    """An ExtBot whose polling survives malformed updates.
+
+    PTB parses a whole getUpdates batch at once; one unreadable update makes the batch fail and,
+    as the offset never moves on, polling would fetch the same batch forever. Here the batch is
+    fetched again and parsed one update at a time; unreadable ones are logged and skipped.
+    """
+
+    async def get_updates(self, offset: int | None = None, *args: Any, **kwargs: Any
+                          ) -> tuple[Update, ...]:
+        """getUpdates, dropping updates that cannot be parsed."""
+        try:
+            return await super().get_updates(offset, *args, **kwargs)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raw = await self._post("getUpdates", {"offset": offset, "timeout": 0})
+            updates = []
+            for item in raw if isinstance(raw, list) else []:
+                try:
+                    parsed = Update.de_json(item, self)
+                except Exception as exc:
+                    log.warning("dropped an unreadable update %r: %s",
+                                str(item.get("update_id") if isinstance(item, dict) else "?"), exc)
+                    parsed = None
+                if parsed is None and isinstance(item, dict) and isinstance(
+                        item.get("update_id"), int):
+                    parsed = Update(update_id=item["update_id"])  # keeps the offset moving
+                if parsed is not None:
+                    updates.append(parsed)
+            return tuple(updates)
+
+
+def build_application(token: str, base_url: str, base_file_url: str, on_update: UpdateCallback,
+                      *, rate_limit: bool = True, polling: bool = True) -> Application:
+    """A PTB Application that hands every update, converted, to ``on_update``."""
+    bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
+                      rate_limiter=AIORateLimiter(max_retries=3) if rate_limit else None)
+    builder = Application.builder().bot(bot)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.concurrent_updates(True).build()
+
+    async def dispatch(update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        incoming = to_incoming(update)
+        if incoming is None:
+            log.info("ignored update %s of a kind the bot does not handle", update.update_id)
+            return
+        await on_update(incoming)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling update %s", getattr(update, "update_id", "?"),
+                  exc_info=context.error)
+
+    application.add_handler(TypeHandler(Update, dispatch))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def register_commands(bot: Bot, commands: dict[str, list[tuple[str, str]]]) -> None:
+    """setMyCommands for each language (English is also the default list)."""
+    for lang, items in commands.items():
+        cmds = [BotCommand(name, description) for name, description in items]
+        await bot.set_my_commands(cmds, language_code=lang)
+        if lang == "en":
+            await bot.set_my_commands(cmds)
+
+
+def webhook_route(application: Application, secret: str, path: str = "/telegram/webhook") -> Route:
+    """The webhook endpoint: checks Telegram's secret-token header, then processes the update."""
+    expected = secret.encode()
+
+    async def receive(request: Request) -> Response:
+        presented = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
+        if not hmac.compare_digest(presented, expected):
+            log.warning("telegram webhook: refused a request with a wrong or missing secret token")
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        body = await request.body()
+        if len(body) > 1_000_000:
+            return JSONResponse({"error": "too large"}, status_code=413)
+        try:
+            data = json.loads(body)
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:  # garbage: say so, and never retry it
+            log.warning("telegram webhook: unreadable update (%s)", exc)
+            return JSONResponse({"error": "unreadable update"}, status_code=400)
+        await application.process_update(update)
+        return JSONResponse({"ok": True})
+
+    return Route(path, receive, methods=["POST"])

@@ -1,0 +1,127 @@
+"""Every update from a customer's chat comes in here and goes to the handler it is for."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.messages import IncomingUpdate, OutgoingMessage
+from handlers import checkin_flow, customer_commands, optin
+from handlers.deps import Deps
+from handlers.texts import say
+from storage.conversations import StorageKey
+from storage.db import StorageUnavailable
+from storage.models import CheckInStatus
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "start": optin.handle_start,
+    "help": customer_commands.handle_help,
+    "stop": customer_commands.handle_stop,
+    "language": customer_commands.handle_language,
+    "mydata": customer_commands.handle_mydata,
+    "forget": customer_commands.handle_forget,
+}
+# SCHEDULED too: the customer may answer before the dispatcher has marked the check-in sent;
+# the conversation state (saved only after a successful send) proves the question went out.
+_OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
+
+
+async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
+    """Handle one update exactly once (a re-delivered update id is ignored)."""
+    if update.chat_type != "private":
+        log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
+        return
+    if not await deps.store.claim_update(deps.channel_name, update.update_id):
+        log.info("update %s was already processed; ignored", update.update_id)
+        return
+    try:
+        await _route(deps, update)
+    except StorageUnavailable:
+        # Nothing could be stored: let a re-delivery try again.
+        await _release(deps, update)
+        raise
+
+
+async def _release(deps: Deps, update: IncomingUpdate) -> None:
+    try:
+        await deps.store.release_update(deps.channel_name, update.update_id)
+    except StorageUnavailable:
+        log.warning("could not release update %s", update.update_id)
+
+
+async def _route(deps: Deps, update: IncomingUpdate) -> None:
+    if update.kind == "command":
+        handler = COMMANDS.get(update.command.lower())
+        await (handler or customer_commands.handle_help)(deps, update)
+    elif update.kind == "button":
+        await handle_button(deps, update)
+    else:
+        await handle_text(deps, update)
+
+
+async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
+    """A button press: an answer to a question, or a settings choice; anything else is stale."""
+    if await customer_commands.handle_settings_button(deps, update):
+        return
+    parts = update.button_data.split(":")
+    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    lang = customer.language if customer else optin.chat_language(update)
+    if len(parts) != 4 or parts[0] != checkin_flow.ANSWER_PREFIX or customer is None \
+            or not all(p.lstrip("-").isdigit() for p in parts[1:]):
+        await _stale(deps, update, lang, "malformed or unknown button data")
+        return
+    checkin_id, index, value = (int(p) for p in parts[1:])
+    key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+    state = await deps.store.get_state(key)
+    ctx = await deps.store.checkin_context(checkin_id)
+    if (ctx is None or ctx.customer.id != customer.id or ctx.checkin.status not in _OPEN
+            or state.step != "question" or state.checkin_id != checkin_id
+            or state.question_index != index):
+        await _stale(deps, update, lang, f"button for check-in {checkin_id} question {index}")
+        return
+    q = checkin_flow.touchpoint_of(deps, ctx).questions[index]
+    low, high = q.scale or (1, 0)
+    if not low <= value <= high:
+        await _stale(deps, update, lang, f"value {value} outside {q.type} scale")
+        return
+    await deps.channel.answer_button(update.callback_id)
+    await checkin_flow.record_score(deps, update, state, ctx, value)
+
+
+async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> None:
+    log.warning("chat %s pressed a stale or forged button (%s): %r", update.chat_id, why,
+                update.button_data[:64])
+    await deps.channel.answer_button(update.callback_id, say("stale_button", lang))
+
+
+async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
+    """Words from the customer: an answer, part of linking, or an unsolicited message."""
+    key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+    state = await deps.store.get_state(key)
+    if state.step in ("awaiting_order", "awaiting_proof"):
+        await optin.handle_link_text(deps, update, state)
+        return
+    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    if customer is None:
+        await deps.channel.send(OutgoingMessage(
+            update.chat_id, say("not_linked", optin.chat_language(update))))
+        return
+    text = update.text.strip()
+    if not text:
+        await deps.channel.send(OutgoingMessage(update.chat_id, say("empty", customer.language)))
+        return
+    limit = deps.rules.max_text_length
+    if len(text) > limit:
+        text = text[:limit]
+        await deps.channel.send(OutgoingMessage(
+            update.chat_id, say("too_long", customer.language, limit=limit)))
+    if state.step in ("question", "follow_up") and state.checkin_id:
+        ctx = await deps.store.checkin_context(state.checkin_id)
+        if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
+            await checkin_flow.record_text(deps, update, state, ctx, text)
+            return
+        await deps.store.clear_state(key)
+    await checkin_flow.store_answer(deps, update, customer.id or 0, None, None, "text", None,
+                                    text, customer.language)
+    await deps.channel.send(OutgoingMessage(update.chat_id, say("unsolicited", customer.language)))

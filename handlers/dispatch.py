@@ -1,0 +1,171 @@
+"""Sending due check-ins and reminders, expiring unanswered ones: survey fatigue rules apply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.channels.messages import (
+    ChannelUnavailable,
+    ChatUnreachable,
+    MessageRejected,
+    RetryLater,
+)
+from handlers import checkin_flow
+from handlers.deps import Deps, SurveyRules
+from storage.checkins import CheckInContext
+from storage.conversations import StorageKey
+from storage.models import CheckIn, CheckInStatus, OptInState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch round did."""
+
+    sent: int = 0
+    reminded: int = 0
+    rescheduled: int = 0
+    expired: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+def after_quiet_hours(moment: datetime, zone: str, rules: SurveyRules) -> datetime:
+    """``moment`` if it is outside quiet hours in ``zone``, else the end of those quiet hours."""
+    local = moment.astimezone(ZoneInfo(zone))
+    start, end, now_t = rules.quiet_start, rules.quiet_end, local.time()
+    overnight = start > end
+    quiet = (now_t >= start or now_t < end) if overnight else (start <= now_t < end)
+    if not quiet:
+        return moment
+    wake = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if wake <= local:
+        # zoneinfo derives the UTC offset from the wall time, so DST changes come out right.
+        wake = (local + timedelta(days=1)).replace(hour=end.hour, minute=end.minute, second=0,
+                                                   microsecond=0)
+    return wake.astimezone(moment.tzinfo)
+
+
+def fatigue_delay(now: datetime, open_until: datetime | None, last_sent: datetime | None,
+                  rules: SurveyRules) -> datetime | None:
+    """When a check-in may go out given the customer's other check-ins; None if it may now."""
+    not_before = now
+    if open_until is not None and open_until > not_before:
+        not_before = open_until
+    if last_sent is not None and last_sent + rules.min_gap > not_before:
+        not_before = last_sent + rules.min_gap
+    return None if not_before == now else not_before
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... up to an hour between retries of a failing send."""
+    return min(timedelta(seconds=30 * 2 ** max(attempts, 0)), MAX_BACKOFF)
+
+
+async def dispatch_due(deps: Deps, worker: str, batch: int = 100) -> DispatchReport:
+    """One round: expire overdue check-ins, send due ones and reminders (one batch each)."""
+    report = DispatchReport()
+    now = deps.clock()
+    for checkin_id in await deps.store.expire_overdue(now):
+        await deps.store.clear_states_for_checkin(checkin_id)
+        report.expired += 1
+    for checkin in await deps.store.claim_due_checkins(worker, now, batch, LEASE):
+        await _send_one(deps, checkin, now, report)
+    reminders = await deps.store.claim_reminders(worker, now, deps.rules.reminder_after, batch,
+                                                 LEASE)
+    for checkin in reminders:
+        await _remind_one(deps, checkin, now, report)
+    return report
+
+
+async def _send_one(deps: Deps, checkin: CheckIn, now: datetime, report: DispatchReport) -> None:
+    ctx = await deps.store.checkin_context(checkin.id or 0)
+    if ctx is None:
+        return
+    reason = _cannot_send(ctx)
+    if reason:
+        await deps.store.cancel_checkin(checkin.id or 0, reason)
+        report.cancelled += 1
+        return
+    if now - checkin.due_at > deps.rules.expire_after:
+        await deps.store.cancel_checkin(checkin.id or 0, "too late to ask", CheckInStatus.EXPIRED)
+        report.expired += 1
+        return
+    open_until, last_sent = await deps.store.fatigue_facts(ctx.customer.id or 0, checkin.id or 0)
+    later = fatigue_delay(now, open_until, last_sent, deps.rules)
+    if later is None:
+        woken = after_quiet_hours(now, ctx.customer.timezone, deps.rules)
+        later = woken if woken != now else None
+        why = "quiet hours"
+    else:
+        later, why = after_quiet_hours(later, ctx.customer.timezone, deps.rules), "survey fatigue"
+    if later is not None:
+        await deps.store.reschedule(checkin.id or 0, later, why)
+        report.rescheduled += 1
+        return
+    try:
+        await checkin_flow.start_checkin(deps, ctx)
+    except Exception as exc:
+        await _failed(deps, ctx, exc, now, report)
+        return
+    await deps.store.mark_sent(checkin.id or 0, now, now + deps.rules.expire_after)
+    report.sent += 1
+
+
+def _cannot_send(ctx: CheckInContext) -> str | None:
+    if ctx.customer.opt_in_state != OptInState.OPTED_IN:
+        return f"customer is {ctx.customer.opt_in_state}"
+    if ctx.chat_id is None:
+        return "customer has no linked chat"
+    return None
+
+
+async def _remind_one(deps: Deps, checkin: CheckIn, now: datetime, report: DispatchReport) -> None:
+    ctx = await deps.store.checkin_context(checkin.id or 0)
+    if ctx is None or _cannot_send(ctx):
+        return
+    woken = after_quiet_hours(now, ctx.customer.timezone, deps.rules)
+    if woken != now:
+        await deps.store.mark_retry(checkin.id or 0, woken, "reminder waits for quiet hours")
+        return
+    assert ctx.chat_id is not None
+    state = await deps.store.get_state(StorageKey(deps.channel_name, ctx.chat_id, ctx.chat_id))
+    try:
+        await checkin_flow.remind(deps, ctx, state)
+    except Exception as exc:
+        await _failed(deps, ctx, exc, now, report)
+        return
+    await deps.store.mark_reminded(checkin.id or 0, now)
+    report.reminded += 1
+
+
+async def _failed(deps: Deps, ctx: CheckInContext, exc: Exception, now: datetime,
+                  report: DispatchReport) -> None:
+    checkin_id = ctx.checkin.id or 0
+    report.failed += 1
+    if isinstance(exc, ChatUnreachable):
+        log.info("customer %s blocked the bot; marking unreachable", ctx.customer.id)
+        await deps.store.set_opt_in_state(ctx.customer.id or 0, OptInState.UNREACHABLE,
+                                          "bot was blocked by the customer")
+        return
+    if isinstance(exc, RetryLater):
+        await deps.store.mark_retry(checkin_id, now + timedelta(seconds=exc.seconds), str(exc))
+        return
+    if isinstance(exc, ChannelUnavailable):
+        wait = backoff(ctx.checkin.attempt_count)
+        log.warning("sending check-in %s failed (%s); retry in %s", checkin_id, exc, wait)
+        await deps.store.mark_retry(checkin_id, now + wait, str(exc))
+        return
+    if isinstance(exc, MessageRejected | LookupError):
+        log.error("check-in %s cannot be sent: %s", checkin_id, exc)
+        await deps.store.cancel_checkin(checkin_id, str(exc))
+        return
+    log.exception("unexpected error sending check-in %s; will retry", checkin_id, exc_info=exc)
+    await deps.store.mark_retry(checkin_id, now + backoff(ctx.checkin.attempt_count), repr(exc))

@@ -1,0 +1,51 @@
+"""Answers: stored the moment they arrive, scored afterwards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from storage.db import Database
+from storage.models import Answer, Customer, Event, utcnow
+
+
+class AnswerQueries:
+    """Queries on answers."""
+
+    db: Database
+
+    async def save_answer(self, answer: Answer) -> Answer:
+        """Store an answer at once; returns it with its id."""
+        async with self.db.session() as s:
+            s.add(answer)
+            await s.flush()
+        return answer
+
+    async def record_scoring(
+        self, answer_id: int, *, polarity: float, sentiment: str, segment: str | None,
+        escalate: bool, analysis: dict[str, Any],
+    ) -> None:
+        """Store what scoring found for an answer, and the customer's segment when it changes."""
+        async with self.db.session() as s:
+            await s.execute(update(Answer).where(Answer.id == answer_id).values(
+                scoring_status="scored", polarity=polarity, sentiment=sentiment,
+                segment=segment, escalate=escalate, analysis=analysis))
+            if segment:
+                customer_id = (await s.execute(select(Answer.customer_id)
+                                               .where(Answer.id == answer_id))).scalar_one()
+                await s.execute(update(Customer).where(Customer.id == customer_id)
+                                .values(segment=segment, updated_at=utcnow()))
+
+    async def record_event(self, kind: str, customer_id: int | None = None,
+                           data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+        """Add a line to the audit log."""
+        async with self.db.session() as s:
+            s.add(Event(kind=kind, customer_id=customer_id, data=data or {}, actor=actor))
+
+    async def answers_for_checkin(self, checkin_id: int) -> list[Answer]:
+        """A check-in's answers in the order given."""
+        async with self.db.session() as s:
+            rows = await s.execute(select(Answer).where(Answer.checkin_id == checkin_id)
+                                   .order_by(Answer.id))
+        return list(rows.scalars().all())
