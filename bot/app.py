@@ -18,10 +18,11 @@ from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
 from bot.scheduler import build_scheduler, worker_id
 from handlers.conversation import handle_update
-from handlers.deps import Deps, SurveyRules, UnscoredPipeline
+from handlers.deps import Deps, SurveyRules
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
+from handlers.scoring import ScoringPipeline
 from handlers.texts import COMMANDS
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -41,6 +42,13 @@ def intake_settings(config: Config) -> IntakeSettings:
         opt_in_token_ttl=config.survey.opt_in_token_ttl,
         opt_in_link=config.opt_in_link,
     )
+
+
+def scoring_pipeline(store: Store) -> AnswerPipeline:
+    """The answer seam: scored with the sentiment analyzer (rules backend)."""
+    from sentiment import analyze
+
+    return ScoringPipeline(store, analyze)
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -71,7 +79,7 @@ class Mentorbot:
         self.intake = intake_settings(config)
         self._extra_routes: list[BaseRoute] = []
         self.worker = worker_id()
-        self.pipeline: AnswerPipeline = UnscoredPipeline()
+        self.pipeline: AnswerPipeline = scoring_pipeline(self.store)
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self._chat_locks = KeyedLocks()
@@ -93,7 +101,8 @@ class Mentorbot:
         self.telegram = build_application(
             tg.token.get_secret_value(), tg.base_url, tg.base_file_url, self.on_update,
             rate_limit=tg.rate_limit, polling=tg.mode == "polling")
-        self.customer_deps(TelegramChannel(self.telegram.bot))
+        self.customer_deps(TelegramChannel(self.telegram.bot,
+                                           per_chat_interval=1.0 if tg.rate_limit else 0.0))
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(

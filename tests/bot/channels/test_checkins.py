@@ -227,3 +227,27 @@ async def test_unsolicited_text_huge_text_and_empty_messages(tg: Harness) -> Non
     assert "kept the first 4000" in (await tg.next_message(2015, since, contains="kept"))["text"]
     await tg.next_message(2015, since, contains="passed it on")
     assert [len(t or "") for *_, t in await answers(tg)] == [32, 4000]
+
+
+async def test_answers_are_scored_and_the_customer_segmented(tg: Harness) -> None:
+    await tg.opt_in(2016, "B-16")
+    tg.clock.advance(days=12)
+    async with tg.bot.db.session() as s:
+        delivery = (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))).scalar_one()
+        delivery.status = "answered"
+        s.add(delivery)
+    await tg.bot.dispatch()
+    await tg.send(2016, "9")
+    await tg.send(2016, "Great machine, but the engineer broke my floor and I want a refund")
+    async with tg.bot.db.session() as s:
+        rows = (await s.execute(select(Answer).order_by(Answer.id))).scalars().all()
+        customer_segment = (await s.execute(select(CheckIn.customer_id))).scalar()
+    assert [a.scoring_status for a in rows] == ["scored", "scored"]
+    score, words = rows
+    assert score.segment == "promoter" and not score.escalate
+    # the 9 with a complaint and a refund demand is a problem to look at
+    assert words.escalate is True and words.sentiment == "negative"
+    assert "refund" in words.analysis["intents"]
+    assert customer_segment is not None
+    events = await tg.bot.store.export_customer(1)
+    assert events["customer"]["segment"] in ("promoter", "detractor", "passive")

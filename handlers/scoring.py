@@ -1,0 +1,68 @@
+"""The answer seam filled in: score each stored answer, update the segment, flag escalations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from storage.models import Answer
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class AnalysisLike(Protocol):
+    """What the pipeline reads from a text analysis (``sentiment.Analysis``)."""
+
+    polarity: float
+    label: str
+    segment: str | None
+    escalate: bool
+    priority: str | None
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        ...
+
+
+Analyze = Callable[..., AnalysisLike]
+_WORDS_SUFFIXES = ("_why", "_comment")
+
+
+class ScoringPipeline:
+    """Scores an answer with the injected analyzer, combining words with the score they explain.
+
+    A follow-up ("what went wrong?") is scored together with the score given just before, so a
+    9 with an angry comment and a 4 with "fine, only the price" come out right.
+    """
+
+    def __init__(self, store: Store, analyze: Analyze) -> None:
+        self.store = store
+        self.analyze = analyze
+
+    async def process(self, answer: Answer) -> None:
+        """Score one stored answer; a failure leaves it stored and unscored."""
+        score, question = answer.score, answer.question_type
+        if answer.text and answer.checkin_id and answer.question_id \
+                and answer.question_id.endswith(_WORDS_SUFFIXES):
+            base = answer.question_id.rsplit("_", 1)[0]
+            for earlier in await self.store.answers_for_checkin(answer.checkin_id):
+                if earlier.question_id == base and earlier.score is not None:
+                    score, question = earlier.score, earlier.question_type
+        if question in ("text", "yes_no") and answer.score is None:
+            question = None if score is None else question
+        result = self.analyze(answer.text or "", lang=answer.language, score=score,
+                              question=question)
+        await self.store.record_scoring(
+            answer.id or 0, polarity=result.polarity, sentiment=result.label,
+            segment=result.segment, escalate=result.escalate, analysis=result.to_dict())
+        if result.escalate:
+            log.info("answer %s flagged for support (%s): %s", answer.id, result.priority,
+                     "; ".join(result.reasons[:3]))
+            await self.store.record_event("answer.escalate", answer.customer_id, {
+                "answer_id": answer.id, "priority": result.priority,
+                "reasons": list(result.reasons)})
