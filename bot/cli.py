@@ -205,6 +205,23 @@ def purchase_add(
         out.print("The customer already opted in on Telegram.")
 
 
+@app.command()
+def demo(
+    interactive: Annotated[bool, typer.Option(
+        "--interactive", "-i", help="Play one customer yourself in the terminal.")] = False,
+    language: Annotated[str, typer.Option(help="Your language in interactive mode: en or nl.")] = "en",
+) -> None:
+    """Run the bot against a local Telegram with simulated customers (no tokens, no network)."""
+    if interactive:
+        from bot.demo_interactive import run_interactive
+
+        asyncio.run(run_interactive(out, language=language))
+        return
+    from bot.demo import run_demo
+
+    asyncio.run(run_demo(out))
+
+
 def main() -> None:
     """Entry point of the ``mentorbot`` console script."""
     app(prog_name="mentorbot")
