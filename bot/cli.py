@@ -222,6 +222,15 @@ def demo(
     asyncio.run(run_demo(out))
 
 
+def _register_score() -> None:
+    from bot.score_cli import register
+
+    register(app)
+
+
+_register_score()
+
+
 def main() -> None:
     """Entry point of the ``mentorbot`` console script."""
     app(prog_name="mentorbot")

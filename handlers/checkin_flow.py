@@ -70,15 +70,13 @@ async def ask(deps: Deps, ctx: CheckInContext, index: int, prefix: str = "") -> 
     return sent.message_id
 
 
-async def start_checkin(deps: Deps, ctx: CheckInContext) -> None:
-    """Send the intro and first question, and put the chat in the check-in's conversation."""
+async def ask_first(deps: Deps, ctx: CheckInContext) -> int:
+    """Send the touchpoint's intro with the first question; returns the message id.
+
+    The dispatcher has already put the chat at question 0 of this check-in.
+    """
     tp = touchpoint_of(deps, ctx)
-    message_id = await ask(deps, ctx, 0, prefix=_fill(tp.intro.get(ctx.customer.language), ctx))
-    assert ctx.chat_id is not None
-    state = await deps.store.get_state(StorageKey(deps.channel_name, ctx.chat_id, ctx.chat_id))
-    state.step, state.checkin_id, state.question_index = "question", ctx.checkin.id, 0
-    state.data = {"message_id": message_id}
-    await deps.store.save_state(state)
+    return await ask(deps, ctx, 0, prefix=_fill(tp.intro.get(ctx.customer.language), ctx))
 
 
 async def remind(deps: Deps, ctx: CheckInContext, state: ConversationState | None) -> None:

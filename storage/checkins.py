@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.conversations import StorageKey
 from storage.db import Database
 from storage.models import (
     ChannelLink,
     CheckIn,
     CheckInStatus,
+    ConversationState,
     Customer,
     Event,
     OptInState,
     Purchase,
+    utcnow,
 )
 
 CHECKINS = CheckIn.__table__
@@ -105,6 +110,85 @@ class CheckInQueries:
                 .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
                 .where(CheckIn.id == checkin_id))).first()
         return CheckInContext(row[0], row[1], row[2], row[3]) if row else None
+
+    async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
+        """``checkin_context`` for many check-ins in one query."""
+        if not checkin_ids:
+            return {}
+        async with self.db.session() as s:
+            rows = (await s.execute(
+                select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
+                .join(Customer, Customer.id == CheckIn.customer_id)
+                .outerjoin(ChannelLink, and_(ChannelLink.customer_id == Customer.id,
+                                             ChannelLink.channel == "telegram"))
+                .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+                .where(CheckIn.id.in_(checkin_ids)))).all()
+        return {r[0].id: CheckInContext(r[0], r[1], r[2], r[3]) for r in rows}
+
+    async def fatigue_facts_many(
+        self, customer_ids: list[int]
+    ) -> dict[int, tuple[datetime | None, datetime | None]]:
+        """Per customer: (expiry of their open check-in, time of their latest sent check-in)."""
+        if not customer_ids:
+            return {}
+        async with self.db.session() as s:
+            open_rows = await s.execute(
+                select(CHECKINS.c.customer_id, func.max(CHECKINS.c.expires_at))
+                .where(CHECKINS.c.customer_id.in_(customer_ids), CHECKINS.c.status.in_(OPEN))
+                .group_by(CHECKINS.c.customer_id))
+            sent_rows = await s.execute(
+                select(CHECKINS.c.customer_id, func.max(CHECKINS.c.sent_at))
+                .where(CHECKINS.c.customer_id.in_(customer_ids),
+                       CHECKINS.c.sent_at.is_not(None))
+                .group_by(CHECKINS.c.customer_id))
+            open_until = dict(open_rows.all())
+            last_sent = dict(sent_rows.all())
+        return {c: (open_until.get(c), last_sent.get(c)) for c in customer_ids}
+
+    async def begin_conversations(self, starts: list[tuple[StorageKey, int]]) -> None:
+        """Put each chat at question 0 of its check-in (before the question is sent, so an
+        answer arriving right after the send finds its state)."""
+        if not starts:
+            return
+        table = ConversationState.__table__
+        insert_ = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        stmt = insert_(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.channel, table.c.chat_id, table.c.user_id],
+            set_={"step": stmt.excluded.step, "checkin_id": stmt.excluded.checkin_id,
+                  "question_index": 0, "data": stmt.excluded.data,
+                  "version": table.c.version + 1, "updated_at": stmt.excluded.updated_at})
+        now = utcnow()
+        async with self.db.session() as s:
+            await s.execute(stmt, [
+                {"channel": k.channel, "chat_id": k.chat_id, "user_id": k.user_id,
+                 "step": "question", "checkin_id": checkin_id, "question_index": 0, "data": {},
+                 "version": 0, "updated_at": now} for k, checkin_id in starts])
+
+    async def finish_sends(self, sent: list[tuple[StorageKey, int, int]], now: datetime,
+                           expires_at: datetime) -> None:
+        """Mark check-ins sent and remember each question's message id, in one transaction."""
+        if not sent:
+            return
+        status = case((CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
+                      else_=CHECKINS.c.status)
+        async with self.db.session() as s:
+            await s.execute(
+                update(CHECKINS).where(CHECKINS.c.id.in_([cid for _, cid, _ in sent]))
+                .values(status=status, sent_at=now, expires_at=expires_at,
+                        attempt_count=CHECKINS.c.attempt_count + 1, claimed_by=None,
+                        claimed_until=None, last_error=None))
+            states = ConversationState.__table__
+            await s.execute(
+                update(states)
+                .where(states.c.channel == bindparam("k_channel"),
+                       states.c.chat_id == bindparam("k_chat"),
+                       states.c.user_id == bindparam("k_user"),
+                       states.c.checkin_id == bindparam("k_checkin"),
+                       states.c.question_index == 0)
+                .values(data=bindparam("k_data")),
+                [{"k_channel": k.channel, "k_chat": k.chat_id, "k_user": k.user_id,
+                  "k_checkin": cid, "k_data": {"message_id": mid}} for k, cid, mid in sent])
 
     async def get_checkin(self, checkin_id: int) -> CheckIn | None:
         """One check-in."""

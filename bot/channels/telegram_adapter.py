@@ -19,8 +19,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageEntityType
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.channels.messages import (
     ChannelUnavailable,
@@ -195,7 +203,10 @@ class TolerantBot(ExtBot[None]):
 def build_application(token: str, base_url: str, base_file_url: str, on_update: UpdateCallback,
                       *, rate_limit: bool = True, polling: bool = True) -> Application:
     """A PTB Application that hands every update, converted, to ``on_update``."""
+    # PTB's default request object has one connection; sends go out concurrently.
     bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
+                      request=HTTPXRequest(connection_pool_size=16, pool_timeout=30),
+                      get_updates_request=HTTPXRequest(connection_pool_size=2),
                       rate_limiter=AIORateLimiter(max_retries=3) if rate_limit else None)
     builder = Application.builder().bot(bot)
     if not polling:

@@ -403,13 +403,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=None, help="accept only this token (default: any)")
     parser.add_argument("--username", default="mentorbot_demo_bot")
     parser.add_argument("--enforce-limits", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="do not log every call")
+    parser.add_argument("--history", type=int, default=1000,
+                        help="bot messages kept per chat (0: none, for benchmarks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     async def run() -> None:
         server = LocalBotApi(
             token=args.token, username=args.username, enforce_limits=args.enforce_limits,
-            log_calls=True,
+            log_calls=not args.quiet, history_per_chat=args.history,
         )  # fmt: skip
         await server.start(args.host, args.port)
         log.info("Bot API on %s (files: %s)", server.base_url, server.base_file_url)

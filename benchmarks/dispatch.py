@@ -1,0 +1,173 @@
+"""Dispatch throughput: due check-ins through the whole dispatch path to the local Bot API.
+
+1. Unlimited: N due check-ins (claim, fatigue rules, intro + first question sent, state saved,
+   marked sent) next to a bare PTB ``send_message`` loop to the same server, same run.
+2. Telegram's limits enforced by the local server (30 msg/s overall, 1 msg/s per chat, 429s
+   beyond) with the bot's rate limiting on: sustained rate and the number of 429s.
+3. Memory: peak RSS while dispatching with many more check-ins scheduled in the database.
+
+    python benchmarks/dispatch.py [--checkins 100000] [--limited 600] [--scheduled 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import fresh_database, peak_rss_mb, pg_available, rss_mb  # noqa: E402
+from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins  # noqa: E402
+from bot.app import Mentorbot  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.local_servers.bot_api import LocalBotApi  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def make_bot(url: str, schema: str | None, server: LocalBotApi, rate_limit: bool,
+             batch: int) -> Mentorbot:
+    config = Config.model_validate({
+        "database": {"url": url},
+        "survey": {"dispatch_batch": batch},
+        "telegram": {"token": "1:BENCH", "base_url": server.base_url,
+                     "base_file_url": server.base_file_url, "rate_limit": rate_limit},
+    })
+    bot = Mentorbot(config, clock=lambda: NOW, db_schema=schema)
+    bot.build_telegram()
+    return bot
+
+
+async def bare_loop(server: LocalBotApi, count: int) -> float:
+    """Messages per second for a plain sequential PTB send_message loop sending the same
+    message the dispatcher sends (intro, first question, five buttons)."""
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(str(v), callback_data=f"a:1:0:{v}")
+                                      for v in range(1, 6)]])
+    text = ("Hi Customer! Your order should have arrived by now.\n\nHow satisfied are you with "
+            "the delivery? (1 = very unhappy, 5 = very happy)")
+    async with Bot("1:BENCH", base_url=server.base_url) as bot:
+        start = time.perf_counter()
+        for i in range(count):
+            await bot.send_message(CHAT_BASE + i, text, reply_markup=keyboard)
+        return count / (time.perf_counter() - start)
+
+
+async def drain(bot: Mentorbot, rss: list[float] | None = None) -> int:
+    await bot.telegram.initialize()
+    sent = 0
+    try:
+        while True:
+            report = await bot.dispatch()
+            sent += report.sent
+            if rss is not None:
+                rss.append(rss_mb())
+            if report.sent + report.rescheduled + report.failed + report.cancelled == 0:
+                return sent
+    finally:
+        await bot.telegram.shutdown()
+        await bot.close()
+
+
+@contextmanager
+def server_process() -> Iterator[LocalBotApi]:
+    """The local Bot API server in its own process, as the real one is on another machine.
+
+    Only ``base_url`` and ``base_file_url`` of the returned object are meaningful.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "bot.local_servers.bot_api", "--port",
+                             str(port), "--quiet", "--history", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        handle = LocalBotApi()
+        handle._port = port  # only for base_url/base_file_url
+        yield handle
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+async def unlimited(url: str, schema: str | None, count: int, batch: int) -> dict:
+    with server_process() as server:
+        base = await bare_loop(server, count)
+        bot = make_bot(url, schema, server, rate_limit=False, batch=batch)
+        start = time.perf_counter()
+        sent = await drain(bot)
+        rate = sent / (time.perf_counter() - start)
+    assert sent == count, (sent, count)
+    return {"checkins": count, "dispatch_checkins_per_s": round(rate),
+            "bare_ptb_send_loop_per_s": round(base), "ratio": round(rate / base, 3)}
+
+
+async def limited(url: str, schema: str | None, count: int) -> dict:
+    async with LocalBotApi(enforce_limits=True, history_per_chat=0) as server:
+        bot = make_bot(url, schema, server, rate_limit=True, batch=100)
+        start = time.perf_counter()
+        sent = await drain(bot)
+        elapsed = time.perf_counter() - start
+        return {"checkins": sent, "sustained_msgs_per_s": round(sent / elapsed, 2),
+                "http_429s": server.stats.rejected_429}
+
+
+async def memory(url: str, schema: str | None, due: int, batch: int) -> dict:
+    samples: list[float] = []
+    async with LocalBotApi(history_per_chat=0) as server:
+        bot = make_bot(url, schema, server, rate_limit=False, batch=batch)
+        before = rss_mb()
+        sent = await drain(bot, samples)
+    return {"dispatched": sent, "rss_before_mb": round(before, 1),
+            "rss_during_max_mb": round(max(samples), 1), "peak_rss_process_mb": round(peak_rss_mb(), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkins", type=int, default=100_000)
+    parser.add_argument("--limited", type=int, default=600)
+    parser.add_argument("--scheduled", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    backends = [b for b in args.backends.split(",") if b != "postgresql" or pg_available()]
+    report: dict = {"benchmark": "dispatch", "goals": {
+        "ratio_vs_bare_loop": 0.5, "limited_msgs_per_s": 29, "limited_429s": 0,
+        "rss_with_1M_scheduled_mb": 200}, "results": {}}
+    for backend in backends:
+        result: dict = {}
+        with fresh_database(backend) as (url, schema):
+            seed_due_checkins(url, schema, args.checkins, NOW)
+            result["unlimited"] = asyncio.run(unlimited(url, schema, args.checkins, args.batch))
+        print(f"{backend}: unlimited done", file=sys.stderr)
+        with fresh_database(backend) as (url, schema):
+            seed_due_checkins(url, schema, args.limited, NOW)
+            result["telegram_limits"] = asyncio.run(limited(url, schema, args.limited))
+        print(f"{backend}: limited done", file=sys.stderr)
+        report["results"][backend] = result
+    if args.scheduled:
+        with fresh_database("sqlite") as (url, schema):
+            seed_due_checkins(url, schema, 5000, NOW, future=args.scheduled)
+            report["memory_sqlite"] = {"scheduled_checkins": args.scheduled,
+                                       **asyncio.run(memory(url, schema, 5000, args.batch))}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
