@@ -12,8 +12,9 @@ from storage.models import ChannelLink, CheckIn, Customer
 CHAT_BASE = 10_000_000
 
 
-def seed_due_checkins(url: str, schema: str | None, count: int, now: datetime,
-                      future: int = 0, chunk: int = 5000) -> None:
+def seed_due_checkins(
+    url: str, schema: str | None, count: int, now: datetime, future: int = 0, chunk: int = 5000
+) -> None:
     """``count`` opted-in customers, each linked to chat ``CHAT_BASE + i`` with one due
     ``delivery`` check-in, plus ``future`` check-ins scheduled later (spread over those customers).
     """
@@ -23,25 +24,70 @@ def seed_due_checkins(url: str, schema: str | None, count: int, now: datetime,
     with engine.begin() as conn:
         for lo in range(0, count, chunk):
             hi = min(count, lo + chunk)
-            conn.execute(insert(Customer), [
-                {"id": i + 1, "name": f"Customer {i}", "email": f"c{i}@example.com",
-                 "language": "nl" if i % 2 else "en", "timezone": "Europe/Amsterdam",
-                 "opt_in_state": "opted_in", "consent_checkins": True,
-                 "consent_marketing": False, "created_at": now, "updated_at": now}
-                for i in range(lo, hi)])
-            conn.execute(insert(ChannelLink), [
-                {"customer_id": i + 1, "channel": "telegram", "token": f"t{i}",
-                 "token_expires_at": now, "token_used_at": now, "chat_id": CHAT_BASE + i,
-                 "user_id": CHAT_BASE + i, "linked_at": now} for i in range(lo, hi)])
-            conn.execute(insert(CheckIn), [
-                {"customer_id": i + 1, "journey": "standard", "touchpoint": "delivery",
-                 "due_at": now - timedelta(minutes=1), "status": "scheduled",
-                 "attempt_count": 0, "created_at": now} for i in range(lo, hi)])
+            conn.execute(
+                insert(Customer),
+                [
+                    {
+                        "id": i + 1,
+                        "name": f"Customer {i}",
+                        "email": f"c{i}@example.com",
+                        "language": "nl" if i % 2 else "en",
+                        "timezone": "Europe/Amsterdam",
+                        "opt_in_state": "opted_in",
+                        "consent_checkins": True,
+                        "consent_marketing": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in range(lo, hi)
+                ],
+            )
+            conn.execute(
+                insert(ChannelLink),
+                [
+                    {
+                        "customer_id": i + 1,
+                        "channel": "telegram",
+                        "token": f"t{i}",
+                        "token_expires_at": now,
+                        "token_used_at": now,
+                        "chat_id": CHAT_BASE + i,
+                        "user_id": CHAT_BASE + i,
+                        "linked_at": now,
+                    }
+                    for i in range(lo, hi)
+                ],
+            )
+            conn.execute(
+                insert(CheckIn),
+                [
+                    {
+                        "customer_id": i + 1,
+                        "journey": "standard",
+                        "touchpoint": "delivery",
+                        "due_at": now - timedelta(minutes=1),
+                        "status": "scheduled",
+                        "attempt_count": 0,
+                        "created_at": now,
+                    }
+                    for i in range(lo, hi)
+                ],
+            )
         for lo in range(0, future, chunk):
             hi = min(future, lo + chunk)
-            conn.execute(insert(CheckIn), [
-                {"customer_id": (i % max(count, 1)) + 1, "journey": "standard",
-                 "touchpoint": "usage", "due_at": now + timedelta(days=30 + i % 60),
-                 "status": "scheduled", "attempt_count": 0, "created_at": now}
-                for i in range(lo, hi)])
+            conn.execute(
+                insert(CheckIn),
+                [
+                    {
+                        "customer_id": (i % max(count, 1)) + 1,
+                        "journey": "standard",
+                        "touchpoint": "usage",
+                        "due_at": now + timedelta(days=30 + i % 60),
+                        "status": "scheduled",
+                        "attempt_count": 0,
+                        "created_at": now,
+                    }
+                    for i in range(lo, hi)
+                ],
+            )
     engine.dispose()

@@ -27,23 +27,30 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import fresh_database, peak_rss_mb, pg_available, rss_mb  # noqa: E402
-from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins  # noqa: E402
-from bot.app import Mentorbot  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.local_servers.bot_api import LocalBotApi  # noqa: E402
+from benchmarks._common import fresh_database, peak_rss_mb, pg_available, rss_mb
+from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
+from bot.app import Mentorbot
+from bot.config import Config
+from bot.local_servers.bot_api import LocalBotApi
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def make_bot(url: str, schema: str | None, server: LocalBotApi, rate_limit: bool,
-             batch: int) -> Mentorbot:
-    config = Config.model_validate({
-        "database": {"url": url},
-        "survey": {"dispatch_batch": batch},
-        "telegram": {"token": "1:BENCH", "base_url": server.base_url,
-                     "base_file_url": server.base_file_url, "rate_limit": rate_limit},
-    })
+def make_bot(
+    url: str, schema: str | None, server: LocalBotApi, rate_limit: bool, batch: int
+) -> Mentorbot:
+    config = Config.model_validate(
+        {
+            "database": {"url": url},
+            "survey": {"dispatch_batch": batch},
+            "telegram": {
+                "token": "1:BENCH",
+                "base_url": server.base_url,
+                "base_file_url": server.base_file_url,
+                "rate_limit": rate_limit,
+            },
+        }
+    )
     bot = Mentorbot(config, clock=lambda: NOW, db_schema=schema)
     bot.build_telegram()
     return bot
@@ -52,10 +59,13 @@ def make_bot(url: str, schema: str | None, server: LocalBotApi, rate_limit: bool
 async def bare_loop(server: LocalBotApi, count: int) -> float:
     """Messages per second for a plain sequential PTB send_message loop sending the same
     message the dispatcher sends (intro, first question, five buttons)."""
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(str(v), callback_data=f"a:1:0:{v}")
-                                      for v in range(1, 6)]])
-    text = ("Hi Customer! Your order should have arrived by now.\n\nHow satisfied are you with "
-            "the delivery? (1 = very unhappy, 5 = very happy)")
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(v), callback_data=f"a:1:0:{v}") for v in range(1, 6)]]
+    )
+    text = (
+        "Hi Customer! Your order should have arrived by now.\n\nHow satisfied are you with "
+        "the delivery? (1 = very unhappy, 5 = very happy)"
+    )
     async with Bot("1:BENCH", base_url=server.base_url) as bot:
         start = time.perf_counter()
         for i in range(count):
@@ -88,9 +98,20 @@ def server_process() -> Iterator[LocalBotApi]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "bot.local_servers.bot_api", "--port",
-                             str(port), "--quiet", "--history", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.local_servers.bot_api",
+            "--port",
+            str(port),
+            "--quiet",
+            "--history",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -114,8 +135,12 @@ async def unlimited(url: str, schema: str | None, count: int, batch: int) -> dic
         sent = await drain(bot)
         rate = sent / (time.perf_counter() - start)
     assert sent == count, (sent, count)
-    return {"checkins": count, "dispatch_checkins_per_s": round(rate),
-            "bare_ptb_send_loop_per_s": round(base), "ratio": round(rate / base, 3)}
+    return {
+        "checkins": count,
+        "dispatch_checkins_per_s": round(rate),
+        "bare_ptb_send_loop_per_s": round(base),
+        "ratio": round(rate / base, 3),
+    }
 
 
 async def limited(url: str, schema: str | None, count: int) -> dict:
@@ -124,8 +149,11 @@ async def limited(url: str, schema: str | None, count: int) -> dict:
         start = time.perf_counter()
         sent = await drain(bot)
         elapsed = time.perf_counter() - start
-        return {"checkins": sent, "sustained_msgs_per_s": round(sent / elapsed, 2),
-                "http_429s": server.stats.rejected_429}
+        return {
+            "checkins": sent,
+            "sustained_msgs_per_s": round(sent / elapsed, 2),
+            "http_429s": server.stats.rejected_429,
+        }
 
 
 async def memory(url: str, schema: str | None, due: int, batch: int) -> dict:
@@ -134,8 +162,12 @@ async def memory(url: str, schema: str | None, due: int, batch: int) -> dict:
         bot = make_bot(url, schema, server, rate_limit=False, batch=batch)
         before = rss_mb()
         sent = await drain(bot, samples)
-    return {"dispatched": sent, "rss_before_mb": round(before, 1),
-            "rss_during_max_mb": round(max(samples), 1), "peak_rss_process_mb": round(peak_rss_mb(), 1)}
+    return {
+        "dispatched": sent,
+        "rss_before_mb": round(before, 1),
+        "rss_during_max_mb": round(max(samples), 1),
+        "peak_rss_process_mb": round(peak_rss_mb(), 1),
+    }
 
 
 def main() -> None:
@@ -147,9 +179,16 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b != "postgresql" or pg_available()]
-    report: dict = {"benchmark": "dispatch", "goals": {
-        "ratio_vs_bare_loop": 0.5, "limited_msgs_per_s": 29, "limited_429s": 0,
-        "rss_with_1M_scheduled_mb": 200}, "results": {}}
+    report: dict = {
+        "benchmark": "dispatch",
+        "goals": {
+            "ratio_vs_bare_loop": 0.5,
+            "limited_msgs_per_s": 29,
+            "limited_429s": 0,
+            "rss_with_1M_scheduled_mb": 200,
+        },
+        "results": {},
+    }
     for backend in backends:
         result: dict = {}
         with fresh_database(backend) as (url, schema):
@@ -164,8 +203,10 @@ def main() -> None:
     if args.scheduled:
         with fresh_database("sqlite") as (url, schema):
             seed_due_checkins(url, schema, 5000, NOW, future=args.scheduled)
-            report["memory_sqlite"] = {"scheduled_checkins": args.scheduled,
-                                       **asyncio.run(memory(url, schema, 5000, args.batch))}
+            report["memory_sqlite"] = {
+                "scheduled_checkins": args.scheduled,
+                **asyncio.run(memory(url, schema, 5000, args.batch)),
+            }
     print(json.dumps(report, indent=2))
 
 

@@ -55,9 +55,12 @@ def survey_rules(config: Config) -> SurveyRules:
     """Survey-fatigue rules from the config."""
     survey = config.survey
     return SurveyRules(
-        min_gap=survey.min_gap, quiet_start=survey.quiet_hours.start,
-        quiet_end=survey.quiet_hours.end, reminder_after=survey.reminder_after,
-        expire_after=survey.expire_after, max_link_attempts=survey.link_attempts,
+        min_gap=survey.min_gap,
+        quiet_start=survey.quiet_hours.start,
+        quiet_end=survey.quiet_hours.end,
+        reminder_after=survey.reminder_after,
+        expire_after=survey.expire_after,
+        max_link_attempts=survey.link_attempts,
         lockout=survey.lockout,
     )
 
@@ -86,9 +89,14 @@ class Mentorbot:
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
-        self.deps = Deps(store=self.store, channel=channel, journeys=self.config.journeys,
-                         rules=survey_rules(self.config), pipeline=self.pipeline,
-                         clock=self.clock)
+        self.deps = Deps(
+            store=self.store,
+            channel=channel,
+            journeys=self.config.journeys,
+            rules=survey_rules(self.config),
+            pipeline=self.pipeline,
+            clock=self.clock,
+        )
         return self.deps
 
     def build_telegram(self) -> Any:
@@ -99,14 +107,21 @@ class Mentorbot:
         if tg.token is None or not tg.token.get_secret_value():
             raise ValueError("telegram.token is not set (try `mentorbot demo`, which needs none)")
         self.telegram = build_application(
-            tg.token.get_secret_value(), tg.base_url, tg.base_file_url, self.on_update,
-            rate_limit=tg.rate_limit, polling=tg.mode == "polling")
-        self.customer_deps(TelegramChannel(self.telegram.bot,
-                                           per_chat_interval=1.0 if tg.rate_limit else 0.0))
+            tg.token.get_secret_value(),
+            tg.base_url,
+            tg.base_file_url,
+            self.on_update,
+            rate_limit=tg.rate_limit,
+            polling=tg.mode == "polling",
+        )
+        self.customer_deps(
+            TelegramChannel(self.telegram.bot, per_chat_interval=1.0 if tg.rate_limit else 0.0)
+        )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(
-                webhook_route(self.telegram, tg.webhook_secret.get_secret_value()))
+                webhook_route(self.telegram, tg.webhook_secret.get_secret_value())
+            )
         return self.telegram
 
     async def on_update(self, update: IncomingUpdate) -> None:
@@ -131,13 +146,15 @@ class Mentorbot:
         tg = self.config.telegram
         if tg.mode == "polling":
             await app.bot.delete_webhook()
-            await app.updater.start_polling(poll_interval=poll_interval, timeout=10,
-                                            drop_pending_updates=False)
+            await app.updater.start_polling(
+                poll_interval=poll_interval, timeout=10, drop_pending_updates=False
+            )
         else:
             assert tg.webhook_secret is not None and self.config.web.public_url
             await app.bot.set_webhook(
                 self.config.web.public_url.rstrip("/") + "/telegram/webhook",
-                secret_token=tg.webhook_secret.get_secret_value())
+                secret_token=tg.webhook_secret.get_secret_value(),
+            )
 
     async def stop_telegram(self) -> None:
         """Stop polling and shut the PTB application down."""
@@ -184,10 +201,15 @@ class Mentorbot:
 
         await self.migrate()
         self.build_telegram()
-        server = uvicorn.Server(uvicorn.Config(
-            self.web_app(), host=self.config.web.host, port=self.config.web.port,
-            log_level="info", lifespan="off",
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.web_app(),
+                host=self.config.web.host,
+                port=self.config.web.port,
+                log_level="info",
+                lifespan="off",
+            )
+        )
         await self.start_telegram(poll_interval=0.5)
         scheduler = build_scheduler(self.dispatch, self.config.survey.dispatch_every)
         scheduler.start()

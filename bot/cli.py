@@ -35,9 +35,13 @@ _global: dict[str, Path | None] = {"config": None}
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (YAML). Default: $MENTORBOT_CONFIG, "
-                 "else ./config.yaml if present, else the built-in defaults.",
-                 show_default=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file (YAML). Default: $MENTORBOT_CONFIG, "
+        "else ./config.yaml if present, else the built-in defaults.",
+        show_default=False,
+    ),
 ]
 
 
@@ -96,8 +100,9 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
     cfg = get_config(config or _parent_config())
     _setup_logging(verbose)
     bot = Mentorbot(cfg)
-    out.print(f"Mentorbot listening on http://{cfg.web.host}:{cfg.web.port} "
-              f"(database: {bot.db.dialect})")
+    out.print(
+        f"Mentorbot listening on http://{cfg.web.host}:{cfg.web.port} (database: {bot.db.dialect})"
+    )
     try:
         _run(bot.serve())
     except KeyboardInterrupt:
@@ -112,9 +117,12 @@ def check_config(config: ConfigOption = None) -> None:
     cfg = get_config(config)
     out.print(f"[green]OK[/green] {path or 'built-in defaults'}")
     out.print(f"  database: {cfg.database_url}")
-    out.print(f"  journeys: {', '.join(f'{n} ({len(j.touchpoints)} touchpoints)' for n, j in cfg.journeys.items())}")
-    out.print(f"  telegram: {'token set' if cfg.telegram.token else 'no token (demo only)'}, "
-              f"mode {cfg.telegram.mode}")
+    journeys = ", ".join(f"{n} ({len(j.touchpoints)} touchpoints)" for n, j in cfg.journeys.items())
+    out.print(f"  journeys: {journeys}")
+    out.print(
+        f"  telegram: {'token set' if cfg.telegram.token else 'no token (demo only)'}, "
+        f"mode {cfg.telegram.mode}"
+    )
     out.print(f"  slack: {'token set' if cfg.slack.bot_token else 'not configured'}")
     out.print(f"  purchase API keys: {len(cfg.api.keys)}")
 
@@ -140,11 +148,18 @@ def _parent_config() -> Path | None:
 
 @app.command("import")
 def import_csv(
-    file: Annotated[Path, typer.Argument(help="CSV with a header: order_id, name, email, phone, "
-                                         "language, timezone, postcode, product, sku, amount, "
-                                         "currency, purchased_at, delivered_at, journey.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header: order_id, name, email, phone, "
+            "language, timezone, postcode, product, sku, amount, "
+            "currency, purchased_at, delivered_at, journey."
+        ),
+    ],
     config: ConfigOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; store nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; store nothing.")
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
 ) -> None:
     """Import purchases from a CSV file; bad rows are reported and the good ones imported."""
@@ -176,13 +191,30 @@ def purchase_add(
     from handlers.intake import validate_purchases
 
     cfg = get_config(config or _parent_config())
-    customer = {k: v for k, v in {"name": name, "email": email, "phone": phone,
-                                  "language": language, "timezone": timezone}.items() if v}
-    raw = {k: v for k, v in {
-        "order_id": order_id, "product": product, "sku": sku, "amount": amount,
-        "currency": currency, "delivered_at": delivered_at,
-        "purchased_at": purchased_at or datetime.now().astimezone().isoformat(),
-    }.items() if v} | {"customer": customer}
+    customer = {
+        k: v
+        for k, v in {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "language": language,
+            "timezone": timezone,
+        }.items()
+        if v
+    }
+    raw = {
+        k: v
+        for k, v in {
+            "order_id": order_id,
+            "product": product,
+            "sku": sku,
+            "amount": amount,
+            "currency": currency,
+            "delivered_at": delivered_at,
+            "purchased_at": purchased_at or datetime.now().astimezone().isoformat(),
+        }.items()
+        if v
+    } | {"customer": customer}
     valid, errors = validate_purchases([raw])
     if errors:
         for problem in errors[0]["problems"]:
@@ -207,9 +239,13 @@ def purchase_add(
 
 @app.command()
 def demo(
-    interactive: Annotated[bool, typer.Option(
-        "--interactive", "-i", help="Play one customer yourself in the terminal.")] = False,
-    language: Annotated[str, typer.Option(help="Your language in interactive mode: en or nl.")] = "en",
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Play one customer yourself in the terminal."),
+    ] = False,
+    language: Annotated[
+        str, typer.Option(help="Your language in interactive mode: en or nl.")
+    ] = "en",
 ) -> None:
     """Run the bot against a local Telegram with simulated customers (no tokens, no network)."""
     if interactive:

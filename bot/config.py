@@ -138,8 +138,15 @@ class SurveyConfig(_Section):
     dispatch_every: timedelta = timedelta(seconds=30)
     dispatch_batch: int = Field(100, ge=1, le=5000)
 
-    @field_validator("min_gap", "reminder_after", "expire_after", "opt_in_token_ttl", "lockout",
-                     "dispatch_every", mode="before")
+    @field_validator(
+        "min_gap",
+        "reminder_after",
+        "expire_after",
+        "opt_in_token_ttl",
+        "lockout",
+        "dispatch_every",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)  # type: ignore[arg-type]
@@ -153,7 +160,9 @@ class SurveyConfig(_Section):
 
 def default_journeys() -> dict[str, Journey]:
     """The journeys shipped with Mentorbot (``bot/default_journeys.yaml``)."""
-    raw = yaml.safe_load(resources.files("bot").joinpath("default_journeys.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(
+        resources.files("bot").joinpath("default_journeys.yaml").read_text("utf-8")
+    )
     return {name: Journey.model_validate(j) for name, j in raw.items()}
 
 

@@ -53,7 +53,7 @@ def substitute_env(tree: Any, env: Mapping[str, str], path: str = "") -> tuple[A
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse a YAML mapping from ``path``; a clear ConfigError when it is missing or not a mapping."""
+    """Parse a YAML mapping from ``path``; a ConfigError when it is missing or not a mapping."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -70,7 +70,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(["(top): expected a mapping of keys, got " + type(data).__name__], str(path))
+        raise ConfigError(
+            ["(top): expected a mapping of keys, got " + type(data).__name__], str(path)
+        )
     return data
 
 

@@ -40,8 +40,14 @@ class DemoClock:
 class Demo:
     """Runs the personas against a running bot and prints what happens."""
 
-    def __init__(self, server: LocalBotApi, bot: Mentorbot, clock: DemoClock, out: Console,
-                 personas: list[Persona]) -> None:
+    def __init__(
+        self,
+        server: LocalBotApi,
+        bot: Mentorbot,
+        clock: DemoClock,
+        out: Console,
+        personas: list[Persona],
+    ) -> None:
         self.server, self.bot, self.clock, self.out = server, bot, clock, out
         self.personas = {p.chat_id: p for p in personas}
         self.seen = 0  # last server call already printed
@@ -64,22 +70,34 @@ class Demo:
 
     async def buy_and_opt_in(self, p: Persona) -> None:
         delivered = self.clock.now - timedelta(days=p.delivered_days_ago)
-        (result,) = await self.bot.ingest([{
-            "order_id": f"DEMO-{p.chat_id}", "product": p.product,
-            "purchased_at": (delivered - timedelta(days=2)).isoformat(),
-            "delivered_at": delivered.isoformat(),
-            "customer": {"name": p.name, "email": f"{p.chat_id}@example.com",
-                         "language": p.language}}])
-        self.out.print(f"{self.stamp()} [bold]shop[/bold] → purchase {result['order_id']} "
-                       f"({p.product}) for {p.name}; opt-in link {result['opt_in_link']}")
+        (result,) = await self.bot.ingest(
+            [
+                {
+                    "order_id": f"DEMO-{p.chat_id}",
+                    "product": p.product,
+                    "purchased_at": (delivered - timedelta(days=2)).isoformat(),
+                    "delivered_at": delivered.isoformat(),
+                    "customer": {
+                        "name": p.name,
+                        "email": f"{p.chat_id}@example.com",
+                        "language": p.language,
+                    },
+                }
+            ]
+        )
+        self.out.print(
+            f"{self.stamp()} [bold]shop[/bold] → purchase {result['order_id']} "
+            f"({p.product}) for {p.name}; opt-in link {result['opt_in_link']}"
+        )
         token = result["opt_in_link"].split("start=")[1]
         await self.customer_says(p, f"/start {token}", shown="taps the link in the order mail")
         await self.settle()
 
     async def customer_says(self, p: Persona, text: str, shown: str | None = None) -> None:
         self.out.print(f"{self.stamp()} [cyan]{p.name}[/cyan] → {shown or text}")
-        self.server.push_message(p.chat_id, text, first_name=p.name.split()[0],
-                                 language_code=p.language)
+        self.server.push_message(
+            p.chat_id, text, first_name=p.name.split()[0], language_code=p.language
+        )
 
     async def settle(self) -> None:
         """Wait until the bot is quiet, then print its messages."""
@@ -90,29 +108,47 @@ class Demo:
         self.print_bot_messages()
 
     def print_bot_messages(self) -> list[dict[str, Any]]:
-        new = [c for c in self.server.calls if c.seq > self.seen and c.status == 200
-               and c.method.lower() in ("sendmessage", "senddocument")]
+        new = [
+            c
+            for c in self.server.calls
+            if c.seq > self.seen
+            and c.status == 200
+            and c.method.lower() in ("sendmessage", "senddocument")
+        ]
         self.seen = self.server.last_seq
         for call in new:
             who = self.personas.get(call.chat_id or 0)
             text = call.result.get("text", "")
             markup = call.result.get("reply_markup", {}).get("inline_keyboard", [])
             buttons = " ".join(f"[{b['text']}]" for row in markup for b in row)
-            self.out.print(f"{self.stamp()} [green]bot[/green] → {who.name if who else call.chat_id}: "
-                           f"{text}" + (f"\n    {buttons}" if buttons else ""), highlight=False)
+            self.out.print(
+                f"{self.stamp()} [green]bot[/green] → {who.name if who else call.chat_id}: "
+                f"{text}" + (f"\n    {buttons}" if buttons else ""),
+                highlight=False,
+            )
         return new
 
     async def print_flags(self) -> None:
         """Answers the scoring flagged for support since the last look."""
         async with self.bot.db.session() as s:
-            events = (await s.execute(select(Event).where(Event.kind == "answer.escalate",
-                                                          Event.id > self.seen_event)
-                                      .order_by(Event.id))).scalars().all()
+            events = (
+                (
+                    await s.execute(
+                        select(Event)
+                        .where(Event.kind == "answer.escalate", Event.id > self.seen_event)
+                        .order_by(Event.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         for e in events:
             self.seen_event = e.id or self.seen_event
             reasons = "; ".join(e.data.get("reasons", [])[:3])
-            self.out.print(f"    [red]⚑ flagged for support[/red] ({e.data.get('priority')}): "
-                           f"{reasons}", highlight=False)
+            self.out.print(
+                f"    [red]⚑ flagged for support[/red] ({e.data.get('priority')}): {reasons}",
+                highlight=False,
+            )
 
     def expects_answer(self, chat_id: int) -> bool:
         messages = self.server.messages(chat_id)
@@ -140,10 +176,17 @@ class Demo:
                     self.ignored_at[p.chat_id] = self.server.messages(p.chat_id)[-1]["message_id"]
                     continue
                 if kind == "tap":
-                    message = next(m for m in reversed(self.server.messages(p.chat_id))
-                                   if m.get("reply_markup", {}).get("inline_keyboard"))
-                    data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"]
-                                for b in row if b["text"] == value)
+                    message = next(
+                        m
+                        for m in reversed(self.server.messages(p.chat_id))
+                        if m.get("reply_markup", {}).get("inline_keyboard")
+                    )
+                    data = next(
+                        b["callback_data"]
+                        for row in message["reply_markup"]["inline_keyboard"]
+                        for b in row
+                        if b["text"] == value
+                    )
                     self.out.print(f"{self.stamp()} [cyan]{p.name}[/cyan] → taps [{value}]")
                     self.server.push_callback(p.chat_id, message["message_id"], data)
                 else:
@@ -157,28 +200,53 @@ class Demo:
 async def summary(bot: Mentorbot, out: Console) -> dict[str, Any]:
     """Counts from the database: check-ins by status, answers, segments, escalations."""
     async with bot.db.session() as s:
-        statuses = dict((await s.execute(select(CheckIn.status, func.count())
-                                         .group_by(CheckIn.status))).all())
+        statuses = dict(
+            (await s.execute(select(CheckIn.status, func.count()).group_by(CheckIn.status))).all()
+        )
         answers = (await s.execute(select(func.count()).select_from(Answer))).scalar_one()
-        nps = (await s.execute(select(Answer.score).where(Answer.question_type == "nps",
-                                                          Answer.score.is_not(None)))).scalars().all()
-        segments = dict((await s.execute(select(Customer.segment, func.count())
-                                         .group_by(Customer.segment))).all())
-        flagged = (await s.execute(select(func.count()).select_from(Event)
-                                   .where(Event.kind == "answer.escalate"))).scalar_one()
+        nps = (
+            (
+                await s.execute(
+                    select(Answer.score).where(
+                        Answer.question_type == "nps", Answer.score.is_not(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        segments = dict(
+            (
+                await s.execute(select(Customer.segment, func.count()).group_by(Customer.segment))
+            ).all()
+        )
+        flagged = (
+            await s.execute(
+                select(func.count()).select_from(Event).where(Event.kind == "answer.escalate")
+            )
+        ).scalar_one()
     promoters = sum(1 for v in nps if v >= 9)
     detractors = sum(1 for v in nps if v <= 6)
     score = round(100 * (promoters - detractors) / len(nps)) if nps else None
-    result = {"checkins": statuses, "answers": answers, "nps": score, "nps_n": len(nps),
-              "segments": {k or "none": v for k, v in segments.items()},
-              "flagged_for_support": flagged}
+    result = {
+        "checkins": statuses,
+        "answers": answers,
+        "nps": score,
+        "nps_n": len(nps),
+        "segments": {k or "none": v for k, v in segments.items()},
+        "flagged_for_support": flagged,
+    }
     out.rule("summary")
     out.print(f"check-ins: {', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}")
-    out.print(f"answers stored: {answers}; NPS {score} (n={len(nps)}: {promoters} promoters, "
-              f"{detractors} detractors)")
+    out.print(
+        f"answers stored: {answers}; NPS {score} (n={len(nps)}: {promoters} promoters, "
+        f"{detractors} detractors)"
+    )
     out.print(f"segments: {result['segments']}")
-    out.print(f"answers flagged for support: {flagged} (the Slack support desk picks these up "
-              "once it is configured)")
+    out.print(
+        f"answers flagged for support: {flagged} (the Slack support desk picks these up "
+        "once it is configured)"
+    )
     return result
 
 
@@ -186,12 +254,18 @@ async def start_demo_bot(server: LocalBotApi, directory: Path) -> tuple[Mentorbo
     """A bot on a fresh SQLite file in ``directory``, polling the local server, on a demo clock."""
     start = datetime.now(UTC).astimezone().replace(hour=10, minute=0, second=0, microsecond=0)
     clock = DemoClock(start.astimezone(UTC))
-    config = Config.model_validate({
-        "data_dir": str(directory),
-        "database": {"url": f"sqlite:///{directory / 'demo.db'}"},
-        "telegram": {"token": "1:DEMO", "base_url": server.base_url,
-                     "base_file_url": server.base_file_url, "rate_limit": False},
-    })
+    config = Config.model_validate(
+        {
+            "data_dir": str(directory),
+            "database": {"url": f"sqlite:///{directory / 'demo.db'}"},
+            "telegram": {
+                "token": "1:DEMO",
+                "base_url": server.base_url,
+                "base_file_url": server.base_file_url,
+                "rate_limit": False,
+            },
+        }
+    )
     bot = Mentorbot(config, clock=clock)
     await bot.migrate()
     bot.build_telegram()
@@ -205,8 +279,10 @@ async def run_demo(out: Console, personas: list[Persona] | None = None) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         async with LocalBotApi() as server:
             bot, clock = await start_demo_bot(server, Path(tmp))
-            out.rule("Mentorbot demo: a local Telegram, simulated customers, "
-                     f"{DAYS} days in a few seconds")
+            out.rule(
+                "Mentorbot demo: a local Telegram, simulated customers, "
+                f"{DAYS} days in a few seconds"
+            )
             cast = [Persona(**vars(p)) for p in (personas or PERSONAS)]
             try:
                 await Demo(server, bot, clock, out, cast).run()

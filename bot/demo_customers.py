@@ -23,27 +23,71 @@ class Persona:
 
 
 PERSONAS = [
-    Persona(5001, "Ann Smith", "en", "Washing machine WM-300", 1, [
-        ("tap", "5"), ("tap", "Yes"),
-        ("tap", "10"), ("type", "Quiet, fast and the installer was lovely. Already told my sister!"),
-        ("tap", "7"),
-    ]),
-    Persona(5002, "Joost de Vries", "nl", "Wasdroger DR-9", 1, [
-        ("tap", "2"), ("type", "De bezorger heeft de doos laten vallen, de deur is kapot."),
-        ("tap", "Nee"),
-        ("tap", "3"), ("type", "Nog steeds geen reactie op mijn mail, ik wil mijn geld terug."),
-        ("tap", "2"),
-    ]),
-    Persona(5003, "Priya Patel", "en", "Dishwasher DW-45", 1, [
-        ("tap", "4"), ("tap", "Yes"),
-        ("tap", "9"), ("type", "Great machine, but the engineer was rude and left a mess."),
-        ("tap", "6"),
-    ]),
-    Persona(5004, "Sanne Jansen", "nl", "Koelkast KF-200", 1, [
-        ("ignore", ""), ("tap", "4"), ("tap", "Ja"),
-        ("type", "8"), ("tap", "5"),
-    ]),
-    Persona(5005, "Tom Baker", "en", "Oven OV-60", 1, [
-        ("command", "/stop"),
-    ]),
+    Persona(
+        5001,
+        "Ann Smith",
+        "en",
+        "Washing machine WM-300",
+        1,
+        [
+            ("tap", "5"),
+            ("tap", "Yes"),
+            ("tap", "10"),
+            ("type", "Quiet, fast and the installer was lovely. Already told my sister!"),
+            ("tap", "7"),
+        ],
+    ),
+    Persona(
+        5002,
+        "Joost de Vries",
+        "nl",
+        "Wasdroger DR-9",
+        1,
+        [
+            ("tap", "2"),
+            ("type", "De bezorger heeft de doos laten vallen, de deur is kapot."),
+            ("tap", "Nee"),
+            ("tap", "3"),
+            ("type", "Nog steeds geen reactie op mijn mail, ik wil mijn geld terug."),
+            ("tap", "2"),
+        ],
+    ),
+    Persona(
+        5003,
+        "Priya Patel",
+        "en",
+        "Dishwasher DW-45",
+        1,
+        [
+            ("tap", "4"),
+            ("tap", "Yes"),
+            ("tap", "9"),
+            ("type", "Great machine, but the engineer was rude and left a mess."),
+            ("tap", "6"),
+        ],
+    ),
+    Persona(
+        5004,
+        "Sanne Jansen",
+        "nl",
+        "Koelkast KF-200",
+        1,
+        [
+            ("ignore", ""),
+            ("tap", "4"),
+            ("tap", "Ja"),
+            ("type", "8"),
+            ("tap", "5"),
+        ],
+    ),
+    Persona(
+        5005,
+        "Tom Baker",
+        "en",
+        "Oven OV-60",
+        1,
+        [
+            ("command", "/stop"),
+        ],
+    ),
 ]

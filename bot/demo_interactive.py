@@ -14,12 +14,15 @@ from bot.demo import DAYS, STEP, Demo, start_demo_bot, summary
 from bot.demo_customers import Persona
 from bot.local_servers.bot_api import LocalBotApi
 
-HELP = ("Type a button's label (e.g. 8 or Yes) to tap it, anything else to write it, a command "
-        "like /mydata or /stop, Enter to let time pass, or /quit.")
+HELP = (
+    "Type a button's label (e.g. 8 or Yes) to tap it, anything else to write it, a command "
+    "like /mydata or /stop, Enter to let time pass, or /quit."
+)
 
 
-async def run_interactive(out: Console, read: Callable[[str], str] = input,
-                          language: str = "en") -> dict:
+async def run_interactive(
+    out: Console, read: Callable[[str], str] = input, language: str = "en"
+) -> dict:
     """Play one customer: the bot's messages are printed, your input goes to the bot."""
     me = Persona(9001, "You Customer", language, "Washing machine WM-300", 1)
     with tempfile.TemporaryDirectory() as tmp:

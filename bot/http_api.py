@@ -64,7 +64,7 @@ def _as_batch(payload: Any) -> list[Any]:
         return payload["purchases"]
     if isinstance(payload, dict):
         return [payload]
-    raise TypeError("expected a purchase object, a list of them, or {\"purchases\": [...]}")
+    raise TypeError('expected a purchase object, a list of them, or {"purchases": [...]}')
 
 
 def purchase_routes(
@@ -76,8 +76,10 @@ def purchase_routes(
     async def post_purchases(request: Request) -> JSONResponse:
         presented = _presented_key(request).encode()
         if not keys or not any(hmac.compare_digest(presented, k) for k in keys):
-            log.warning("purchase API: refused a request without a valid API key from %s",
-                        request.client.host if request.client else "?")
+            log.warning(
+                "purchase API: refused a request without a valid API key from %s",
+                request.client.host if request.client else "?",
+            )
             return _error(401, "unauthorized")
         try:
             body = await read_limited_body(request, max_body_bytes)

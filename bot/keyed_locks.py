@@ -1,4 +1,4 @@
-"""Per-key asyncio locks, so updates from one chat are handled in order while chats run in parallel."""
+"""Per-key asyncio locks: one chat's updates are handled in order, chats run in parallel."""
 
 from __future__ import annotations
 

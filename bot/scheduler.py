@@ -22,7 +22,9 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def build_scheduler(dispatch: Callable[[], Awaitable[object]], every: timedelta) -> AsyncIOScheduler:
+def build_scheduler(
+    dispatch: Callable[[], Awaitable[object]], every: timedelta
+) -> AsyncIOScheduler:
     """A scheduler that runs ``dispatch`` every ``every``, never two at once in this process."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
@@ -35,6 +37,12 @@ def build_scheduler(dispatch: Callable[[], Awaitable[object]], every: timedelta)
         except Exception:
             log.exception("dispatch round failed")
 
-    scheduler.add_job(tick, "interval", seconds=every.total_seconds(), id="dispatch",
-                      max_instances=1, coalesce=True)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=every.total_seconds(),
+        id="dispatch",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler

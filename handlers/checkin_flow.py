@@ -28,8 +28,9 @@ def touchpoint_of(deps: Deps, ctx: CheckInContext) -> Touchpoint:
     journey = deps.journeys.get(ctx.checkin.journey)
     tp = journey.touchpoint(ctx.checkin.touchpoint) if journey else None
     if tp is None:
-        raise LookupError(f"touchpoint {ctx.checkin.journey}/{ctx.checkin.touchpoint} "
-                          "is no longer configured")
+        raise LookupError(
+            f"touchpoint {ctx.checkin.journey}/{ctx.checkin.touchpoint} is no longer configured"
+        )
     return tp
 
 
@@ -38,7 +39,9 @@ def _fill(text: str, ctx: CheckInContext) -> str:
     return text.replace("{name}", name).replace("{product}", ctx.product or "order")
 
 
-def question_buttons(q: Question, checkin_id: int, index: int, lang: str) -> tuple[tuple[Button, ...], ...]:
+def question_buttons(
+    q: Question, checkin_id: int, index: int, lang: str
+) -> tuple[tuple[Button, ...], ...]:
     """Buttons for a scored question; the data names check-in, question and value."""
 
     def b(label: str, value: int) -> Button:
@@ -52,8 +55,10 @@ def question_buttons(q: Question, checkin_id: int, index: int, lang: str) -> tup
     values = list(range(low, high + 1))
     if len(values) > 7:  # NPS: two rows fit a phone screen
         half = (len(values) + 1) // 2
-        return (tuple(b(str(v), v) for v in values[:half]),
-                tuple(b(str(v), v) for v in values[half:]))
+        return (
+            tuple(b(str(v), v) for v in values[:half]),
+            tuple(b(str(v), v) for v in values[half:]),
+        )
     return (tuple(b(str(v), v) for v in values),)
 
 
@@ -64,9 +69,13 @@ async def ask(deps: Deps, ctx: CheckInContext, index: int, prefix: str = "") -> 
     lang = ctx.customer.language
     q = tp.questions[index]
     text = _fill(q.text.get(lang), ctx)
-    sent = await deps.channel.send(OutgoingMessage(
-        ctx.chat_id, f"{prefix}\n\n{text}" if prefix else text,
-        question_buttons(q, ctx.checkin.id or 0, index, lang)))
+    sent = await deps.channel.send(
+        OutgoingMessage(
+            ctx.chat_id,
+            f"{prefix}\n\n{text}" if prefix else text,
+            question_buttons(q, ctx.checkin.id or 0, index, lang),
+        )
+    )
     return sent.message_id
 
 
@@ -108,37 +117,59 @@ def _label(q: Question, value: int, lang: str) -> str:
     return str(value)
 
 
-async def store_answer(deps: Deps, update: IncomingUpdate, customer_id: int,
-                       checkin_id: int | None, question_id: str | None,
-                       question_type: str | None, score: int | None, text: str | None,
-                       lang: str | None) -> Answer:
+async def store_answer(
+    deps: Deps,
+    update: IncomingUpdate,
+    customer_id: int,
+    checkin_id: int | None,
+    question_id: str | None,
+    question_type: str | None,
+    score: int | None,
+    text: str | None,
+    lang: str | None,
+) -> Answer:
     """Store an answer at once, then pass it through the pipeline (whose failure loses nothing)."""
-    answer = await deps.store.save_answer(Answer(
-        customer_id=customer_id, checkin_id=checkin_id, question_id=question_id,
-        question_type=question_type, score=score, text=text, language=lang,
-        raw_update_id=update.update_id, created_at=deps.clock()))
+    answer = await deps.store.save_answer(
+        Answer(
+            customer_id=customer_id,
+            checkin_id=checkin_id,
+            question_id=question_id,
+            question_type=question_type,
+            score=score,
+            text=text,
+            language=lang,
+            raw_update_id=update.update_id,
+            created_at=deps.clock(),
+        )
+    )
     try:
         await deps.pipeline.process(answer)
     except Exception:
-        log.exception("answer pipeline failed for answer %s; the answer is kept unscored",
-                      answer.id)
+        log.exception(
+            "answer pipeline failed for answer %s; the answer is kept unscored", answer.id
+        )
     return answer
 
 
-async def record_score(deps: Deps, update: IncomingUpdate, state: ConversationState,
-                       ctx: CheckInContext, value: int) -> None:
+async def record_score(
+    deps: Deps, update: IncomingUpdate, state: ConversationState, ctx: CheckInContext, value: int
+) -> None:
     """A score for the current question: store it, mark the question answered, go on."""
     tp = touchpoint_of(deps, ctx)
     q = tp.questions[state.question_index]
     lang = ctx.customer.language
-    await store_answer(deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, q.type, value,
-                       None, lang)
+    await store_answer(
+        deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, q.type, value, None, lang
+    )
     message_id = state.data.get("message_id")
     if message_id and ctx.chat_id is not None:
         question_text = _fill(q.text.get(lang), ctx)
         try:
-            await deps.channel.edit(ctx.chat_id, int(message_id),
-                                    f"{question_text}\n✔ {say('chosen', lang, value=_label(q, value, lang))}")
+            await deps.channel.edit(
+                ctx.chat_id,
+                int(message_id),
+                f"{question_text}\n✔ {say('chosen', lang, value=_label(q, value, lang))}",
+            )
         except Exception:  # an old message that can no longer be edited changes nothing
             log.info("could not edit question message %s", message_id)
     follow_up = _follow_up_text(q, value, lang)
@@ -162,20 +193,31 @@ def _follow_up_text(q: Question, value: int, lang: str) -> str | None:
     return None
 
 
-async def record_text(deps: Deps, update: IncomingUpdate, state: ConversationState,
-                      ctx: CheckInContext, text: str) -> None:
+async def record_text(
+    deps: Deps, update: IncomingUpdate, state: ConversationState, ctx: CheckInContext, text: str
+) -> None:
     """Words for the current free-text question or follow-up: store them and go on."""
     tp = touchpoint_of(deps, ctx)
     q = tp.questions[state.question_index]
     lang = ctx.customer.language
     if state.step == "follow_up":
-        await store_answer(deps, update, ctx.customer.id or 0, ctx.checkin.id,
-                           f"{q.id}_why"[:32], "text", None, text, lang)
+        await store_answer(
+            deps,
+            update,
+            ctx.customer.id or 0,
+            ctx.checkin.id,
+            f"{q.id}_why"[:32],
+            "text",
+            None,
+            text,
+            lang,
+        )
         await advance(deps, state, ctx)
         return
     if q.type == "text":
-        await store_answer(deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, "text",
-                           None, text, lang)
+        await store_answer(
+            deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, "text", None, text, lang
+        )
         await advance(deps, state, ctx)
         return
     value = parse_typed_answer(q, text)
@@ -183,8 +225,17 @@ async def record_text(deps: Deps, update: IncomingUpdate, state: ConversationSta
         await record_score(deps, update, state, ctx, value)
         return
     # Words where a score was asked: keep them (complaints come this way) and ask again.
-    await store_answer(deps, update, ctx.customer.id or 0, ctx.checkin.id,
-                       f"{q.id}_comment"[:32], "text", None, text, lang)
+    await store_answer(
+        deps,
+        update,
+        ctx.customer.id or 0,
+        ctx.checkin.id,
+        f"{q.id}_comment"[:32],
+        "text",
+        None,
+        text,
+        lang,
+    )
     assert ctx.chat_id is not None
     if q.type == "yes_no":
         hint = say("use_yes_no", lang)
@@ -208,5 +259,6 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
     await deps.store.mark_answered(ctx.checkin.id or 0, deps.clock())
     await deps.store.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
     await deps.channel.send(OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)))
-    await deps.store.record_event("checkin.answered", ctx.customer.id,
-                                  {"checkin_id": ctx.checkin.id, "touchpoint": tp.name})
+    await deps.store.record_event(
+        "checkin.answered", ctx.customer.id, {"checkin_id": ctx.checkin.id, "touchpoint": tp.name}
+    )

@@ -67,17 +67,26 @@ async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
     parts = update.button_data.split(":")
     customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
     lang = customer.language if customer else optin.chat_language(update)
-    if len(parts) != 4 or parts[0] != checkin_flow.ANSWER_PREFIX or customer is None \
-            or not all(p.lstrip("-").isdigit() for p in parts[1:]):
+    if (
+        len(parts) != 4
+        or parts[0] != checkin_flow.ANSWER_PREFIX
+        or customer is None
+        or not all(p.lstrip("-").isdigit() for p in parts[1:])
+    ):
         await _stale(deps, update, lang, "malformed or unknown button data")
         return
     checkin_id, index, value = (int(p) for p in parts[1:])
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
     state = await deps.store.get_state(key)
     ctx = await deps.store.checkin_context(checkin_id)
-    if (ctx is None or ctx.customer.id != customer.id or ctx.checkin.status not in _OPEN
-            or state.step != "question" or state.checkin_id != checkin_id
-            or state.question_index != index):
+    if (
+        ctx is None
+        or ctx.customer.id != customer.id
+        or ctx.checkin.status not in _OPEN
+        or state.step != "question"
+        or state.checkin_id != checkin_id
+        or state.question_index != index
+    ):
         await _stale(deps, update, lang, f"button for check-in {checkin_id} question {index}")
         return
     q = checkin_flow.touchpoint_of(deps, ctx).questions[index]
@@ -90,8 +99,12 @@ async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
 
 
 async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> None:
-    log.warning("chat %s pressed a stale or forged button (%s): %r", update.chat_id, why,
-                update.button_data[:64])
+    log.warning(
+        "chat %s pressed a stale or forged button (%s): %r",
+        update.chat_id,
+        why,
+        update.button_data[:64],
+    )
     await deps.channel.answer_button(update.callback_id, say("stale_button", lang))
 
 
@@ -104,8 +117,9 @@ async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
         return
     customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
     if customer is None:
-        await deps.channel.send(OutgoingMessage(
-            update.chat_id, say("not_linked", optin.chat_language(update))))
+        await deps.channel.send(
+            OutgoingMessage(update.chat_id, say("not_linked", optin.chat_language(update)))
+        )
         return
     text = update.text.strip()
     if not text:
@@ -114,14 +128,16 @@ async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
     limit = deps.rules.max_text_length
     if len(text) > limit:
         text = text[:limit]
-        await deps.channel.send(OutgoingMessage(
-            update.chat_id, say("too_long", customer.language, limit=limit)))
+        await deps.channel.send(
+            OutgoingMessage(update.chat_id, say("too_long", customer.language, limit=limit))
+        )
     if state.step in ("question", "follow_up") and state.checkin_id:
         ctx = await deps.store.checkin_context(state.checkin_id)
         if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
             await checkin_flow.record_text(deps, update, state, ctx, text)
             return
         await deps.store.clear_state(key)
-    await checkin_flow.store_answer(deps, update, customer.id or 0, None, None, "text", None,
-                                    text, customer.language)
+    await checkin_flow.store_answer(
+        deps, update, customer.id or 0, None, None, "text", None, text, customer.language
+    )
     await deps.channel.send(OutgoingMessage(update.chat_id, say("unsolicited", customer.language)))

@@ -15,8 +15,9 @@ from storage.models import Customer, OptInState
 log = logging.getLogger(__name__)
 
 
-async def _reply(deps: Deps, chat_id: int, text: str,
-                 buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+async def _reply(
+    deps: Deps, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
+) -> None:
     await deps.channel.send(OutgoingMessage(chat_id, text, buttons))
 
 
@@ -30,8 +31,9 @@ async def _customer(deps: Deps, update: IncomingUpdate) -> Customer | None:
 async def handle_help(deps: Deps, update: IncomingUpdate) -> None:
     """What the bot can do."""
     customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
-    await _reply(deps, update.chat_id,
-                 say("help", customer.language if customer else chat_language(update)))
+    await _reply(
+        deps, update.chat_id, say("help", customer.language if customer else chat_language(update))
+    )
 
 
 async def handle_stop(deps: Deps, update: IncomingUpdate) -> None:
@@ -49,8 +51,12 @@ async def handle_language(deps: Deps, update: IncomingUpdate) -> None:
     customer = await _customer(deps, update)
     if customer is None:
         return
-    await _reply(deps, update.chat_id, say("choose_language", customer.language),
-                 ((Button("English", "lang:en"), Button("Nederlands", "lang:nl")),))
+    await _reply(
+        deps,
+        update.chat_id,
+        say("choose_language", customer.language),
+        ((Button("English", "lang:en"), Button("Nederlands", "lang:nl")),),
+    )
 
 
 async def handle_mydata(deps: Deps, update: IncomingUpdate) -> None:
@@ -60,8 +66,14 @@ async def handle_mydata(deps: Deps, update: IncomingUpdate) -> None:
         return
     data = await deps.store.export_customer(customer.id or 0)
     content = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
-    await deps.channel.send_document(OutgoingDocument(
-        update.chat_id, "mentorbot-my-data.json", content, say("mydata_caption", customer.language)))
+    await deps.channel.send_document(
+        OutgoingDocument(
+            update.chat_id,
+            "mentorbot-my-data.json",
+            content,
+            say("mydata_caption", customer.language),
+        )
+    )
     await deps.store.record_event("customer.data_exported", customer.id)
 
 
@@ -71,9 +83,17 @@ async def handle_forget(deps: Deps, update: IncomingUpdate) -> None:
     if customer is None:
         return
     lang = customer.language
-    await _reply(deps, update.chat_id, say("forget_confirm", lang),
-                 ((Button(say("forget_yes", lang), "forget:yes"),
-                   Button(say("forget_no", lang), "forget:no")),))
+    await _reply(
+        deps,
+        update.chat_id,
+        say("forget_confirm", lang),
+        (
+            (
+                Button(say("forget_yes", lang), "forget:yes"),
+                Button(say("forget_no", lang), "forget:no"),
+            ),
+        ),
+    )
 
 
 async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:

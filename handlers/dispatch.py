@@ -23,7 +23,9 @@ from storage.models import CheckIn, CheckInStatus, OptInState
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-SEND_CONCURRENCY = 4  # more only adds client-side overhead; 4 in flight cover 30 msg/s at 100 ms RTT
+SEND_CONCURRENCY = (
+    4  # more only adds client-side overhead; 4 in flight cover 30 msg/s at 100 ms RTT
+)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -50,13 +52,15 @@ def after_quiet_hours(moment: datetime, zone: str, rules: SurveyRules) -> dateti
     wake = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     if wake <= local:
         # zoneinfo derives the UTC offset from the wall time, so DST changes come out right.
-        wake = (local + timedelta(days=1)).replace(hour=end.hour, minute=end.minute, second=0,
-                                                   microsecond=0)
+        wake = (local + timedelta(days=1)).replace(
+            hour=end.hour, minute=end.minute, second=0, microsecond=0
+        )
     return wake.astimezone(moment.tzinfo)
 
 
-def fatigue_delay(now: datetime, open_until: datetime | None, last_sent: datetime | None,
-                  rules: SurveyRules) -> datetime | None:
+def fatigue_delay(
+    now: datetime, open_until: datetime | None, last_sent: datetime | None, rules: SurveyRules
+) -> datetime | None:
     """When a check-in may go out given the customer's other check-ins; None if it may now."""
     not_before = now
     if open_until is not None and open_until > not_before:
@@ -71,8 +75,9 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts, 0)), MAX_BACKOFF)
 
 
-async def dispatch_due(deps: Deps, worker: str, batch: int = 100,
-                       concurrency: int = SEND_CONCURRENCY) -> DispatchReport:
+async def dispatch_due(
+    deps: Deps, worker: str, batch: int = 100, concurrency: int = SEND_CONCURRENCY
+) -> DispatchReport:
     """One round: expire overdue check-ins, send due ones and reminders (one batch each).
 
     A batch costs a fixed handful of database transactions; the questions go out concurrently.
@@ -85,15 +90,17 @@ async def dispatch_due(deps: Deps, worker: str, batch: int = 100,
     claimed = await deps.store.claim_due_checkins(worker, now, batch, LEASE)
     if claimed:
         await _send_batch(deps, claimed, now, report, concurrency)
-    reminders = await deps.store.claim_reminders(worker, now, deps.rules.reminder_after, batch,
-                                                 LEASE)
+    reminders = await deps.store.claim_reminders(
+        worker, now, deps.rules.reminder_after, batch, LEASE
+    )
     for checkin in reminders:
         await _remind_one(deps, checkin, now, report)
     return report
 
 
-async def _send_batch(deps: Deps, claimed: list[CheckIn], now: datetime, report: DispatchReport,
-                      concurrency: int) -> None:
+async def _send_batch(
+    deps: Deps, claimed: list[CheckIn], now: datetime, report: DispatchReport, concurrency: int
+) -> None:
     contexts = await deps.store.checkin_contexts([c.id or 0 for c in claimed])
     facts = await deps.store.fatigue_facts_many(sorted({c.customer_id for c in claimed}))
     chosen: dict[int, CheckInContext] = {}  # customer id -> the check-in going out now
@@ -107,8 +114,9 @@ async def _send_batch(deps: Deps, claimed: list[CheckIn], now: datetime, report:
             report.cancelled += 1
             continue
         if now - checkin.due_at > deps.rules.expire_after:
-            await deps.store.cancel_checkin(checkin.id or 0, "too late to ask",
-                                            CheckInStatus.EXPIRED)
+            await deps.store.cancel_checkin(
+                checkin.id or 0, "too late to ask", CheckInStatus.EXPIRED
+            )
             report.expired += 1
             continue
         open_until, last_sent = facts.get(checkin.customer_id, (None, None))
@@ -119,16 +127,22 @@ async def _send_batch(deps: Deps, claimed: list[CheckIn], now: datetime, report:
             woken = after_quiet_hours(now, ctx.customer.timezone, deps.rules)
             later, why = (woken if woken != now else None), "quiet hours"
         else:
-            later, why = after_quiet_hours(later, ctx.customer.timezone, deps.rules), "survey fatigue"
+            later, why = (
+                after_quiet_hours(later, ctx.customer.timezone, deps.rules),
+                "survey fatigue",
+            )
         if later is not None:
             await deps.store.reschedule(checkin.id or 0, later, why)
             report.rescheduled += 1
             continue
         chosen[checkin.customer_id] = ctx
-    keys = {c: StorageKey(deps.channel_name, ctx.chat_id or 0, ctx.chat_id or 0)
-            for c, ctx in chosen.items()}
-    await deps.store.begin_conversations([(keys[c], ctx.checkin.id or 0)
-                                          for c, ctx in chosen.items()])
+    keys = {
+        c: StorageKey(deps.channel_name, ctx.chat_id or 0, ctx.chat_id or 0)
+        for c, ctx in chosen.items()
+    }
+    await deps.store.begin_conversations(
+        [(keys[c], ctx.checkin.id or 0) for c, ctx in chosen.items()]
+    )
     gate = asyncio.Semaphore(concurrency)
 
     async def send(ctx: CheckInContext) -> tuple[CheckInContext, int | Exception]:
@@ -139,8 +153,11 @@ async def _send_batch(deps: Deps, claimed: list[CheckIn], now: datetime, report:
                 return ctx, exc
 
     results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
-    sent = [(keys[ctx.customer.id or 0], ctx.checkin.id or 0, outcome)
-            for ctx, outcome in results if isinstance(outcome, int)]
+    sent = [
+        (keys[ctx.customer.id or 0], ctx.checkin.id or 0, outcome)
+        for ctx, outcome in results
+        if isinstance(outcome, int)
+    ]
     await deps.store.finish_sends(sent, now, now + deps.rules.expire_after)
     report.sent += len(sent)
     for ctx, outcome in results:
@@ -176,14 +193,16 @@ async def _remind_one(deps: Deps, checkin: CheckIn, now: datetime, report: Dispa
     report.reminded += 1
 
 
-async def _failed(deps: Deps, ctx: CheckInContext, exc: Exception, now: datetime,
-                  report: DispatchReport) -> None:
+async def _failed(
+    deps: Deps, ctx: CheckInContext, exc: Exception, now: datetime, report: DispatchReport
+) -> None:
     checkin_id = ctx.checkin.id or 0
     report.failed += 1
     if isinstance(exc, ChatUnreachable):
         log.info("customer %s blocked the bot; marking unreachable", ctx.customer.id)
-        await deps.store.set_opt_in_state(ctx.customer.id or 0, OptInState.UNREACHABLE,
-                                          "bot was blocked by the customer")
+        await deps.store.set_opt_in_state(
+            ctx.customer.id or 0, OptInState.UNREACHABLE, "bot was blocked by the customer"
+        )
         return
     if isinstance(exc, RetryLater):
         await deps.store.mark_retry(checkin_id, now + timedelta(seconds=exc.seconds), str(exc))

@@ -126,8 +126,13 @@ class IntakeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as the API returns it."""
-        return {"order_id": self.order_id, "status": self.status, "customer_id": self.customer_id,
-                "purchase_id": self.purchase_id, "opt_in_link": self.opt_in_link}
+        return {
+            "order_id": self.order_id,
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "purchase_id": self.purchase_id,
+            "opt_in_link": self.opt_in_link,
+        }
 
 
 def validate_purchases(raw: Iterable[Any]) -> tuple[list[PurchaseIn], list[dict[str, Any]]]:
@@ -190,8 +195,11 @@ async def _ingest_once(
             old = existing[order_id]
             if delivered and delivered != old.delivered_at:
                 journey = settings.journeys[old.journey]
-                due = {t.name: t.due_at(old.purchased_at, delivered)
-                       for t in journey.scheduled() if t.anchor == "delivered"}
+                due = {
+                    t.name: t.due_at(old.purchased_at, delivered)
+                    for t in journey.scheduled()
+                    if t.anchor == "delivered"
+                }
                 updates.append(DeliveryUpdate(old.purchase_id, delivered, due))
                 statuses[order_id] = "updated"
             else:
@@ -199,16 +207,35 @@ async def _ingest_once(
             continue
         journey_name = settings.journey_for_sku(p.sku, p.journey)
         journey = settings.journeys[journey_name]
-        checkins = [PlannedCheckIn(journey_name, t.name, t.due_at(purchased, delivered))
-                    for t in journey.scheduled()] if p.consent_checkins else []
-        new.append(NewPurchase(
-            external_order_id=order_id, product=p.product, purchased_at=purchased,
-            journey=journey_name, customer_name=p.customer.name, email=p.customer.email,
-            phone=p.customer.phone, language=p.customer.language or settings.default_language,
-            timezone=p.customer.timezone or settings.timezone, postcode=p.customer.postcode,
-            sku=p.sku, amount=p.amount, currency=p.currency, delivered_at=delivered,
-            referral_code=p.referral_code, consent_checkins=p.consent_checkins, checkins=checkins,
-        ))
+        checkins = (
+            [
+                PlannedCheckIn(journey_name, t.name, t.due_at(purchased, delivered))
+                for t in journey.scheduled()
+            ]
+            if p.consent_checkins
+            else []
+        )
+        new.append(
+            NewPurchase(
+                external_order_id=order_id,
+                product=p.product,
+                purchased_at=purchased,
+                journey=journey_name,
+                customer_name=p.customer.name,
+                email=p.customer.email,
+                phone=p.customer.phone,
+                language=p.customer.language or settings.default_language,
+                timezone=p.customer.timezone or settings.timezone,
+                postcode=p.customer.postcode,
+                sku=p.sku,
+                amount=p.amount,
+                currency=p.currency,
+                delivered_at=delivered,
+                referral_code=p.referral_code,
+                consent_checkins=p.consent_checkins,
+                checkins=checkins,
+            )
+        )
         statuses[order_id] = "created"
     saved = await store.save_purchases(
         new, updates, new_opt_in_token, now + settings.opt_in_token_ttl
@@ -223,8 +250,12 @@ async def _ingest_once(
         cid, pid, token = by_order[order_id]
         link = settings.opt_in_link(token) if token else None
         results.append(IntakeResult(order_id, statuses[order_id], cid, pid, link))
-    log.info("intake: %d created, %d updated, %d unchanged", len(new), len(updates),
-             len(unique) - len(new) - len(updates))
+    log.info(
+        "intake: %d created, %d updated, %d unchanged",
+        len(new),
+        len(updates),
+        len(unique) - len(new) - len(updates),
+    )
     return results
 
 

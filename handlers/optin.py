@@ -15,8 +15,20 @@ from storage.models import ConversationState, Customer, OptInState
 
 log = logging.getLogger(__name__)
 
-_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-              "september", "oktober", "november", "december")
+_MONTHS_NL = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def chat_language(update: IncomingUpdate) -> str:
@@ -40,9 +52,15 @@ async def greet(deps: Deps, update: IncomingUpdate, customer: Customer) -> None:
     """The welcome after linking: in the customer's language, what happens next, how to stop."""
     lang = customer.language
     nxt = await deps.store.next_scheduled(customer.id or 0)
-    when = (say("when_next", lang, date=format_day(max(nxt.due_at, deps.clock()),
-                                                    customer.timezone, lang))
-            if nxt else say("when_later", lang))
+    when = (
+        say(
+            "when_next",
+            lang,
+            date=format_day(max(nxt.due_at, deps.clock()), customer.timezone, lang),
+        )
+        if nxt
+        else say("when_later", lang)
+    )
     ctx = await deps.store.checkin_context(nxt.id) if nxt and nxt.id else None
     product = (ctx.product if ctx else None) or ("je bestelling" if lang == "nl" else "your order")
     name = (customer.name or "").split(" ")[0] or ("daar" if lang == "nl" else "there")
@@ -51,11 +69,16 @@ async def greet(deps: Deps, update: IncomingUpdate, customer: Customer) -> None:
 
 async def _link(deps: Deps, update: IncomingUpdate, customer_id: int) -> None:
     try:
-        customer = await deps.store.link_chat(customer_id, update.chat_id, update.user_id,
-                                              deps.clock(), deps.channel_name)
+        customer = await deps.store.link_chat(
+            customer_id, update.chat_id, update.user_id, deps.clock(), deps.channel_name
+        )
     except ChatAlreadyLinked as exc:
-        log.warning("chat %s is linked to customer %s; refused linking customer %s",
-                    update.chat_id, exc, customer_id)
+        log.warning(
+            "chat %s is linked to customer %s; refused linking customer %s",
+            update.chat_id,
+            exc,
+            customer_id,
+        )
         await _reply(deps, update, say("chat_taken", chat_language(update)))
         return
     await deps.store.clear_state(_key(deps, update))

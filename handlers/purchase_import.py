@@ -13,8 +13,18 @@ from handlers.intake import IntakeSettings, PurchaseIn, ingest_purchases, valida
 from handlers.ports import PurchaseStore
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "language", "timezone", "postcode")
-PURCHASE_COLUMNS = ("order_id", "product", "sku", "amount", "currency", "purchased_at",
-                    "delivered_at", "journey", "referral_code", "consent_checkins")
+PURCHASE_COLUMNS = (
+    "order_id",
+    "product",
+    "sku",
+    "amount",
+    "currency",
+    "purchased_at",
+    "delivered_at",
+    "journey",
+    "referral_code",
+    "consent_checkins",
+)
 REQUIRED_COLUMNS = ("order_id", "name", "product", "purchased_at")
 
 
@@ -49,8 +59,11 @@ class ImportSummary:
 
 def row_to_purchase(row: dict[str, str]) -> dict[str, Any]:
     """A flat CSV row as the nested purchase the API takes; empty cells count as missing."""
-    cells = {k.strip().lower(): (v.strip() if isinstance(v, str) else v)
-             for k, v in row.items() if k is not None}
+    cells = {
+        k.strip().lower(): (v.strip() if isinstance(v, str) else v)
+        for k, v in row.items()
+        if k is not None
+    }
     unknown = set(cells) - set(CUSTOMER_COLUMNS) - set(PURCHASE_COLUMNS)
     purchase: dict[str, Any] = {k: cells[k] for k in PURCHASE_COLUMNS if cells.get(k)}
     purchase["customer"] = {k: cells[k] for k in CUSTOMER_COLUMNS if cells.get(k)}
@@ -73,8 +86,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise BadCsv(f"{path}: missing column(s) {', '.join(missing)}; "
-                         f"expected at least {', '.join(REQUIRED_COLUMNS)}")
+            raise BadCsv(
+                f"{path}: missing column(s) {', '.join(missing)}; "
+                f"expected at least {', '.join(REQUIRED_COLUMNS)}"
+            )
         for row in reader:
             yield reader.line_num, row_to_purchase(row)
 
@@ -99,7 +114,9 @@ async def import_purchases(
     async def flush() -> None:
         valid, errors = validate_purchases(item for _, item in batch)
         for err in errors:
-            summary.errors.append(RowError(batch[err["index"]][0], err["order_id"], err["problems"]))
+            summary.errors.append(
+                RowError(batch[err["index"]][0], err["order_id"], err["problems"])
+            )
         await _store(valid)
         if on_progress:
             on_progress(len(batch))

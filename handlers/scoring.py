@@ -47,22 +47,42 @@ class ScoringPipeline:
     async def process(self, answer: Answer) -> None:
         """Score one stored answer; a failure leaves it stored and unscored."""
         score, question = answer.score, answer.question_type
-        if answer.text and answer.checkin_id and answer.question_id \
-                and answer.question_id.endswith(_WORDS_SUFFIXES):
+        if (
+            answer.text
+            and answer.checkin_id
+            and answer.question_id
+            and answer.question_id.endswith(_WORDS_SUFFIXES)
+        ):
             base = answer.question_id.rsplit("_", 1)[0]
             for earlier in await self.store.answers_for_checkin(answer.checkin_id):
                 if earlier.question_id == base and earlier.score is not None:
                     score, question = earlier.score, earlier.question_type
         if question in ("text", "yes_no") and answer.score is None:
             question = None if score is None else question
-        result = self.analyze(answer.text or "", lang=answer.language, score=score,
-                              question=question)
+        result = self.analyze(
+            answer.text or "", lang=answer.language, score=score, question=question
+        )
         await self.store.record_scoring(
-            answer.id or 0, polarity=result.polarity, sentiment=result.label,
-            segment=result.segment, escalate=result.escalate, analysis=result.to_dict())
+            answer.id or 0,
+            polarity=result.polarity,
+            sentiment=result.label,
+            segment=result.segment,
+            escalate=result.escalate,
+            analysis=result.to_dict(),
+        )
         if result.escalate:
-            log.info("answer %s flagged for support (%s): %s", answer.id, result.priority,
-                     "; ".join(result.reasons[:3]))
-            await self.store.record_event("answer.escalate", answer.customer_id, {
-                "answer_id": answer.id, "priority": result.priority,
-                "reasons": list(result.reasons)})
+            log.info(
+                "answer %s flagged for support (%s): %s",
+                answer.id,
+                result.priority,
+                "; ".join(result.reasons[:3]),
+            )
+            await self.store.record_event(
+                "answer.escalate",
+                answer.customer_id,
+                {
+                    "answer_id": answer.id,
+                    "priority": result.priority,
+                    "reasons": list(result.reasons),
+                },
+            )

@@ -23,22 +23,46 @@ class AnswerQueries:
         return answer
 
     async def record_scoring(
-        self, answer_id: int, *, polarity: float, sentiment: str, segment: str | None,
-        escalate: bool, analysis: dict[str, Any],
+        self,
+        answer_id: int,
+        *,
+        polarity: float,
+        sentiment: str,
+        segment: str | None,
+        escalate: bool,
+        analysis: dict[str, Any],
     ) -> None:
         """Store what scoring found for an answer, and the customer's segment when it changes."""
         async with self.db.session() as s:
-            await s.execute(update(Answer).where(Answer.id == answer_id).values(
-                scoring_status="scored", polarity=polarity, sentiment=sentiment,
-                segment=segment, escalate=escalate, analysis=analysis))
+            await s.execute(
+                update(Answer)
+                .where(Answer.id == answer_id)
+                .values(
+                    scoring_status="scored",
+                    polarity=polarity,
+                    sentiment=sentiment,
+                    segment=segment,
+                    escalate=escalate,
+                    analysis=analysis,
+                )
+            )
             if segment:
-                customer_id = (await s.execute(select(Answer.customer_id)
-                                               .where(Answer.id == answer_id))).scalar_one()
-                await s.execute(update(Customer).where(Customer.id == customer_id)
-                                .values(segment=segment, updated_at=utcnow()))
+                customer_id = (
+                    await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
+                ).scalar_one()
+                await s.execute(
+                    update(Customer)
+                    .where(Customer.id == customer_id)
+                    .values(segment=segment, updated_at=utcnow())
+                )
 
-    async def record_event(self, kind: str, customer_id: int | None = None,
-                           data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+    async def record_event(
+        self,
+        kind: str,
+        customer_id: int | None = None,
+        data: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> None:
         """Add a line to the audit log."""
         async with self.db.session() as s:
             s.add(Event(kind=kind, customer_id=customer_id, data=data or {}, actor=actor))
@@ -46,6 +70,7 @@ class AnswerQueries:
     async def answers_for_checkin(self, checkin_id: int) -> list[Answer]:
         """A check-in's answers in the order given."""
         async with self.db.session() as s:
-            rows = await s.execute(select(Answer).where(Answer.checkin_id == checkin_id)
-                                   .order_by(Answer.id))
+            rows = await s.execute(
+                select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
+            )
         return list(rows.scalars().all())

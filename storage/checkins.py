@@ -42,8 +42,9 @@ class CheckInQueries:
 
     db: Database
 
-    async def _claim(self, where: object, worker: str, now: datetime, limit: int,
-                     lease: timedelta, order: object) -> list[CheckIn]:
+    async def _claim(
+        self, where: object, worker: str, now: datetime, limit: int, lease: timedelta, order: object
+    ) -> list[CheckIn]:
         """Claim rows matching ``where`` for ``worker`` until ``now + lease``.
 
         On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED`` so workers never take the
@@ -54,8 +55,7 @@ class CheckInQueries:
         async with self.db.session() as s:
             if self.db.dialect == "sqlite":
                 # Take the write lock before reading what to claim (like BEGIN IMMEDIATE).
-                await s.execute(update(CHECKINS).where(CHECKINS.c.id == -1)
-                                .values(attempt_count=0))
+                await s.execute(update(CHECKINS).where(CHECKINS.c.id == -1).values(attempt_count=0))
             pick = select(CHECKINS.c.id).where(and_(where, free)).order_by(order, CHECKINS.c.id)
             pick = pick.limit(limit)
             if self.db.dialect == "postgresql":
@@ -63,10 +63,20 @@ class CheckInQueries:
             ids = [r[0] for r in (await s.execute(pick)).all()]
             if not ids:
                 return []
-            await s.execute(update(CHECKINS).where(CHECKINS.c.id.in_(ids))
-                            .values(claimed_by=worker, claimed_until=now + lease))
-            rows = (await s.execute(select(CheckIn).where(CheckIn.id.in_(ids))
-                                    .order_by(order, CheckIn.id))).scalars().all()
+            await s.execute(
+                update(CHECKINS)
+                .where(CHECKINS.c.id.in_(ids))
+                .values(claimed_by=worker, claimed_until=now + lease)
+            )
+            rows = (
+                (
+                    await s.execute(
+                        select(CheckIn).where(CheckIn.id.in_(ids)).order_by(order, CheckIn.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return list(rows)
 
     async def claim_due_checkins(
@@ -74,41 +84,63 @@ class CheckInQueries:
     ) -> list[CheckIn]:
         """Claim scheduled check-ins that are due, of customers who opted in."""
         opted_in = select(Customer.id).where(Customer.opt_in_state == OptInState.OPTED_IN)
-        where = and_(CHECKINS.c.status == CheckInStatus.SCHEDULED, CHECKINS.c.due_at <= now,
-                     CHECKINS.c.customer_id.in_(opted_in))
+        where = and_(
+            CHECKINS.c.status == CheckInStatus.SCHEDULED,
+            CHECKINS.c.due_at <= now,
+            CHECKINS.c.customer_id.in_(opted_in),
+        )
         return await self._claim(where, worker, now, limit, lease, CHECKINS.c.due_at)
 
     async def claim_reminders(
         self, worker: str, now: datetime, reminder_after: timedelta, limit: int, lease: timedelta
     ) -> list[CheckIn]:
         """Claim sent check-ins unanswered for ``reminder_after`` that had no reminder yet."""
-        where = and_(CHECKINS.c.status == CheckInStatus.SENT,
-                     CHECKINS.c.sent_at <= now - reminder_after,
-                     CHECKINS.c.expires_at > now)
+        where = and_(
+            CHECKINS.c.status == CheckInStatus.SENT,
+            CHECKINS.c.sent_at <= now - reminder_after,
+            CHECKINS.c.expires_at > now,
+        )
         return await self._claim(where, worker, now, limit, lease, CHECKINS.c.sent_at)
 
     async def expire_overdue(self, now: datetime) -> list[int]:
         """Mark sent or reminded check-ins past their expiry as expired; returns their ids."""
         async with self.db.session() as s:
-            ids = [r[0] for r in (await s.execute(select(CHECKINS.c.id).where(
-                CHECKINS.c.status.in_(OPEN), CHECKINS.c.expires_at <= now))).all()]
+            ids = [
+                r[0]
+                for r in (
+                    await s.execute(
+                        select(CHECKINS.c.id).where(
+                            CHECKINS.c.status.in_(OPEN), CHECKINS.c.expires_at <= now
+                        )
+                    )
+                ).all()
+            ]
             if ids:
-                await s.execute(update(CHECKINS).where(CHECKINS.c.id.in_(ids),
-                                                       CHECKINS.c.status.in_(OPEN))
-                                .values(status=CheckInStatus.EXPIRED, claimed_by=None,
-                                        claimed_until=None))
+                await s.execute(
+                    update(CHECKINS)
+                    .where(CHECKINS.c.id.in_(ids), CHECKINS.c.status.in_(OPEN))
+                    .values(status=CheckInStatus.EXPIRED, claimed_by=None, claimed_until=None)
+                )
         return ids
 
     async def checkin_context(self, checkin_id: int) -> CheckInContext | None:
         """The check-in, its customer, their chat and the product it is about."""
         async with self.db.session() as s:
-            row = (await s.execute(
-                select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
-                .join(Customer, Customer.id == CheckIn.customer_id)
-                .outerjoin(ChannelLink, and_(ChannelLink.customer_id == Customer.id,
-                                             ChannelLink.channel == "telegram"))
-                .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
-                .where(CheckIn.id == checkin_id))).first()
+            row = (
+                await s.execute(
+                    select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
+                    .join(Customer, Customer.id == CheckIn.customer_id)
+                    .outerjoin(
+                        ChannelLink,
+                        and_(
+                            ChannelLink.customer_id == Customer.id,
+                            ChannelLink.channel == "telegram",
+                        ),
+                    )
+                    .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+                    .where(CheckIn.id == checkin_id)
+                )
+            ).first()
         return CheckInContext(row[0], row[1], row[2], row[3]) if row else None
 
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
@@ -116,13 +148,21 @@ class CheckInQueries:
         if not checkin_ids:
             return {}
         async with self.db.session() as s:
-            rows = (await s.execute(
-                select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
-                .join(Customer, Customer.id == CheckIn.customer_id)
-                .outerjoin(ChannelLink, and_(ChannelLink.customer_id == Customer.id,
-                                             ChannelLink.channel == "telegram"))
-                .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
-                .where(CheckIn.id.in_(checkin_ids)))).all()
+            rows = (
+                await s.execute(
+                    select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
+                    .join(Customer, Customer.id == CheckIn.customer_id)
+                    .outerjoin(
+                        ChannelLink,
+                        and_(
+                            ChannelLink.customer_id == Customer.id,
+                            ChannelLink.channel == "telegram",
+                        ),
+                    )
+                    .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+                    .where(CheckIn.id.in_(checkin_ids))
+                )
+            ).all()
         return {r[0].id: CheckInContext(r[0], r[1], r[2], r[3]) for r in rows}
 
     async def fatigue_facts_many(
@@ -135,12 +175,13 @@ class CheckInQueries:
             open_rows = await s.execute(
                 select(CHECKINS.c.customer_id, func.max(CHECKINS.c.expires_at))
                 .where(CHECKINS.c.customer_id.in_(customer_ids), CHECKINS.c.status.in_(OPEN))
-                .group_by(CHECKINS.c.customer_id))
+                .group_by(CHECKINS.c.customer_id)
+            )
             sent_rows = await s.execute(
                 select(CHECKINS.c.customer_id, func.max(CHECKINS.c.sent_at))
-                .where(CHECKINS.c.customer_id.in_(customer_ids),
-                       CHECKINS.c.sent_at.is_not(None))
-                .group_by(CHECKINS.c.customer_id))
+                .where(CHECKINS.c.customer_id.in_(customer_ids), CHECKINS.c.sent_at.is_not(None))
+                .group_by(CHECKINS.c.customer_id)
+            )
             open_until = dict(open_rows.all())
             last_sent = dict(sent_rows.all())
         return {c: (open_until.get(c), last_sent.get(c)) for c in customer_ids}
@@ -155,62 +196,124 @@ class CheckInQueries:
         stmt = insert_(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.channel, table.c.chat_id, table.c.user_id],
-            set_={"step": stmt.excluded.step, "checkin_id": stmt.excluded.checkin_id,
-                  "question_index": 0, "data": stmt.excluded.data,
-                  "version": table.c.version + 1, "updated_at": stmt.excluded.updated_at})
+            set_={
+                "step": stmt.excluded.step,
+                "checkin_id": stmt.excluded.checkin_id,
+                "question_index": 0,
+                "data": stmt.excluded.data,
+                "version": table.c.version + 1,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
         now = utcnow()
         async with self.db.session() as s:
-            await s.execute(stmt, [
-                {"channel": k.channel, "chat_id": k.chat_id, "user_id": k.user_id,
-                 "step": "question", "checkin_id": checkin_id, "question_index": 0, "data": {},
-                 "version": 0, "updated_at": now} for k, checkin_id in starts])
+            await s.execute(
+                stmt,
+                [
+                    {
+                        "channel": k.channel,
+                        "chat_id": k.chat_id,
+                        "user_id": k.user_id,
+                        "step": "question",
+                        "checkin_id": checkin_id,
+                        "question_index": 0,
+                        "data": {},
+                        "version": 0,
+                        "updated_at": now,
+                    }
+                    for k, checkin_id in starts
+                ],
+            )
 
-    async def finish_sends(self, sent: list[tuple[StorageKey, int, int]], now: datetime,
-                           expires_at: datetime) -> None:
+    async def finish_sends(
+        self, sent: list[tuple[StorageKey, int, int]], now: datetime, expires_at: datetime
+    ) -> None:
         """Mark check-ins sent and remember each question's message id, in one transaction."""
         if not sent:
             return
-        status = case((CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
-                      else_=CHECKINS.c.status)
+        status = case(
+            (CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
+            else_=CHECKINS.c.status,
+        )
         async with self.db.session() as s:
             await s.execute(
-                update(CHECKINS).where(CHECKINS.c.id.in_([cid for _, cid, _ in sent]))
-                .values(status=status, sent_at=now, expires_at=expires_at,
-                        attempt_count=CHECKINS.c.attempt_count + 1, claimed_by=None,
-                        claimed_until=None, last_error=None))
+                update(CHECKINS)
+                .where(CHECKINS.c.id.in_([cid for _, cid, _ in sent]))
+                .values(
+                    status=status,
+                    sent_at=now,
+                    expires_at=expires_at,
+                    attempt_count=CHECKINS.c.attempt_count + 1,
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error=None,
+                )
+            )
             states = ConversationState.__table__
             await s.execute(
                 update(states)
-                .where(states.c.channel == bindparam("k_channel"),
-                       states.c.chat_id == bindparam("k_chat"),
-                       states.c.user_id == bindparam("k_user"),
-                       states.c.checkin_id == bindparam("k_checkin"),
-                       states.c.question_index == 0)
+                .where(
+                    states.c.channel == bindparam("k_channel"),
+                    states.c.chat_id == bindparam("k_chat"),
+                    states.c.user_id == bindparam("k_user"),
+                    states.c.checkin_id == bindparam("k_checkin"),
+                    states.c.question_index == 0,
+                )
                 .values(data=bindparam("k_data")),
-                [{"k_channel": k.channel, "k_chat": k.chat_id, "k_user": k.user_id,
-                  "k_checkin": cid, "k_data": {"message_id": mid}} for k, cid, mid in sent])
+                [
+                    {
+                        "k_channel": k.channel,
+                        "k_chat": k.chat_id,
+                        "k_user": k.user_id,
+                        "k_checkin": cid,
+                        "k_data": {"message_id": mid},
+                    }
+                    for k, cid, mid in sent
+                ],
+            )
 
     async def get_checkin(self, checkin_id: int) -> CheckIn | None:
         """One check-in."""
         async with self.db.session() as s:
             return await s.get(CheckIn, checkin_id)
 
-    async def fatigue_facts(self, customer_id: int, exclude: int) -> tuple[datetime | None, datetime | None]:
+    async def fatigue_facts(
+        self, customer_id: int, exclude: int
+    ) -> tuple[datetime | None, datetime | None]:
         """(expiry of the customer's open check-in, time of their latest sent check-in)."""
         async with self.db.session() as s:
-            open_until = (await s.execute(select(func.max(CHECKINS.c.expires_at)).where(
-                CHECKINS.c.customer_id == customer_id, CHECKINS.c.status.in_(OPEN),
-                CHECKINS.c.id != exclude))).scalar()
-            last_sent = (await s.execute(select(func.max(CHECKINS.c.sent_at)).where(
-                CHECKINS.c.customer_id == customer_id, CHECKINS.c.id != exclude))).scalar()
+            open_until = (
+                await s.execute(
+                    select(func.max(CHECKINS.c.expires_at)).where(
+                        CHECKINS.c.customer_id == customer_id,
+                        CHECKINS.c.status.in_(OPEN),
+                        CHECKINS.c.id != exclude,
+                    )
+                )
+            ).scalar()
+            last_sent = (
+                await s.execute(
+                    select(func.max(CHECKINS.c.sent_at)).where(
+                        CHECKINS.c.customer_id == customer_id, CHECKINS.c.id != exclude
+                    )
+                )
+            ).scalar()
         return open_until, last_sent
 
     async def next_scheduled(self, customer_id: int) -> CheckIn | None:
         """The customer's next scheduled check-in."""
         async with self.db.session() as s:
-            return (await s.execute(select(CheckIn).where(
-                CheckIn.customer_id == customer_id, CheckIn.status == CheckInStatus.SCHEDULED)
-                .order_by(CheckIn.due_at).limit(1))).scalar()
+            return (
+                await s.execute(
+                    select(CheckIn)
+                    .where(
+                        CheckIn.customer_id == customer_id,
+                        CheckIn.status == CheckInStatus.SCHEDULED,
+                    )
+                    .order_by(CheckIn.due_at)
+                    .limit(1)
+                )
+            ).scalar()
 
     async def _set(self, checkin_id: int, **values: object) -> None:
         async with self.db.session() as s:
@@ -218,45 +321,76 @@ class CheckInQueries:
 
     async def reschedule(self, checkin_id: int, due_at: datetime, reason: str) -> None:
         """Move a claimed check-in to ``due_at`` and let it go."""
-        await self._set(checkin_id, due_at=due_at, claimed_by=None, claimed_until=None,
-                        last_error=reason[:500])
+        await self._set(
+            checkin_id, due_at=due_at, claimed_by=None, claimed_until=None, last_error=reason[:500]
+        )
 
     async def mark_sent(self, checkin_id: int, now: datetime, expires_at: datetime) -> None:
         """The check-in's first question reached the customer."""
         # An answer may already have finished it (a fast customer): keep that status.
-        status = case((CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
-                      else_=CHECKINS.c.status)
-        await self._set(checkin_id, status=status, sent_at=now, expires_at=expires_at,
-                        attempt_count=CHECKINS.c.attempt_count + 1, claimed_by=None,
-                        claimed_until=None, last_error=None)
+        status = case(
+            (CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
+            else_=CHECKINS.c.status,
+        )
+        await self._set(
+            checkin_id,
+            status=status,
+            sent_at=now,
+            expires_at=expires_at,
+            attempt_count=CHECKINS.c.attempt_count + 1,
+            claimed_by=None,
+            claimed_until=None,
+            last_error=None,
+        )
 
     async def mark_reminded(self, checkin_id: int, now: datetime) -> None:
         """The one reminder went out."""
-        await self._set(checkin_id, status=CheckInStatus.REMINDED, reminded_at=now,
-                        claimed_by=None, claimed_until=None)
+        await self._set(
+            checkin_id,
+            status=CheckInStatus.REMINDED,
+            reminded_at=now,
+            claimed_by=None,
+            claimed_until=None,
+        )
 
     async def mark_answered(self, checkin_id: int, now: datetime) -> None:
         """The customer answered every question."""
-        await self._set(checkin_id, status=CheckInStatus.ANSWERED, answered_at=now,
-                        claimed_by=None, claimed_until=None)
+        await self._set(
+            checkin_id,
+            status=CheckInStatus.ANSWERED,
+            answered_at=now,
+            claimed_by=None,
+            claimed_until=None,
+        )
 
     async def mark_retry(self, checkin_id: int, retry_at: datetime, error: str) -> None:
         """Sending failed for a passing reason: keep the claim until ``retry_at``."""
-        await self._set(checkin_id, claimed_until=retry_at, last_error=error[:500],
-                        attempt_count=CHECKINS.c.attempt_count + 1)
+        await self._set(
+            checkin_id,
+            claimed_until=retry_at,
+            last_error=error[:500],
+            attempt_count=CHECKINS.c.attempt_count + 1,
+        )
 
-    async def cancel_checkin(self, checkin_id: int, reason: str,
-                             status: CheckInStatus = CheckInStatus.CANCELLED) -> None:
+    async def cancel_checkin(
+        self, checkin_id: int, reason: str, status: CheckInStatus = CheckInStatus.CANCELLED
+    ) -> None:
         """Stop a check-in for good (cancelled, or expired when it is too late to ask)."""
-        await self._set(checkin_id, status=status, last_error=reason[:500], claimed_by=None,
-                        claimed_until=None)
+        await self._set(
+            checkin_id, status=status, last_error=reason[:500], claimed_by=None, claimed_until=None
+        )
         async with self.db.session() as s:
-            s.add(Event(kind=f"checkin.{status}", data={"checkin_id": checkin_id,
-                                                        "reason": reason[:200]}))
+            s.add(
+                Event(
+                    kind=f"checkin.{status}",
+                    data={"checkin_id": checkin_id, "reason": reason[:200]},
+                )
+            )
 
     async def checkin_counts(self) -> dict[str, int]:
         """How many check-ins there are in each status."""
         async with self.db.session() as s:
-            rows = await s.execute(select(CHECKINS.c.status, func.count())
-                                   .group_by(CHECKINS.c.status))
+            rows = await s.execute(
+                select(CHECKINS.c.status, func.count()).group_by(CHECKINS.c.status)
+            )
             return {r[0]: r[1] for r in rows.all()}

@@ -30,8 +30,9 @@ class ConversationQueries:
         """The state of the conversation, a fresh idle one when there is none."""
         async with self.db.session() as s:
             row = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
-        return row or ConversationState(channel=key.channel, chat_id=key.chat_id,
-                                        user_id=key.user_id)
+        return row or ConversationState(
+            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
+        )
 
     async def save_state(self, state: ConversationState) -> None:
         """Store the state (insert or update)."""
@@ -43,16 +44,20 @@ class ConversationQueries:
     async def clear_state(self, key: StorageKey) -> None:
         """Forget the conversation (back to idle)."""
         async with self.db.session() as s:
-            await s.execute(delete(ConversationState).where(
-                ConversationState.channel == key.channel,
-                ConversationState.chat_id == key.chat_id,
-                ConversationState.user_id == key.user_id))
+            await s.execute(
+                delete(ConversationState).where(
+                    ConversationState.channel == key.channel,
+                    ConversationState.chat_id == key.chat_id,
+                    ConversationState.user_id == key.user_id,
+                )
+            )
 
     async def clear_states_for_checkin(self, checkin_id: int) -> None:
         """Drop every conversation that was in the middle of ``checkin_id``."""
         async with self.db.session() as s:
-            await s.execute(delete(ConversationState)
-                            .where(ConversationState.checkin_id == checkin_id))
+            await s.execute(
+                delete(ConversationState).where(ConversationState.checkin_id == checkin_id)
+            )
 
     async def claim_update(self, channel: str, update_id: int) -> bool:
         """Record an update as being processed; False when it already was (a re-delivery)."""
@@ -66,19 +71,24 @@ class ConversationQueries:
     async def release_update(self, channel: str, update_id: int) -> None:
         """Undo ``claim_update`` after a failure, so a re-delivery is processed again."""
         async with self.db.session() as s:
-            await s.execute(delete(ProcessedUpdate).where(
-                ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id))
+            await s.execute(
+                delete(ProcessedUpdate).where(
+                    ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == update_id
+                )
+            )
 
     async def prune_processed_updates(self, older_than: timedelta) -> int:
-        """Forget processed update ids older than ``older_than`` (re-delivery happens within hours)."""
+        """Forget processed update ids older than ``older_than`` (re-deliveries come early)."""
         async with self.db.session() as s:
-            result = await s.execute(delete(ProcessedUpdate).where(
-                ProcessedUpdate.processed_at < utcnow() - older_than))
+            result = await s.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - older_than)
+            )
         return result.rowcount or 0
 
     async def state_rows(self, checkin_id: int) -> list[ConversationState]:
         """Conversations currently at ``checkin_id`` (for tests and diagnostics)."""
         async with self.db.session() as s:
-            rows = await s.execute(select(ConversationState)
-                                   .where(ConversationState.checkin_id == checkin_id))
+            rows = await s.execute(
+                select(ConversationState).where(ConversationState.checkin_id == checkin_id)
+            )
         return list(rows.scalars().all())

@@ -42,41 +42,66 @@ class CustomerQueries:
     async def link_for_token(self, token: str) -> tuple[ChannelLink, Customer] | None:
         """The link row and customer of an opt-in token, if it exists."""
         async with self.db.session() as s:
-            row = (await s.execute(
-                select(ChannelLink, Customer).join(Customer, Customer.id == ChannelLink.customer_id)
-                .where(ChannelLink.token == token))).first()
+            row = (
+                await s.execute(
+                    select(ChannelLink, Customer)
+                    .join(Customer, Customer.id == ChannelLink.customer_id)
+                    .where(ChannelLink.token == token)
+                )
+            ).first()
         return (row[0], row[1]) if row else None
 
     async def customer_for_chat(self, channel: str, chat_id: int) -> Customer | None:
         """The customer linked to a chat."""
         async with self.db.session() as s:
-            return (await s.execute(
-                select(Customer).join(ChannelLink, ChannelLink.customer_id == Customer.id)
-                .where(ChannelLink.channel == channel, ChannelLink.chat_id == chat_id))).scalar()
+            return (
+                await s.execute(
+                    select(Customer)
+                    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+                    .where(ChannelLink.channel == channel, ChannelLink.chat_id == chat_id)
+                )
+            ).scalar()
 
     async def chat_for_customer(self, customer_id: int, channel: str = "telegram") -> int | None:
         """The chat a customer is reached at, if linked."""
         async with self.db.session() as s:
-            return (await s.execute(select(ChannelLink.chat_id).where(
-                ChannelLink.customer_id == customer_id, ChannelLink.channel == channel))).scalar()
+            return (
+                await s.execute(
+                    select(ChannelLink.chat_id).where(
+                        ChannelLink.customer_id == customer_id, ChannelLink.channel == channel
+                    )
+                )
+            ).scalar()
 
     async def link_chat(
         self, customer_id: int, chat_id: int, user_id: int, now: datetime, channel: str = "telegram"
     ) -> Customer:
         """Link ``chat_id`` to the customer and opt them in; the token cannot be used again."""
         async with self.db.session() as s:
-            other = (await s.execute(select(ChannelLink.customer_id).where(
-                ChannelLink.channel == channel, ChannelLink.chat_id == chat_id,
-                ChannelLink.customer_id != customer_id))).scalar()
+            other = (
+                await s.execute(
+                    select(ChannelLink.customer_id).where(
+                        ChannelLink.channel == channel,
+                        ChannelLink.chat_id == chat_id,
+                        ChannelLink.customer_id != customer_id,
+                    )
+                )
+            ).scalar()
             if other is not None:
                 raise ChatAlreadyLinked(str(other))
-            await s.execute(update(ChannelLink).where(
-                ChannelLink.customer_id == customer_id, ChannelLink.channel == channel)
-                .values(chat_id=chat_id, user_id=user_id, linked_at=now, token_used_at=now))
-            await s.execute(update(Customer).where(Customer.id == customer_id).values(
-                opt_in_state=OptInState.OPTED_IN, consent_checkins=True, updated_at=now))
-            s.add(Event(kind="customer.opted_in", customer_id=customer_id,
-                        data={"channel": channel}))
+            await s.execute(
+                update(ChannelLink)
+                .where(ChannelLink.customer_id == customer_id, ChannelLink.channel == channel)
+                .values(chat_id=chat_id, user_id=user_id, linked_at=now, token_used_at=now)
+            )
+            await s.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(opt_in_state=OptInState.OPTED_IN, consent_checkins=True, updated_at=now)
+            )
+            s.add(
+                Event(kind="customer.opted_in", customer_id=customer_id, data={"channel": channel})
+            )
             customer = await s.get(Customer, customer_id)
         assert customer is not None
         return customer
@@ -84,10 +109,13 @@ class CustomerQueries:
     async def verify_order(self, order_id: str, proof: str) -> int | None:
         """The customer of ``order_id`` when ``proof`` matches their postcode or e-mail."""
         async with self.db.session() as s:
-            row = (await s.execute(
-                select(Customer.id, Customer.email, Customer.postcode)
-                .join(Purchase, Purchase.customer_id == Customer.id)
-                .where(func.upper(Purchase.external_order_id) == order_id.strip().upper()))).first()
+            row = (
+                await s.execute(
+                    select(Customer.id, Customer.email, Customer.postcode)
+                    .join(Purchase, Purchase.customer_id == Customer.id)
+                    .where(func.upper(Purchase.external_order_id) == order_id.strip().upper())
+                )
+            ).first()
         if row is None:
             return None
         proof = proof.strip()
@@ -103,24 +131,36 @@ class CustomerQueries:
         Returns the number of check-ins cancelled.
         """
         async with self.db.session() as s:
-            await s.execute(update(Customer).where(Customer.id == customer_id)
-                            .values(opt_in_state=state, updated_at=utcnow()))
+            await s.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(opt_in_state=state, updated_at=utcnow())
+            )
             cancelled = 0
             if state != OptInState.OPTED_IN:
                 result = await s.execute(
-                    update(CheckIn).where(CheckIn.customer_id == customer_id,
-                                          CheckIn.status.in_(OPEN_CHECKIN))
-                    .values(status=CheckInStatus.CANCELLED, last_error=reason[:500]))
+                    update(CheckIn)
+                    .where(CheckIn.customer_id == customer_id, CheckIn.status.in_(OPEN_CHECKIN))
+                    .values(status=CheckInStatus.CANCELLED, last_error=reason[:500])
+                )
                 cancelled = result.rowcount or 0
-            s.add(Event(kind=f"customer.{state}", customer_id=customer_id,
-                        data={"reason": reason, "checkins_cancelled": cancelled}))
+            s.add(
+                Event(
+                    kind=f"customer.{state}",
+                    customer_id=customer_id,
+                    data={"reason": reason, "checkins_cancelled": cancelled},
+                )
+            )
         return cancelled
 
     async def set_language(self, customer_id: int, language: str) -> None:
         """The language the customer wants to be written to in."""
         async with self.db.session() as s:
-            await s.execute(update(Customer).where(Customer.id == customer_id)
-                            .values(language=language, updated_at=utcnow()))
+            await s.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(language=language, updated_at=utcnow())
+            )
 
     async def get_customer(self, customer_id: int) -> Customer | None:
         """One customer."""
@@ -131,8 +171,9 @@ class CustomerQueries:
         """Everything stored about a customer, as JSON-ready data (for /mydata)."""
 
         def rows(objs: Any, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-            return [{k: _jsonable(v) for k, v in o.model_dump().items() if k not in skip}
-                    for o in objs]
+            return [
+                {k: _jsonable(v) for k, v in o.model_dump().items() if k not in skip} for o in objs
+            ]
 
         async with self.db.session() as s:
             customer = await s.get(Customer, customer_id)
@@ -154,27 +195,49 @@ class CustomerQueries:
     async def forget_customer(self, customer_id: int) -> None:
         """Erase a customer's personal data; scores stay for the aggregates, anonymised."""
         async with self.db.session() as s:
-            await s.execute(update(Customer).where(Customer.id == customer_id).values(
-                name=None, email=None, phone=None, postcode=None,
-                opt_in_state=OptInState.FORGOTTEN, consent_checkins=False,
-                consent_marketing=False, updated_at=utcnow()))
-            await s.execute(update(Answer).where(Answer.customer_id == customer_id)
-                            .values(text=None, analysis=None, raw_update_id=None))
-            await s.execute(update(ChannelLink).where(ChannelLink.customer_id == customer_id)
-                            .values(chat_id=None, user_id=None))
-            await s.execute(update(CheckIn).where(CheckIn.customer_id == customer_id,
-                                                  CheckIn.status.in_(OPEN_CHECKIN))
-                            .values(status=CheckInStatus.CANCELLED, last_error="forgotten"))
-            await s.execute(update(Case).where(Case.customer_id == customer_id)
-                            .values(resolution_note=None))
-            await s.execute(update(Event).where(Event.customer_id == customer_id)
-                            .values(data={}))
+            await s.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(
+                    name=None,
+                    email=None,
+                    phone=None,
+                    postcode=None,
+                    opt_in_state=OptInState.FORGOTTEN,
+                    consent_checkins=False,
+                    consent_marketing=False,
+                    updated_at=utcnow(),
+                )
+            )
+            await s.execute(
+                update(Answer)
+                .where(Answer.customer_id == customer_id)
+                .values(text=None, analysis=None, raw_update_id=None)
+            )
+            await s.execute(
+                update(ChannelLink)
+                .where(ChannelLink.customer_id == customer_id)
+                .values(chat_id=None, user_id=None)
+            )
+            await s.execute(
+                update(CheckIn)
+                .where(CheckIn.customer_id == customer_id, CheckIn.status.in_(OPEN_CHECKIN))
+                .values(status=CheckInStatus.CANCELLED, last_error="forgotten")
+            )
+            await s.execute(
+                update(Case).where(Case.customer_id == customer_id).values(resolution_note=None)
+            )
+            await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
             s.add(Event(kind="customer.forgotten", customer_id=customer_id, data={}))
             from sqlalchemy import delete
 
-            await s.execute(delete(ConversationState).where(
-                ConversationState.checkin_id.in_(
-                    select(CheckIn.id).where(CheckIn.customer_id == customer_id))))
+            await s.execute(
+                delete(ConversationState).where(
+                    ConversationState.checkin_id.in_(
+                        select(CheckIn.id).where(CheckIn.customer_id == customer_id)
+                    )
+                )
+            )
 
 
 def _jsonable(value: Any) -> Any:

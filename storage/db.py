@@ -99,7 +99,10 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction, committed on success; a lost database becomes StorageUnavailable."""
+        """A session in a transaction, committed on success.
+
+        A lost database becomes :class:`StorageUnavailable`.
+        """
         try:
             async with self.sessions() as session, session.begin():
                 yield session

@@ -94,8 +94,12 @@ async def find_purchases(db: Database, order_ids: list[str]) -> dict[str, Existi
     if not order_ids:
         return {}
     stmt = select(
-        PURCHASES.c.external_order_id, PURCHASES.c.id, PURCHASES.c.customer_id,
-        PURCHASES.c.delivered_at, PURCHASES.c.journey, PURCHASES.c.purchased_at,
+        PURCHASES.c.external_order_id,
+        PURCHASES.c.id,
+        PURCHASES.c.customer_id,
+        PURCHASES.c.delivered_at,
+        PURCHASES.c.journey,
+        PURCHASES.c.purchased_at,
     ).where(PURCHASES.c.external_order_id.in_(order_ids))
     async with db.session() as s:
         rows = (await s.execute(stmt)).all()
@@ -134,15 +138,18 @@ async def save_purchases(
     async with db.session() as s:
         for upd in updates:
             await s.execute(
-                update(PURCHASES).where(PURCHASES.c.id == upd.purchase_id)
+                update(PURCHASES)
+                .where(PURCHASES.c.id == upd.purchase_id)
                 .values(delivered_at=upd.delivered_at)
             )
             for touchpoint, due in upd.new_due.items():
                 await s.execute(
                     update(CHECKINS)
-                    .where(CHECKINS.c.purchase_id == upd.purchase_id,
-                           CHECKINS.c.touchpoint == touchpoint,
-                           CHECKINS.c.status == CheckInStatus.SCHEDULED)
+                    .where(
+                        CHECKINS.c.purchase_id == upd.purchase_id,
+                        CHECKINS.c.touchpoint == touchpoint,
+                        CHECKINS.c.status == CheckInStatus.SCHEDULED,
+                    )
                     .values(due_at=due)
                 )
         if not new:
@@ -151,10 +158,16 @@ async def save_purchases(
         tokens = await _ensure_links(s, sorted(set(customer_ids)), make_token, token_expires_at)
         purchase_rows = [
             {
-                "external_order_id": p.external_order_id, "customer_id": cid,
-                "product": p.product, "sku": p.sku, "amount": p.amount, "currency": p.currency,
-                "purchased_at": p.purchased_at, "delivered_at": p.delivered_at,
-                "journey": p.journey, "referral_code": p.referral_code,
+                "external_order_id": p.external_order_id,
+                "customer_id": cid,
+                "product": p.product,
+                "sku": p.sku,
+                "amount": p.amount,
+                "currency": p.currency,
+                "purchased_at": p.purchased_at,
+                "delivered_at": p.delivered_at,
+                "journey": p.journey,
+                "referral_code": p.referral_code,
                 "created_at": now,
             }
             for p, cid in zip(new, customer_ids, strict=True)
@@ -169,9 +182,14 @@ async def save_purchases(
         purchase_ids = [id_of_order[p.external_order_id] for p in new]
         checkin_rows = [
             {
-                "customer_id": cid, "purchase_id": pid, "journey": c.journey,
-                "touchpoint": c.touchpoint, "due_at": c.due_at,
-                "status": CheckInStatus.SCHEDULED, "attempt_count": 0, "created_at": now,
+                "customer_id": cid,
+                "purchase_id": pid,
+                "journey": c.journey,
+                "touchpoint": c.touchpoint,
+                "due_at": c.due_at,
+                "status": CheckInStatus.SCHEDULED,
+                "attempt_count": 0,
+                "created_at": now,
             }
             for p, cid, pid in zip(new, customer_ids, purchase_ids, strict=True)
             for c in p.checkins
@@ -208,7 +226,9 @@ async def _resolve_customers(s: AsyncSession, new: list[NewPurchase]) -> list[in
         email = _normal_email(p.email)
         return ("email", email) if email else ("phone", p.phone or "")
 
-    known = {("email", k): v for k, v in by_email.items()} | {("phone", k): v for k, v in by_phone.items()}
+    known = {("email", k): v for k, v in by_email.items()} | {
+        ("phone", k): v for k, v in by_phone.items()
+    }
     to_create: dict[tuple[str, str], NewPurchase] = {}
     for p in new:
         if key(p) not in known:
@@ -217,10 +237,17 @@ async def _resolve_customers(s: AsyncSession, new: list[NewPurchase]) -> list[in
         now = utcnow()
         rows_in = [
             {
-                "name": p.customer_name, "email": _normal_email(p.email), "phone": p.phone,
-                "postcode": p.postcode, "language": p.language, "timezone": p.timezone,
-                "opt_in_state": OptInState.PENDING, "consent_checkins": p.consent_checkins,
-                "consent_marketing": False, "created_at": now, "updated_at": now,
+                "name": p.customer_name,
+                "email": _normal_email(p.email),
+                "phone": p.phone,
+                "postcode": p.postcode,
+                "language": p.language,
+                "timezone": p.timezone,
+                "opt_in_state": OptInState.PENDING,
+                "consent_checkins": p.consent_checkins,
+                "consent_marketing": False,
+                "created_at": now,
+                "updated_at": now,
             }
             for p in to_create.values()
         ]
@@ -241,9 +268,14 @@ async def _ensure_links(
 ) -> dict[int, str | None]:
     """Give every customer a Telegram link row; renew used or expired tokens of unlinked ones."""
     rows = await s.execute(
-        select(LINKS.c.id, LINKS.c.customer_id, LINKS.c.token, LINKS.c.chat_id,
-               LINKS.c.token_expires_at, LINKS.c.token_used_at)
-        .where(LINKS.c.customer_id.in_(customer_ids), LINKS.c.channel == "telegram")
+        select(
+            LINKS.c.id,
+            LINKS.c.customer_id,
+            LINKS.c.token,
+            LINKS.c.chat_id,
+            LINKS.c.token_expires_at,
+            LINKS.c.token_used_at,
+        ).where(LINKS.c.customer_id.in_(customer_ids), LINKS.c.channel == "telegram")
     )
     tokens: dict[int, str | None] = {}
     now = utcnow()
@@ -253,7 +285,8 @@ async def _ensure_links(
         elif used is not None or token_expires <= now:
             fresh = make_token()
             await s.execute(
-                update(LINKS).where(LINKS.c.id == link_id)
+                update(LINKS)
+                .where(LINKS.c.id == link_id)
                 .values(token=fresh, token_expires_at=expires_at, token_used_at=None)
             )
             tokens[cid] = fresh
@@ -262,8 +295,12 @@ async def _ensure_links(
     missing = [cid for cid in customer_ids if cid not in tokens]
     if missing:
         new_rows = [
-            {"customer_id": cid, "channel": "telegram", "token": make_token(),
-             "token_expires_at": expires_at}
+            {
+                "customer_id": cid,
+                "channel": "telegram",
+                "token": make_token(),
+                "token_expires_at": expires_at,
+            }
             for cid in missing
         ]
         await s.execute(insert(LINKS), new_rows)

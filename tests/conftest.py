@@ -21,7 +21,9 @@ def _pg_reachable() -> str | None:
     import psycopg
 
     try:
-        with psycopg.connect(PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+        with psycopg.connect(
+            PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3
+        ):
             return None
     except Exception as exc:  # any failure means: no usable server
         return str(exc).strip().splitlines()[0]
@@ -90,8 +92,11 @@ def make_config(db_url: tuple[str, str | None], tmp_path: Path):  # type: ignore
     from bot.config import Config
 
     def build(**overrides: object) -> Config:
-        raw: dict[str, object] = {"data_dir": str(tmp_path), "database": {"url": db_url[0]},
-                                  "api": {"keys": [API_KEY]}}
+        raw: dict[str, object] = {
+            "data_dir": str(tmp_path),
+            "database": {"url": db_url[0]},
+            "api": {"keys": [API_KEY]},
+        }
         raw.update(overrides)
         return Config.model_validate(raw)
 

@@ -65,8 +65,12 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     """Inline keyboard for a message's buttons (None without buttons)."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                 for row in message.buttons])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in message.buttons
+        ]
+    )
 
 
 class ChatPacer:
@@ -105,8 +109,9 @@ class TelegramChannel:
         """Send text with optional inline buttons."""
         await self.pacer.wait(message.chat_id)
         try:
-            sent = await self.bot.send_message(message.chat_id, message.text,
-                                               reply_markup=keyboard(message))
+            sent = await self.bot.send_message(
+                message.chat_id, message.text, reply_markup=keyboard(message)
+            )
         except TelegramError as exc:
             raise _translate(exc) from exc
         return SentMessage(message.chat_id, sent.message_id)
@@ -115,8 +120,9 @@ class TelegramChannel:
         """Replace a message's text and drop its keyboard."""
         await self.pacer.wait(chat_id)
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id,
-                                             reply_markup=None)
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=None
+            )
         except TelegramError as exc:
             raise _translate(exc) from exc
 
@@ -132,8 +138,10 @@ class TelegramChannel:
         await self.pacer.wait(document.chat_id)
         try:
             sent = await self.bot.send_document(
-                document.chat_id, InputFile(document.content, filename=document.filename),
-                caption=document.caption or None)
+                document.chat_id,
+                InputFile(document.content, filename=document.filename),
+                caption=document.caption or None,
+            )
         except TelegramError as exc:
             raise _translate(exc) from exc
         return SentMessage(document.chat_id, sent.message_id)
@@ -146,23 +154,36 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         return IncomingUpdate(
-            channel=CHANNEL, update_id=update.update_id, kind="button", chat_id=chat_id,
-            user_id=query.from_user.id, button_data=(query.data or "")[:64],
-            callback_id=query.id, message_id=message.message_id if message else None,
-            language_code=query.from_user.language_code, first_name=query.from_user.first_name,
-            chat_type=message.chat.type if message is not None else "private")
+            channel=CHANNEL,
+            update_id=update.update_id,
+            kind="button",
+            chat_id=chat_id,
+            user_id=query.from_user.id,
+            button_data=(query.data or "")[:64],
+            callback_id=query.id,
+            message_id=message.message_id if message else None,
+            language_code=query.from_user.language_code,
+            first_name=query.from_user.first_name,
+            chat_type=message.chat.type if message is not None else "private",
+        )
     message = update.message
     if message is None or message.from_user is None:
         return None
     text = message.text or message.caption or ""
     base: dict[str, Any] = dict(
-        channel=CHANNEL, update_id=update.update_id, chat_id=message.chat.id,
-        user_id=message.from_user.id, message_id=message.message_id,
-        language_code=message.from_user.language_code, first_name=message.from_user.first_name,
-        chat_type=message.chat.type)
+        channel=CHANNEL,
+        update_id=update.update_id,
+        chat_id=message.chat.id,
+        user_id=message.from_user.id,
+        message_id=message.message_id,
+        language_code=message.from_user.language_code,
+        first_name=message.from_user.first_name,
+        chat_type=message.chat.type,
+    )
     entities = message.entities or ()
-    if text.startswith("/") and any(e.type == MessageEntityType.BOT_COMMAND and e.offset == 0
-                                    for e in entities):
+    if text.startswith("/") and any(
+        e.type == MessageEntityType.BOT_COMMAND and e.offset == 0 for e in entities
+    ):
         head, *args = text.split()
         command = head[1:].split("@", 1)[0]
         return IncomingUpdate(kind="command", text=text, command=command, args=tuple(args), **base)
@@ -177,8 +198,9 @@ class TolerantBot(ExtBot[None]):
     fetched again and parsed one update at a time; unreadable ones are logged and skipped.
     """
 
-    async def get_updates(self, offset: int | None = None, *args: Any, **kwargs: Any
-                          ) -> tuple[Update, ...]:
+    async def get_updates(
+        self, offset: int | None = None, *args: Any, **kwargs: Any
+    ) -> tuple[Update, ...]:
         """getUpdates, dropping updates that cannot be parsed."""
         try:
             return await super().get_updates(offset, *args, **kwargs)
@@ -189,25 +211,42 @@ class TolerantBot(ExtBot[None]):
                 try:
                     parsed = Update.de_json(item, self)
                 except Exception as exc:
-                    log.warning("dropped an unreadable update %r: %s",
-                                str(item.get("update_id") if isinstance(item, dict) else "?"), exc)
+                    log.warning(
+                        "dropped an unreadable update %r: %s",
+                        str(item.get("update_id") if isinstance(item, dict) else "?"),
+                        exc,
+                    )
                     parsed = None
-                if parsed is None and isinstance(item, dict) and isinstance(
-                        item.get("update_id"), int):
+                if (
+                    parsed is None
+                    and isinstance(item, dict)
+                    and isinstance(item.get("update_id"), int)
+                ):
                     parsed = Update(update_id=item["update_id"])  # keeps the offset moving
                 if parsed is not None:
                     updates.append(parsed)
             return tuple(updates)
 
 
-def build_application(token: str, base_url: str, base_file_url: str, on_update: UpdateCallback,
-                      *, rate_limit: bool = True, polling: bool = True) -> Application:
+def build_application(
+    token: str,
+    base_url: str,
+    base_file_url: str,
+    on_update: UpdateCallback,
+    *,
+    rate_limit: bool = True,
+    polling: bool = True,
+) -> Application:
     """A PTB Application that hands every update, converted, to ``on_update``."""
     # PTB's default request object has one connection; sends go out concurrently.
-    bot = TolerantBot(token, base_url=base_url, base_file_url=base_file_url,
-                      request=HTTPXRequest(connection_pool_size=16, pool_timeout=30),
-                      get_updates_request=HTTPXRequest(connection_pool_size=2),
-                      rate_limiter=AIORateLimiter(max_retries=3) if rate_limit else None)
+    bot = TolerantBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        request=HTTPXRequest(connection_pool_size=16, pool_timeout=30),
+        get_updates_request=HTTPXRequest(connection_pool_size=2),
+        rate_limiter=AIORateLimiter(max_retries=3) if rate_limit else None,
+    )
     builder = Application.builder().bot(bot)
     if not polling:
         builder = builder.updater(None)
@@ -223,8 +262,11 @@ def build_application(token: str, base_url: str, base_file_url: str, on_update: 
         await on_update(incoming)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling update %s", getattr(update, "update_id", "?"),
-                  exc_info=context.error)
+        log.error(
+            "error while handling update %s",
+            getattr(update, "update_id", "?"),
+            exc_info=context.error,
+        )
 
     application.add_handler(TypeHandler(Update, dispatch))
     application.add_error_handler(on_error)

@@ -46,8 +46,22 @@ def test_db_upgrade(config_file: Path) -> None:
 
 
 def test_purchase_add_prints_the_opt_in_link_and_is_idempotent(config_file: Path) -> None:
-    args = ["purchase", "add", "--config", str(config_file), "--order-id", "P-1", "--name", "Ann",
-            "--email", "ann@example.com", "--product", "Kettle", "--purchased-at", "2026-11-01"]
+    args = [
+        "purchase",
+        "add",
+        "--config",
+        str(config_file),
+        "--order-id",
+        "P-1",
+        "--name",
+        "Ann",
+        "--email",
+        "ann@example.com",
+        "--product",
+        "Kettle",
+        "--purchased-at",
+        "2026-11-01",
+    ]
     first = runner.invoke(app, args)
     second = runner.invoke(app, args)
     assert first.exit_code == 0 and "created" in first.output
@@ -56,8 +70,21 @@ def test_purchase_add_prints_the_opt_in_link_and_is_idempotent(config_file: Path
 
 
 def test_purchase_add_rejects_bad_input(config_file: Path) -> None:
-    result = runner.invoke(app, ["purchase", "add", "--config", str(config_file), "--order-id",
-                                 "P-2", "--name", "Ann", "--product", "Kettle"])
+    result = runner.invoke(
+        app,
+        [
+            "purchase",
+            "add",
+            "--config",
+            str(config_file),
+            "--order-id",
+            "P-2",
+            "--name",
+            "Ann",
+            "--product",
+            "Kettle",
+        ],
+    )
     assert result.exit_code == 2 and "needs an email or a phone number" in result.output
 
 

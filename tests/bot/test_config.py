@@ -56,21 +56,31 @@ def test_unset_env_var_names_key_and_variable(tmp_path: Path) -> None:
     [
         ("telegram:\n  mode: hook\n", "telegram.mode: Input should be 'polling' or 'webhook'"),
         ("survey:\n  min_gap: soon\n", "survey.min_gap: not a duration: 'soon'"),
-        ("survey:\n  reminder_after: 5d\n", "reminder_after must be shorter than survey.expire_after"),
+        (
+            "survey:\n  reminder_after: 5d\n",
+            "reminder_after must be shorter than survey.expire_after",
+        ),
         ("timezone: Mars/Olympus\n", "timezone: unknown time zone 'Mars/Olympus'"),
         ("telegarm:\n  token: x\n", "telegarm: unknown key"),
-        ("telegram:\n  base_url: http://127.0.0.1:1/bot/\n", "telegram.base_url: must not end with '/'"),
+        (
+            "telegram:\n  base_url: http://127.0.0.1:1/bot/\n",
+            "telegram.base_url: must not end with '/'",
+        ),
         ("slack:\n  base_url: http://127.0.0.1:1/api\n", "slack.base_url: must end with '/'"),
         ("api:\n  keys: [short]\n", "api.keys: every API key needs at least 16 characters"),
         ("default_journey: vip\n", "journey(s) not defined under journeys: ['vip']"),
         ("web:\n  port: 99999\n", "web.port: Input should be less than or equal to 65535"),
         ("telegram:\n  mode: webhook\n", "webhook mode needs telegram.webhook_secret"),
-        ("journeys:\n  standard:\n    touchpoints:\n      - name: delivery\n        delay: 1d\n"
-         "        intro: {en: hi, nl: hoi}\n        questions: []\n",
-         "journeys.standard.touchpoints.0.questions: List should have at least 1 item"),
-        ("journeys:\n  standard:\n    touchpoints:\n      - name: d\n        delay: 1d\n"
-         "        intro: {en: hi}\n        questions: []\n",
-         "journeys.standard.touchpoints.0.intro.nl: required key is missing"),
+        (
+            "journeys:\n  standard:\n    touchpoints:\n      - name: delivery\n        delay: 1d\n"
+            "        intro: {en: hi, nl: hoi}\n        questions: []\n",
+            "journeys.standard.touchpoints.0.questions: List should have at least 1 item",
+        ),
+        (
+            "journeys:\n  standard:\n    touchpoints:\n      - name: d\n        delay: 1d\n"
+            "        intro: {en: hi}\n        questions: []\n",
+            "journeys.standard.touchpoints.0.intro.nl: required key is missing",
+        ),
     ],
 )
 def test_broken_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:

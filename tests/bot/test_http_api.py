@@ -51,8 +51,9 @@ async def test_api_key_in_x_api_key_header(client: httpx.AsyncClient) -> None:
     assert r.status_code == 201
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-key-0123456789"},
-                                     {"X-API-Key": API_KEY[:-1]}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong-key-0123456789"}, {"X-API-Key": API_KEY[:-1]}]
+)
 async def test_missing_or_wrong_key_is_401_without_detail(
     client: httpx.AsyncClient, mentorbot: Mentorbot, headers: dict
 ) -> None:
@@ -75,18 +76,25 @@ async def test_missing_or_wrong_key_is_401_without_detail(
         (b"\xff\xfe\x00", 400, "malformed JSON"),
     ],
 )
-async def test_bad_bodies(client: httpx.AsyncClient, mentorbot: Mentorbot,
-                          body: bytes, status: int, words: str) -> None:
-    r = await client.post("/api/purchases", content=body,
-                          headers={**AUTH, "Content-Type": "application/json"})
+async def test_bad_bodies(
+    client: httpx.AsyncClient, mentorbot: Mentorbot, body: bytes, status: int, words: str
+) -> None:
+    r = await client.post(
+        "/api/purchases", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert r.status_code == status
     assert words in json.dumps(r.json())
     assert await stored(mentorbot) == 0
 
 
-async def test_a_bad_row_rejects_the_whole_batch(client: httpx.AsyncClient, mentorbot: Mentorbot) -> None:
-    r = await client.post("/api/purchases", headers=AUTH,
-                          json=[purchase("OK-1"), purchase("BAD-1", purchased_at="never")])
+async def test_a_bad_row_rejects_the_whole_batch(
+    client: httpx.AsyncClient, mentorbot: Mentorbot
+) -> None:
+    r = await client.post(
+        "/api/purchases",
+        headers=AUTH,
+        json=[purchase("OK-1"), purchase("BAD-1", purchased_at="never")],
+    )
     assert r.status_code == 422
     assert r.json()["details"][0]["order_id"] == "BAD-1"
     assert await stored(mentorbot) == 0
@@ -102,10 +110,12 @@ async def test_huge_body_is_refused(client: httpx.AsyncClient, mentorbot: Mentor
 
 async def test_too_many_purchases_in_one_request(make_config, db_url, mentorbot: Mentorbot) -> None:
     bot = Mentorbot(make_config(web={"max_body_bytes": 10_000_000}), db_schema=db_url[1])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.web_app()),
-                                 base_url="http://bot") as c:
-        r = await c.post("/api/purchases", headers=AUTH,
-                         json=[purchase(f"M-{i}") for i in range(1001)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=bot.web_app()), base_url="http://bot"
+    ) as c:
+        r = await c.post(
+            "/api/purchases", headers=AUTH, json=[purchase(f"M-{i}") for i in range(1001)]
+        )
     await bot.close()
     assert r.status_code == 413 and "at most 1000" in r.json()["error"]
 
@@ -123,8 +133,9 @@ async def test_database_down_is_503_with_retry_hint() -> None:
         bot = Mentorbot(config)
     except OSError:
         pytest.fail("building the app must not touch the database")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.web_app()),
-                                 base_url="http://bot") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=bot.web_app()), base_url="http://bot"
+    ) as c:
         r = await c.post("/api/purchases", json=purchase(), headers=AUTH)
         health = await c.get("/healthz")
     await bot.close()

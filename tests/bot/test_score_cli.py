@@ -60,8 +60,16 @@ def test_jsonl_in_order_with_errors_on_their_line():
     assert "error" in out[4] and "error" in out[5]
     assert out[6]["intents"] == ["opt_out"] and out[6]["escalate"] is False
     for row in (out[0], out[2], out[6]):
-        for key in ("sentiment", "polarity", "lang", "segment", "escalate", "priority",
-                    "themes", "reasons"):
+        for key in (
+            "sentiment",
+            "polarity",
+            "lang",
+            "segment",
+            "escalate",
+            "priority",
+            "themes",
+            "reasons",
+        ):
             assert key in row
 
 

@@ -19,8 +19,11 @@ def purchase(order_id: str = "A-1", **changes: object) -> dict:
     base = {
         "order_id": order_id,
         "customer": {"name": "Ann de Vries", "email": "Ann@Example.com", "language": "nl"},
-        "product": "Washing machine WM-300", "sku": "WM300", "amount": "499.00",
-        "currency": "EUR", "purchased_at": "2026-11-10T10:00:00+01:00",
+        "product": "Washing machine WM-300",
+        "sku": "WM300",
+        "amount": "499.00",
+        "currency": "EUR",
+        "purchased_at": "2026-11-10T10:00:00+01:00",
         "delivered_at": "2026-11-12T15:00:00+01:00",
     }
     base.update(changes)
@@ -52,7 +55,9 @@ async def test_creates_customer_purchase_link_and_checkins(mentorbot: Mentorbot)
     assert all(c.status == "scheduled" and c.due_at.tzinfo is not None for c in checkins)
 
 
-async def test_replayed_order_creates_nothing_and_returns_the_same_link(mentorbot: Mentorbot) -> None:
+async def test_replayed_order_creates_nothing_and_returns_the_same_link(
+    mentorbot: Mentorbot,
+) -> None:
     first = await mentorbot.ingest([purchase()])
     again = await mentorbot.ingest([purchase()])
     assert again[0]["status"] == "unchanged"
@@ -71,7 +76,9 @@ async def test_delivery_date_learnt_later_moves_scheduled_checkins(mentorbot: Me
     assert due["usage"] == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 
-async def test_same_customer_by_email_across_orders_and_within_a_batch(mentorbot: Mentorbot) -> None:
+async def test_same_customer_by_email_across_orders_and_within_a_batch(
+    mentorbot: Mentorbot,
+) -> None:
     results = await mentorbot.ingest([purchase("A-1"), purchase("A-2")])
     await mentorbot.ingest([purchase("A-3", customer={"name": "Ann", "email": "ann@example.com"})])
     assert len({r["customer_id"] for r in results}) == 1
@@ -112,7 +119,10 @@ async def test_no_consent_means_no_checkins(mentorbot: Mentorbot) -> None:
         ({"customer": {"name": "X"}}, "customer: needs an email or a phone number"),
         ({"customer": {"name": "X", "email": "not-an-email"}}, "customer.email: not an e-mail"),
         ({"customer": {"name": "X", "email": "x@y.nl", "language": "fr"}}, "customer.language"),
-        ({"customer": {"name": "X", "email": "x@y.nl", "timezone": "Mars/Base"}}, "unknown time zone"),
+        (
+            {"customer": {"name": "X", "email": "x@y.nl", "timezone": "Mars/Base"}},
+            "unknown time zone",
+        ),
         ({"amount": "-3"}, "amount"),
         ({"currency": "euro"}, "currency"),
         ({"delivered_at": "2026-11-01T00:00:00Z"}, "delivered_at is before purchased_at"),

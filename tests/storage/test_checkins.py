@@ -17,12 +17,30 @@ LEASE = timedelta(minutes=5)
 
 async def seed(db: Database, due: int, later: int) -> None:
     async with db.session() as s:
-        cid = (await s.execute(insert(Customer).returning(Customer.id),
-                               [{"name": "C", "email": "c@example.com", "opt_in_state": "opted_in"}])).scalar_one()
-        rows = [{"customer_id": cid, "journey": "standard", "touchpoint": "usage",
-                 "due_at": NOW - timedelta(minutes=i)} for i in range(due)]
-        rows += [{"customer_id": cid, "journey": "standard", "touchpoint": "usage",
-                  "due_at": NOW + timedelta(hours=1 + i)} for i in range(later)]
+        cid = (
+            await s.execute(
+                insert(Customer).returning(Customer.id),
+                [{"name": "C", "email": "c@example.com", "opt_in_state": "opted_in"}],
+            )
+        ).scalar_one()
+        rows = [
+            {
+                "customer_id": cid,
+                "journey": "standard",
+                "touchpoint": "usage",
+                "due_at": NOW - timedelta(minutes=i),
+            }
+            for i in range(due)
+        ]
+        rows += [
+            {
+                "customer_id": cid,
+                "journey": "standard",
+                "touchpoint": "usage",
+                "due_at": NOW + timedelta(hours=1 + i),
+            }
+            for i in range(later)
+        ]
         await s.execute(insert(CheckIn), rows)
 
 

@@ -11,9 +11,18 @@ from storage.migrate import head_revision, upgrade
 async def test_upgrade_creates_all_tables(db: Database, db_url: tuple[str, str | None]) -> None:
     async with db.engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    assert {"customers", "purchases", "channel_links", "checkins", "answers",
-            "conversation_states", "processed_updates", "cases", "events",
-            "alembic_version"} <= tables
+    assert {
+        "customers",
+        "purchases",
+        "channel_links",
+        "checkins",
+        "answers",
+        "conversation_states",
+        "processed_updates",
+        "cases",
+        "events",
+        "alembic_version",
+    } <= tables
     # a second upgrade is a no-op that reports the same head
     assert upgrade(*db_url) == head_revision()
 

@@ -17,16 +17,21 @@ def tg_config(make_config: Callable[..., Config]) -> Callable[..., Config]:
     """Config pointing Telegram at a local server."""
 
     def build(server: LocalBotApi, **overrides: object) -> Config:
-        telegram = {"token": "123:TEST", "base_url": server.base_url,
-                    "base_file_url": server.base_file_url, "rate_limit": False}
+        telegram = {
+            "token": "123:TEST",
+            "base_url": server.base_url,
+            "base_file_url": server.base_file_url,
+            "rate_limit": False,
+        }
         telegram.update(overrides.pop("telegram", {}))  # type: ignore[arg-type]
         return make_config(telegram=telegram, **overrides)
 
     return build
 
 
-async def start_harness(server: LocalBotApi, config: Config, schema: str | None,
-                        clock: FakeClock) -> Harness:
+async def start_harness(
+    server: LocalBotApi, config: Config, schema: str | None, clock: FakeClock
+) -> Harness:
     bot = Mentorbot(config, clock=clock, db_schema=schema)
     bot.build_telegram()
     await bot.start_telegram(poll_interval=0)

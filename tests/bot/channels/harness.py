@@ -35,17 +35,33 @@ class Harness:
     clock: FakeClock
     links: dict[str, str] = field(default_factory=dict)
 
-    async def buy(self, order_id: str, lang: str = "en", name: str = "Ann Smith",
-                  delivered_days_ago: int = 2, **customer: Any) -> str:
+    async def buy(
+        self,
+        order_id: str,
+        lang: str = "en",
+        name: str = "Ann Smith",
+        delivered_days_ago: int = 2,
+        **customer: Any,
+    ) -> str:
         """A purchase arrives; returns the opt-in token."""
         delivered = self.clock.now - timedelta(days=delivered_days_ago)
-        (result,) = await self.bot.ingest([{
-            "order_id": order_id, "product": "Washing machine", "sku": "WM300",
-            "purchased_at": (delivered - timedelta(days=2)).isoformat(),
-            "delivered_at": delivered.isoformat(),
-            "customer": {"name": name, "email": f"{order_id.lower()}@example.com",
-                         "language": lang, **customer},
-        }])
+        (result,) = await self.bot.ingest(
+            [
+                {
+                    "order_id": order_id,
+                    "product": "Washing machine",
+                    "sku": "WM300",
+                    "purchased_at": (delivered - timedelta(days=2)).isoformat(),
+                    "delivered_at": delivered.isoformat(),
+                    "customer": {
+                        "name": name,
+                        "email": f"{order_id.lower()}@example.com",
+                        "language": lang,
+                        **customer,
+                    },
+                }
+            ]
+        )
         token = result["opt_in_link"].split("start=")[1]
         self.links[order_id] = token
         return token
@@ -69,7 +85,7 @@ class Harness:
         raise AssertionError(f"no message with buttons in chat {chat_id}")
 
     async def press(self, chat_id: int, label: str) -> dict[str, Any]:
-        """Press the button labelled ``label`` on the newest keyboard; returns the callback answer call."""
+        """Press button ``label`` on the newest keyboard; returns the callback answer's params."""
         message = self.last_keyboard_message(chat_id)
         buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
         data = next(b["callback_data"] for b in buttons if b["text"] == label)
@@ -80,9 +96,12 @@ class Harness:
         since = self.server.last_seq
         update = self.server.push_callback(chat_id, message_id, data)
         call = await self.server.wait_for(
-            lambda c: c.method.lower() == "answercallbackquery"
-            and str(c.params.get("callback_query_id")) == str(update["callback_query"]["id"]),
-            since=since)
+            lambda c: (
+                c.method.lower() == "answercallbackquery"
+                and str(c.params.get("callback_query_id")) == str(update["callback_query"]["id"])
+            ),
+            since=since,
+        )
         return call.params
 
     async def next_message(self, chat_id: int, since: int, contains: str | None = None) -> dict:

@@ -60,7 +60,9 @@ async def test_usage_checkin_typed_nps_promoter_follow_up_and_ces_in_dutch(tg: H
     await tg.opt_in(2002, "B-2", lang="nl")
     tg.clock.advance(days=12)  # usage is due 14 days after delivery (2 days ago)
     async with tg.bot.db.session() as s:  # the delivery check-in was answered long ago
-        delivery = (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))).scalar_one()
+        delivery = (
+            await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))
+        ).scalar_one()
         delivery.status = "answered"
         s.add(delivery)
     since = tg.server.last_seq
@@ -72,29 +74,48 @@ async def test_usage_checkin_typed_nps_promoter_follow_up_and_ces_in_dutch(tg: H
     assert liked["text"] == "Fijn om te horen! Wat vond je het beste?"
     ces = await tg.send(2002, "Snelle levering en aardige monteur", lang="nl")
     assert "Hoe makkelijk" in ces["text"]
-    assert [b["text"] for b in ces["reply_markup"]["inline_keyboard"][0]] == [str(i) for i in range(1, 8)]
+    assert [b["text"] for b in ces["reply_markup"]["inline_keyboard"][0]] == [
+        str(i) for i in range(1, 8)
+    ]
     since = tg.server.last_seq
     await tg.press(2002, "6")
-    assert (await tg.next_message(2002, since, contains="Dank je"))["text"].startswith("Dank je wel")
-    assert [(q, sc) for q, sc, _ in await answers(tg)] == [("nps", 9), ("nps_why", None), ("ces", 6)]
+    assert (await tg.next_message(2002, since, contains="Dank je"))["text"].startswith(
+        "Dank je wel"
+    )
+    assert [(q, sc) for q, sc, _ in await answers(tg)] == [
+        ("nps", 9),
+        ("nps_why", None),
+        ("ces", 6),
+    ]
 
 
-async def test_words_where_a_score_was_asked_are_kept_and_the_question_repeated(tg: Harness) -> None:
+async def test_words_where_a_score_was_asked_are_kept_and_the_question_repeated(
+    tg: Harness,
+) -> None:
     await start_delivery_checkin(tg, 2003, "B-3")
     hint = await tg.send(2003, "it's broken!!")
     assert "tap a button or type a number from 1 to 5" in hint["text"]
     reply = await tg.send(2003, "4/5")
     assert reply["text"] == "Did everything arrive undamaged and complete?"
-    assert await answers(tg) == [("delivery_csat_comment", None, "it's broken!!"),
-                                 ("delivery_csat", 4, None)]
+    assert await answers(tg) == [
+        ("delivery_csat_comment", None, "it's broken!!"),
+        ("delivery_csat", 4, None),
+    ]
 
 
 async def test_forged_and_stale_buttons_change_nothing(tg: Harness) -> None:
     question = await start_delivery_checkin(tg, 2004, "B-4")
     cid = (await checkins(tg))["delivery"].id
     mid = question["message_id"]
-    for data in (f"a:{cid}:0:42", f"a:{cid + 999}:0:3", f"a:{cid}:1:1", "a:x:y:z", "garbage",
-                 "lang:fr", f"a:{cid}:0:3:extra"):
+    for data in (
+        f"a:{cid}:0:42",
+        f"a:{cid + 999}:0:3",
+        f"a:{cid}:1:1",
+        "a:x:y:z",
+        "garbage",
+        "lang:fr",
+        f"a:{cid}:0:3:extra",
+    ):
         answer = await tg.press_data(2004, mid, data)
         assert answer.get("text") == "That button is no longer active.", data
     # another customer's check-in through their own chat
@@ -123,9 +144,17 @@ async def test_redelivered_update_is_processed_once(tg: Harness) -> None:
 
 async def test_garbage_updates_are_ignored(tg: Harness) -> None:
     tg.server.push_raw_update({"edited_message": {"bogus": True}})
-    tg.server.push_raw_update({"message": {"message_id": 1, "date": 0,
-                                           "chat": {"id": 3, "type": "group"}, "text": "hi",
-                                           "from": {"id": 5, "is_bot": False, "first_name": "G"}}})
+    tg.server.push_raw_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 3, "type": "group"},
+                "text": "hi",
+                "from": {"id": 5, "is_bot": False, "first_name": "G"},
+            }
+        }
+    )
     greeting = await tg.opt_in(2007, "B-7")
     assert greeting["text"].startswith("Hi Ann")
 
@@ -145,14 +174,33 @@ async def test_fatigue_gap_never_two_checkins_open_at_once(tg: Harness) -> None:
     await tg.opt_in(2009, "B-9")
     await tg.buy("B-9b", delivered_days_ago=2)  # same customer? no: a new e-mail, new customer
     async with tg.bot.db.session() as s:  # give the customer a second due check-in
-        first = (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))).scalars().first()
-        s.add(CheckIn(customer_id=first.customer_id, journey="standard", touchpoint="usage",
-                      due_at=tg.clock.now - timedelta(hours=1)))
+        first = (
+            (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery")))
+            .scalars()
+            .first()
+        )
+        s.add(
+            CheckIn(
+                customer_id=first.customer_id,
+                journey="standard",
+                touchpoint="usage",
+                due_at=tg.clock.now - timedelta(hours=1),
+            )
+        )
     report = await tg.bot.dispatch()
     assert (report.sent, report.rescheduled) == (1, 1)
     async with tg.bot.db.session() as s:
-        rows = (await s.execute(select(CheckIn).where(CheckIn.customer_id == first.customer_id)
-                                .order_by(CheckIn.due_at))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    select(CheckIn)
+                    .where(CheckIn.customer_id == first.customer_id)
+                    .order_by(CheckIn.due_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
     sent = [c for c in rows if c.status == "sent"]
     moved = [c for c in rows if c.status == "scheduled" and c.last_error == "survey fatigue"]
     assert len(sent) == 1 and len(moved) == 1
@@ -215,7 +263,9 @@ async def test_language_switch(tg: Harness) -> None:
     await tg.send(2014, "/language")
     since = tg.server.last_seq
     await tg.press(2014, "Nederlands")
-    assert (await tg.next_message(2014, since))["text"] == "Ik schrijf je vanaf nu in het Nederlands."
+    assert (await tg.next_message(2014, since))[
+        "text"
+    ] == "Ik schrijf je vanaf nu in het Nederlands."
     assert (await tg.send(2014, "/help"))["text"].startswith("Ik vraag na je aankoop")
 
 
@@ -233,7 +283,9 @@ async def test_answers_are_scored_and_the_customer_segmented(tg: Harness) -> Non
     await tg.opt_in(2016, "B-16")
     tg.clock.advance(days=12)
     async with tg.bot.db.session() as s:
-        delivery = (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))).scalar_one()
+        delivery = (
+            await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))
+        ).scalar_one()
         delivery.status = "answered"
         s.add(delivery)
     await tg.bot.dispatch()

@@ -71,7 +71,7 @@ async def test_commands_are_registered_in_both_languages(tg: Harness) -> None:
     en = [c["command"] for c in tg.server.get_commands("en")]
     nl = tg.server.get_commands("nl")
     assert en == ["help", "stop", "language", "mydata", "forget"]
-    assert [c["description"] for c in nl][0] == "Wat ik kan"
+    assert nl[0]["description"] == "Wat ik kan"
     assert tg.server.get_commands("") == tg.server.get_commands("en")
 
 

@@ -16,7 +16,9 @@ from tests.bot.channels.harness import FakeClock, Harness
 
 async def delivery(tg: Harness) -> CheckIn:
     async with tg.bot.db.session() as s:
-        return (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))).scalar_one()
+        return (
+            await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery"))
+        ).scalar_one()
 
 
 async def test_blocked_bot_marks_the_customer_unreachable(tg: Harness) -> None:
@@ -61,7 +63,8 @@ async def test_network_errors_back_off_and_retry(tg: Harness) -> None:
 
 
 async def test_restart_in_the_middle_of_a_checkin_continues(
-    tg_config, db_url  # type: ignore[no-untyped-def]
+    tg_config,
+    db_url,  # type: ignore[no-untyped-def]
 ) -> None:
     async with LocalBotApi() as server:
         clock = FakeClock()
@@ -78,8 +81,9 @@ async def test_restart_in_the_middle_of_a_checkin_continues(
             thanks = await second.next_message(3004, since, contains="Thank you")
             assert thanks["text"].startswith("Thank you")
             async with second.bot.db.session() as s:
-                rows = (await s.execute(select(Answer.question_id, Answer.score)
-                                        .order_by(Answer.id))).all()
+                rows = (
+                    await s.execute(select(Answer.question_id, Answer.score).order_by(Answer.id))
+                ).all()
             assert [tuple(r) for r in rows] == [("delivery_csat", 4), ("arrived_ok", 1)]
         finally:
             await stop_harness(second)
@@ -89,17 +93,30 @@ async def test_webhook_mode_checks_the_secret_token(make_config, db_url) -> None
     async with LocalBotApi() as server:
         config = make_config(
             web={"public_url": "https://bot.example.com"},
-            telegram={"token": "123:TEST", "base_url": server.base_url,
-                      "base_file_url": server.base_file_url, "rate_limit": False,
-                      "mode": "webhook", "webhook_secret": "s3cret-token_value"})
+            telegram={
+                "token": "123:TEST",
+                "base_url": server.base_url,
+                "base_file_url": server.base_file_url,
+                "rate_limit": False,
+                "mode": "webhook",
+                "webhook_secret": "s3cret-token_value",
+            },
+        )
         bot = Mentorbot(config, clock=FakeClock(), db_schema=db_url[1])
         bot.build_telegram()
         await bot.start_telegram()
         assert server.webhook["url"] == "https://bot.example.com/telegram/webhook"
         assert server.webhook["secret_token"] == "s3cret-token_value"
-        (result,) = await bot.ingest([{
-            "order_id": "W-1", "product": "Kettle", "purchased_at": "2026-11-20T10:00:00Z",
-            "customer": {"name": "Wim", "email": "wim@example.com"}}])
+        (result,) = await bot.ingest(
+            [
+                {
+                    "order_id": "W-1",
+                    "product": "Kettle",
+                    "purchased_at": "2026-11-20T10:00:00Z",
+                    "customer": {"name": "Wim", "email": "wim@example.com"},
+                }
+            ]
+        )
         token = result["opt_in_link"].split("start=")[1]
         update = server.build_user_message(3005, f"/start {token}")
         body = {"update_id": 777, "message": update}
@@ -107,14 +124,22 @@ async def test_webhook_mode_checks_the_secret_token(make_config, db_url) -> None
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://bot") as c:
                 missing = await c.post("/telegram/webhook", json=body)
-                wrong = await c.post("/telegram/webhook", json=body,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
-                garbage = await c.post("/telegram/webhook", content=b"{{",
-                                       headers={"X-Telegram-Bot-Api-Secret-Token":
-                                                "s3cret-token_value"})
+                wrong = await c.post(
+                    "/telegram/webhook",
+                    json=body,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
+                )
+                garbage = await c.post(
+                    "/telegram/webhook",
+                    content=b"{{",
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_value"},
+                )
                 assert server.messages(3005) == []  # nothing processed so far
-                ok = await c.post("/telegram/webhook", json=body,
-                                  headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_value"})
+                ok = await c.post(
+                    "/telegram/webhook",
+                    json=body,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_value"},
+                )
             assert (missing.status_code, wrong.status_code, garbage.status_code) == (403, 403, 400)
             assert ok.status_code == 200
             assert server.messages(3005)[-1]["text"].startswith("Hi Wim!")
@@ -124,11 +149,13 @@ async def test_webhook_mode_checks_the_secret_token(make_config, db_url) -> None
 
 
 async def test_with_telegram_limits_enforced_a_busy_chat_gets_no_429s(
-    tg_config, db_url  # type: ignore[no-untyped-def]
+    tg_config,
+    db_url,  # type: ignore[no-untyped-def]
 ) -> None:
     async with LocalBotApi(enforce_limits=True) as server:
-        h = await start_harness(server, tg_config(server, telegram={"rate_limit": True}),
-                                db_url[1], FakeClock())
+        h = await start_harness(
+            server, tg_config(server, telegram={"rate_limit": True}), db_url[1], FakeClock()
+        )
         try:
             await h.opt_in(3006, "D-6")
             await h.bot.dispatch()
