@@ -37,8 +37,14 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def make_bot(
-    url: str, schema: str | None, server: LocalBotApi, rate_limit: bool, batch: int
+    url: str,
+    schema: str | None,
+    server: LocalBotApi,
+    rate_limit: bool,
+    batch: int,
+    concurrent_updates: int = 8,
 ) -> Mentorbot:
+    """A bot on the benchmark database, pointed at ``server``, on a fixed clock."""
     config = Config.model_validate(
         {
             "database": {"url": url},
@@ -48,6 +54,7 @@ def make_bot(
                 "base_url": server.base_url,
                 "base_file_url": server.base_file_url,
                 "rate_limit": rate_limit,
+                "concurrent_updates": concurrent_updates,
             },
         }
     )

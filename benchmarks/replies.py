@@ -38,13 +38,15 @@ async def wait_until(predicate, limit: float = 600) -> None:  # type: ignore[no-
         await asyncio.sleep(0.01)
 
 
-async def echo_rate(server: LocalBotApi, count: int) -> float:
-    """Updates per second for a bare PTB application that echoes every text message."""
+async def echo_rate(server: LocalBotApi, count: int, concurrency: int) -> float:
+    """Updates per second for a bare PTB application that echoes every text message, with
+    the same update concurrency and connection pool as the bot."""
     app = (
         Application.builder()
         .token("2:ECHO")
         .base_url(server.base_url)
-        .concurrent_updates(True)
+        .concurrent_updates(concurrency)
+        .connection_pool_size(max(8, 2 * concurrency))
         .build()
     )
     done = 0
@@ -69,9 +71,11 @@ async def echo_rate(server: LocalBotApi, count: int) -> float:
     return count / elapsed
 
 
-async def bot_rate(url: str, schema: str | None, server: LocalBotApi, count: int) -> dict:
+async def bot_rate(
+    url: str, schema: str | None, server: LocalBotApi, count: int, concurrency: int
+) -> dict:
     """Answers per second through the bot: half tap a button, half type the score."""
-    bot = make_bot(url, schema, server, rate_limit=False, batch=500)
+    bot = make_bot(url, schema, server, False, 500, concurrent_updates=concurrency)
     await bot.telegram.initialize()
     while (await bot.dispatch()).sent:
         pass
@@ -104,12 +108,13 @@ async def bot_rate(url: str, schema: str | None, server: LocalBotApi, count: int
     return {"answers": count, "answers_per_s": round(count / elapsed)}
 
 
-async def measure(url: str, schema: str | None, count: int) -> dict:
+async def measure(url: str, schema: str | None, count: int, concurrency: int) -> dict:
     async with LocalBotApi() as server:
-        echo = await echo_rate(server, count)
-        ours = await bot_rate(url, schema, server, count)
+        echo = await echo_rate(server, count, concurrency)
+        ours = await bot_rate(url, schema, server, count, concurrency)
     return {
         **ours,
+        "concurrent_updates": concurrency,
         "bare_ptb_echo_per_s": round(echo),
         "ratio": round(ours["answers_per_s"] / echo, 3),
     }
@@ -119,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--concurrency", type=int, default=8, help="PTB concurrent_updates")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b != "postgresql" or pg_available()]
     report: dict = {
@@ -129,7 +135,9 @@ def main() -> None:
     for backend in backends:
         with fresh_database(backend) as (url, schema):
             seed_due_checkins(url, schema, args.customers, NOW)
-            report["results"][backend] = asyncio.run(measure(url, schema, args.customers))
+            report["results"][backend] = asyncio.run(
+                measure(url, schema, args.customers, args.concurrency)
+            )
         print(f"{backend}: done", file=sys.stderr)
     print(json.dumps(report, indent=2))
 

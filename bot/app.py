@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -113,6 +113,7 @@ class Mentorbot:
             self.on_update,
             rate_limit=tg.rate_limit,
             polling=tg.mode == "polling",
+            concurrent_updates=tg.concurrent_updates,
         )
         self.customer_deps(
             TelegramChannel(self.telegram.bot, per_chat_interval=1.0 if tg.rate_limit else 0.0)
@@ -134,6 +135,10 @@ class Mentorbot:
         """One dispatch round: expiries, due check-ins, reminders."""
         assert self.deps is not None
         return await dispatch_due(self.deps, self.worker, self.config.survey.dispatch_batch)
+
+    async def housekeeping(self) -> int:
+        """Forget processed update ids after a week (Telegram re-delivers within a day)."""
+        return await self.store.prune_processed_updates(timedelta(days=7))
 
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
         """Connect to the Bot API, register commands, start polling or set the webhook."""
@@ -211,7 +216,9 @@ class Mentorbot:
             )
         )
         await self.start_telegram(poll_interval=0.5)
-        scheduler = build_scheduler(self.dispatch, self.config.survey.dispatch_every)
+        scheduler = build_scheduler(
+            self.dispatch, self.config.survey.dispatch_every, self.housekeeping
+        )
         scheduler.start()
         task = asyncio.create_task(server.serve())
         try:

@@ -22,27 +22,44 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def build_scheduler(
-    dispatch: Callable[[], Awaitable[object]], every: timedelta
-) -> AsyncIOScheduler:
-    """A scheduler that runs ``dispatch`` every ``every``, never two at once in this process."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
+def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """``job`` with its failures logged instead of raised (a lost database skips one round)."""
 
-    async def tick() -> None:
+    async def run() -> None:
         try:
-            report = await dispatch()
-            log.debug("dispatch: %s", report)
+            result = await job()
+            log.debug("%s: %s", name, result)
         except ConnectionError as exc:
-            log.warning("dispatch skipped: %s", exc)
+            log.warning("%s skipped: %s", name, exc)
         except Exception:
-            log.exception("dispatch round failed")
+            log.exception("%s failed", name)
 
+    return run
+
+
+def build_scheduler(
+    dispatch: Callable[[], Awaitable[object]],
+    every: timedelta,
+    housekeeping: Callable[[], Awaitable[object]] | None = None,
+) -> AsyncIOScheduler:
+    """A scheduler that runs ``dispatch`` every ``every`` (never two at once in this process)
+    and ``housekeeping`` hourly."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        tick,
+        _guarded("dispatch", dispatch),
         "interval",
         seconds=every.total_seconds(),
         id="dispatch",
         max_instances=1,
         coalesce=True,
     )
+    if housekeeping is not None:
+        scheduler.add_job(
+            _guarded("housekeeping", housekeeping),
+            "interval",
+            hours=1,
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler

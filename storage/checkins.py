@@ -125,23 +125,7 @@ class CheckInQueries:
 
     async def checkin_context(self, checkin_id: int) -> CheckInContext | None:
         """The check-in, its customer, their chat and the product it is about."""
-        async with self.db.session() as s:
-            row = (
-                await s.execute(
-                    select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
-                    .join(Customer, Customer.id == CheckIn.customer_id)
-                    .outerjoin(
-                        ChannelLink,
-                        and_(
-                            ChannelLink.customer_id == Customer.id,
-                            ChannelLink.channel == "telegram",
-                        ),
-                    )
-                    .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
-                    .where(CheckIn.id == checkin_id)
-                )
-            ).first()
-        return CheckInContext(row[0], row[1], row[2], row[3]) if row else None
+        return (await self.checkin_contexts([checkin_id])).get(checkin_id)
 
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
         """``checkin_context`` for many check-ins in one query."""
@@ -272,34 +256,6 @@ class CheckInQueries:
                 ],
             )
 
-    async def get_checkin(self, checkin_id: int) -> CheckIn | None:
-        """One check-in."""
-        async with self.db.session() as s:
-            return await s.get(CheckIn, checkin_id)
-
-    async def fatigue_facts(
-        self, customer_id: int, exclude: int
-    ) -> tuple[datetime | None, datetime | None]:
-        """(expiry of the customer's open check-in, time of their latest sent check-in)."""
-        async with self.db.session() as s:
-            open_until = (
-                await s.execute(
-                    select(func.max(CHECKINS.c.expires_at)).where(
-                        CHECKINS.c.customer_id == customer_id,
-                        CHECKINS.c.status.in_(OPEN),
-                        CHECKINS.c.id != exclude,
-                    )
-                )
-            ).scalar()
-            last_sent = (
-                await s.execute(
-                    select(func.max(CHECKINS.c.sent_at)).where(
-                        CHECKINS.c.customer_id == customer_id, CHECKINS.c.id != exclude
-                    )
-                )
-            ).scalar()
-        return open_until, last_sent
-
     async def next_scheduled(self, customer_id: int) -> CheckIn | None:
         """The customer's next scheduled check-in."""
         async with self.db.session() as s:
@@ -323,24 +279,6 @@ class CheckInQueries:
         """Move a claimed check-in to ``due_at`` and let it go."""
         await self._set(
             checkin_id, due_at=due_at, claimed_by=None, claimed_until=None, last_error=reason[:500]
-        )
-
-    async def mark_sent(self, checkin_id: int, now: datetime, expires_at: datetime) -> None:
-        """The check-in's first question reached the customer."""
-        # An answer may already have finished it (a fast customer): keep that status.
-        status = case(
-            (CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
-            else_=CHECKINS.c.status,
-        )
-        await self._set(
-            checkin_id,
-            status=status,
-            sent_at=now,
-            expires_at=expires_at,
-            attempt_count=CHECKINS.c.attempt_count + 1,
-            claimed_by=None,
-            claimed_until=None,
-            last_error=None,
         )
 
     async def mark_reminded(self, checkin_id: int, now: datetime) -> None:
@@ -386,11 +324,3 @@ class CheckInQueries:
                     data={"checkin_id": checkin_id, "reason": reason[:200]},
                 )
             )
-
-    async def checkin_counts(self) -> dict[str, int]:
-        """How many check-ins there are in each status."""
-        async with self.db.session() as s:
-            rows = await s.execute(
-                select(CHECKINS.c.status, func.count()).group_by(CHECKINS.c.status)
-            )
-            return {r[0]: r[1] for r in rows.all()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -84,11 +84,3 @@ class ConversationQueries:
                 delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - older_than)
             )
         return result.rowcount or 0
-
-    async def state_rows(self, checkin_id: int) -> list[ConversationState]:
-        """Conversations currently at ``checkin_id`` (for tests and diagnostics)."""
-        async with self.db.session() as s:
-            rows = await s.execute(
-                select(ConversationState).where(ConversationState.checkin_id == checkin_id)
-            )
-        return list(rows.scalars().all())

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage.db import Database
 from storage.models import (
@@ -59,17 +59,6 @@ class CustomerQueries:
                     select(Customer)
                     .join(ChannelLink, ChannelLink.customer_id == Customer.id)
                     .where(ChannelLink.channel == channel, ChannelLink.chat_id == chat_id)
-                )
-            ).scalar()
-
-    async def chat_for_customer(self, customer_id: int, channel: str = "telegram") -> int | None:
-        """The chat a customer is reached at, if linked."""
-        async with self.db.session() as s:
-            return (
-                await s.execute(
-                    select(ChannelLink.chat_id).where(
-                        ChannelLink.customer_id == customer_id, ChannelLink.channel == channel
-                    )
                 )
             ).scalar()
 
@@ -229,8 +218,6 @@ class CustomerQueries:
             )
             await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
             s.add(Event(kind="customer.forgotten", customer_id=customer_id, data={}))
-            from sqlalchemy import delete
-
             await s.execute(
                 delete(ConversationState).where(
                     ConversationState.checkin_id.in_(

@@ -236,21 +236,25 @@ def build_application(
     *,
     rate_limit: bool = True,
     polling: bool = True,
+    concurrent_updates: int = 8,
 ) -> Application:
-    """A PTB Application that hands every update, converted, to ``on_update``."""
-    # PTB's default request object has one connection; sends go out concurrently.
+    """A PTB Application that hands every update, converted, to ``on_update``.
+
+    ``concurrent_updates`` updates are handled at once (per-chat order is kept by the caller).
+    """
+    # PTB's default request object has one connection; updates and sends run concurrently.
     bot = TolerantBot(
         token,
         base_url=base_url,
         base_file_url=base_file_url,
-        request=HTTPXRequest(connection_pool_size=16, pool_timeout=30),
+        request=HTTPXRequest(connection_pool_size=max(8, 2 * concurrent_updates), pool_timeout=30),
         get_updates_request=HTTPXRequest(connection_pool_size=2),
         rate_limiter=AIORateLimiter(max_retries=3) if rate_limit else None,
     )
     builder = Application.builder().bot(bot)
     if not polling:
         builder = builder.updater(None)
-    application = builder.concurrent_updates(True).build()
+    application = builder.concurrent_updates(concurrent_updates).build()
 
     async def dispatch(update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update):

@@ -91,3 +91,12 @@ async def test_concurrent_workers_never_claim_the_same_checkin(
     every = [cid for r in results for cid in r]
     assert len(every) == 300 and len(set(every)) == 300
     assert sum(1 for r in results if r) >= 2  # the work really was shared
+
+
+async def test_processed_updates_are_claimed_once_and_pruned(store: Store) -> None:
+    assert await store.claim_update("telegram", 42) is True
+    assert await store.claim_update("telegram", 42) is False
+    assert await store.claim_update("slack", 42) is True
+    assert await store.prune_processed_updates(timedelta(days=7)) == 0
+    assert await store.prune_processed_updates(timedelta(seconds=-1)) == 2
+    assert await store.claim_update("telegram", 42) is True
