@@ -64,7 +64,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def engine_options(url: URL, schema: str | None) -> dict[str, Any]:
     """Driver options: a search_path for a PostgreSQL schema, a short connect timeout."""
     if url.get_backend_name() == "postgresql":
-        options = {"connect_timeout": 5}
+        # prepare_threshold=None: psycopg would otherwise prepare statements after five runs,
+        # and PostgreSQL may then keep a generic plan made while the tables were still empty
+        # (a sequential scan for "email IN (...)" that costs seconds once they are not).
+        options: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
         if schema:
             options["options"] = f"-csearch_path={schema}"
         return {"connect_args": options, "pool_pre_ping": True}
