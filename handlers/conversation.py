@@ -65,20 +65,18 @@ async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
     if await customer_commands.handle_settings_button(deps, update):
         return
     parts = update.button_data.split(":")
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    well_formed = (
+        len(parts) == 4
+        and parts[0] == checkin_flow.ANSWER_PREFIX
+        and all(p.lstrip("-").isdigit() and len(p) < 12 for p in parts[1:])
+    )
+    checkin_id, index, value = (int(p) for p in parts[1:]) if well_formed else (-1, -1, -1)
+    key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+    state, customer, ctx = await deps.store.chat_snapshot(key, checkin_id)
     lang = customer.language if customer else optin.chat_language(update)
-    if (
-        len(parts) != 4
-        or parts[0] != checkin_flow.ANSWER_PREFIX
-        or customer is None
-        or not all(p.lstrip("-").isdigit() for p in parts[1:])
-    ):
+    if not well_formed or customer is None:
         await _stale(deps, update, lang, "malformed or unknown button data")
         return
-    checkin_id, index, value = (int(p) for p in parts[1:])
-    key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state = await deps.store.get_state(key)
-    ctx = await deps.store.checkin_context(checkin_id)
     if (
         ctx is None
         or ctx.customer.id != customer.id
@@ -111,11 +109,10 @@ async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> Non
 async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
     """Words from the customer: an answer, part of linking, or an unsolicited message."""
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state = await deps.store.get_state(key)
+    state, customer, ctx = await deps.store.chat_snapshot(key)
     if state.step in ("awaiting_order", "awaiting_proof"):
         await optin.handle_link_text(deps, update, state)
         return
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
     if customer is None:
         await deps.channel.send(
             OutgoingMessage(update.chat_id, say("not_linked", optin.chat_language(update)))
@@ -132,7 +129,6 @@ async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
             OutgoingMessage(update.chat_id, say("too_long", customer.language, limit=limit))
         )
     if state.step in ("question", "follow_up") and state.checkin_id:
-        ctx = await deps.store.checkin_context(state.checkin_id)
         if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
             await checkin_flow.record_text(deps, update, state, ctx, text)
             return

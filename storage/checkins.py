@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.conversations import StorageKey
+from storage.conversations import StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
     ChannelLink,
@@ -35,6 +34,20 @@ class CheckInContext:
     customer: Customer
     chat_id: int | None
     product: str | None
+
+
+def _context_query(checkin_ids: list[int]) -> Any:
+    """Check-ins with their customer, Telegram chat and product."""
+    return (
+        select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
+        .join(Customer, Customer.id == CheckIn.customer_id)
+        .outerjoin(
+            ChannelLink,
+            and_(ChannelLink.customer_id == Customer.id, ChannelLink.channel == "telegram"),
+        )
+        .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+        .where(CheckIn.id.in_(checkin_ids))
+    )
 
 
 class CheckInQueries:
@@ -127,26 +140,36 @@ class CheckInQueries:
         """The check-in, its customer, their chat and the product it is about."""
         return (await self.checkin_contexts([checkin_id])).get(checkin_id)
 
+    async def chat_snapshot(
+        self, key: StorageKey, checkin_id: int | None = None
+    ) -> tuple[ConversationState, Customer | None, CheckInContext | None]:
+        """In one transaction: the chat's conversation state, its customer, and the context of
+        ``checkin_id`` (default: the check-in the conversation is at)."""
+        async with self.db.session() as s:
+            state = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
+            customer = (
+                await s.execute(
+                    select(Customer)
+                    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+                    .where(ChannelLink.channel == key.channel, ChannelLink.chat_id == key.chat_id)
+                )
+            ).scalar()
+            wanted = checkin_id if checkin_id is not None else (state.checkin_id if state else None)
+            row = None
+            if wanted is not None:
+                row = (await s.execute(_context_query([wanted]))).first()
+        state = state or ConversationState(
+            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
+        )
+        ctx = CheckInContext(row[0], row[1], row[2], row[3]) if row else None
+        return state, customer, ctx
+
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
         """``checkin_context`` for many check-ins in one query."""
         if not checkin_ids:
             return {}
         async with self.db.session() as s:
-            rows = (
-                await s.execute(
-                    select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
-                    .join(Customer, Customer.id == CheckIn.customer_id)
-                    .outerjoin(
-                        ChannelLink,
-                        and_(
-                            ChannelLink.customer_id == Customer.id,
-                            ChannelLink.channel == "telegram",
-                        ),
-                    )
-                    .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
-                    .where(CheckIn.id.in_(checkin_ids))
-                )
-            ).all()
+            rows = (await s.execute(_context_query(checkin_ids))).all()
         return {r[0].id: CheckInContext(r[0], r[1], r[2], r[3]) for r in rows}
 
     async def fatigue_facts_many(
@@ -175,24 +198,10 @@ class CheckInQueries:
         answer arriving right after the send finds its state)."""
         if not starts:
             return
-        table = ConversationState.__table__
-        insert_ = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
-        stmt = insert_(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.channel, table.c.chat_id, table.c.user_id],
-            set_={
-                "step": stmt.excluded.step,
-                "checkin_id": stmt.excluded.checkin_id,
-                "question_index": 0,
-                "data": stmt.excluded.data,
-                "version": table.c.version + 1,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
         now = utcnow()
         async with self.db.session() as s:
             await s.execute(
-                stmt,
+                upsert_states(self.db.dialect),
                 [
                     {
                         "channel": k.channel,

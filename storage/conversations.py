@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -19,6 +22,23 @@ class StorageKey:
     channel: str
     chat_id: int
     user_id: int
+
+
+def upsert_states(dialect: str) -> Any:
+    """An INSERT ... ON CONFLICT DO UPDATE for conversation states (SQLite and PostgreSQL)."""
+    table = ConversationState.__table__
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.chat_id, table.c.user_id],
+        set_={
+            "step": stmt.excluded.step,
+            "checkin_id": stmt.excluded.checkin_id,
+            "question_index": stmt.excluded.question_index,
+            "data": stmt.excluded.data,
+            "version": table.c.version + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
 
 
 class ConversationQueries:
@@ -35,11 +55,22 @@ class ConversationQueries:
         )
 
     async def save_state(self, state: ConversationState) -> None:
-        """Store the state (insert or update)."""
+        """Store the state (insert or update) in one statement."""
         state.updated_at = utcnow()
         state.version += 1
+        row = {
+            "channel": state.channel,
+            "chat_id": state.chat_id,
+            "user_id": state.user_id,
+            "step": state.step,
+            "checkin_id": state.checkin_id,
+            "question_index": state.question_index,
+            "data": state.data,
+            "version": state.version,
+            "updated_at": state.updated_at,
+        }
         async with self.db.session() as s:
-            await s.merge(state)
+            await s.execute(upsert_states(self.db.dialect), [row])
 
     async def clear_state(self, key: StorageKey) -> None:
         """Forget the conversation (back to idle)."""
