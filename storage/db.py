@@ -25,26 +25,24 @@ class StorageUnavailable(ConnectionError):
     """The database cannot be reached right now; the caller may retry later."""
 
 
-def async_url(url: str) -> URL:
-    """The async-driver form of a database URL (aiosqlite for SQLite, psycopg for PostgreSQL)."""
+def _with_driver(url: str, sqlite_driver: str) -> URL:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
+        return parsed.set(drivername=sqlite_driver)
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def async_url(url: str) -> URL:
+    """The async-driver form of a database URL (aiosqlite for SQLite, psycopg for PostgreSQL)."""
+    return _with_driver(url, "sqlite+aiosqlite")
 
 
 def sync_url(url: str) -> URL:
     """The blocking-driver form of a database URL (for migrations and bulk baselines)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite")
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")
-    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return _with_driver(url, "sqlite")
 
 
 def _ensure_sqlite_dir(url: URL) -> None:
