@@ -166,3 +166,43 @@ async def test_with_telegram_limits_enforced_a_busy_chat_gets_no_429s(
             assert server.stats.rejected_429 == 0
         finally:
             await stop_harness(h)
+
+
+async def test_free_text_question_from_a_configured_journey(tg_config, db_url) -> None:  # type: ignore[no-untyped-def]
+    journeys = {
+        "standard": {
+            "touchpoints": [
+                {
+                    "name": "delivery",
+                    "anchor": "delivered",
+                    "delay": "1d",
+                    "intro": {"en": "Hello {name}.", "nl": "Hallo {name}."},
+                    "questions": [
+                        {
+                            "id": "better",
+                            "type": "text",
+                            "text": {"en": "What could we do better?", "nl": "Wat kan beter?"},
+                        },
+                    ],
+                }
+            ]
+        }
+    }
+    async with LocalBotApi() as server:
+        h = await start_harness(
+            server, tg_config(server, journeys=journeys), db_url[1], FakeClock()
+        )
+        try:
+            await h.opt_in(3007, "D-7")
+            since = server.last_seq
+            await h.bot.dispatch()
+            question = await h.next_message(3007, since)
+            assert question["text"] == "Hello Ann.\n\nWhat could we do better?"
+            assert not question.get("reply_markup")
+            thanks = await h.send(3007, "Call before you deliver")
+            assert thanks["text"].startswith("Thank you")
+            async with h.bot.db.session() as s:
+                row = (await s.execute(select(Answer.question_id, Answer.text))).one()
+            assert tuple(row) == ("better", "Call before you deliver")
+        finally:
+            await stop_harness(h)
