@@ -276,6 +276,20 @@ async def test_unsolicited_text_huge_text_and_empty_messages(tg: Harness) -> Non
     tg.server.push_message(2015, "x" * 5000)
     assert "kept the first 4000" in (await tg.next_message(2015, since, contains="kept"))["text"]
     await tg.next_message(2015, since, contains="passed it on")
+    since = tg.server.last_seq
+    tg.server.push_raw_update(
+        {
+            "message": {  # a location: no text at all
+                "message_id": 9999,
+                "date": 0,
+                "location": {"latitude": 52.1, "longitude": 5.1},
+                "chat": {"id": 2015, "type": "private", "first_name": "Ann"},
+                "from": {"id": 2015, "is_bot": False, "first_name": "Ann"},
+            }
+        }
+    )
+    empty = await tg.next_message(2015, since)
+    assert empty["text"] == "I didn't catch that. You can type your answer or tap a button."
     assert [len(t or "") for *_, t in await answers(tg)] == [32, 4000]
 
 
