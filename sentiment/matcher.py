@@ -37,11 +37,15 @@ class CueMatcher:
         ("no refund yet" is still about a refund).
         """
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        bodies = []
         for name, items in cues.items():
             parts = sorted({_cue_pattern(c) for c in items or () if str(c).strip()}, key=len)
             if parts:
                 body = "|".join(reversed(parts))
+                bodies.append(body)
                 self._patterns.append((name, re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")))
+        # one pass over the reply tells whether any cue occurs at all (most replies: none)
+        self._any = re.compile(rf"(?<![\w'])(?:{'|'.join(bodies)})(?![\w'])") if bodies else None
         self._negators = frozenset(negators)
         self._negatable = frozenset(negatable)
 
@@ -52,6 +56,8 @@ class CueMatcher:
         negator is part of the cue itself.
         """
         hits: list[Hit] = []
+        if self._any is None or self._any.search(joined) is None:
+            return hits
         for name, pattern in self._patterns:
             for m in pattern.finditer(joined):
                 if name not in self._negatable:
