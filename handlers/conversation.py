@@ -28,19 +28,48 @@ _OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
 
 
 async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
-    """Handle one update exactly once (a re-delivered update id is ignored)."""
+    """Handle one update exactly once (a re-delivered update id is ignored).
+
+    With the database away the customer is asked to try again later; nothing half-done stays.
+    """
     if update.chat_type != "private":
         log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
         return
-    if not await deps.store.claim_update(deps.channel_name, update.update_id):
+    try:
+        fresh = await deps.store.claim_update(deps.channel_name, update.update_id)
+    except StorageUnavailable:
+        log.error(
+            "database unavailable: update %s from chat %s not handled",
+            update.update_id,
+            update.chat_id,
+        )
+        await _apologise(deps, update)
+        return
+    if not fresh:
         log.info("update %s was already processed; ignored", update.update_id)
         return
     try:
         await _route(deps, update)
     except StorageUnavailable:
-        # Nothing could be stored: let a re-delivery try again.
+        # Nothing could be stored: let a re-delivery try again, and tell the customer.
+        log.error(
+            "database unavailable while handling update %s from chat %s",
+            update.update_id,
+            update.chat_id,
+        )
         await _release(deps, update)
-        raise
+        await _apologise(deps, update)
+
+
+async def _apologise(deps: Deps, update: IncomingUpdate) -> None:
+    try:
+        if update.kind == "button":
+            await deps.channel.answer_button(update.callback_id, say("try_later", "en"))
+        await deps.channel.send(
+            OutgoingMessage(update.chat_id, say("try_later", optin.chat_language(update)))
+        )
+    except Exception:
+        log.warning("could not tell chat %s about the outage", update.chat_id)
 
 
 async def _release(deps: Deps, update: IncomingUpdate) -> None:

@@ -127,6 +127,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "A gentle reminder, in case you missed my question:",
         "nl": "Een vriendelijke herinnering, voor het geval je mijn vraag gemist hebt:",
     },
+    "try_later": {
+        "en": "Sorry, I can't handle that right now. Please try again in a few minutes.",
+        "nl": "Sorry, dat lukt me nu even niet. Probeer het over een paar minuten opnieuw.",
+    },
     "yes": {"en": "Yes", "nl": "Ja"},
     "no": {"en": "No", "nl": "Nee"},
     "chosen": {"en": "Your answer: {value}", "nl": "Je antwoord: {value}"},

@@ -206,3 +206,16 @@ async def test_free_text_question_from_a_configured_journey(tg_config, db_url) -
             assert tuple(row) == ("better", "Call before you deliver")
         finally:
             await stop_harness(h)
+
+
+async def test_database_away_gets_a_polite_reply_and_the_bot_keeps_running(tg_config) -> None:  # type: ignore[no-untyped-def]
+    async with LocalBotApi() as server:
+        config = tg_config(server, database={"url": "postgresql://postgres@127.0.0.1:1/test"})
+        h = await start_harness(server, config, None, FakeClock())
+        try:
+            first = await h.send(3008, "/start sometoken", lang="nl")
+            second = await h.send(3008, "hallo?", lang="nl")
+            for reply in (first, second):
+                assert reply["text"].startswith("Sorry, dat lukt me nu even niet.")
+        finally:
+            await stop_harness(h)
