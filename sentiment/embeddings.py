@@ -4,7 +4,9 @@ A two-stage logistic head (``data/embeddings_head.json``, trained by
 :mod:`sentiment.train_embeddings` on UCI, VADER snippets and our own replies — never on the
 bol.com set) reads the embedding together with the rule features (rule polarity, negative
 and positive cue sums, a problem intent), so the rules' vote is combined with the model's,
-not replaced. Intents, themes, segments and escalation still come from the rules.
+not replaced: one stage asks whether a reply takes a side at all, the other which side.
+Polarity is P(positive) - P(negative); inside the head's neutral band the label is neutral.
+Intents, themes, segments and escalation still come from the rules.
 Install with ``pip install mentorbot[embeddings]``; nothing is downloaded at run time.
 """
 
