@@ -187,9 +187,14 @@ class EmbeddingsAnalyzer:
             chunk = unpacked[start : start + batch_size]
             feats = [self.rules.features(text, lang) for text, lang, _s, _q in chunk]
             probs = self.probabilities([c[0] for c in chunk], [f[2] for f in feats])
-            for (_text, _lang, score, question), (tokens, language, _rf), p in zip(
+            for (_text, _lang, score, question), (tokens, language, rf), p in zip(
                 chunk, feats, probs, strict=True
             ):
+                if self._plain_opt_out(tokens, language, rf):
+                    # "take me off this list" is not sentiment: the rules say neutral
+                    out.append(self.rules.analyze_tokens(tokens, language, score, question,
+                                                         backend=self.name))
+                    continue
                 polarity = float(p[2] - p[0])
                 if abs(polarity) < band:
                     label = "neutral"
@@ -203,3 +208,9 @@ class EmbeddingsAnalyzer:
                     )
                 )
         return out
+
+    def _plain_opt_out(self, tokens: Any, lang: str, rule_features: list[float]) -> bool:
+        """An opt-out with no sentiment cue and no problem intent (the issue: not sentiment)."""
+        if rule_features[1] or rule_features[2] or rule_features[3]:
+            return False
+        return "opt_out" in self.rules.find_intents(tokens, lang)[0]

@@ -76,3 +76,11 @@ def test_logistic_fit_separates_and_regularises():
     assert np.mean((sigmoid(x @ w + b) >= 0.5) == (y == 1)) > 0.95
     strong, _ = fit_logistic(x, y, np.ones(200), lam=10.0)
     assert abs(strong[0]) < abs(w[0])
+
+
+def test_plain_opt_out_is_not_sentiment(emb):
+    out = emb.analyze_many(["Please stop sending me these messages", "uitschrijven graag",
+                            "Stop sending me this, the product broke and nobody helps"])
+    assert [a.label for a in out[:2]] == ["neutral", "neutral"]
+    assert not any(a.escalate for a in out[:2])
+    assert out[2].label == "negative" and out[2].escalate
