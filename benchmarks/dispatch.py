@@ -198,10 +198,11 @@ def main() -> None:
     }
     for backend in backends:
         result: dict = {}
-        with fresh_database(backend) as (url, schema):
-            seed_due_checkins(url, schema, args.checkins, NOW)
-            result["unlimited"] = asyncio.run(unlimited(url, schema, args.checkins, args.batch))
-        print(f"{backend}: unlimited done", file=sys.stderr)
+        if args.checkins:
+            with fresh_database(backend) as (url, schema):
+                seed_due_checkins(url, schema, args.checkins, NOW)
+                result["unlimited"] = asyncio.run(unlimited(url, schema, args.checkins, args.batch))
+            print(f"{backend}: unlimited done", file=sys.stderr)
         with fresh_database(backend) as (url, schema):
             seed_due_checkins(url, schema, args.limited, NOW)
             result["telegram_limits"] = asyncio.run(limited(url, schema, args.limited))
