@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,10 +37,18 @@ from bot.local_servers.bot_api import LocalBotApi
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a Bot API server listens: all a bot needs to reach it."""
+
+    base_url: str
+    base_file_url: str
+
+
 def make_bot(
     url: str,
     schema: str | None,
-    server: LocalBotApi,
+    server: LocalBotApi | ServerAddress,
     rate_limit: bool,
     batch: int,
     concurrent_updates: int = 8,
@@ -63,7 +72,7 @@ def make_bot(
     return bot
 
 
-async def bare_loop(server: LocalBotApi, count: int) -> float:
+async def bare_loop(server: LocalBotApi | ServerAddress, count: int) -> float:
     """Messages per second for a plain sequential PTB send_message loop sending the same
     message the dispatcher sends (intro, first question, five buttons)."""
     keyboard = InlineKeyboardMarkup(
@@ -97,11 +106,8 @@ async def drain(bot: Mentorbot, rss: list[float] | None = None) -> int:
 
 
 @contextmanager
-def server_process() -> Iterator[LocalBotApi]:
-    """The local Bot API server in its own process, as the real one is on another machine.
-
-    Only ``base_url`` and ``base_file_url`` of the returned object are meaningful.
-    """
+def server_process() -> Iterator[ServerAddress]:
+    """The local Bot API server in its own process, as the real one is on another machine."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -126,9 +132,7 @@ def server_process() -> Iterator[LocalBotApi]:
                 break
             except OSError:
                 time.sleep(0.05)
-        handle = LocalBotApi()
-        handle._port = port  # only for base_url/base_file_url
-        yield handle
+        yield ServerAddress(f"http://127.0.0.1:{port}/bot", f"http://127.0.0.1:{port}/file/bot")
     finally:
         proc.terminate()
         proc.wait(5)
