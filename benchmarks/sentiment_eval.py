@@ -184,11 +184,17 @@ def evaluate(fn: Callable[[str, str], float], band: tuple[float, float], rows: l
 def escalation(analyzer, rows: list[Row]) -> dict[str, float]:
     """Escalation precision and recall of a Mentorbot backend on our labelled set."""
     tp = fp = fn = 0
-    found = analyzer.analyze_many([
-        {"text": r["text"], "lang": r["lang"], "score": _int(r["score"]),
-         "question": r["question"] or None}
-        for r in rows
-    ])
+    found = analyzer.analyze_many(
+        [
+            {
+                "text": r["text"],
+                "lang": r["lang"],
+                "score": _int(r["score"]),
+                "question": r["question"] or None,
+            }
+            for r in rows
+        ]
+    )
     for r, a in zip(rows, found, strict=True):
         gold = r["escalate"] == "yes"
         tp += a.escalate and gold
@@ -236,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="use whole shared English sets")
     parser.add_argument("--backends", default="rules,embeddings")
     parser.add_argument("--no-cache", action="store_true", help="embed without the disk cache")
-    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
-                        help="threads of the embeddings engine (the rules use one)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="threads of the embeddings engine (the rules use one)",
+    )
     args = parser.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     sets = load_sets(args.full)
@@ -258,11 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     held = sets["own_en_heldout"] + sets["own_nl_heldout"]
     report["escalation"] = {
         name: {"all": escalation(fn.analyzer, own), "heldout": escalation(fn.analyzer, held)}
-        for name, (fn, _band) in systems.items() if name.startswith("mentorbot_")
+        for name, (fn, _band) in systems.items()
+        if name.startswith("mentorbot_")
     }
     report["speed"] = {
         name: speed(name.removeprefix("mentorbot_"), own)
-        for name in systems if name.startswith("mentorbot_")
+        for name in systems
+        if name.startswith("mentorbot_")
     }
     report["goals_met"] = goals_met(report)
     json.dump(report, sys.stdout, indent=2)
@@ -284,11 +296,16 @@ def goals_met(report: dict) -> dict[str, dict[str, object]]:
         met_by = [n for n in ours if f1[n].get(set_name, 0.0) > need - (1e-9 if margin else 0)]
         out[set_name] = {"best_baseline": best, "needed": need, "met_by": met_by}
     for lang in ("en", "nl"):
-        out[f"own_{lang}"] = {"needed": 0.85,
-                             "met_by": [n for n in ours if f1[n].get(f"own_{lang}", 0) >= 0.85]}
+        out[f"own_{lang}"] = {
+            "needed": 0.85,
+            "met_by": [n for n in ours if f1[n].get(f"own_{lang}", 0) >= 0.85],
+        }
     esc = report["escalation"]
-    out["escalation"] = {"met_by": [n for n in ours if esc[n]["all"]["recall"] >= 0.95
-                                    and esc[n]["all"]["precision"] >= 0.8]}
+    out["escalation"] = {
+        "met_by": [
+            n for n in ours if esc[n]["all"]["recall"] >= 0.95 and esc[n]["all"]["precision"] >= 0.8
+        ]
+    }
     sp = report["speed"]
     out["speed"] = {
         "mentorbot_rules": sp.get("mentorbot_rules", {}).get("messages_per_second", 0) >= 10000,

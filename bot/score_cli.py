@@ -27,8 +27,9 @@ def score_one(obj: Any, backend: str) -> dict[str, Any]:
     if score is not None and (isinstance(score, bool) or not isinstance(score, int)):
         return {"error": "'score' must be a whole number or null"}
     try:
-        result = get_analyzer(backend).analyze(text, lang=lang, score=score,
-                                               question=obj.get("question"))
+        result = get_analyzer(backend).analyze(
+            text, lang=lang, score=score, question=obj.get("question")
+        )
     except ValueError as exc:
         return {"error": str(exc)}
     return result.to_dict()
@@ -59,8 +60,11 @@ def print_analysis(data: dict[str, Any]) -> None:
 
     colour = {"negative": "red", "neutral": "yellow", "positive": "green"}[data["label"]]
     table = Table(show_header=False, box=None)
-    table.add_row("sentiment", f"[{colour}]{data['label']}[/] ({data['polarity']:+.2f}, "
-                  f"confidence {data['confidence']:.2f})")
+    table.add_row(
+        "sentiment",
+        f"[{colour}]{data['label']}[/] ({data['polarity']:+.2f}, "
+        f"confidence {data['confidence']:.2f})",
+    )
     table.add_row("language", data["lang"])
     table.add_row("segment", data["segment"] or "-")
     esc = f"[bold red]yes[/] ({data['priority']})" if data["escalate"] else "no"
@@ -77,8 +81,9 @@ def register(app: typer.Typer) -> None:
     @app.command("score")
     def score(
         text: Annotated[str | None, typer.Argument(help="the reply to analyse")] = None,
-        lang: Annotated[str | None, typer.Option("--lang", help="en or nl; detected if absent")]
-        = None,
+        lang: Annotated[
+            str | None, typer.Option("--lang", help="en or nl; detected if absent")
+        ] = None,
         score_: Annotated[int | None, typer.Option("--score", help="the rating given")] = None,
         question: Annotated[
             str | None, typer.Option("--question", help="nps, csat, ces, yes_no or text")
@@ -93,8 +98,9 @@ def register(app: typer.Typer) -> None:
             return
         if text is None:
             raise typer.BadParameter("give a text, or --jsonl to read JSON lines from stdin")
-        result = score_one({"text": text, "lang": lang, "score": score_, "question": question},
-                           backend)
+        result = score_one(
+            {"text": text, "lang": lang, "score": score_, "question": question}, backend
+        )
         if "error" in result:
             typer.echo(f"error: {result['error']}", err=True)
             raise typer.Exit(2)

@@ -161,8 +161,9 @@ class EmbeddingsAnalyzer:
 
         weights, bias, _head = self._load()
         emb = self.encoder.encode(texts) if embeddings is None else embeddings
-        x = np.hstack([np.asarray(emb, dtype=np.float32),
-                       np.asarray(rule_features, dtype=np.float32)])
+        x = np.hstack(
+            [np.asarray(emb, dtype=np.float32), np.asarray(rule_features, dtype=np.float32)]
+        )
         stage = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
         polar, positive = stage[:, 0], stage[:, 1]
         return np.stack([polar * (1 - positive), 1 - polar, polar * positive], axis=1)
@@ -175,8 +176,9 @@ class EmbeddingsAnalyzer:
         question: str | None = None,
     ) -> Analysis:
         """Analyse one reply (about 10-20 ms on two cores)."""
-        return self.analyze_many([{"text": text, "lang": lang, "score": score,
-                                   "question": question}])[0]
+        return self.analyze_many(
+            [{"text": text, "lang": lang, "score": score, "question": question}]
+        )[0]
 
     def analyze_many(self, items: Iterable[Item], batch_size: int = 32) -> list[Analysis]:
         """Analyse replies in order, embedding them in batches."""
@@ -192,8 +194,11 @@ class EmbeddingsAnalyzer:
             ):
                 if self._plain_opt_out(tokens, language, rf):
                     # "take me off this list" is not sentiment: the rules say neutral
-                    out.append(self.rules.analyze_tokens(tokens, language, score, question,
-                                                         backend=self.name))
+                    out.append(
+                        self.rules.analyze_tokens(
+                            tokens, language, score, question, backend=self.name
+                        )
+                    )
                     continue
                 polarity = float(p[2] - p[0])
                 if abs(polarity) < band:
@@ -202,7 +207,12 @@ class EmbeddingsAnalyzer:
                     label = "positive" if polarity > 0 else "negative"
                 out.append(
                     self.rules.analyze_tokens(
-                        tokens, language, score, question, polarity=polarity, label=label,
+                        tokens,
+                        language,
+                        score,
+                        question,
+                        polarity=polarity,
+                        label=label,
                         extra_reasons=(f"model: {label} ({float(p[CLASSES.index(label)]):.2f})",),
                         backend=self.name,
                     )

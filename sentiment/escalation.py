@@ -42,9 +42,7 @@ def decide(
     reasons: list[str] = []
     priority: str | None = None
     problems = [
-        i
-        for i in intents
-        if i not in silent and not (i == "public_review" and label == "positive")
+        i for i in intents if i not in silent and not (i == "public_review" and label == "positive")
     ]
     for intent in problems:
         priority = max_priority(priority, prio_map.get(intent, "normal"))

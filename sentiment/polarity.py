@@ -250,6 +250,7 @@ def _weighted_sum(cues: list[Cue], contrast_at: int | None, th: dict[str, Any]) 
         return sum(c.value for c in cues)
     before = float(th.get("contrast_before", 0.5))
     after = float(th.get("contrast_after", 1.3))
-    return sum(c.value for c in cues[:contrast_at]) * before + sum(
-        c.value for c in cues[contrast_at:]
-    ) * after
+    return (
+        sum(c.value for c in cues[:contrast_at]) * before
+        + sum(c.value for c in cues[contrast_at:]) * after
+    )

@@ -87,7 +87,11 @@ class RulesAnalyzer:
         if label is None:
             label = label_for(final, float(self.th["positive"]), float(self.th["negative"]))
         decision = decide(
-            label, intents, themes, info, any(w.isalnum() for w in tokens.words),
+            label,
+            intents,
+            themes,
+            info,
+            any(w.isalnum() for w in tokens.words),
             self.data["escalation"],
         )
         segment = info.segment if info else None

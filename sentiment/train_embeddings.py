@@ -152,8 +152,9 @@ def select(z, labels, source, base) -> dict[str, Any]:
         p = out_of_fold(z, polar_y, base, has_neutral, lam, fold)
         for band in BANDS:
             pred = three_way(p, pos_oof[lam_dir], band)
-            f1 = np.mean([macro_f1(labels[source == s], pred[source == s])
-                          for s in ("vader", "own")])
+            f1 = np.mean(
+                [macro_f1(labels[source == s], pred[source == s]) for s in ("vader", "own")]
+            )
             cv_three[(lam, band)] = float(f1)
             if f1 > best[0]:
                 best = (float(f1), lam, band)
@@ -191,12 +192,18 @@ def main(argv: list[str] | None = None) -> int:
     pos_y = (labels == "positive").astype(float)
     has_neutral = source != "uci"
     polar_rows = labels != "neutral"
-    wp, bp = fit_logistic(z[has_neutral], polar_y[has_neutral],
-                          balanced(polar_y[has_neutral], base[has_neutral]),
-                          chosen["lambda_polar"])
-    wd, bd = fit_logistic(z[polar_rows], pos_y[polar_rows],
-                          balanced(pos_y[polar_rows], base[polar_rows]),
-                          chosen["lambda_direction"])
+    wp, bp = fit_logistic(
+        z[has_neutral],
+        polar_y[has_neutral],
+        balanced(polar_y[has_neutral], base[has_neutral]),
+        chosen["lambda_polar"],
+    )
+    wd, bd = fit_logistic(
+        z[polar_rows],
+        pos_y[polar_rows],
+        balanced(pos_y[polar_rows], base[polar_rows]),
+        chosen["lambda_direction"],
+    )
     pred = three_way(sigmoid(z @ wp + bp), sigmoid(z @ wd + bd), chosen["neutral_band"])
     head = {
         "version": 2,
@@ -212,8 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         "direction": {"weights": np.round(wd, 6).tolist(), "bias": round(bd, 6)},
     }
     args.out.write_text(json.dumps(head), encoding="utf-8")
-    print(json.dumps({k: v for k, v in head.items()
-                      if k not in ("mean", "scale", "polar", "direction")}))
+    print(
+        json.dumps(
+            {k: v for k, v in head.items() if k not in ("mean", "scale", "polar", "direction")}
+        )
+    )
     return 0
 
 

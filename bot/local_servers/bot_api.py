@@ -404,8 +404,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--username", default="mentorbot_demo_bot")
     parser.add_argument("--enforce-limits", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not log every call")
-    parser.add_argument("--history", type=int, default=1000,
-                        help="bot messages kept per chat (0: none, for benchmarks)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=1000,
+        help="bot messages kept per chat (0: none, for benchmarks)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 

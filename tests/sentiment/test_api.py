@@ -62,11 +62,19 @@ def test_embeddings_falls_back_to_rules_when_package_missing(monkeypatch, caplog
 @pytest.mark.parametrize(
     ("score", "question", "segment"),
     [
-        (0, None, "detractor"), (6, "nps", "detractor"), (7, None, "passive"),
+        (0, None, "detractor"),
+        (6, "nps", "detractor"),
+        (7, None, "passive"),
         (8, "nps", "passive"),
-        (9, None, "promoter"), (2, "csat", "detractor"), (3, "csat", "passive"),
-        (4, "csat", "promoter"), (3, "ces", "detractor"), (4, "ces", "passive"),
-        (5, "ces", "promoter"), (None, None, None), (1, "yes_no", None),
+        (9, None, "promoter"),
+        (2, "csat", "detractor"),
+        (3, "csat", "passive"),
+        (4, "csat", "promoter"),
+        (3, "ces", "detractor"),
+        (4, "ces", "passive"),
+        (5, "ces", "promoter"),
+        (None, None, None),
+        (1, "yes_no", None),
     ],
 )
 def test_segments_by_question_type(score, question, segment):

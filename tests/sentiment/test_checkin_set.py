@@ -33,8 +33,12 @@ def run(lang):
     analyzer = get_analyzer("rules")
     data = rows(lang)
     results = [
-        analyzer.analyze(r["text"], lang=r["lang"], score=int(r["score"]) if r["score"] else None,
-                         question=r["question"] or None)
+        analyzer.analyze(
+            r["text"],
+            lang=r["lang"],
+            score=int(r["score"]) if r["score"] else None,
+            question=r["question"] or None,
+        )
         for r in data
     ]
     return data, results
@@ -48,8 +52,17 @@ def test_set_is_big_enough_and_well_formed():
         assert {r["escalate"] for r in data} == {"yes", "no"}
         assert all(r["lang"] == lang for r in data)
         cases = {r["case"] for r in data}
-        assert {"negation", "sarcasm", "polite", "mixed", "emoji", "oneword", "optout",
-                "contradiction", "typo"} <= cases
+        assert {
+            "negation",
+            "sarcasm",
+            "polite",
+            "mixed",
+            "emoji",
+            "oneword",
+            "optout",
+            "contradiction",
+            "typo",
+        } <= cases
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
@@ -74,8 +87,11 @@ def test_escalation_floor():
 def test_detected_language_matches_label():
     for lang in ("en", "nl"):
         data, results = run(lang)
-        wrong = [r["text"] for r, a in zip(data, results, strict=True)
-                 if a.lang != lang and any(ch.isalpha() for ch in r["text"])]
+        wrong = [
+            r["text"]
+            for r, a in zip(data, results, strict=True)
+            if a.lang != lang and any(ch.isalpha() for ch in r["text"])
+        ]
         assert len(wrong) <= 2, wrong
 
 

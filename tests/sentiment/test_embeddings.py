@@ -15,11 +15,13 @@ def emb():
 
 
 def test_embeddings_backend_labels_and_keeps_rule_intents(emb):
-    out = emb.analyze_many([
-        {"text": "Absolutely love it, thank you so much!", "score": 10},
-        {"text": "De wasmachine lekt en niemand reageert", "lang": None, "score": 2},
-        {"text": "uitschrijven graag"},
-    ])
+    out = emb.analyze_many(
+        [
+            {"text": "Absolutely love it, thank you so much!", "score": 10},
+            {"text": "De wasmachine lekt en niemand reageert", "lang": None, "score": 2},
+            {"text": "uitschrijven graag"},
+        ]
+    )
     assert [a.backend for a in out] == ["embeddings"] * 3
     assert out[0].label == "positive" and out[0].segment == "ambassador_candidate"
     assert out[1].label == "negative" and out[1].lang == "nl"
@@ -79,8 +81,13 @@ def test_logistic_fit_separates_and_regularises():
 
 
 def test_plain_opt_out_is_not_sentiment(emb):
-    out = emb.analyze_many(["Please stop sending me these messages", "uitschrijven graag",
-                            "Stop sending me this, the product broke and nobody helps"])
+    out = emb.analyze_many(
+        [
+            "Please stop sending me these messages",
+            "uitschrijven graag",
+            "Stop sending me this, the product broke and nobody helps",
+        ]
+    )
     assert [a.label for a in out[:2]] == ["neutral", "neutral"]
     assert not any(a.escalate for a in out[:2])
     assert out[2].label == "negative" and out[2].escalate

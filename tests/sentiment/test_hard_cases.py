@@ -102,9 +102,18 @@ def test_typo_reason_names_the_corrected_word():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("👍", "positive"), ("😡", "negative"), ("😍😍😍", "positive"), (":(", "negative"),
-     ("❤️", "positive"), ("Perfect", "positive"), ("Rubbish", "negative"), ("Ok", "neutral"),
-     ("Waardeloos", "negative"), ("Prima", "positive")],
+    [
+        ("👍", "positive"),
+        ("😡", "negative"),
+        ("😍😍😍", "positive"),
+        (":(", "negative"),
+        ("❤️", "positive"),
+        ("Perfect", "positive"),
+        ("Rubbish", "negative"),
+        ("Ok", "neutral"),
+        ("Waardeloos", "negative"),
+        ("Prima", "positive"),
+    ],
 )
 def test_emoji_only_and_one_word(text, expected):
     assert label(text) == expected
