@@ -10,7 +10,9 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -37,14 +39,38 @@ def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Aw
     return run
 
 
+@dataclass(frozen=True)
+class Job:
+    """One more periodic job: a name, the coroutine to run and an APScheduler trigger.
+
+    ``trigger`` is "interval" or "cron"; ``args`` are the trigger's keyword arguments,
+    e.g. ``{"seconds": 5}`` or ``{"day_of_week": "mon", "hour": 9, "timezone": "UTC"}``.
+    """
+
+    name: str
+    run: Callable[[], Awaitable[object]]
+    trigger: str = "interval"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
 def build_scheduler(
     dispatch: Callable[[], Awaitable[object]],
     every: timedelta,
     housekeeping: Callable[[], Awaitable[object]] | None = None,
+    jobs: list[Job] | None = None,
 ) -> AsyncIOScheduler:
-    """A scheduler that runs ``dispatch`` every ``every`` (never two at once in this process)
-    and ``housekeeping`` hourly."""
+    """A scheduler that runs ``dispatch`` every ``every`` (never two at once in this process),
+    ``housekeeping`` hourly and any further ``jobs``."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    for job in jobs or []:
+        scheduler.add_job(
+            _guarded(job.name, job.run),
+            job.trigger,
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
+            **job.args,
+        )
     scheduler.add_job(
         _guarded("dispatch", dispatch),
         "interval",

@@ -127,10 +127,16 @@ async def store_answer(
     score: int | None,
     text: str | None,
     lang: str | None,
+    ctx: CheckInContext | None = None,
 ) -> Answer:
-    """Store an answer at once, then pass it through the pipeline (whose failure loses nothing)."""
+    """Store an answer at once, then pass it through the pipeline (whose failure loses nothing).
+
+    With the check-in's context the answer also keeps its touchpoint and product for insights.
+    """
     answer = await deps.store.save_answer(
         Answer(
+            touchpoint=ctx.checkin.touchpoint if ctx else None,
+            product=ctx.product if ctx else None,
             customer_id=customer_id,
             checkin_id=checkin_id,
             question_id=question_id,
@@ -159,7 +165,7 @@ async def record_score(
     q = tp.questions[state.question_index]
     lang = ctx.customer.language
     await store_answer(
-        deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, q.type, value, None, lang
+        deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, q.type, value, None, lang, ctx
     )
     message_id = state.data.get("message_id")
     if message_id and ctx.chat_id is not None:
@@ -211,12 +217,13 @@ async def record_text(
             None,
             text,
             lang,
+            ctx,
         )
         await advance(deps, state, ctx)
         return
     if q.type == "text":
         await store_answer(
-            deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, "text", None, text, lang
+            deps, update, ctx.customer.id or 0, ctx.checkin.id, q.id, "text", None, text, lang, ctx
         )
         await advance(deps, state, ctx)
         return
@@ -235,6 +242,7 @@ async def record_text(
         None,
         text,
         lang,
+        ctx,
     )
     assert ctx.chat_id is not None
     if q.type == "yes_no":
@@ -262,3 +270,8 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
     await deps.store.record_event(
         "checkin.answered", ctx.customer.id, {"checkin_id": ctx.checkin.id, "touchpoint": tp.name}
     )
+    for finished in deps.after_checkin:
+        try:
+            await finished(deps, ctx)
+        except Exception:  # what follows a finished check-in never undoes it
+            log.exception("after-check-in step failed for check-in %s", ctx.checkin.id)

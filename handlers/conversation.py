@@ -81,7 +81,8 @@ async def _release(deps: Deps, update: IncomingUpdate) -> None:
 
 async def _route(deps: Deps, update: IncomingUpdate) -> None:
     if update.kind == "command":
-        handler = COMMANDS.get(update.command.lower())
+        name = update.command.lower()
+        handler = COMMANDS.get(name) or deps.commands.get(name)
         await (handler or customer_commands.handle_help)(deps, update)
     elif update.kind == "button":
         await handle_button(deps, update)
@@ -93,6 +94,9 @@ async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
     """A button press: an answer to a question, or a settings choice; anything else is stale."""
     if await customer_commands.handle_settings_button(deps, update):
         return
+    for route in deps.button_routes:
+        if await route(deps, update):
+            return
     parts = update.button_data.split(":")
     well_formed = (
         len(parts) == 4
@@ -162,6 +166,9 @@ async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
             await checkin_flow.record_text(deps, update, state, ctx, text)
             return
         await deps.store.clear_state(key)
+    for route in deps.text_routes:
+        if await route(deps, update, state, customer, text):
+            return
     await checkin_flow.store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )

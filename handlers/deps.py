@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.channels.messages import IncomingUpdate
 from handlers.journeys import Journey
 from handlers.ports import AnswerPipeline, CustomerChannel
-from storage.models import Answer
+from storage.models import Answer, ConversationState, Customer
 
 if TYPE_CHECKING:
+    from storage.checkins import CheckInContext
     from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,23 @@ class UnscoredPipeline:
         log.debug("answer %s stored unscored", answer.id)
 
 
+ButtonRoute = Callable[["Deps", IncomingUpdate], Awaitable[bool]]
+"""Takes a button press it recognises (returns True) or leaves it to the next route."""
+TextRoute = Callable[["Deps", IncomingUpdate, ConversationState, Customer, str], Awaitable[bool]]
+"""Takes a linked customer's words outside a check-in question (returns True) or passes."""
+CommandRoute = Callable[["Deps", IncomingUpdate], Awaitable[None]]
+"""A command beyond the customer commands (e.g. managers' stats commands)."""
+CheckInFinished = Callable[["Deps", "CheckInContext"], Awaitable[None]]
+"""Called after a customer answered a check-in's last question."""
+
+
 @dataclass
 class Deps:
-    """Everything a customer-facing handler needs."""
+    """Everything a customer-facing handler needs.
+
+    The route lists are the seams other capabilities plug into (the support desk relays words
+    to a case, advocacy takes its own buttons); the composition root fills them.
+    """
 
     store: Store
     channel: CustomerChannel
@@ -51,3 +67,7 @@ class Deps:
     pipeline: AnswerPipeline = field(default_factory=UnscoredPipeline)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     channel_name: str = "telegram"
+    button_routes: list[ButtonRoute] = field(default_factory=list)
+    text_routes: list[TextRoute] = field(default_factory=list)
+    commands: dict[str, CommandRoute] = field(default_factory=dict)
+    after_checkin: list[CheckInFinished] = field(default_factory=list)

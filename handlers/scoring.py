@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.models import Answer
@@ -30,6 +30,8 @@ class AnalysisLike(Protocol):
 
 
 Analyze = Callable[..., AnalysisLike]
+AfterScoring = Callable[[Answer, AnalysisLike], Awaitable[None]]
+"""Called with each scored answer and its analysis (the support desk opens cases here)."""
 _WORDS_SUFFIXES = ("_why", "_comment")
 
 
@@ -40,9 +42,12 @@ class ScoringPipeline:
     9 with an angry comment and a 4 with "fine, only the price" come out right.
     """
 
-    def __init__(self, store: Store, analyze: Analyze) -> None:
+    def __init__(
+        self, store: Store, analyze: Analyze, after: list[AfterScoring] | None = None
+    ) -> None:
         self.store = store
         self.analyze = analyze
+        self.after: list[AfterScoring] = list(after or [])
 
     async def process(self, answer: Answer) -> None:
         """Score one stored answer; a failure leaves it stored and unscored."""
@@ -70,6 +75,9 @@ class ScoringPipeline:
             escalate=result.escalate,
             analysis=result.to_dict(),
         )
+        answer.polarity, answer.sentiment = result.polarity, result.label
+        answer.segment, answer.escalate = result.segment, result.escalate
+        answer.scoring_status = "scored"
         if result.escalate:
             log.info(
                 "answer %s flagged for support (%s): %s",
@@ -86,3 +94,8 @@ class ScoringPipeline:
                     "reasons": list(result.reasons),
                 },
             )
+        for listener in self.after:
+            try:
+                await listener(answer, result)
+            except Exception:  # the answer is stored and scored; a listener's failure is logged
+                log.exception("after-scoring step failed for answer %s", answer.id)

@@ -137,6 +137,9 @@ class Answer(SQLModel, table=True):
     text: str | None = None
     language: str | None = Field(default=None, max_length=5)
     raw_update_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    # Copied from the check-in and purchase when stored, so insights filter without joins.
+    touchpoint: str | None = Field(default=None, max_length=64)
+    product: str | None = Field(default=None, max_length=200)
     scoring_status: str = Field(default="unscored", max_length=20)
     polarity: float | None = None
     sentiment: str | None = Field(default=None, max_length=10)
@@ -174,6 +177,7 @@ class Case(SQLModel, table=True):
     """An unhappy customer handed to support."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("uq_cases_open_for_customer", "open_for_customer", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     answer_id: int | None = Field(default=None, foreign_key="answers.id", unique=True)
@@ -189,6 +193,14 @@ class Case(SQLModel, table=True):
     opened_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Equals customer_id while the case is open, NULL once closed: a unique column that lets the
+    # database itself refuse a second open case for the same customer (NULLs never collide).
+    open_for_customer: int | None = None
+    closed_by: str | None = Field(default=None, max_length=64)
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    recovery_checkin_id: int | None = None
+    recovered: bool | None = None  # a detractor who came back as a promoter
 
 
 class Event(SQLModel, table=True):
@@ -202,3 +214,104 @@ class Event(SQLModel, table=True):
     customer_id: int | None = Field(default=None, index=True)
     case_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+
+
+class OutboxStatus(StrEnum):
+    """Where one outbox message stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (e.g. channel_not_found); kept for the operator
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A post to the support desk (Slack), stored first and delivered in order with retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # case_card, card_update, thread, channel
+    case_id: int | None = Field(default=None, index=True)
+    channel: str | None = Field(default=None, max_length=32)
+    text: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
+    status: str = Field(default=OutboxStatus.PENDING, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=500)
+    result_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A named job only one worker may run at a time (e.g. delivering the outbox in order)."""
+
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=100)
+    until: datetime
+
+
+class TrackedLink(SQLModel, table=True):
+    """An opaque code behind /r/<code>: a referral link or a review invitation link."""
+
+    __tablename__ = "tracked_links"
+    code: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=16, index=True)  # referral, review
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    platform: str | None = Field(default=None, max_length=64)
+    target_url: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkClick(SQLModel, table=True):
+    """One click on a tracked link: the code and the time, nothing about the person."""
+
+    __tablename__ = "link_clicks"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AdvocacyAsk(SQLModel, table=True):
+    """A review invitation or an ambassador ask to one customer, and their answer."""
+
+    __tablename__ = "advocacy_asks"
+    id: int | None = Field(default=None, primary_key=True)
+    # e.g. "review:checkin:12" or "ambassador:customer:7": the database refuses a second ask.
+    dedupe_key: str = Field(max_length=80, unique=True)
+    kind: str = Field(max_length=16, index=True)  # review, ambassador
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    checkin_id: int | None = Field(default=None, index=True)
+    status: str = Field(default="scheduled", max_length=16, index=True)
+    due_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    choices: list[str] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    answered_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Testimonial(SQLModel, table=True):
+    """Words a customer allowed us to quote, with the consent and its date."""
+
+    __tablename__ = "testimonials"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    text: str
+    language: str | None = Field(default=None, max_length=5)
+    consent: bool = False
+    consent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReferralCredit(SQLModel, table=True):
+    """A purchase that came with an ambassador's referral code, credited once."""
+
+    __tablename__ = "referral_credits"
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchases.id", unique=True)
+    ambassador_id: int = Field(foreign_key="customers.id", index=True)
+    code: str = Field(max_length=32, index=True)
+    credited_at: datetime = Field(default_factory=utcnow)
+    thanked_at: datetime | None = None
