@@ -16,13 +16,13 @@ from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
-from bot.scheduler import build_scheduler, worker_id
+from bot.scheduler import Job, build_scheduler, worker_id
 from handlers.conversation import handle_update
-from handlers.deps import Deps, SurveyRules
+from handlers.deps import ButtonRoute, CheckInFinished, CommandRoute, Deps, SurveyRules, TextRoute
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
-from handlers.scoring import ScoringPipeline
+from handlers.scoring import AfterScoring, ScoringPipeline
 from handlers.texts import COMMANDS
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -44,11 +44,13 @@ def intake_settings(config: Config) -> IntakeSettings:
     )
 
 
-def scoring_pipeline(store: Store) -> AnswerPipeline:
-    """The answer seam: scored with the sentiment analyzer (rules backend)."""
+def scoring_pipeline(store: Store, after: list[AfterScoring]) -> AnswerPipeline:
+    """The answer seam: scored with the sentiment analyzer (rules backend), then ``after``."""
     from sentiment import analyze
 
-    return ScoringPipeline(store, analyze)
+    pipeline = ScoringPipeline(store, analyze)
+    pipeline.after = after  # the same list: capabilities installed later still get answers
+    return pipeline
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -66,7 +68,12 @@ def survey_rules(config: Config) -> SurveyRules:
 
 
 class Mentorbot:
-    """One running Mentorbot: database, store, web server and (later) channels and scheduler."""
+    """One running Mentorbot: database, store, web server, channels and scheduler.
+
+    Capabilities beyond the customer conversation plug in through the lists made here (routes
+    for buttons, words and commands, steps after a check-in or a scored answer, web routes,
+    periodic jobs); they may be filled before or after the channels are built.
+    """
 
     def __init__(
         self,
@@ -81,8 +88,14 @@ class Mentorbot:
         self.store = Store(self.db)
         self.intake = intake_settings(config)
         self._extra_routes: list[BaseRoute] = []
+        self.button_routes: list[ButtonRoute] = []
+        self.text_routes: list[TextRoute] = []
+        self.commands: dict[str, CommandRoute] = {}
+        self.after_checkin: list[CheckInFinished] = []
+        self.after_scoring: list[AfterScoring] = []
+        self.jobs: list[Job] = []
         self.worker = worker_id()
-        self.pipeline: AnswerPipeline = scoring_pipeline(self.store)
+        self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self._chat_locks = KeyedLocks()
@@ -96,8 +109,16 @@ class Mentorbot:
             rules=survey_rules(self.config),
             pipeline=self.pipeline,
             clock=self.clock,
+            button_routes=self.button_routes,
+            text_routes=self.text_routes,
+            commands=self.commands,
+            after_checkin=self.after_checkin,
         )
         return self.deps
+
+    def add_routes(self, routes: list[BaseRoute]) -> None:
+        """More routes on the one web server (call before ``web_app``)."""
+        self._extra_routes.extend(routes)
 
     def build_telegram(self) -> Any:
         """Build the PTB application and the customer channel (no network yet)."""
@@ -217,7 +238,7 @@ class Mentorbot:
         )
         await self.start_telegram(poll_interval=0.5)
         scheduler = build_scheduler(
-            self.dispatch, self.config.survey.dispatch_every, self.housekeeping
+            self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
         )
         scheduler.start()
         task = asyncio.create_task(server.serve())
