@@ -9,10 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import purchases
 from storage.answers import AnswerQueries
+from storage.case_view import CaseViewQueries
+from storage.cases import CaseQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
+from storage.outbox import OutboxQueries
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 
 
@@ -20,7 +23,15 @@ class ConcurrentWrite(RuntimeError):
     """Another writer stored the same thing at the same moment; retry the whole operation."""
 
 
-class Store(CheckInQueries, CustomerQueries, ConversationQueries, AnswerQueries):
+class Store(
+    CheckInQueries,
+    CustomerQueries,
+    ConversationQueries,
+    AnswerQueries,
+    CaseQueries,
+    CaseViewQueries,
+    OutboxQueries,
+):
     """Queries bound to one :class:`Database`; handlers use this, never raw sessions."""
 
     def __init__(self, db: Database) -> None:

@@ -1,0 +1,347 @@
+"""Support cases: opened from flagged answers, claimed, resolved; every change queues a card update.
+
+Each change and the outbox post announcing it are written in one transaction, so the desk
+never misses a change and a case never exists without its card on the way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import Case, CaseStatus, CheckIn, CheckInStatus, Event
+from storage.outbox import enqueue_in
+
+log = logging.getLogger(__name__)
+
+OPEN_CASE = (CaseStatus.OPEN, CaseStatus.CLAIMED, CaseStatus.WAITING_ON_CUSTOMER)
+CLOSED_CASE = (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE)
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """What became of a flagged answer: a new case, joined to an open one, or already handled."""
+
+    case_id: int
+    outcome: str  # "opened", "joined" or "duplicate"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The outcome of a Claim: whether this person got it, and who owns the case now."""
+
+    claimed: bool
+    owner: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class RecoveryPlan:
+    """The recovery check-in a resolved case schedules."""
+
+    journey: str
+    touchpoint: str
+    due_at: datetime
+
+
+class CaseQueries:
+    """Queries on support cases."""
+
+    db: Database
+
+    async def open_case(
+        self,
+        *,
+        answer_id: int,
+        customer_id: int,
+        priority: str,
+        reasons: list[str],
+        now: datetime,
+        respond_by: datetime | None,
+        channel: str | None,
+    ) -> CaseOpening:
+        """Open a case for a flagged answer, or add the answer to the customer's open case.
+
+        A case is never opened twice for one answer, and a customer never has two open cases:
+        the database refuses both (unique ``answer_id`` and ``open_for_customer``), so two
+        workers racing on the same customer end with one case and one thread post.
+        """
+        for _ in range(3):
+            try:
+                return await self._open_case_once(
+                    answer_id, customer_id, priority, reasons, now, respond_by, channel
+                )
+            except IntegrityError:
+                log.info("case for answer %s raced with another writer; looking again", answer_id)
+        raise RuntimeError(f"could not open a case for answer {answer_id}")
+
+    async def _open_case_once(
+        self,
+        answer_id: int,
+        customer_id: int,
+        priority: str,
+        reasons: list[str],
+        now: datetime,
+        respond_by: datetime | None,
+        channel: str | None,
+    ) -> CaseOpening:
+        async with self.db.session() as s:
+            done = (
+                await s.execute(select(Case.id).where(Case.answer_id == answer_id))
+            ).scalar_one_or_none()
+            joined = (
+                await s.execute(
+                    select(Event.case_id).where(
+                        Event.kind == "case.answer_added",
+                        Event.customer_id == customer_id,
+                        Event.actor == f"answer:{answer_id}",
+                    )
+                )
+            ).first()
+            if done is not None or joined is not None:
+                return CaseOpening(done or (joined[0] if joined else 0), "duplicate")
+            open_case = (
+                await s.execute(select(Case).where(Case.open_for_customer == customer_id))
+            ).scalar_one_or_none()
+            if open_case is not None:
+                s.add(
+                    Event(
+                        kind="case.answer_added",
+                        at=now,
+                        actor=f"answer:{answer_id}",
+                        customer_id=customer_id,
+                        case_id=open_case.id,
+                        data={"answer_id": answer_id, "priority": priority},
+                    )
+                )
+                if _more_urgent(priority, open_case.priority):
+                    open_case.priority = priority
+                    enqueue_in(s, "card_update", now, case_id=open_case.id)
+                enqueue_in(
+                    s, "case_answer", now, case_id=open_case.id, payload={"answer_id": answer_id}
+                )
+                return CaseOpening(open_case.id or 0, "joined")
+            case = Case(
+                customer_id=customer_id,
+                answer_id=answer_id,
+                priority=priority,
+                reasons=reasons,
+                opened_at=now,
+                respond_by=respond_by,
+                open_for_customer=customer_id,
+                slack_channel=channel,
+            )
+            s.add(case)
+            await s.flush()
+            s.add(
+                Event(
+                    kind="case.opened",
+                    at=now,
+                    customer_id=customer_id,
+                    case_id=case.id,
+                    data={"answer_id": answer_id, "priority": priority, "reasons": reasons},
+                )
+            )
+            enqueue_in(s, "case_card", now, case_id=case.id, channel=channel)
+            return CaseOpening(case.id or 0, "opened")
+
+    async def get_case(self, case_id: int) -> Case | None:
+        """One case by id."""
+        async with self.db.session() as s:
+            return await s.get(Case, case_id)
+
+    async def case_for_thread(self, channel: str, thread_ts: str) -> Case | None:
+        """The case whose card is the message ``thread_ts`` in ``channel``."""
+        async with self.db.session() as s:
+            return (
+                await s.execute(
+                    select(Case).where(Case.slack_channel == channel, Case.slack_ts == thread_ts)
+                )
+            ).scalar_one_or_none()
+
+    async def open_case_of(self, customer_id: int) -> Case | None:
+        """The customer's open case, if any."""
+        async with self.db.session() as s:
+            return (
+                await s.execute(select(Case).where(Case.open_for_customer == customer_id))
+            ).scalar_one_or_none()
+
+    async def set_card_ts(self, case_id: int, channel: str, ts: str) -> None:
+        """Remember where the case's card was posted (its thread is the case's conversation)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(Case).where(Case.id == case_id).values(slack_channel=channel, slack_ts=ts)
+            )
+
+    async def claim_case(self, case_id: int, staff_id: str, now: datetime) -> ClaimResult:
+        """Give an open, unowned case to ``staff_id``; a second claim learns who has it."""
+        async with self.db.session() as s:
+            won = await s.execute(
+                update(Case)
+                .where(Case.id == case_id, Case.owner.is_(None), Case.status == CaseStatus.OPEN)
+                .values(owner=staff_id, status=CaseStatus.CLAIMED, claimed_at=now)
+            )
+            case = await s.get(Case, case_id)
+            if case is None:
+                return ClaimResult(False, None, "missing")
+            if won.rowcount:  # type: ignore[attr-defined]
+                s.add(_event("case.claimed", now, case, staff_id))
+                enqueue_in(s, "card_update", now, case_id=case_id)
+                return ClaimResult(True, staff_id, case.status)
+            return ClaimResult(False, case.owner, case.status)
+
+    async def note_staff_reply(self, case_id: int, staff_id: str, now: datetime) -> Case | None:
+        """A staff reply went to the customer: the case waits on them (claimed if it was not)."""
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id)
+            if case is None or case.status not in OPEN_CASE:
+                return case
+            if case.owner is None:
+                case.owner, case.claimed_at = staff_id, now
+            case.status = CaseStatus.WAITING_ON_CUSTOMER
+            s.add(_event("case.replied", now, case, staff_id))
+            enqueue_in(s, "card_update", now, case_id=case_id)
+            return case
+
+    async def note_customer_message(self, case_id: int, text: str, now: datetime) -> None:
+        """The customer wrote while the case is open: relay it to the thread, back to staff."""
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id)
+            if case is None:
+                return
+            enqueue_in(s, "thread", now, case_id=case_id, text=text)
+            if case.status == CaseStatus.WAITING_ON_CUSTOMER:
+                case.status = CaseStatus.CLAIMED if case.owner else CaseStatus.OPEN
+                enqueue_in(s, "card_update", now, case_id=case_id)
+
+    async def close_case(
+        self,
+        case_id: int,
+        *,
+        status: CaseStatus,
+        staff_id: str,
+        now: datetime,
+        note: str | None = None,
+        gesture: str | None = None,
+        recovery: RecoveryPlan | None = None,
+    ) -> Case | None:
+        """Resolve a case (or call it not an issue); resolving schedules the recovery check-in.
+
+        Returns None when the case is missing or already closed (nothing changes then).
+        """
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id)
+            if case is None or case.status in CLOSED_CASE:
+                return None
+            case.status, case.closed_by, case.resolved_at = status, staff_id, now
+            case.open_for_customer = None
+            case.owner = case.owner or staff_id
+            case.resolution_note, case.gesture = note, gesture
+            if recovery is not None and status == CaseStatus.RESOLVED:
+                checkin = CheckIn(
+                    customer_id=case.customer_id,
+                    purchase_id=await _purchase_of(s, case),
+                    case_id=case.id,
+                    journey=recovery.journey,
+                    touchpoint=recovery.touchpoint,
+                    due_at=recovery.due_at,
+                    status=CheckInStatus.SCHEDULED,
+                    created_at=now,
+                )
+                s.add(checkin)
+                await s.flush()
+                case.recovery_checkin_id = checkin.id
+            s.add(_event(f"case.{status}", now, case, staff_id, {"gesture": gesture}))
+            enqueue_in(s, "card_update", now, case_id=case_id)
+            return case
+
+    async def record_recovery(self, case_id: int, recovered: bool, now: datetime) -> None:
+        """Note whether a detractor came back as a promoter after the case."""
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id)
+            if case is None:
+                return
+            case.recovered = recovered
+            s.add(_event("case.recovery_answered", now, case, None, {"recovered": recovered}))
+            enqueue_in(s, "card_update", now, case_id=case_id)
+
+    async def unclaimed_cases(self, limit: int = 200) -> list[Case]:
+        """Open cases nobody has claimed and that were not escalated yet (oldest first)."""
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(Case)
+                .where(
+                    and_(
+                        Case.status == CaseStatus.OPEN,
+                        Case.owner.is_(None),
+                        Case.escalated_at.is_(None),
+                    )
+                )
+                .order_by(Case.opened_at)
+                .limit(limit)
+            )
+            return list(rows.scalars().all())
+
+    async def mark_case_late(
+        self, case_id: int, step: str, now: datetime, text: str, channel: str | None = None
+    ) -> bool:
+        """Record a reminder or an escalation once (``step``: "reminded" or "escalated").
+
+        The post goes into the case thread, or to ``channel`` when given. False when another
+        worker did it already or the case was claimed meanwhile.
+        """
+        column = Case.reminded_at if step == "reminded" else Case.escalated_at
+        async with self.db.session() as s:
+            done = await s.execute(
+                update(Case)
+                .where(Case.id == case_id, column.is_(None), Case.owner.is_(None))
+                .values({column.key: now})
+            )
+            if not done.rowcount:  # type: ignore[attr-defined]
+                return False
+            if channel:
+                enqueue_in(s, "channel", now, case_id=case_id, channel=channel, text=text)
+            else:
+                enqueue_in(s, "thread", now, case_id=case_id, text=text)
+            s.add(Event(kind=f"case.{step}", at=now, case_id=case_id, data={}))
+            return True
+
+
+def _more_urgent(new: str, old: str) -> bool:
+    order = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+    return order.get(new, 1) > order.get(old, 1)
+
+
+def _event(
+    kind: str, now: datetime, case: Case, actor: str | None, data: dict[str, Any] | None = None
+) -> Event:
+    return Event(
+        kind=kind,
+        at=now,
+        actor=actor,
+        customer_id=case.customer_id,
+        case_id=case.id,
+        data=data or {},
+    )
+
+
+async def _purchase_of(s: Any, case: Case) -> int | None:
+    """The purchase the case is about: the flagged answer's check-in's purchase."""
+    from storage.models import Answer
+
+    if case.answer_id is None:
+        return None
+    row = (
+        await s.execute(
+            select(CheckIn.purchase_id)
+            .join(Answer, Answer.checkin_id == CheckIn.id)
+            .where(Answer.id == case.answer_id)
+        )
+    ).first()
+    return row[0] if row else None

@@ -1,0 +1,161 @@
+"""The durable outbox: every post to the support desk is stored first, then delivered in order.
+
+A worker delivers only while it holds the ``outbox`` lease, so posts leave in the order they
+were written even with several workers; a worker that dies loses the lease when it runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import Lease, OutboxMessage, OutboxStatus
+
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def enqueue_in(
+    s: AsyncSession,
+    kind: str,
+    now: datetime,
+    *,
+    case_id: int | None = None,
+    channel: str | None = None,
+    text: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Add a post to the outbox inside an open session (the caller's transaction)."""
+    message = OutboxMessage(
+        kind=kind,
+        case_id=case_id,
+        channel=channel,
+        text=text,
+        payload=payload or {},
+        next_attempt_at=now,
+        created_at=now,
+    )
+    s.add(message)
+    return message
+
+
+class OutboxQueries:
+    """Queries on the outbox and on leases."""
+
+    db: Database
+
+    async def enqueue(
+        self,
+        kind: str,
+        now: datetime,
+        *,
+        case_id: int | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> int:
+        """Store one post for delivery; returns its id."""
+        async with self.db.session() as s:
+            message = enqueue_in(
+                s, kind, now, case_id=case_id, channel=channel, text=text, payload=payload
+            )
+            await s.flush()
+            return message.id or 0
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease ``name`` for ``holder`` until ``now + ttl``; False if taken."""
+        async with self.db.session() as s:
+            taken = await s.execute(
+                update(Lease)
+                .where(Lease.name == name, or_(Lease.holder == holder, Lease.until < now))
+                .values(holder=holder, until=now + ttl)
+            )
+            if taken.rowcount:  # type: ignore[attr-defined]
+                return True
+            exists = (await s.execute(select(Lease.name).where(Lease.name == name))).first()
+            if exists:
+                return False
+        try:
+            async with self.db.session() as s:
+                s.add(Lease(name=name, holder=holder, until=now + ttl))
+            return True
+        except Exception:  # another worker created it first
+            return False
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (only if ``holder`` has it)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(Lease)
+                .where(Lease.name == name, Lease.holder == holder)
+                .values(until=_LONG_AGO)
+            )
+
+    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
+        """The oldest undelivered posts, in the order they were written."""
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+            return list(rows.scalars().all())
+
+    async def outbox_sent(self, message_id: int, now: datetime, ts: str | None) -> None:
+        """Mark a post delivered (with the message ts the desk gave it)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(status=OutboxStatus.SENT, sent_at=now, result_ts=ts)
+            )
+
+    async def outbox_retry(self, message_id: int, retry_at: datetime, error: str) -> None:
+        """Count a failed attempt and hold the post (and all after it) until ``retry_at``."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(
+                    attempts=OutboxMessage.attempts + 1,
+                    next_attempt_at=retry_at,
+                    last_error=error[:500],
+                )
+            )
+
+    async def outbox_failed(self, message_id: int, error: str) -> None:
+        """Give a post up for good (the desk refused it); kept for the operator to see."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(
+                    status=OutboxStatus.FAILED,
+                    attempts=OutboxMessage.attempts + 1,
+                    last_error=error[:500],
+                )
+            )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        """How many posts there are per status."""
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+            return {status: n for status, n in rows.all()}
+
+    async def outbox_backlog_age(self, now: datetime) -> float | None:
+        """Seconds the oldest pending post has waited, or None when nothing waits."""
+        async with self.db.session() as s:
+            oldest = (
+                await s.execute(
+                    select(func.min(OutboxMessage.created_at)).where(
+                        and_(OutboxMessage.status == OutboxStatus.PENDING)
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if oldest is None else (now - oldest).total_seconds()
