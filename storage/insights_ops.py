@@ -1,0 +1,244 @@
+"""SQL aggregates over check-ins, cases and advocacy for managers' insights.
+
+Check-ins and cases carry no product or language of their own: with such a filter the query
+joins the purchase, the customer or the answer that opened the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+
+from storage.db import Database
+from storage.insights import InsightFilter
+from storage.models import (
+    AdvocacyAsk,
+    Answer,
+    Case,
+    CheckIn,
+    Customer,
+    LinkClick,
+    Purchase,
+    ReferralCredit,
+    Testimonial,
+    TrackedLink,
+)
+
+OPEN_STATUSES = ("open", "claimed", "waiting_on_customer")
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass
+class ResponseFigures:
+    """Check-ins sent in a period and what became of them."""
+
+    sent: int = 0
+    answered: int = 0
+    expired: int = 0
+    reminded: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Answered check-ins as a share of those sent, in percent."""
+        return 100.0 * self.answered / self.sent if self.sent else None
+
+
+async def response_figures(
+    db: Database, flt: InsightFilter
+) -> tuple[ResponseFigures, ResponseFigures]:
+    """(current, previous) check-in figures, by the time each check-in was sent."""
+    prev = flt.previous()
+    bucket = cast(CheckIn.sent_at >= flt.start, Integer).label("bucket")
+    stmt = select(
+        bucket,
+        func.count().label("sent"),
+        _count(CheckIn.answered_at.is_not(None)).label("answered"),
+        _count(CheckIn.status == "expired").label("expired"),
+        _count(CheckIn.reminded_at.is_not(None)).label("reminded"),
+    ).where(CheckIn.sent_at >= prev.start, CheckIn.sent_at < flt.end)
+    if flt.touchpoint:
+        stmt = stmt.where(CheckIn.touchpoint == flt.touchpoint)
+    if flt.product:
+        stmt = stmt.join(Purchase, Purchase.id == CheckIn.purchase_id).where(
+            Purchase.product == flt.product
+        )
+    if flt.language:
+        stmt = stmt.join(Customer, Customer.id == CheckIn.customer_id).where(
+            Customer.language == flt.language
+        )
+    stmt = stmt.group_by(literal_column("bucket"))
+    async with db.session() as s:
+        rows = (await s.execute(stmt)).all()
+    found = {
+        int(r.bucket): ResponseFigures(
+            int(r.sent), int(r.answered), int(r.expired), int(r.reminded)
+        )
+        for r in rows
+    }
+    return found.get(1, ResponseFigures()), found.get(0, ResponseFigures())
+
+
+@dataclass
+class CaseFigures:
+    """Cases opened in a period: how fast they were handled and how they ended."""
+
+    opened: int = 0
+    still_open: int = 0
+    resolved: int = 0
+    missed_target: int = 0
+    recovery_asked: int = 0
+    recovered: int = 0
+    median_claim_s: float | None = None
+    median_resolve_s: float | None = None
+    open_now: int = 0
+
+
+def _case_filters(stmt: Any, flt: InsightFilter) -> Any:
+    if flt.product or flt.touchpoint or flt.language:
+        stmt = stmt.join(Answer, Answer.id == Case.answer_id)
+        if flt.product:
+            stmt = stmt.where(Answer.product == flt.product)
+        if flt.touchpoint:
+            stmt = stmt.where(Answer.touchpoint == flt.touchpoint)
+        if flt.language:
+            stmt = stmt.where(Answer.language == flt.language)
+    return stmt
+
+
+def _seconds(db: Database, later: Any, earlier: Any) -> Any:
+    if db.dialect == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+async def _median(db: Database, s: Any, flt: InsightFilter, later: Any) -> float | None:
+    """The median of ``later - opened_at`` over the period's cases (only the middle rows load)."""
+    duration = _seconds(db, later, Case.opened_at).label("d")
+    base = _case_filters(
+        select(duration).where(
+            Case.opened_at >= flt.start, Case.opened_at < flt.end, later.is_not(None)
+        ),
+        flt,
+    )
+    n = (await s.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    if not n:
+        return None
+    middle = base.order_by(literal_column("d")).limit(2 - n % 2).offset((n - 1) // 2)
+    values = [float(v) for v in (await s.execute(middle)).scalars().all()]
+    return sum(values) / len(values)
+
+
+async def case_figures(db: Database, flt: InsightFilter, now: datetime) -> CaseFigures:
+    """Figures of the cases opened in the period, and how many cases are open now."""
+    missed = or_(
+        Case.escalated_at.is_not(None),
+        and_(Case.respond_by.is_not(None), Case.claimed_at > Case.respond_by),
+        and_(Case.respond_by.is_not(None), Case.claimed_at.is_(None), Case.respond_by < now),
+    )
+    stmt = _case_filters(
+        select(
+            func.count().label("opened"),
+            _count(Case.status.in_(OPEN_STATUSES)).label("still_open"),
+            _count(Case.status == "resolved").label("resolved"),
+            _count(missed).label("missed"),
+            _count(Case.recovered.is_not(None)).label("asked"),
+            _count(Case.recovered.is_(True)).label("recovered"),
+        ).where(Case.opened_at >= flt.start, Case.opened_at < flt.end),
+        flt,
+    )
+    open_now = _case_filters(
+        select(func.count()).select_from(Case).where(Case.status.in_(OPEN_STATUSES)), flt
+    )
+    async with db.session() as s:
+        r = (await s.execute(stmt)).one()
+        figures = CaseFigures(
+            opened=int(r.opened),
+            still_open=int(r.still_open),
+            resolved=int(r.resolved),
+            missed_target=int(r.missed),
+            recovery_asked=int(r.asked),
+            recovered=int(r.recovered),
+        )
+        figures.open_now = int((await s.execute(open_now)).scalar_one())
+        if figures.opened:
+            figures.median_claim_s = await _median(db, s, flt, Case.claimed_at)
+            figures.median_resolve_s = await _median(db, s, flt, Case.resolved_at)
+    return figures
+
+
+@dataclass
+class AdvocacyFigures:
+    """Ambassadors and what they brought in a period."""
+
+    ambassadors: int = 0
+    asks_sent: int = 0
+    asks_answered: int = 0
+    referral_clicks: int = 0
+    review_clicks: int = 0
+    referred_purchases: int = 0
+    testimonials: int = 0
+
+
+async def advocacy_figures(db: Database, flt: InsightFilter) -> AdvocacyFigures:
+    """Counts for the ``ambassadors`` command (product, touchpoint and language filter only the
+    ambassadors themselves: clicks and credits carry no product)."""
+    period = (flt.start, flt.end)
+    ambassadors = select(func.count(func.distinct(Answer.customer_id))).where(
+        Answer.created_at >= flt.start,
+        Answer.created_at < flt.end,
+        Answer.segment.in_(("ambassador", "ambassador_candidate")),
+        *([Answer.product == flt.product] if flt.product else []),
+        *([Answer.touchpoint == flt.touchpoint] if flt.touchpoint else []),
+        *([Answer.language == flt.language] if flt.language else []),
+    )
+    asks = select(
+        func.count(), _count(AdvocacyAsk.answered_at.is_not(None)).label("answered")
+    ).where(
+        AdvocacyAsk.kind == "ambassador",
+        AdvocacyAsk.sent_at >= period[0],
+        AdvocacyAsk.sent_at < period[1],
+    )
+    clicks = (
+        select(
+            _count(TrackedLink.kind == "referral").label("referral"),
+            _count(TrackedLink.kind == "review").label("review"),
+        )
+        .select_from(LinkClick)
+        .join(TrackedLink, TrackedLink.code == LinkClick.code)
+        .where(LinkClick.at >= period[0], LinkClick.at < period[1])
+    )
+    credits = select(func.count()).where(
+        ReferralCredit.credited_at >= period[0], ReferralCredit.credited_at < period[1]
+    )
+    testimonials = select(func.count()).where(
+        Testimonial.consent.is_(True),
+        Testimonial.created_at >= period[0],
+        Testimonial.created_at < period[1],
+    )
+    async with db.session() as s:
+        asked = (await s.execute(asks)).one()
+        clicked = (await s.execute(clicks)).one()
+        return AdvocacyFigures(
+            ambassadors=int((await s.execute(ambassadors)).scalar_one()),
+            asks_sent=int(asked[0]),
+            asks_answered=int(asked[1]),
+            referral_clicks=int(clicked.referral),
+            review_clicks=int(clicked.review),
+            referred_purchases=int((await s.execute(credits)).scalar_one()),
+            testimonials=int((await s.execute(testimonials)).scalar_one()),
+        )
