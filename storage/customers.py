@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from storage.db import Database
 from storage.models import (
+    AdvocacyAsk,
     Answer,
     Case,
     ChannelLink,
@@ -20,6 +21,8 @@ from storage.models import (
     Event,
     OptInState,
     Purchase,
+    Testimonial,
+    TrackedLink,
     utcnow,
 )
 
@@ -217,6 +220,17 @@ class CustomerQueries:
                 update(Case).where(Case.customer_id == customer_id).values(resolution_note=None)
             )
             await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
+            # Advocacy: their quotable words go, their referral links stop working.
+            await s.execute(delete(Testimonial).where(Testimonial.customer_id == customer_id))
+            await s.execute(delete(TrackedLink).where(TrackedLink.customer_id == customer_id))
+            await s.execute(
+                update(AdvocacyAsk)
+                .where(
+                    AdvocacyAsk.customer_id == customer_id,
+                    AdvocacyAsk.status.in_(("scheduled", "sending")),
+                )
+                .values(status="cancelled")
+            )
             s.add(Event(kind="customer.forgotten", customer_id=customer_id, data={}))
             await s.execute(
                 delete(ConversationState).where(
