@@ -96,9 +96,15 @@ class Mentorbot:
         self.jobs: list[Job] = []
         self.worker = worker_id()
         self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
+        self.support = self._install_support()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self._chat_locks = KeyedLocks()
+
+    def _install_support(self) -> Any:
+        from bot.support_wiring import install_support
+
+        return install_support(self)
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
@@ -241,6 +247,7 @@ class Mentorbot:
             self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
         )
         scheduler.start()
+        socket_mode = await self._start_socket_mode()
         task = asyncio.create_task(server.serve())
         try:
             if stop is None:
@@ -251,9 +258,21 @@ class Mentorbot:
                 await task
         finally:
             scheduler.shutdown(wait=False)
+            if socket_mode is not None:
+                await socket_mode.close_async()
             await self.stop_telegram()
             await self.close()
 
+    async def _start_socket_mode(self) -> Any:
+        slack = self.config.slack
+        if self.support is None or not slack.socket_mode or slack.app_token is None:
+            return None
+        from bot.channels.slack_adapter import start_socket_mode
+
+        return await start_socket_mode(self.support.bolt, slack.app_token.get_secret_value())
+
     async def close(self) -> None:
-        """Release the database connections."""
+        """Finish pending desk deliveries and release the database connections."""
+        if self.support is not None:
+            await self.support.close()
         await self.db.dispose()

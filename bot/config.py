@@ -110,6 +110,24 @@ class SlackConfig(_Section):
             raise ValueError("must end with '/' (e.g. https://slack.com/api/)")
         return url
 
+    @property
+    def enabled(self) -> bool:
+        """True when a bot token is set: the support desk runs."""
+        return bool(self.bot_token and self.bot_token.get_secret_value())
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> SlackConfig:
+        if not self.enabled:
+            return self
+        if not self.support_channel:
+            raise ValueError("slack.support_channel is needed when slack.bot_token is set")
+        if self.socket_mode:
+            if not (self.app_token and self.app_token.get_secret_value()):
+                raise ValueError("slack.socket_mode needs slack.app_token (xapp-...)")
+        elif not (self.signing_secret and self.signing_secret.get_secret_value()):
+            raise ValueError("slack.signing_secret is needed to verify Slack's requests")
+        return self
+
 
 class BusinessHours(_Section):
     """When support staff work, in ``support.timezone``; response-time targets count only then."""

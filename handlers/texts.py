@@ -142,6 +142,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I didn't catch that. You can type your answer or tap a button.",
         "nl": "Dat kwam niet goed door. Typ je antwoord of tik op een knop.",
     },
+    "staff_reply": {
+        "en": "{text}\n\n— {name}, customer support",
+        "nl": "{text}\n\n— {name}, klantenservice",
+    },
+    "case_relayed": {
+        "en": "Thanks, I've passed that on to {who}.",
+        "nl": "Bedankt, ik heb het doorgegeven aan {who}.",
+    },
+    "support_team": {"en": "our support team", "nl": "ons supportteam"},
 }
 
 

@@ -21,7 +21,7 @@ class CaseView:
     purchase: Purchase | None
     touchpoint: str | None
     answers: list[Answer]
-    """The answers of the check-in that opened the case (score and words), or the one answer."""
+    """All answers of the check-in that opened the case (score and words), or the one answer."""
     previous_answers: list[Answer] = field(default_factory=list)
     previous_cases: list[Case] = field(default_factory=list)
     added_answers: int = 0
@@ -50,7 +50,7 @@ class CaseViewQueries:
                     (
                         await s.execute(
                             select(Answer)
-                            .where(Answer.checkin_id == checkin.id, Answer.id <= (answer.id or 0))
+                            .where(Answer.checkin_id == checkin.id)
                             .order_by(Answer.id)
                         )
                     )

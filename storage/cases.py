@@ -15,7 +15,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import Case, CaseStatus, CheckIn, CheckInStatus, Event
+from storage.models import Answer, Case, CaseStatus, CheckIn, CheckInStatus, Event
 from storage.outbox import enqueue_in
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class CaseQueries:
         now: datetime,
         respond_by: datetime | None,
         channel: str | None,
+        checkin_id: int | None = None,
     ) -> CaseOpening:
         """Open a case for a flagged answer, or add the answer to the customer's open case.
 
@@ -75,7 +76,7 @@ class CaseQueries:
         for _ in range(3):
             try:
                 return await self._open_case_once(
-                    answer_id, customer_id, priority, reasons, now, respond_by, channel
+                    answer_id, customer_id, priority, reasons, now, respond_by, channel, checkin_id
                 )
             except IntegrityError:
                 log.info("case for answer %s raced with another writer; looking again", answer_id)
@@ -90,6 +91,7 @@ class CaseQueries:
         now: datetime,
         respond_by: datetime | None,
         channel: str | None,
+        checkin_id: int | None,
     ) -> CaseOpening:
         async with self.db.session() as s:
             done = (
@@ -120,12 +122,28 @@ class CaseQueries:
                         data={"answer_id": answer_id, "priority": priority},
                     )
                 )
-                if _more_urgent(priority, open_case.priority):
-                    open_case.priority = priority
-                    enqueue_in(s, "card_update", now, case_id=open_case.id)
-                enqueue_in(
-                    s, "case_answer", now, case_id=open_case.id, payload={"answer_id": answer_id}
+                same_checkin = (
+                    checkin_id is not None
+                    and checkin_id
+                    == (
+                        await s.execute(
+                            select(Answer.checkin_id).where(Answer.id == open_case.answer_id)
+                        )
+                    ).scalar_one_or_none()
                 )
+                raised = _more_urgent(priority, open_case.priority)
+                if raised:
+                    open_case.priority = priority
+                if same_checkin or raised:
+                    enqueue_in(s, "card_update", now, case_id=open_case.id)  # the card shows it
+                if not same_checkin:
+                    enqueue_in(
+                        s,
+                        "case_answer",
+                        now,
+                        case_id=open_case.id,
+                        payload={"answer_id": answer_id},
+                    )
                 return CaseOpening(open_case.id or 0, "joined")
             case = Case(
                 customer_id=customer_id,
@@ -333,8 +351,6 @@ def _event(
 
 async def _purchase_of(s: Any, case: Case) -> int | None:
     """The purchase the case is about: the flagged answer's check-in's purchase."""
-    from storage.models import Answer
-
     if case.answer_id is None:
         return None
     row = (

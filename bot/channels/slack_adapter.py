@@ -1,0 +1,222 @@
+"""The Slack adapter: slack_sdk for posting to the desk, slack-bolt for what staff do.
+
+It converts only: desk messages to Block Kit and Slack's payloads to :class:`DeskAction`.
+What an action means is decided by the handler the composition root passes in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.channels.desk_messages import (
+    ActionResult,
+    DeskAction,
+    DeskMessage,
+    DeskRejected,
+    DeskRetryLater,
+    DeskUnavailable,
+    Form,
+    Staff,
+)
+from bot.channels.slack_blocks import (
+    ACTION_PREFIX,
+    FORM_PREFIX,
+    form_values,
+    form_view,
+    message_args,
+)
+
+log = logging.getLogger(__name__)
+
+OnAction = Callable[[DeskAction], Awaitable[ActionResult]]
+# Errors that will not go away by retrying the same post.
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "thread_not_found",
+    "message_not_found",
+    "cant_update_message",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
+
+
+def web_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
+    """The Web API client (``base_url`` ends in /api/; a local server in tests and the demo)."""
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout)
+
+
+class SlackDesk:
+    """The support desk on Slack: posts, card updates, forms, staff names."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._staff: dict[str, Staff] = {}
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            call = getattr(self.client, method.replace(".", "_"))  # chat.update -> chat_update
+            response = await call(**kwargs)
+            return dict(response.data) if isinstance(response.data, dict) else {}
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            if status == 429 or error == "ratelimited":
+                retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+                raise DeskRetryLater(retry_after, f"{method} rate limited") from exc
+            if error in PERMANENT:
+                raise DeskRejected(f"{method}: {error}") from exc
+            raise DeskUnavailable(f"{method}: {error or f'HTTP {status}'}") from exc
+        except Exception as exc:  # connection refused, reset, timeout, garbage body
+            raise DeskUnavailable(f"{method}: {type(exc).__name__}: {exc}") from exc
+
+    async def post(self, channel: str, message: DeskMessage, thread_ts: str | None = None) -> str:
+        """Post a message (in a thread when ``thread_ts`` is given); returns its ts."""
+        args = {"channel": channel, **message_args(message)}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        data = await self._call("chat.postMessage", **args)
+        return str(data.get("ts", ""))
+
+    async def update(self, channel: str, ts: str, message: DeskMessage) -> None:
+        """Replace a posted message in place."""
+        await self._call("chat.update", channel=channel, ts=ts, **message_args(message))
+
+    async def open_form(self, trigger_id: str, form: Form) -> None:
+        """Open a modal for the person who pressed a button."""
+        await self._call("views.open", trigger_id=trigger_id, view=form_view(form))
+
+    async def notify(self, channel: str, user: str, text: str) -> None:
+        """A message only ``user`` sees (an ephemeral notice)."""
+        await self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
+    async def staff(self, staff_id: str) -> Staff:
+        """A staff member's name from users.info (remembered)."""
+        if staff_id not in self._staff:
+            data = await self._call("users.info", user=staff_id)
+            user = data.get("user") or {}
+            name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or ""
+            self._staff[staff_id] = Staff(staff_id, name)
+        return self._staff[staff_id]
+
+
+def _staff(body: dict[str, Any]) -> Staff:
+    user = body.get("user") or {}
+    return Staff(str(user.get("id", "")), "")
+
+
+def build_bolt_app(
+    signing_secret: str, client: AsyncWebClient, desk: SlackDesk, on_action: OnAction
+) -> AsyncApp:
+    """A Bolt app that verifies every request's signature and turns staff actions into
+    :class:`DeskAction` for ``on_action``."""
+    app = AsyncApp(
+        signing_secret=signing_secret,
+        client=client,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.action(re.compile(f"^{ACTION_PREFIX}(claim|reply|resolve|not_an_issue)$"))
+    async def button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
+        desk_action = DeskAction(
+            kind=action["action_id"][len(ACTION_PREFIX) :],
+            staff=_staff(body),
+            ref=str(action.get("value", "")),
+            channel=channel,
+            message_ts=(body.get("message") or {}).get("ts"),
+            trigger_id=body.get("trigger_id"),
+        )
+        result = await on_action(desk_action)
+        if result.notice and channel:
+            await _notify(desk, channel, desk_action.staff.id, result.notice)
+
+    @app.view(re.compile(f"^{FORM_PREFIX}[a-z_]+$"))
+    async def form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = form_values(view)
+        desk_action = DeskAction(
+            kind="form:" + view["callback_id"][len(FORM_PREFIX) :],
+            staff=_staff(body),
+            ref=str(view.get("private_metadata", "")),
+            values=values,
+        )
+        result = await on_action(desk_action)
+        errors = dict(result.form_errors)
+        if result.notice and not errors and values:
+            errors[next(iter(values))] = result.notice  # a modal can only speak through errors
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
+
+    @app.event("message")
+    async def message(event: dict[str, Any]) -> None:
+        thread_ts = event.get("thread_ts")
+        if (
+            not thread_ts
+            or thread_ts == event.get("ts")
+            or event.get("subtype")
+            or event.get("bot_id")
+        ):
+            return  # only people's replies in a thread can be for a customer
+        desk_action = DeskAction(
+            kind="thread_message",
+            staff=Staff(str(event.get("user", ""))),
+            channel=event.get("channel"),
+            thread_ts=thread_ts,
+            message_ts=event.get("ts"),
+            text=str(event.get("text") or ""),
+        )
+        result = await on_action(desk_action)
+        if result.notice and desk_action.channel:
+            await _notify(desk, desk_action.channel, desk_action.staff.id, result.notice)
+
+    return app
+
+
+async def _notify(desk: SlackDesk, channel: str, user: str, text: str) -> None:
+    try:
+        await desk.notify(channel, user, text)
+    except Exception as exc:  # a notice that does not arrive changes nothing stored
+        log.warning("could not show %s a notice: %s", user, exc)
+
+
+def slack_route(app: AsyncApp, path: str = "/slack/events") -> Route:
+    """The Events API, interactivity and slash command endpoint on the bot's web server."""
+    handler = AsyncSlackRequestHandler(app)
+
+    async def endpoint(request: Request) -> Response:
+        return await handler.handle(request)
+
+    return Route(path, endpoint, methods=["POST"])
+
+
+async def start_socket_mode(app: AsyncApp, app_token: str) -> Any:
+    """Connect over Socket Mode (no public URL needed); returns the handler to close later."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()
+    return handler

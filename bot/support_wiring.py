@@ -1,0 +1,185 @@
+"""Builds the Slack support desk from the config and plugs it into a Mentorbot.
+
+Flagged answers open cases (a listener after scoring), customers' words reach case threads (a
+text route), the outbox is delivered at once when something is queued and every few seconds
+for retries, and response-time targets are checked every minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.channels.desk_messages import ActionResult, DeskAction
+from bot.scheduler import Job
+from handlers import case_actions, case_sla, cases
+from handlers.desk import BusinessHours, DeskDeps, DeskSettings
+from handlers.outbox_delivery import DeliveryReport, deliver_outbox
+
+if TYPE_CHECKING:
+    from bot.app import Mentorbot
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class OutboxPump:
+    """Runs outbox delivery now when kicked; kicks during a run cause one more run."""
+
+    def __init__(self, deliver: Callable[[], Awaitable[DeliveryReport]]) -> None:
+        self._deliver = deliver
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Deliver soon (in this event loop), without waiting for the next scheduled round."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (e.g. a CLI command): the scheduled round will deliver
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self._deliver()
+            except Exception:
+                log.exception("outbox delivery failed")
+            if not self._again:
+                return
+
+    async def drain(self) -> None:
+        """Wait for a running delivery to finish (tests, shutdown)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+
+class _CustomerChannelOf:
+    """The bot's customer channel, looked up when used (Telegram is built after the desk)."""
+
+    def __init__(self, bot: Mentorbot) -> None:
+        self._bot = bot
+
+    def __getattr__(self, name: str) -> Any:
+        if self._bot.deps is None:
+            raise RuntimeError("the customer channel is not built yet")
+        return getattr(self._bot.deps.channel, name)
+
+
+def desk_settings(config: Config) -> DeskSettings:
+    """The desk's rules from the config (support channel, targets, hours, recovery timing)."""
+    slack, support = config.slack, config.support
+    recovery = config.journeys.get("recovery")
+    touchpoint = recovery.touchpoints[0] if recovery and recovery.touchpoints else None
+    settings = DeskSettings(
+        support_channel=slack.support_channel or "",
+        manager_channel=slack.manager_channel,
+        escalation_usergroup=slack.escalation_usergroup,
+        remind_after=support.remind_after,
+        escalate_after=support.escalate_after,
+        hours=BusinessHours(
+            start=support.business_hours.start,
+            end=support.business_hours.end,
+            days=frozenset(_DAYS.index(d) for d in support.business_hours.days),
+            timezone=support.timezone or config.timezone,
+        ),
+        gestures=tuple(support.gestures),
+        previous_answers=support.previous_answers,
+    )
+    if touchpoint is not None:
+        settings = DeskSettings(
+            **{
+                **settings.__dict__,
+                "recovery_journey": "recovery",
+                "recovery_touchpoint": touchpoint.name,
+                "recovery_delay": touchpoint.delay,
+            }
+        )
+    return settings
+
+
+@dataclass
+class SupportDesk:
+    """The installed desk: its handler deps, Bolt app, Web API client and outbox pump."""
+
+    deps: DeskDeps
+    bolt: Any
+    client: Any
+    pump: OutboxPump
+
+    async def deliver(self) -> DeliveryReport:
+        """One outbox delivery round."""
+        return await deliver_outbox(self.deps)
+
+    async def check_response_times(self) -> case_sla.SlaReport:
+        """One round of reminders and escalations."""
+        return await case_sla.check_response_times(self.deps)
+
+    async def on_action(self, action: DeskAction) -> ActionResult:
+        """A staff action from Slack, handled."""
+        return await case_actions.handle_desk_action(self.deps, action)
+
+    async def close(self) -> None:
+        """Finish delivery and close the Web API client's session."""
+        await self.pump.drain()
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def install_support(bot: Mentorbot) -> SupportDesk | None:
+    """Build the Slack desk and plug it into ``bot``; None when Slack is not configured."""
+    from bot.channels.slack_adapter import SlackDesk, build_bolt_app, slack_route, web_client
+
+    slack = bot.config.slack
+    token = slack.bot_token.get_secret_value() if slack.bot_token else ""
+    if not token or not slack.support_channel:
+        log.info("support desk off: slack.bot_token or slack.support_channel is not set")
+        return None
+    client = web_client(token, slack.base_url)
+    desk = SlackDesk(client)
+    dd = DeskDeps(
+        store=bot.store,
+        desk=desk,
+        customers=_CustomerChannelOf(bot),  # type: ignore[arg-type]
+        settings=desk_settings(bot.config),
+        clock=bot.clock,
+        worker=bot.worker,
+    )
+    pump = OutboxPump(lambda: deliver_outbox(dd))
+    dd.kick = pump.kick
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
+    support = SupportDesk(dd, None, client, pump)
+    support.bolt = build_bolt_app(secret, client, desk, support.on_action)
+
+    async def after_scoring(answer: Any, analysis: Any) -> None:
+        await cases.on_scored(dd, answer, analysis)
+
+    async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
+        return await cases.relay_customer_words(dd, deps, update, customer, text)
+
+    bot.after_scoring.append(after_scoring)
+    bot.text_routes.append(relay)
+    bot.jobs.append(
+        Job("outbox", support.deliver, "interval", {"seconds": slack_every(bot.config)})
+    )
+    bot.jobs.append(
+        Job("response_times", support.check_response_times, "interval", {"seconds": 60})
+    )
+    if not slack.socket_mode:
+        bot.add_routes([slack_route(support.bolt)])
+    log.info("support desk on: cases go to %s", slack.support_channel)
+    return support
+
+
+def slack_every(config: Config) -> float:
+    """Seconds between scheduled outbox rounds (retries; new posts go out at once)."""
+    return config.support.outbox_every.total_seconds()

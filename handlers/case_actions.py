@@ -1,0 +1,210 @@
+"""What support staff do with a case: claim, reply, resolve, call it not an issue, talk in the
+thread. Every change is stored first and announced through the outbox (the card updates)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.desk_messages import ActionResult, DeskAction, Form, FormField
+from bot.channels.messages import ChannelError, ChatUnreachable, OutgoingMessage
+from handlers.case_card import mention
+from handlers.desk import DeskDeps
+from handlers.texts import say
+from storage.cases import OPEN_CASE, RecoveryPlan
+from storage.models import Case, CaseStatus
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY = 3500
+INTERNAL_PREFIXES = ("note:", "//")
+
+
+async def handle_desk_action(dd: DeskDeps, action: DeskAction) -> ActionResult:
+    """Carry out one staff action; the result is shown privately to that staff member."""
+    if action.kind == "thread_message":
+        return await _thread_message(dd, action)
+    case_id = int(action.ref) if action.ref.isdigit() else 0
+    case = await dd.store.get_case(case_id) if case_id else None
+    if case is None:
+        log.warning(
+            "desk action %s for unknown case %r by %s", action.kind, action.ref, action.staff.id
+        )
+        return ActionResult(notice="That case does not exist (any more).")
+    handler = _ACTIONS.get(action.kind)
+    if handler is None:
+        log.warning("unknown desk action %r by %s", action.kind, action.staff.id)
+        return ActionResult(notice="Mentorbot does not know that action.")
+    result = await handler(dd, case, action)
+    dd.kick()
+    return result
+
+
+async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    result = await dd.store.claim_case(case.id or 0, action.staff.id, dd.clock())
+    if result.claimed:
+        log.info("case %s claimed by %s", case.id, action.staff.id)
+        return ActionResult()
+    if result.status not in OPEN_CASE:
+        return ActionResult(notice=f"Case #{case.id} is closed ({result.status}).")
+    if result.owner == action.staff.id:
+        return ActionResult(notice=f"You already have case #{case.id}.")
+    if result.owner:
+        return ActionResult(
+            notice=f"Case #{case.id} is already claimed by {mention(result.owner)}."
+        )
+    return ActionResult(notice=f"Case #{case.id} is closed.")
+
+
+def _closed(case: Case) -> ActionResult | None:
+    if case.status in OPEN_CASE:
+        return None
+    return ActionResult(notice=f"Case #{case.id} is already closed ({case.status}).")
+
+
+async def _open_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    if (closed := _closed(case)) or not action.trigger_id:
+        return closed or ActionResult(notice="Could not open the reply form.")
+    await dd.desk.open_form(
+        action.trigger_id,
+        Form(
+            kind="reply",
+            title=f"Reply on case #{case.id}",
+            submit="Send",
+            ref=str(case.id),
+            intro="Goes to the customer on Telegram, signed with your first name.",
+            fields=(
+                FormField(
+                    "message", "Message to the customer", multiline=True, max_length=MAX_REPLY
+                ),
+            ),
+        ),
+    )
+    return ActionResult()
+
+
+async def _open_resolve(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    if (closed := _closed(case)) or not action.trigger_id:
+        return closed or ActionResult(notice="Could not open the resolve form.")
+    await dd.desk.open_form(
+        action.trigger_id,
+        Form(
+            kind="resolve",
+            title=f"Resolve case #{case.id}",
+            submit="Resolve",
+            ref=str(case.id),
+            intro="The customer gets a short check-in later: did we fix it?",
+            fields=(
+                FormField("note", "What was done", multiline=True),
+                FormField(
+                    "gesture", "Goodwill gesture", optional=True, options=dd.settings.gestures
+                ),
+                FormField(
+                    "gesture_detail",
+                    "Gesture details (e.g. the voucher code)",
+                    optional=True,
+                    max_length=200,
+                ),
+            ),
+        ),
+    )
+    return ActionResult()
+
+
+async def _not_an_issue(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    closed = await dd.store.close_case(
+        case.id or 0, status=CaseStatus.NOT_AN_ISSUE, staff_id=action.staff.id, now=dd.clock()
+    )
+    return ActionResult() if closed else ActionResult(notice=f"Case #{case.id} is already closed.")
+
+
+async def _submit_resolve(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    note = (action.values.get("note") or "").strip()
+    if not note:
+        return ActionResult(form_errors={"note": "Say in a few words what was done."})
+    gesture = action.values.get("gesture") or None
+    detail = (action.values.get("gesture_detail") or "").strip()
+    if gesture and detail:
+        gesture = f"{gesture}: {detail}"
+    now = dd.clock()
+    s = dd.settings
+    closed = await dd.store.close_case(
+        case.id or 0,
+        status=CaseStatus.RESOLVED,
+        staff_id=action.staff.id,
+        now=now,
+        note=note[:2000],
+        gesture=gesture[:200] if gesture else None,
+        recovery=RecoveryPlan(s.recovery_journey, s.recovery_touchpoint, now + s.recovery_delay),
+    )
+    if closed is None:
+        return ActionResult(notice=f"Case #{case.id} was already closed.")
+    log.info("case %s resolved by %s (gesture: %s)", case.id, action.staff.id, gesture)
+    return ActionResult()
+
+
+async def _submit_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    text = (action.values.get("message") or "").strip()
+    if not text:
+        return ActionResult(form_errors={"message": "Write something to send."})
+    if len(text) > MAX_REPLY:
+        return ActionResult(form_errors={"message": f"At most {MAX_REPLY} characters."})
+    if (closed := _closed(case)) is not None:
+        return ActionResult(form_errors={"message": closed.notice or "closed"})
+    problem = await _send_to_customer(dd, case, action, text)
+    if problem:
+        return ActionResult(form_errors={"message": problem})
+    await dd.store.enqueue(
+        "thread",
+        dd.clock(),
+        case_id=case.id,
+        text=f"↩️ {mention(action.staff.id)} to the customer: {text}",
+    )
+    return ActionResult()
+
+
+async def _thread_message(dd: DeskDeps, action: DeskAction) -> ActionResult:
+    if not action.channel or not action.thread_ts:
+        return ActionResult()
+    case = await dd.store.case_for_thread(action.channel, action.thread_ts)
+    text = action.text.strip()
+    if case is None or not text or text.lower().startswith(INTERNAL_PREFIXES):
+        return ActionResult()  # not a case thread, or an internal note: nothing to relay
+    if (closed := _closed(case)) is not None:
+        return ActionResult(notice=f"{closed.notice} Your message was not sent to the customer.")
+    if len(text) > MAX_REPLY:
+        return ActionResult(notice=f"Not sent: at most {MAX_REPLY} characters per message.")
+    problem = await _send_to_customer(dd, case, action, text)
+    dd.kick()
+    return (
+        ActionResult(notice=f"Not sent to the customer: {problem}") if problem else ActionResult()
+    )
+
+
+async def _send_to_customer(dd: DeskDeps, case: Case, action: DeskAction, text: str) -> str | None:
+    """Relay staff words to the customer, signed; returns a problem to show, or None."""
+    found = await dd.store.customer_chat(case.customer_id)
+    if found is None or found[1] is None:
+        return "the customer is not reachable on Telegram (not linked, or data erased)."
+    customer, chat_id = found
+    staff = action.staff if action.staff.name else await dd.desk.staff(action.staff.id)
+    signed = say("staff_reply", customer.language, text=text, name=staff.first_name)
+    try:
+        await dd.customers.send(OutgoingMessage(chat_id, signed))
+    except ChatUnreachable:
+        return "the customer has blocked the bot."
+    except ChannelError as exc:
+        log.warning("relay to customer %s failed: %s", case.customer_id, exc)
+        return "Telegram did not take the message; please try again in a minute."
+    await dd.store.note_staff_reply(case.id or 0, action.staff.id, dd.clock())
+    log.info("case %s: %s replied to the customer", case.id, action.staff.id)
+    return None
+
+
+_ACTIONS = {
+    "claim": _claim,
+    "reply": _open_reply,
+    "resolve": _open_resolve,
+    "not_an_issue": _not_an_issue,
+    "form:reply": _submit_reply,
+    "form:resolve": _submit_resolve,
+}

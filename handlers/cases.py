@@ -1,0 +1,99 @@
+"""Cases open from flagged answers; the customer's words reach the case thread; recovery answers
+close the loop."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.channels.messages import IncomingUpdate, OutgoingMessage
+from handlers.business_hours import add_business_time
+from handlers.case_card import describe_answer
+from handlers.desk import DeskDeps
+from handlers.texts import say
+from storage.models import Answer, Customer
+
+if TYPE_CHECKING:
+    from handlers.deps import Deps
+    from handlers.scoring import AnalysisLike
+
+log = logging.getLogger(__name__)
+
+
+async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
+    """After scoring: report recovery answers to their case, open or join a case when flagged."""
+    found = await dd.store.answer_with_checkin(answer.id or 0)
+    checkin = found[1] if found else None
+    if checkin is not None and checkin.case_id is not None:
+        await _recovery_answer(dd, answer, checkin.case_id)
+    if not analysis.escalate:
+        return
+    if answer.checkin_id is None and await dd.store.open_case_of(answer.customer_id):
+        return  # words outside a check-in during an open case: the relay posts them
+    now = dd.clock()
+    opening = await dd.store.open_case(
+        answer_id=answer.id or 0,
+        customer_id=answer.customer_id,
+        priority=analysis.priority or "normal",
+        reasons=list(analysis.reasons),
+        now=now,
+        respond_by=add_business_time(now, dd.settings.remind_after, dd.settings.hours),
+        channel=dd.settings.support_channel,
+        checkin_id=answer.checkin_id,
+    )
+    log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)
+    if opening.outcome != "duplicate":
+        dd.kick()
+
+
+async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
+    """Post a recovery check-in answer to the case thread; an NPS answer decides recovery."""
+    case = await dd.store.get_case(case_id)
+    if case is None:
+        return
+    now = dd.clock()
+    line = f"🔁 Recovery check-in ({answer.question_id or 'words'}): {describe_answer(answer)}"
+    await dd.store.enqueue("thread", now, case_id=case_id, text=line)
+    if answer.question_type == "nps" and answer.score is not None:
+        opening = await dd.store.answer_with_checkin(case.answer_id or 0)
+        was_promoter = bool(opening and opening[0].segment == "promoter")
+        recovered = answer.score >= 9 and not was_promoter
+        await dd.store.record_recovery(case_id, recovered, now)
+        log.info("case %s: recovery NPS %s, recovered=%s", case_id, answer.score, recovered)
+    dd.kick()
+
+
+async def relay_customer_words(
+    dd: DeskDeps, deps: Deps, update: IncomingUpdate, customer: Customer, text: str
+) -> bool:
+    """Words from a customer with an open case go to its thread (and are kept as an answer).
+
+    Returns False when the customer has no open case, so the words are handled as usual.
+    """
+    case = await dd.store.open_case_of(customer.id or 0)
+    if case is None:
+        return False
+    from handlers.checkin_flow import store_answer  # the seam every stored answer passes
+
+    await store_answer(
+        deps, update, customer.id or 0, None, None, "text", None, text, customer.language
+    )
+    name = customer.name or f"Customer #{customer.id}"
+    await dd.store.note_customer_message(case.id or 0, f"💬 *{name}:* {text}", dd.clock())
+    dd.kick()
+    who = say("support_team", customer.language)
+    if case.owner:
+        staff = await _staff_name(dd, case.owner)
+        who = staff or who
+    await deps.channel.send(
+        OutgoingMessage(update.chat_id, say("case_relayed", customer.language, who=who))
+    )
+    return True
+
+
+async def _staff_name(dd: DeskDeps, staff_id: str) -> str | None:
+    try:
+        return (await dd.desk.staff(staff_id)).first_name
+    except Exception:  # the desk being away must not stop the relay
+        log.info("could not look up staff member %s", staff_id)
+        return None

@@ -1,0 +1,75 @@
+"""The support desk's port and settings: what the case handlers are given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from bot.channels.desk_messages import DeskMessage, Form, Staff
+from handlers.ports import CustomerChannel
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+class DeskChannel(Protocol):
+    """Where support staff work (Slack); raises ``bot.channels.desk_messages`` errors."""
+
+    async def post(self, channel: str, message: DeskMessage, thread_ts: str | None = None) -> str:
+        """Post a message (in a thread when ``thread_ts`` is given); returns its ts."""
+        ...
+
+    async def update(self, channel: str, ts: str, message: DeskMessage) -> None:
+        """Replace a posted message (a case card) in place."""
+        ...
+
+    async def open_form(self, trigger_id: str, form: Form) -> None:
+        """Open a modal form for the staff member who pressed a button."""
+        ...
+
+    async def staff(self, staff_id: str) -> Staff:
+        """Who a staff member is (their name, for signing replies)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """When staff work: days (0 = Monday) and hours, in ``timezone``."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    days: frozenset[int] = frozenset(range(5))
+    timezone: str = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The support desk's rules, from config."""
+
+    support_channel: str
+    manager_channel: str | None = None
+    escalation_usergroup: str | None = None
+    remind_after: timedelta = timedelta(minutes=15)
+    escalate_after: timedelta = timedelta(minutes=60)
+    hours: BusinessHours = field(default_factory=BusinessHours)
+    gestures: tuple[str, ...] = ("Voucher code", "Handwritten card")
+    previous_answers: int = 5
+    recovery_journey: str = "recovery"
+    recovery_touchpoint: str = "recovery"
+    recovery_delay: timedelta = timedelta(days=2)
+
+
+@dataclass
+class DeskDeps:
+    """Everything a support-desk handler needs: storage, the desk, the customers' channel."""
+
+    store: Store
+    desk: DeskChannel
+    customers: CustomerChannel
+    settings: DeskSettings
+    clock: Callable[[], datetime]
+    worker: str = "worker"
+    kick: Callable[[], None] = field(default=lambda: None)
+    """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
