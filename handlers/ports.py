@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from bot.channels.messages import OutgoingDocument, OutgoingMessage, SentMessage
+from bot.channels.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
 from storage.models import Answer
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 
@@ -50,6 +50,10 @@ class CustomerChannel(Protocol):
 
     async def send_document(self, document: OutgoingDocument) -> SentMessage:
         """Send a file."""
+        ...
+
+    async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
+        """Send an image (shown inline)."""
         ...
 
 

@@ -38,6 +38,16 @@ class OutgoingDocument:
 
 
 @dataclass(frozen=True)
+class OutgoingPhoto:
+    """An image to a chat (e.g. a manager's NPS trend chart), PNG or JPEG bytes."""
+
+    chat_id: int
+    content: bytes
+    filename: str = "chart.png"
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class SentMessage:
     """What the channel says about a delivered message."""
 

@@ -37,6 +37,7 @@ from bot.channels.messages import (
     MessageRejected,
     OutgoingDocument,
     OutgoingMessage,
+    OutgoingPhoto,
     RetryLater,
     SentMessage,
 )
@@ -145,6 +146,19 @@ class TelegramChannel:
         except TelegramError as exc:
             raise _translate(exc) from exc
         return SentMessage(document.chat_id, sent.message_id)
+
+    async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
+        """Upload an image to the chat (sendPhoto)."""
+        await self.pacer.wait(photo.chat_id)
+        try:
+            sent = await self.bot.send_photo(
+                photo.chat_id,
+                InputFile(photo.content, filename=photo.filename),
+                caption=photo.caption or None,
+            )
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+        return SentMessage(photo.chat_id, sent.message_id)
 
 
 def to_incoming(update: Update) -> IncomingUpdate | None:

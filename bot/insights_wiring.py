@@ -1,0 +1,87 @@
+"""Plugs managers' insights into a Mentorbot: Telegram commands, the weekly digest job, and
+the service the Slack adapter registers ``/mentor`` with (``bot.insights``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from handlers.insights_commands import manager_commands
+from handlers.insights_digest import DigestReport, PostDigest, digest_job, send_digest
+from handlers.insights_service import InsightReply, InsightsService, InsightsSettings
+from storage.insights_store import InsightsStore
+
+if TYPE_CHECKING:
+    from bot.app import Mentorbot
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def insights_settings(config: Config) -> InsightsSettings:
+    """The service's settings from the config (managers, time zone, thresholds)."""
+    ins, managers = config.insights, config.managers
+    return InsightsSettings(
+        timezone=ins.timezone or config.timezone,
+        small_sample=ins.small_sample,
+        trend_weeks=ins.trend_weeks,
+        top_themes=ins.top_themes,
+        slack_user_ids=frozenset(managers.slack_user_ids),
+        slack_usergroup=managers.slack_usergroup,
+        telegram_user_ids=frozenset(str(u) for u in managers.telegram_user_ids),
+    )
+
+
+def slack_digest_poster(config: Config) -> PostDigest | None:
+    """Posts the digest to ``slack.manager_channel`` (None when Slack or the channel is not set).
+
+    The Web API client is made on first use, never at start-up.
+    """
+    slack = config.slack
+    token = slack.bot_token.get_secret_value() if slack.bot_token else ""
+    if not (token and slack.manager_channel):
+        return None
+    channel = slack.manager_channel
+    holder: dict[str, Any] = {}
+
+    async def post(reply: InsightReply) -> None:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        from bot.channels.slack_insights import post_digest
+
+        if "client" not in holder:
+            holder["client"] = AsyncWebClient(token=token, base_url=slack.base_url)
+        await post_digest(holder["client"], channel, reply)
+
+    return post
+
+
+def install_insights(bot: Mentorbot) -> InsightsService:
+    """Fill ``bot.commands`` with the managers' commands, add the digest to ``bot.jobs`` and
+    set ``bot.insights`` (its ``answer`` is what ``register_insights`` needs)."""
+    config = bot.config
+    service = InsightsService(InsightsStore(bot.db), insights_settings(config), bot.clock)
+    bot.commands.update(manager_commands(service))
+    bot.insights = service  # type: ignore[attr-defined]
+    post_slack = slack_digest_poster(config)
+    chats = list(config.managers.telegram_user_ids)
+
+    async def run_digest() -> DigestReport:
+        channel = bot.deps.channel if bot.deps is not None else None
+        report = await send_digest(service, channel, chats, post_slack)
+        log.info("insights digest: sent to %s, failed %s", report.delivered, report.failed)
+        return report
+
+    bot.insights_digest = run_digest  # type: ignore[attr-defined]
+    ins = config.insights
+    if ins.digest_enabled:
+        bot.jobs.append(
+            digest_job(
+                run_digest,
+                day=ins.digest_day,
+                hour=ins.digest_hour,
+                minute=ins.digest_minute,
+                timezone=ins.timezone or config.timezone,
+            )
+        )
+    return service
