@@ -66,4 +66,4 @@ def redirect_routes(queries: AdvocacyQueries, clock: Callable[[], datetime]) -> 
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 
-    return [Route("/r/{code}", follow, methods=["GET"])]
+    return [Route("/r/{code:path}", follow, methods=["GET"])]
