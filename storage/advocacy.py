@@ -90,10 +90,11 @@ class AdvocacyQueries:
                 created_at=due_at,
             )
             .on_conflict_do_nothing(index_elements=[ASKS.c.dedupe_key])
+            .returning(ASKS.c.id)
         )
         async with self.db.session() as s:
-            result = await s.execute(stmt)
-        return bool(result.rowcount)
+            inserted = (await s.execute(stmt)).scalar()
+        return inserted is not None
 
     async def asks_of(self, customer_id: int, kind: str) -> list[AdvocacyAsk]:
         """A customer's asks of one kind, oldest first."""
@@ -378,8 +379,9 @@ class AdvocacyQueries:
                         credited_at=now,
                     )
                     .on_conflict_do_nothing(index_elements=[CREDITS.c.purchase_id])
+                    .returning(CREDITS.c.id)
                 )
-                if result.rowcount:
+                if result.scalar() is not None:
                     credited += 1
                     s.add(
                         Event(
