@@ -208,7 +208,11 @@ def slack_route(app: AsyncApp, path: str = "/slack/events") -> Route:
     handler = AsyncSlackRequestHandler(app)
 
     async def endpoint(request: Request) -> Response:
-        return await handler.handle(request)
+        try:
+            return await handler.handle(request)
+        except ValueError as exc:  # a body Bolt cannot parse (JSON or form garbage)
+            log.warning("unreadable Slack request refused: %s", exc)
+            return Response("unreadable request", status_code=400)
 
     return Route(path, endpoint, methods=["POST"])
 

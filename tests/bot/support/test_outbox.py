@@ -1,0 +1,58 @@
+"""Nothing is lost when Slack is away: the outbox holds posts, retries, and keeps their order."""
+
+from __future__ import annotations
+
+from tests.bot.support.desk_harness import CHANNEL, DeskHarness
+
+
+async def test_outage_delays_the_card_and_it_goes_out_once_in_order(desk: DeskHarness) -> None:
+    desk.slack.set_outage(True)
+    await desk.unhappy_customer(3401, "G-1")
+    desk.tg.server.push_message(3401, "Hello?? Is anyone reading this? Terrible service.")
+    await desk.tg.server.wait_for_message(3401, since=desk.tg.server.last_seq - 1)
+    await desk.settle()
+    (case,) = await desk.cases()
+    assert case.slack_ts is None and desk.slack.top_level(CHANNEL) == []
+    pending = await desk.outbox()
+    assert pending[0].kind == "case_card" and pending[0].attempts >= 1
+    assert {m.status for m in pending} == {"pending"}
+    held = await desk.support.deliver()  # still inside the backoff: nothing is tried
+    assert held.held and held.sent == 0
+    desk.slack.set_outage(False)
+    desk.tg.clock.advance(seconds=31)
+    report = await desk.support.deliver()
+    assert report.sent == len(pending) and not report.held
+    (card,) = desk.slack.top_level(CHANNEL)
+    (case,) = await desk.cases()
+    assert card["ts"] == case.slack_ts
+    thread = desk.thread(card["ts"])
+    assert len(thread) == 1 and "Is anyone reading this?" in thread[0]
+    assert {m.status for m in await desk.outbox()} == {"sent"}
+    again = await desk.support.deliver()
+    assert again.sent == 0 and len(desk.slack.top_level(CHANNEL)) == 1
+
+
+async def test_rate_limit_retry_after_is_honoured(desk: DeskHarness) -> None:
+    desk.slack.rate_limit_next("chat.postMessage", retry_after=7)
+    await desk.unhappy_customer(3402, "G-2")
+    (card_post,) = [m for m in await desk.outbox() if m.kind == "case_card"]
+    assert card_post.status == "pending"
+    assert (card_post.next_attempt_at - desk.tg.clock.now).total_seconds() == 7
+    desk.tg.clock.advance(seconds=6)
+    assert (await desk.support.deliver()).sent == 0
+    desk.tg.clock.advance(seconds=1)
+    assert (await desk.support.deliver()).sent >= 1
+    assert len(desk.slack.top_level(CHANNEL)) == 1
+    assert len([c for c in desk.slack.calls_to("chat.postMessage") if c.status == 429]) == 1
+
+
+async def test_a_post_refused_for_good_is_set_aside_and_the_rest_goes_on(
+    desk: DeskHarness,
+) -> None:
+    desk.slack.fail_next("chat.postMessage", "channel_not_found")
+    await desk.unhappy_customer(3403, "G-3")
+    statuses = [(m.kind, m.status) for m in await desk.outbox()]
+    assert statuses[0] == ("case_card", "failed")
+    assert (await desk.outbox())[0].last_error == "chat.postMessage: channel_not_found"
+    # The card updates after it cannot find a card to update: also set aside, not retried forever.
+    assert all(status == "failed" for _, status in statuses)
