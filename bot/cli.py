@@ -264,7 +264,14 @@ def _register_score() -> None:
     register(app)
 
 
+def _register_stats() -> None:
+    from bot.stats_cli import register
+
+    register(app)
+
+
 _register_score()
+_register_stats()
 
 
 def main() -> None:

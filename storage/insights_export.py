@@ -1,0 +1,166 @@
+"""Streaming exports of answers and testimonials: keyset pagination (``WHERE id > last ORDER BY
+id LIMIT n``), so memory stays flat whatever the table size, on SQLite and PostgreSQL alike.
+
+Personal data (name, e-mail, phone) is only joined in when asked for; otherwise a row carries
+the customer's internal id, which means nothing outside this database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import Answer, Customer, Testimonial
+
+ANSWER_FIELDS = [
+    "answer_id",
+    "customer_id",
+    "created_at",
+    "checkin_id",
+    "question_id",
+    "question_type",
+    "score",
+    "text",
+    "language",
+    "touchpoint",
+    "product",
+    "sentiment",
+    "polarity",
+    "segment",
+    "escalate",
+    "themes",
+]
+TESTIMONIAL_FIELDS = [
+    "testimonial_id",
+    "customer_id",
+    "created_at",
+    "text",
+    "language",
+    "consent_at",
+]
+PERSONAL_FIELDS = ["name", "email", "phone"]
+
+
+def _period(column: Any, start: datetime | None, end: datetime | None) -> list[Any]:
+    clauses = []
+    if start is not None:
+        clauses.append(column >= start)
+    if end is not None:
+        clauses.append(column < end)
+    return clauses
+
+
+async def count_answers(db: Database, start: datetime | None, end: datetime | None) -> int:
+    """How many answers an export of the period will write."""
+    stmt = select(func.count()).select_from(Answer).where(*_period(Answer.created_at, start, end))
+    async with db.session() as s:
+        return int((await s.execute(stmt)).scalar_one())
+
+
+async def stream_answers(
+    db: Database,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    personal: bool = False,
+    batch: int = 2000,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Answers of the period in id order, ``batch`` rows at a time."""
+    columns = [
+        Answer.id,
+        Answer.customer_id,
+        Answer.created_at,
+        Answer.checkin_id,
+        Answer.question_id,
+        Answer.question_type,
+        Answer.score,
+        Answer.text,
+        Answer.language,
+        Answer.touchpoint,
+        Answer.product,
+        Answer.sentiment,
+        Answer.polarity,
+        Answer.segment,
+        Answer.escalate,
+        Answer.analysis,
+    ]
+    extra = [Customer.name, Customer.email, Customer.phone] if personal else []
+    last = 0
+    while True:
+        stmt = select(*columns, *extra).where(
+            Answer.id > last, *_period(Answer.created_at, start, end)
+        )
+        if personal:
+            stmt = stmt.join(Customer, Customer.id == Answer.customer_id)
+        stmt = stmt.order_by(Answer.id).limit(batch)
+        async with db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        if not rows:
+            return
+        out = []
+        for r in rows:
+            analysis = r.analysis if isinstance(r.analysis, dict) else {}
+            row = dict(zip(ANSWER_FIELDS[:-1], r[:15], strict=True))
+            row["themes"] = list(analysis.get("themes") or [])
+            if personal:
+                row.update(name=r.name, email=r.email, phone=r.phone)
+            out.append(row)
+        last = rows[-1].id
+        yield out
+
+
+async def count_testimonials(db: Database, start: datetime | None, end: datetime | None) -> int:
+    """How many testimonials (with consent) an export will write."""
+    stmt = (
+        select(func.count())
+        .select_from(Testimonial)
+        .where(Testimonial.consent.is_(True), *_period(Testimonial.created_at, start, end))
+    )
+    async with db.session() as s:
+        return int((await s.execute(stmt)).scalar_one())
+
+
+async def stream_testimonials(
+    db: Database,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    personal: bool = False,
+    batch: int = 2000,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Testimonials customers allowed us to quote, in id order, ``batch`` at a time."""
+    columns = [
+        Testimonial.id,
+        Testimonial.customer_id,
+        Testimonial.created_at,
+        Testimonial.text,
+        Testimonial.language,
+        Testimonial.consent_at,
+    ]
+    extra = [Customer.name, Customer.email, Customer.phone] if personal else []
+    last = 0
+    while True:
+        stmt = select(*columns, *extra).where(
+            Testimonial.id > last,
+            Testimonial.consent.is_(True),
+            *_period(Testimonial.created_at, start, end),
+        )
+        if personal:
+            stmt = stmt.outerjoin(Customer, Customer.id == Testimonial.customer_id)
+        stmt = stmt.order_by(Testimonial.id).limit(batch)
+        async with db.session() as s:
+            rows = (await s.execute(stmt)).all()
+        if not rows:
+            return
+        out = []
+        for r in rows:
+            row = dict(zip(TESTIMONIAL_FIELDS, r[:6], strict=True))
+            if personal:
+                row.update(name=r.name, email=r.email, phone=r.phone)
+            out.append(row)
+        last = rows[-1].id
+        yield out
