@@ -306,10 +306,10 @@ class ReviewsConfig(_Section):
     @model_validator(mode="after")
     def _platforms_when_enabled(self) -> ReviewsConfig:
         if self.enabled and not self.platforms:
-            raise ValueError("advocacy.reviews.enabled needs at least one platform")
+            raise ValueError("enabled needs at least one platform")
         names = [p.name for p in self.platforms]
         if len(set(names)) != len(names):
-            raise ValueError("advocacy.reviews.platforms: each platform name once")
+            raise ValueError("platforms: each platform name once")
         return self
 
 
@@ -360,15 +360,15 @@ class AmbassadorsConfig(_Section):
     @model_validator(mode="after")
     def _consistent(self) -> AmbassadorsConfig:
         if not self.offers or len(set(self.offers)) != len(self.offers):
-            raise ValueError("advocacy.ambassadors.offers: at least one offer, each once")
+            raise ValueError("offers: at least one offer, each once")
         if self.respect_no_forever and self.ask_again_after is not None:
-            raise ValueError("advocacy.ambassadors.ask_again_after needs respect_no_forever: false")
+            raise ValueError("ask_again_after needs respect_no_forever: false")
         if not self.respect_no_forever and self.ask_again_after is None:
             raise ValueError(
-                "advocacy.ambassadors.respect_no_forever: false needs ask_again_after (e.g. 180d)"
+                "respect_no_forever: false needs ask_again_after (e.g. 180d)"
             )
         if self.enabled and "referral" in self.offers and not self.referral_url:
-            raise ValueError("advocacy.ambassadors: the referral offer needs referral_url")
+            raise ValueError("the referral offer needs referral_url")
         return self
 
 
