@@ -364,9 +364,7 @@ class AmbassadorsConfig(_Section):
         if self.respect_no_forever and self.ask_again_after is not None:
             raise ValueError("ask_again_after needs respect_no_forever: false")
         if not self.respect_no_forever and self.ask_again_after is None:
-            raise ValueError(
-                "respect_no_forever: false needs ask_again_after (e.g. 180d)"
-            )
+            raise ValueError("respect_no_forever: false needs ask_again_after (e.g. 180d)")
         if self.enabled and "referral" in self.offers and not self.referral_url:
             raise ValueError("the referral offer needs referral_url")
         return self
