@@ -20,8 +20,10 @@ from sqlalchemy import func, select
 from bot.app import Mentorbot
 from bot.config import Config
 from bot.demo_customers import PERSONAS, Persona
+from bot.demo_support import TOKEN, DemoDesk, slack_section
 from bot.local_servers.bot_api import LocalBotApi
-from storage.models import Answer, CheckIn, Customer, Event
+from bot.local_servers.slack_api import LocalSlackApi
+from storage.models import Answer, Case, CheckIn, Customer, Event
 
 STEP = timedelta(hours=6)
 DAYS = 18
@@ -53,6 +55,7 @@ class Demo:
         self.seen = 0  # last server call already printed
         self.seen_event = 0
         self.ignored_at: dict[int, int] = {}  # chat -> message id left unanswered
+        self.desk: DemoDesk | None = None  # simulated support staff, when Slack is on
 
     def stamp(self) -> str:
         local = self.clock.now.astimezone()
@@ -66,6 +69,9 @@ class Demo:
         while self.clock.now < end:
             await self.bot.dispatch()
             await self.react()
+            if self.desk is not None:
+                await self.desk.tick()
+                await self.settle()
             self.clock.now += STEP
 
     async def buy_and_opt_in(self, p: Persona) -> None:
@@ -225,6 +231,12 @@ async def summary(bot: Mentorbot, out: Console) -> dict[str, Any]:
                 select(func.count()).select_from(Event).where(Event.kind == "answer.escalate")
             )
         ).scalar_one()
+        cases = dict(
+            (await s.execute(select(Case.status, func.count()).group_by(Case.status))).all()
+        )
+        recovered = (
+            await s.execute(select(func.count()).select_from(Case).where(Case.recovered.is_(True)))
+        ).scalar_one()
     promoters = sum(1 for v in nps if v >= 9)
     detractors = sum(1 for v in nps if v <= 6)
     score = round(100 * (promoters - detractors) / len(nps)) if nps else None
@@ -235,6 +247,8 @@ async def summary(bot: Mentorbot, out: Console) -> dict[str, Any]:
         "nps_n": len(nps),
         "segments": {k or "none": v for k, v in segments.items()},
         "flagged_for_support": flagged,
+        "cases": cases,
+        "recovered": recovered,
     }
     out.rule("summary")
     out.print(f"check-ins: {', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}")
@@ -244,14 +258,18 @@ async def summary(bot: Mentorbot, out: Console) -> dict[str, Any]:
     )
     out.print(f"segments: {result['segments']}")
     out.print(
-        f"answers flagged for support: {flagged} (the Slack support desk picks these up "
-        "once it is configured)"
+        f"answers flagged for support: {flagged}; cases: "
+        f"{', '.join(f'{v} {k}' for k, v in sorted(cases.items())) or 'none'}; "
+        f"detractors recovered: {recovered}"
     )
     return result
 
 
-async def start_demo_bot(server: LocalBotApi, directory: Path) -> tuple[Mentorbot, DemoClock]:
-    """A bot on a fresh SQLite file in ``directory``, polling the local server, on a demo clock."""
+async def start_demo_bot(
+    server: LocalBotApi, directory: Path, slack: LocalSlackApi | None = None
+) -> tuple[Mentorbot, DemoClock]:
+    """A bot on a fresh SQLite file in ``directory``, polling the local server, on a demo clock;
+    with ``slack``, the support desk posts to that local Slack server."""
     start = datetime.now(UTC).astimezone().replace(hour=10, minute=0, second=0, microsecond=0)
     clock = DemoClock(start.astimezone(UTC))
     config = Config.model_validate(
@@ -264,6 +282,7 @@ async def start_demo_bot(server: LocalBotApi, directory: Path) -> tuple[Mentorbo
                 "base_file_url": server.base_file_url,
                 "rate_limit": False,
             },
+            "slack": slack_section(slack) if slack is not None else {},
         }
     )
     bot = Mentorbot(config, clock=clock)
@@ -277,16 +296,21 @@ async def run_demo(out: Console, personas: list[Persona] | None = None) -> dict[
     """Run the scripted demo; returns the summary figures."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        async with LocalBotApi() as server:
-            bot, clock = await start_demo_bot(server, Path(tmp))
+        async with LocalBotApi() as server, LocalSlackApi(TOKEN) as slack:
+            bot, clock = await start_demo_bot(server, Path(tmp), slack)
             out.rule(
-                "Mentorbot demo: a local Telegram, simulated customers, "
-                f"{DAYS} days in a few seconds"
+                "Mentorbot demo: a local Telegram and Slack, simulated customers and support "
+                f"staff, {DAYS} days in a few seconds"
             )
-            cast = [Persona(**vars(p)) for p in (personas or PERSONAS)]
+            cast = [
+                Persona(**{**vars(p), "answers": list(p.answers)}) for p in personas or PERSONAS
+            ]
+            demo = Demo(server, bot, clock, out, cast)
+            demo.desk = DemoDesk(slack, bot, out, demo.stamp)
             try:
-                await Demo(server, bot, clock, out, cast).run()
+                await demo.run()
                 return await summary(bot, out)
             finally:
+                await demo.desk.close()
                 await bot.stop_telegram()
                 await bot.close()

@@ -47,9 +47,12 @@ PERSONAS = [
             ("tap", "2"),
             ("type", "De bezorger heeft de doos laten vallen, de deur is kapot."),
             ("tap", "Nee"),
-            ("tap", "3"),
-            ("type", "Nog steeds geen reactie op mijn mail, ik wil mijn geld terug."),
-            ("tap", "2"),
+            # the recovery check-in after support fixed it: "did we fix it?", then NPS
+            ("tap", "Ja"),
+            ("tap", "9"),
+            ("tap", "9"),
+            ("type", "De monteur was top en de nieuwe deur sluit perfect. Goed geregeld!"),
+            ("tap", "6"),
         ],
     ),
     Persona(
@@ -64,6 +67,8 @@ PERSONAS = [
             ("tap", "9"),
             ("type", "Great machine, but the engineer was rude and left a mess."),
             ("tap", "6"),
+            ("tap", "Yes"),
+            ("tap", "10"),
         ],
     ),
     Persona(

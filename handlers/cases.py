@@ -56,10 +56,13 @@ async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
     await dd.store.enqueue("thread", now, case_id=case_id, text=line)
     if answer.question_type == "nps" and answer.score is not None:
         opening = await dd.store.answer_with_checkin(case.answer_id or 0)
-        was_promoter = bool(opening and opening[0].segment == "promoter")
-        recovered = answer.score >= 9 and not was_promoter
-        await dd.store.record_recovery(case_id, recovered, now)
-        log.info("case %s: recovery NPS %s, recovered=%s", case_id, answer.score, recovered)
+        if opening and opening[0].segment == "promoter":
+            # A promoter with a complaint was never lost: nothing to count as recovered.
+            log.info("case %s: recovery NPS %s from a promoter", case_id, answer.score)
+        else:
+            recovered = answer.score >= 9
+            await dd.store.record_recovery(case_id, recovered, now)
+            log.info("case %s: recovery NPS %s, recovered=%s", case_id, answer.score, recovered)
     dd.kick()
 
 

@@ -19,13 +19,18 @@ async def test_scripted_demo_tells_the_whole_story() -> None:
     out, buffer = console()
     result = await run_demo(out)
     text = buffer.getvalue()
-    assert result["checkins"] == {"answered": 8, "cancelled": 2}
-    assert result["nps_n"] == 4 and result["nps"] == 25
+    # Two recovery check-ins follow the two resolved cases; Joost came back as a promoter.
+    assert result["checkins"] == {"answered": 10, "cancelled": 2}
+    assert result["nps_n"] == 6 and result["nps"] == 83
     assert result["flagged_for_support"] >= 3
+    assert result["cases"] == {"resolved": 2} and result["recovered"] == 1
     assert "Hoi Joost! Bedankt voor je bestelling van Wasdroger DR-9" in text
     assert "Sanne Jansen → (does not answer)" in text and "Een vriendelijke herinnering" in text
     assert "Tom Baker → /stop" in text and "won't get any more check-ins" in text
     assert "⚑ flagged for support" in text and 'damage: "kapot"' in text
+    assert "#support new card:" in text and "Case #1" in text and "Joost de Vries · Dutch" in text
+    assert "Anna (support) → presses Claim" in text and "— Anna, klantenservice" in text
+    assert "Recovery check-in (recovery_nps): NPS 9" in text
 
 
 async def test_interactive_demo_plays_one_customer() -> None:
