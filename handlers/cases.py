@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
     """After scoring: report recovery answers to their case, open or join a case when flagged."""
-    found = await dd.store.answer_with_checkin(answer.id or 0)
-    checkin = found[1] if found else None
-    if checkin is not None and checkin.case_id is not None:
-        await _recovery_answer(dd, answer, checkin.case_id)
+    if answer.checkin_id is not None and answer.touchpoint == dd.settings.recovery_touchpoint:
+        found = await dd.store.answer_with_checkin(answer.id or 0)
+        checkin = found[1] if found else None
+        if checkin is not None and checkin.case_id is not None:
+            await _recovery_answer(dd, answer, checkin.case_id)
     if not analysis.escalate:
         return
     if answer.checkin_id is None and await dd.store.open_case_of(answer.customer_id):
