@@ -95,9 +95,13 @@ async def test_post_is_not_allowed(client: httpx.AsyncClient, mentorbot: Mentorb
 
 
 async def test_installing_twice_adds_nothing_twice(mentorbot: Mentorbot) -> None:
+    before = (len(mentorbot.jobs), len(mentorbot.button_routes), len(mentorbot.after_checkin))
     install_advocacy(mentorbot)
+    once = (len(mentorbot.jobs), len(mentorbot.button_routes), len(mentorbot.after_checkin))
     install_advocacy(mentorbot)
-    assert [j.name for j in mentorbot.jobs] == ["advocacy"]
-    assert len(mentorbot.button_routes) == 1 and len(mentorbot.after_checkin) == 1
+    again = (len(mentorbot.jobs), len(mentorbot.button_routes), len(mentorbot.after_checkin))
+    assert once == again
+    assert [j.name for j in mentorbot.jobs].count("advocacy") == 1
+    assert once[0] - before[0] <= 1  # the composition root may have installed it already
     paths = [getattr(r, "path", None) for r in mentorbot.web_app().routes]
     assert paths.count("/r/{code:path}") == 1
