@@ -222,6 +222,7 @@ async def steady(
     tg: LocalBotApi, log: CardLog, chats: list[int], buttons: dict, rate: float
 ) -> dict:
     pushed: dict[int, float] = {}
+    cpu = time.process_time()
     start = time.monotonic()
     for n, chat in enumerate(chats):
         delay = start + n / rate - time.monotonic()
@@ -232,12 +233,17 @@ async def steady(
             done = len(chats[: n + 1]) - log.missing(chats[: n + 1])
             progress(f"  steady: {n + 1}/{len(chats)} answers sent, {done} cards posted")
     sending = time.monotonic() - start
+    cpu_sending = time.process_time() - cpu
+    cards_sending = len(chats) - log.missing(chats)
     complete = await log.wait_for(chats, 600)
     last = max(log.first.values(), default=0.0)
     return {
         "answers": len(chats),
         "pace": f"steady, {rate:g} answers/s (one NPS '2' button press every {1000 / rate:g} ms)",
         "sending_s": round(sending, 2),
+        "cards_posted_while_sending": cards_sending,
+        "cards_per_s_while_sending": round(cards_sending / sending, 1),
+        "process_cpu_pct_while_sending": round(100 * cpu_sending / sending),
         "first_push_to_last_card_s": round(last - min(pushed.values()), 2),
         **summary(log, pushed),
         "all_posted": complete,
@@ -249,6 +255,7 @@ async def sequential(
 ) -> dict:
     """One answer at a time: the next is pushed ``gap`` s after the previous card is posted."""
     pushed: dict[int, float] = {}
+    cpu, start = time.process_time(), time.monotonic()
     for n, chat in enumerate(chats):
         pushed[chat] = press(tg, buttons, chat)
         if not await log.wait_for([chat], 30, quiet=True):
@@ -256,9 +263,12 @@ async def sequential(
         await asyncio.sleep(gap)
         if (n + 1) % 100 == 0:
             progress(f"  sequential: {n + 1}/{len(chats)} cards posted")
+    wall = time.monotonic() - start
     return {
         "answers": len(chats),
         "pace": f"sequential: next answer {gap * 1000:g} ms after the previous card is posted",
+        "duration_s": round(wall, 1),
+        "process_cpu_pct": round(100 * (time.process_time() - cpu) / wall),
         **summary(log, pushed),
     }
 
@@ -477,6 +487,8 @@ def main() -> None:
             "latency": "update pushed to the local Telegram server -> local Slack server "
             "answers the card's chat.postMessage (wall clock, same process)",
             "outbox_every_s": 2,
+            "process_cpu_pct": "CPU time of this one process (bot, both local servers, driver) "
+            "over wall time: near 100 means the process is saturated",
         },
         "results": {},
     }
