@@ -114,6 +114,8 @@ class SupportDesk:
     bolt: Any
     client: Any
     pump: OutboxPump
+    busy: int = 0
+    """Staff actions being handled right now (Bolt acknowledges first, then acts)."""
 
     async def deliver(self) -> DeliveryReport:
         """One outbox delivery round."""
@@ -125,7 +127,11 @@ class SupportDesk:
 
     async def on_action(self, action: DeskAction) -> ActionResult:
         """A staff action from Slack, handled."""
-        return await case_actions.handle_desk_action(self.deps, action)
+        self.busy += 1
+        try:
+            return await case_actions.handle_desk_action(self.deps, action)
+        finally:
+            self.busy -= 1
 
     async def close(self) -> None:
         """Finish delivery and close the Web API client's session."""

@@ -40,8 +40,12 @@ class DeskHarness:
 
     async def settle(self) -> None:
         """Let background work (Bolt listeners, outbox deliveries) finish."""
-        for _ in range(5):
+        for _ in range(3):
             await asyncio.sleep(0.02)
+            for _ in range(500):
+                if not self.support.busy:
+                    break
+                await asyncio.sleep(0.01)
             await self.support.pump.drain()
 
     async def unhappy_customer(self, chat: int, order: str, words: str = UNHAPPY) -> None:
@@ -59,6 +63,16 @@ class DeskHarness:
         await self.tg.press(chat, "3")  # the check-in's last question
         await self.tg.next_message(chat, since, contains="Thank you")
         await self.settle()
+
+    async def case_where(self, check: Any, timeout: float = 5.0) -> Case:  # noqa: ASYNC109
+        """Wait until the (only) case satisfies ``check`` (Bolt acts after acknowledging)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            (case,) = await self.cases()
+            if check(case) or loop.time() > deadline:
+                return case
+            await asyncio.sleep(0.02)
 
     async def cases(self) -> list[Case]:
         async with self.tg.bot.db.session() as s:

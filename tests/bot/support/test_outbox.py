@@ -8,8 +8,9 @@ from tests.bot.support.desk_harness import CHANNEL, DeskHarness
 async def test_outage_delays_the_card_and_it_goes_out_once_in_order(desk: DeskHarness) -> None:
     desk.slack.set_outage(True)
     await desk.unhappy_customer(3401, "G-1")
+    since = desk.tg.server.last_seq
     desk.tg.server.push_message(3401, "Hello?? Is anyone reading this? Terrible service.")
-    await desk.tg.server.wait_for_message(3401, since=desk.tg.server.last_seq - 1)
+    await desk.tg.next_message(3401, since, contains="passed that on")
     await desk.settle()
     (case,) = await desk.cases()
     assert case.slack_ts is None and desk.slack.top_level(CHANNEL) == []
