@@ -247,7 +247,7 @@ class Mentorbot:
             self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
         )
         scheduler.start()
-        socket_mode = await self._start_socket_mode()
+        socket_mode = await self.start_socket_mode()
         task = asyncio.create_task(server.serve())
         try:
             if stop is None:
@@ -263,7 +263,9 @@ class Mentorbot:
             await self.stop_telegram()
             await self.close()
 
-    async def _start_socket_mode(self) -> Any:
+    async def start_socket_mode(self) -> Any:
+        """Connect the support desk over Slack's Socket Mode when configured; returns the
+        handler (close it with ``close_async``), or None."""
         slack = self.config.slack
         if self.support is None or not slack.socket_mode or slack.app_token is None:
             return None

@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bot.local_servers.slack_socket import SocketHub
 from bot.local_servers.slack_state import (
     APP_ID,
     BOT_ID,
@@ -120,6 +121,8 @@ class LocalSlackApi:
             `channel_not_found` and `#name` resolves to the id. When None, any channel is accepted.
         clock: time source for message ts and the call log (a fake clock in tests).
         log_calls: log every call at INFO on the `mentorbot.local_slack` logger.
+        app_token: the app-level token `apps.connections.open` accepts (Socket Mode); the
+            WebSocket is at `/socket` and `socket.push(...)` sends envelopes to the app.
     """
 
     def __init__(
@@ -131,8 +134,11 @@ class LocalSlackApi:
         channels: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         log_calls: bool = False,
+        app_token: str = "xapp-local",
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket = SocketHub()
         self.clock = clock
         self.log_calls = log_calls
         self._channel_ids = dict(channels) if channels is not None else None
@@ -179,6 +185,7 @@ class LocalSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{rid}", self._handle_response_url)
+        app.router.add_get("/socket", self.socket.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -437,6 +444,12 @@ class LocalSlackApi:
             return self._drop(request)
         if injected is not None:
             return injected
+        if method == "apps.connections.open":  # Socket Mode: the app-level token, not the bot's
+            ok = token == self.app_token
+            url = f"ws://{self._host}:{self.port}/socket"
+            body = {"ok": True, "url": url} if ok else {"ok": False, "error": "invalid_auth"}
+            self._record(Call(method, params, self.clock(), 200, None if ok else "invalid_auth"))
+            return web.json_response(body)
         handler = self._handlers.get(method)
         try:
             if handler is None:
