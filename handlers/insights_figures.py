@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from storage.insights_store import InsightsStore
 
 Z95 = 1.96
+THEME_SAMPLE = 2000
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Summary:
     cases_before: CaseFigures
     themes: list[Theme] = field(default_factory=list)
     small_sample: int = 30
+    theme_sample: int | None = None
+    """Themes were counted in the newest this many words only (None: in all of them)."""
 
     @property
     def nps(self) -> NpsEstimate | None:
@@ -96,17 +99,23 @@ async def build_summary(
     *,
     small_sample: int = 30,
     themes: int = 5,
+    theme_sample: int = THEME_SAMPLE,
 ) -> Summary:
-    """Run the summary's aggregate queries (side by side) and put the figures together."""
+    """Run the summary's aggregate queries (side by side) and put the figures together.
+
+    The top themes come from the newest ``theme_sample`` words of the period (every theme
+    mention means reading JSON; the ``themes`` command counts them all).
+    """
     flt = query.filter()
     (cur, prev), (resp, resp_prev), cases, cases_prev, top = await asyncio.gather(
         data.answer_figures(flt),
         data.response_figures(flt),
         data.case_figures(flt, now),
         data.case_figures(flt.previous(), now),
-        data.top_themes(flt, themes),
+        data.top_themes(flt, themes, theme_sample),
     )
-    return Summary(query, cur, prev, resp, resp_prev, cases, cases_prev, top, small_sample)
+    sampled = theme_sample if cur.words_n > theme_sample else None
+    return Summary(query, cur, prev, resp, resp_prev, cases, cases_prev, top, small_sample, sampled)
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:

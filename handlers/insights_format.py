@@ -133,7 +133,8 @@ def format_summary(s: Summary) -> str:
         case_line(s.cases, s.cases_before),
     ]
     if s.themes:
-        lines.append("Top themes:")
+        sample = f" (in the latest {s.theme_sample:,} comments)" if s.theme_sample else ""
+        lines.append(f"Top themes{sample}:")
         lines += [theme_line(t) for t in s.themes[:3]]
     lines.append("Changes are against the previous period of the same length.")
     return "\n".join(lines)

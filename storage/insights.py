@@ -7,6 +7,7 @@ same length in one scan, told apart by a ``bucket`` column (1 = current, 0 = pre
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -168,18 +169,88 @@ def _to_figures(row: Any) -> AnswerFigures:
     )
 
 
-async def answer_figures(db: Database, flt: InsightFilter) -> tuple[AnswerFigures, AnswerFigures]:
-    """(current, previous) figures of the answers: one scan over both periods."""
-    prev = flt.previous()
-    stmt = (
-        select(bucket(flt), *_figure_columns())
-        .where(*filter_clauses(flt, start=prev.start))
-        .group_by(literal_column("bucket"))
+SCORED = ("nps", "csat", "ces")
+SCORES = tuple(range(11))
+# Score -> segment per scale, the cut-offs of the metrics (as in sentiment's thresholds.yaml):
+# NPS 0-6 / 7-8 / 9-10, CSAT 1-2 / 3 / 4-5, CES 1-3 / 4 / 5-7.
+PASSIVE_FROM = {"nps": 7, "csat": 3, "ces": 4}
+PROMOTER_FROM = {"nps": 9, "csat": 4, "ces": 5}
+
+
+def add_score_counts(fig: AnswerFigures, question_type: str, score: int, n: int) -> None:
+    """Put ``n`` answers of one score into the NPS / CSAT / CES and segment counts of ``fig``."""
+    if question_type not in PROMOTER_FROM:
+        return
+    fig.answers += n
+    segment = (
+        "promoter"
+        if score >= PROMOTER_FROM[question_type]
+        else "passive"
+        if score >= PASSIVE_FROM[question_type]
+        else "detractor"
     )
-    async with db.session() as s:
-        rows = (await s.execute(stmt)).all()
-    found = {int(r.bucket): _to_figures(r) for r in rows}
-    return found.get(1, AnswerFigures()), found.get(0, AnswerFigures())
+    fig.segments[segment] = fig.segments.get(segment, 0) + n
+    if question_type == "nps":
+        fig.nps_n += n
+        fig.promoters += n if segment == "promoter" else 0
+        fig.passives += n if segment == "passive" else 0
+        fig.detractors += n if segment == "detractor" else 0
+    elif question_type == "csat":
+        fig.csat_n += n
+        fig.csat_good += n if segment == "promoter" else 0
+    else:
+        fig.ces_n += n
+        fig.ces_good += n if segment == "promoter" else 0
+
+
+async def period_figures(s: Any, flt: InsightFilter) -> AnswerFigures:
+    """The figures of one period from two index range scans: answers per (question type,
+    score), and the customers' words (count, polarity, labels, ambassador candidates).
+
+    Segments are those of the ratings (by the cut-offs above) plus, from the words, the
+    ambassador candidates: promoters whose words are positive.
+    """
+    where = filter_clauses(flt)
+    qt, score = Answer.question_type, Answer.score
+    if flt.product:
+        # One product is a small slice: read it through ix_answers_product_created, not the
+        # whole period through the score index (``|| ''`` keeps the planner off that index).
+        qt, score = literal_column("answers.question_type || ''"), Answer.score + 0
+    scored = (
+        select(Answer.question_type, Answer.score, func.count())
+        .where(qt.in_(SCORED), score.in_(SCORES), *where)
+        .group_by(Answer.question_type, Answer.score)
+    )
+    words = select(
+        func.count(),
+        func.count(Answer.polarity),
+        func.coalesce(func.sum(Answer.polarity), 0.0),
+        _count(Answer.sentiment == "positive"),
+        _count(Answer.sentiment == "negative"),
+        _count(Answer.segment.in_(("ambassador_candidate", "ambassador"))),
+    ).where(qt.in_(WORDS), *where)
+    fig = AnswerFigures()
+    for question_type, score, n in (await s.execute(scored)).all():
+        add_score_counts(fig, question_type, int(score), int(n))
+    total, with_polarity, polarity, positive, negative, ambassadors = (await s.execute(words)).one()
+    fig.answers += int(total)
+    fig.words_n, fig.polarity_sum = int(with_polarity), float(polarity or 0.0)
+    fig.positive, fig.negative = int(positive), int(negative)
+    if ambassadors:
+        fig.segments["ambassador_candidate"] = int(ambassadors)
+    return fig
+
+
+async def answer_figures(db: Database, flt: InsightFilter) -> tuple[AnswerFigures, AnswerFigures]:
+    """(current, previous) figures of the answers to check-in questions, the two periods
+    side by side on two connections."""
+
+    async def one(period: InsightFilter) -> AnswerFigures:
+        async with db.session() as s:
+            return await period_figures(s, period)
+
+    current, previous = await asyncio.gather(one(flt), one(flt.previous()))
+    return current, previous
 
 
 BREAKDOWNS = {

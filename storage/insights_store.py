@@ -31,9 +31,11 @@ class InsightsStore:
         """NPS counts per week of the period."""
         return await insights.weekly_nps(self.db, flt)
 
-    async def top_themes(self, flt: InsightFilter, limit: int) -> list[Theme]:
-        """The most frequent themes with a typical quote each."""
-        return await insights_words.top_themes(self.db, flt, limit)
+    async def top_themes(
+        self, flt: InsightFilter, limit: int, sample: int | None = None
+    ) -> list[Theme]:
+        """The most frequent themes with a typical quote each (in the newest ``sample`` words)."""
+        return await insights_words.top_themes(self.db, flt, limit, sample)
 
     async def detractor_quotes(self, flt: InsightFilter, limit: int) -> list[Quote]:
         """The newest detractors' words."""

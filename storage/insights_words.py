@@ -40,25 +40,33 @@ class Quote:
     case_status: str | None
 
 
-def _theme_values(db: Database) -> Any:
+def _theme_values(db: Database, analysis: Any) -> Any:
     if db.dialect == "postgresql":
-        return func.json_array_elements_text(Answer.analysis["themes"]).table_valued("value")
-    return func.json_each(Answer.analysis, "$.themes").table_valued("value")
+        return func.json_array_elements_text(analysis["themes"]).table_valued("value")
+    return func.json_each(analysis, "$.themes").table_valued("value")
 
 
-async def top_themes(db: Database, flt: InsightFilter, limit: int = 5) -> list[Theme]:
-    """The ``limit`` most frequent themes in the period, each with a typical quote."""
-    values = _theme_values(db)
+async def top_themes(
+    db: Database, flt: InsightFilter, limit: int = 5, sample: int | None = None
+) -> list[Theme]:
+    """The ``limit`` most frequent themes in the customers' words of the period, each with a
+    typical quote; with ``sample``, only the newest ``sample`` words are read."""
+    src = select(Answer.id, Answer.analysis, Answer.polarity, Answer.text).where(
+        Answer.question_type.in_(WORDS), *filter_clauses(flt)
+    )
+    if sample is not None:
+        src = src.order_by(Answer.created_at.desc()).limit(sample)
+    words = src.subquery("words")
+    values = _theme_values(db, words.c.analysis)
     t = (
         select(
             values.c.value.label("theme"),
-            Answer.polarity.label("polarity"),
-            Answer.text.label("text"),
-            Answer.id.label("id"),
+            words.c.polarity.label("polarity"),
+            words.c.text.label("text"),
+            words.c.id.label("id"),
         )
-        .select_from(Answer)
+        .select_from(words)
         .join(values, true())
-        .where(*filter_clauses(flt))
         .cte("t")
     )
     agg = (

@@ -70,6 +70,7 @@ class Purchase(SQLModel, table=True):
     """One order, identified by the shop's own order id."""
 
     __tablename__ = "purchases"
+    __table_args__ = (Index("ix_purchases_product", "product"),)  # insights filter by product
     id: int | None = Field(default=None, primary_key=True)
     external_order_id: str = Field(max_length=100, unique=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
@@ -104,7 +105,10 @@ class CheckIn(SQLModel, table=True):
     """One scheduled conversation at one touchpoint."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_checkins_status_due", "status", "due_at"),
+        Index("ix_checkins_status_sent", "status", "sent_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     purchase_id: int | None = Field(default=None, foreign_key="purchases.id", index=True)
@@ -128,6 +132,13 @@ class Answer(SQLModel, table=True):
     """One answer a customer gave, kept at once; scoring fills the sentiment fields later."""
 
     __tablename__ = "answers"
+    # Managers' insights count index ranges instead of scanning the table (storage/insights*).
+    __table_args__ = (
+        Index("ix_answers_scores", "question_type", "score", "created_at"),
+        Index("ix_answers_words", "question_type", "created_at", "sentiment", "polarity"),
+        Index("ix_answers_segments", "segment", "created_at"),
+        Index("ix_answers_product_created", "product", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     checkin_id: int | None = Field(default=None, foreign_key="checkins.id", index=True)
@@ -177,7 +188,10 @@ class Case(SQLModel, table=True):
     """An unhappy customer handed to support."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("uq_cases_open_for_customer", "open_for_customer", unique=True),)
+    __table_args__ = (
+        Index("uq_cases_open_for_customer", "open_for_customer", unique=True),
+        Index("ix_cases_opened_at", "opened_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     answer_id: int | None = Field(default=None, foreign_key="answers.id", unique=True)

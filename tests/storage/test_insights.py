@@ -36,7 +36,8 @@ async def test_nps_csat_ces_sentiment_and_segments(data: InsightsStore) -> None:
     assert (cur.ces_n, cur.ces_good) == (3, 2) and cur.ces == pytest.approx(200 / 3)
     assert cur.words_n == 3 and cur.sentiment == pytest.approx(0.1)
     assert (cur.positive, cur.negative) == (2, 1)
-    assert cur.segments == {"promoter": 2, "detractor": 1}
+    # ratings by their scale's cut-offs: NPS 5/2/3, CSAT 3/1/1, CES 2/1/0
+    assert cur.segments == {"promoter": 10, "passive": 4, "detractor": 4}
     assert cur.answers == 21
     assert (prev.nps_n, prev.promoters, prev.detractors) == (4, 1, 2)
     assert prev.nps == pytest.approx(-25.0)
