@@ -66,7 +66,7 @@ def install_advocacy(bot: Mentorbot) -> None:
     bot.button_routes.append(partial(advocacy_answers.handle_button, adv))
     bot.text_routes.append(partial(advocacy_answers.handle_text, adv))
     bot.after_checkin.append(partial(on_checkin_finished, adv))
-    bot.add_routes(redirect_routes(adv.queries, bot.clock))
+    bot.add_routes(redirect_routes(adv.queries, lambda: bot.clock()))  # the bot's clock, later too
     bot.jobs.append(
         Job(
             "advocacy",

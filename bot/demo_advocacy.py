@@ -96,11 +96,17 @@ class AdvocacyStory:
             self.note("bot", call.result.get("text", "") + (f"\n    {buttons}" if buttons else ""))
         self.seen = self.server.last_seq
 
+    async def reply(self, before: int) -> None:
+        """Wait for the bot's answer to what the customer just did, then note it."""
+        await self.server.wait_for_message(CHAT, timeout=10, since=before)
+        await self.settle()
+
     async def say(self, text: str, shown: str | None = None) -> None:
         """The customer writes."""
         self.note(NAME, shown or text)
+        before = self.server.last_seq
         self.server.push_message(CHAT, text, first_name=NAME.split()[0], language_code="en")
-        await self.settle()
+        await self.reply(before)
 
     async def tap(self, label: str) -> None:
         """The customer taps a button on the newest message that has it."""
@@ -109,8 +115,9 @@ class AdvocacyStory:
             data = [b["callback_data"] for row in rows for b in row if b["text"] == label]
             if data:
                 self.note(NAME, f"taps [{label}]")
+                before = self.server.last_seq
                 self.server.push_callback(CHAT, message["message_id"], data[0])
-                await self.settle()
+                await self.reply(before)
                 return
         raise LookupError(f"no button {label!r} in the demo chat")
 
