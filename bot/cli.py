@@ -123,7 +123,14 @@ def check_config(config: ConfigOption = None) -> None:
         f"  telegram: {'token set' if cfg.telegram.token else 'no token (demo only)'}, "
         f"mode {cfg.telegram.mode}"
     )
-    out.print(f"  slack: {'token set' if cfg.slack.bot_token else 'not configured'}")
+    slack = cfg.slack
+    desk = (
+        f"support desk in {slack.support_channel} over "
+        + ("Socket Mode" if slack.socket_mode else "POST /slack/events")
+        if slack.enabled
+        else "not configured (no support desk)"
+    )
+    out.print(f"  slack: {desk}")
     out.print(f"  purchase API keys: {len(cfg.api.keys)}")
 
 
