@@ -334,6 +334,7 @@ async def outage(
     cases = Counter(p.case_id for p in posts)
     posted_ids = list(dict.fromkeys(p.case_id for p in posts))
     posted_chats = list(dict.fromkeys(p.chat for p in posts))
+    arrival = [c for c in chats if c in set(posted_chats)]
     async with bot.db.session() as s:
         opened = (
             await s.execute(
@@ -363,7 +364,12 @@ async def outage(
         "outage_end_to_first_card_s": round(min(p.at for p in posts) - off, 3) if posts else None,
         "outage_end_to_last_card_s": round(max(p.at for p in posts) - off, 3) if posts else None,
         "in_case_order": posted_ids == sorted(posted_ids),
-        "in_arrival_order": posted_chats == [c for c in chats if c in set(posted_chats)],
+        "in_arrival_order": posted_chats == arrival,
+        "arrival_order_note": "cases are numbered when the bot opens them; answers handled "
+        "concurrently (PTB concurrent_updates) may open cases out of arrival order",
+        "cards_overtaken_by_a_later_answer": sum(
+            1 for i, chat in enumerate(posted_chats) if any(a > chat for a in posted_chats[:i])
+        ),
         "timed_out": timed_out,
     }
 
