@@ -56,3 +56,15 @@ async def test_a_happy_answer_opens_no_case(desk: DeskHarness) -> None:
     await desk.tg.next_message(3003, since, contains="like most")
     await desk.settle()
     assert await desk.cases() == [] and desk.slack.top_level(CHANNEL) == []
+
+
+async def test_a_complaint_outside_a_check_in_opens_a_case(desk: DeskHarness) -> None:
+    await desk.tg.opt_in(3004, "C-4")
+    since = desk.tg.server.last_seq
+    desk.tg.server.push_message(3004, "My order never arrived and nobody answers. I want a refund!")
+    await desk.tg.next_message(3004, since)
+    await desk.settle()
+    (case,) = await desk.cases()
+    text = desk.card_text(case.slack_ts or "")
+    assert "written outside a check-in" in text and "I want a refund" in text
+    assert "no score" in text
