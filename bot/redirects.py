@@ -44,6 +44,7 @@ def redirect_routes(queries: AdvocacyQueries, clock: Callable[[], datetime]) -> 
     """The ``/r/{code}`` route over the advocacy queries."""
 
     async def follow(request: Request) -> Response:
+        """Count the click and redirect, or the friendly 404."""
         code = str(request.path_params.get("code", ""))
         if not _CODE.match(code):
             log.info("tracked link: refused a malformed code")

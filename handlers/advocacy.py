@@ -106,6 +106,7 @@ def is_candidate(answers: list[Answer], settings: AdvocacySettings) -> bool:
     scored_types = {a.question_id: a.question_type for a in answers if a.score is not None}
 
     def question_type(a: Answer) -> str | None:
+        """The scored question an answer belongs to (words take their score's type)."""
         if a.score is not None:
             return a.question_type
         base = (a.question_id or "").rsplit("_", 1)[0]
