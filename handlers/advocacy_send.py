@@ -65,8 +65,9 @@ async def _send_asks(
     contacted_now: set[int] = set()
     for ctx in claimed:
         ask_id, customer_id = ctx.ask.id or 0, ctx.ask.customer_id
-        if ctx.customer.opt_in_state != OptInState.OPTED_IN or ctx.chat_id is None:
-            await adv.queries.cancel_ask(ask_id, f"customer is {ctx.customer.opt_in_state}")
+        reason = _cannot_send(adv, ctx)
+        if reason:
+            await adv.queries.cancel_ask(ask_id, reason)
             report.cancelled += 1
             continue
         open_until, last_checkin = checkin_facts.get(customer_id, (None, None))
@@ -94,6 +95,17 @@ async def _send_asks(
             report.reviews_sent += 1
         else:
             report.ambassador_asks_sent += 1
+
+
+def _cannot_send(adv: Advocacy, ctx: AskContext) -> str | None:
+    if ctx.customer.opt_in_state != OptInState.OPTED_IN or ctx.chat_id is None:
+        return f"customer is {ctx.customer.opt_in_state}"
+    settings = adv.settings
+    if ctx.ask.kind == "review" and not (settings.reviews_enabled and settings.review_sites):
+        return "review invitations were turned off"
+    if ctx.ask.kind == "ambassador" and not settings.ambassadors_enabled:
+        return "ambassador asks were turned off"
+    return None
 
 
 async def review_links(adv: Advocacy, sku: str | None, lang: str) -> list[tuple[str, str]]:

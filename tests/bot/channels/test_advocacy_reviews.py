@@ -4,10 +4,12 @@ never at night or too soon after the last check-in."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import update
 
+from bot.advocacy_wiring import advocacy_of
 from storage.models import Case
 from tests.bot.channels.advocacy_helpers import (
     advocacy_harness,  # noqa: F401  (the fixture h)
@@ -101,6 +103,18 @@ async def test_a_customer_who_stopped_gets_no_invitation(h: Harness) -> None:
     await buy_and_opt_in(h, 3005, "R-5", "Eve Long")
     await finish_delivery(h, 3005, "5", None, "Yes")
     await h.send(3005, "/stop")
+    later(h, days=4)
+    report = await round_(h)
+    assert report.reviews_sent == 0 and report.cancelled == 1
+    assert [a.status for a in await asks(h)] == ["cancelled"]
+
+
+async def test_invitations_scheduled_before_they_were_turned_off_are_not_sent(h: Harness) -> None:
+    await buy_and_opt_in(h, 3006, "R-6", "Fem Kok")
+    await finish_delivery(h, 3006, "5", None, "Yes")
+    adv = advocacy_of(h.bot)
+    assert adv is not None
+    adv.settings = replace(adv.settings, reviews_enabled=False)
     later(h, days=4)
     report = await round_(h)
     assert report.reviews_sent == 0 and report.cancelled == 1
