@@ -8,7 +8,8 @@ indexes are built on the full tables.
 Timed, median of ``--runs`` runs after a warm-up: the full summary (``InsightsService.summary``
 for ``stats 30d``: answers of this and the previous 30 days, check-ins, cases with medians, top
 themes with quotes), a filtered summary (one product), and, in the same run, the baseline: one
-hand-written ``GROUP BY`` for NPS alone over the same 30 days. RSS is read before and after.
+hand-written ``GROUP BY`` for NPS alone over the same 30 days. RSS is read after a warm-up and
+after all timed runs (flat: no rows are loaded into Python).
 
     python benchmarks/stats.py [--answers 1000000] [--runs 7] [--backends sqlite,postgresql]
                                [--rebuild] [--drop]
@@ -37,7 +38,7 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import PG_URL, pg_available, rss_mb
+from benchmarks._common import PG_URL, peak_rss_mb, pg_available, rss_mb
 from handlers.insights_service import InsightsService, InsightsSettings
 from storage.db import Database, configure_engine, engine_options, sync_url
 from storage.insights_store import InsightsStore
@@ -324,11 +325,10 @@ def postgres_schema(answers: int, rebuild: bool) -> str:
 
 
 NPS_SQL = """
-SELECT COUNT(*) AS n,
-       SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
-       SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors
+SELECT score, COUNT(*) AS n
 FROM answers
 WHERE question_type = 'nps' AND created_at >= :start AND created_at < :end
+GROUP BY score
 """
 
 
@@ -359,17 +359,27 @@ async def measure(url: str, schema: str | None, runs: int) -> dict[str, Any]:
 
     async def baseline() -> Any:
         async with db.session() as s:
-            return (await s.execute(text(NPS_SQL), params)).one()
+            return (await s.execute(text(NPS_SQL), params)).all()
 
+    await service.summary(query)  # warm-up: connections, caches and compiled statements
+    await service.summary(filtered)
+    await baseline()
     rss_before = rss_mb()
     summary_ms, summary = await _median_ms(lambda: service.summary(query), runs)
     filtered_ms, _ = await _median_ms(lambda: service.summary(filtered), runs)
-    baseline_ms, nps_row = await _median_ms(baseline, runs)
+    baseline_ms, nps_rows = await _median_ms(baseline, runs)
     rss_after = rss_mb()
     async with db.session() as s:
         total = (await s.execute(text("SELECT COUNT(*) FROM answers"))).scalar_one()
     await db.dispose()
-    assert summary.current.nps_n == nps_row.n, "the summary and the baseline disagree on NPS n"
+    nps_n = sum(int(r.n) for r in nps_rows)
+    promoters = sum(int(r.n) for r in nps_rows if r.score >= 9)
+    detractors = sum(int(r.n) for r in nps_rows if r.score <= 6)
+    assert (summary.current.nps_n, summary.current.promoters, summary.current.detractors) == (
+        nps_n,
+        promoters,
+        detractors,
+    ), "the summary and the baseline disagree on NPS"
     return {
         "answers": total,
         "stats_30d_summary_ms": summary_ms,
@@ -378,8 +388,9 @@ async def measure(url: str, schema: str | None, runs: int) -> dict[str, Any]:
         "summary_vs_baseline": round(summary_ms / baseline_ms, 2) if baseline_ms else None,
         "nps_30d": round(summary.current.nps or 0, 1),
         "nps_n_30d": summary.current.nps_n,
-        "rss_mb_before": round(rss_before, 1),
-        "rss_mb_after": round(rss_after, 1),
+        "rss_mb_after_warm_up": round(rss_before, 1),
+        "rss_mb_after_all_runs": round(rss_after, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 

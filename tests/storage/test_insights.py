@@ -200,3 +200,5 @@ async def test_advocacy_counts(data: InsightsStore, db: Database) -> None:
     assert (a.testimonials, a.referred_purchases) == (1, 1)
     assert (a.asks_sent, a.asks_answered) == (1, 1)
     assert a.ambassadors == 1  # one customer, two answers
+    words, _ = await data.answer_figures(InsightFilter(START, END))
+    assert words.segments["ambassador_candidate"] == 2  # promoters whose words are positive
