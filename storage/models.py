@@ -135,7 +135,9 @@ class Answer(SQLModel, table=True):
     # Managers' insights count index ranges instead of scanning the table (storage/insights*).
     __table_args__ = (
         Index("ix_answers_scores", "question_type", "score", "created_at"),
-        Index("ix_answers_words", "question_type", "created_at", "sentiment", "polarity"),
+        Index(
+            "ix_answers_words", "question_type", "created_at", "sentiment", "polarity", "segment"
+        ),
         Index("ix_answers_segments", "segment", "created_at"),
         Index("ix_answers_product_created", "product", "created_at"),
     )

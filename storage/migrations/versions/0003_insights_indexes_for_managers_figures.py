@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_answers_segments", ["segment", "created_at"], unique=False)
         batch_op.create_index(
             "ix_answers_words",
-            ["question_type", "created_at", "sentiment", "polarity"],
+            ["question_type", "created_at", "sentiment", "polarity", "segment"],
             unique=False,
         )
 
