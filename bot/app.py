@@ -97,6 +97,7 @@ class Mentorbot:
         self.worker = worker_id()
         self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
         self.support = self._install_support()
+        self._install_advocacy()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self._chat_locks = KeyedLocks()
@@ -105,6 +106,11 @@ class Mentorbot:
         from bot.support_wiring import install_support
 
         return install_support(self)
+
+    def _install_advocacy(self) -> None:
+        from bot.advocacy_wiring import install_advocacy
+
+        install_advocacy(self)
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""

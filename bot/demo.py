@@ -17,8 +17,10 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import func, select
 
+from bot.advocacy_wiring import run_advocacy
 from bot.app import Mentorbot
 from bot.config import Config
+from bot.demo_advocacy import DEMO_ADVOCACY, run_advocacy_story
 from bot.demo_customers import PERSONAS, Persona
 from bot.demo_support import TOKEN, DemoDesk, slack_section
 from bot.local_servers.bot_api import LocalBotApi
@@ -68,6 +70,7 @@ class Demo:
         end = self.clock.now + timedelta(days=DAYS)
         while self.clock.now < end:
             await self.bot.dispatch()
+            await run_advocacy(self.bot)
             await self.react()
             if self.desk is not None:
                 await self.desk.tick()
@@ -107,10 +110,11 @@ class Demo:
 
     async def settle(self) -> None:
         """Wait until the bot is quiet, then print its messages."""
-        last = -1
-        while last != self.server.last_seq:
+        last, quiet = -1, 0
+        while quiet < 3:  # quiet for 3 looks in a row: a busy machine can pause between calls
+            quiet = quiet + 1 if last == self.server.last_seq else 0
             last = self.server.last_seq
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.03)
         self.print_bot_messages()
 
     def print_bot_messages(self) -> list[dict[str, Any]]:
@@ -283,6 +287,7 @@ async def start_demo_bot(
                 "rate_limit": False,
             },
             "slack": slack_section(slack) if slack is not None else {},
+            "advocacy": DEMO_ADVOCACY,
         }
     )
     bot = Mentorbot(config, clock=clock)
@@ -309,7 +314,10 @@ async def run_demo(out: Console, personas: list[Persona] | None = None) -> dict[
             demo.desk = DemoDesk(slack, bot, out, demo.stamp)
             try:
                 await demo.run()
-                return await summary(bot, out)
+                result = await summary(bot, out)
+                out.rule("advocacy: one ambassador, from check-in to a referred purchase")
+                await run_advocacy_story(server, bot, clock, out)
+                return result
             finally:
                 await demo.desk.close()
                 await bot.stop_telegram()

@@ -162,8 +162,11 @@ class DemoDesk:
             )
         response = await post_signed("/slack/events", body, secret=SECRET, client=self.http)
         response.raise_for_status()
-        for _ in range(3):  # Bolt acknowledges first and acts right after
-            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # Bolt acknowledges first and acts right after
+        for _ in range(500):
+            if not self.bot.support.busy:
+                break
+            await asyncio.sleep(0.01)
 
     def print_new(self) -> None:
         """Print what the bot posted to Slack since the last look, as support sees it."""
