@@ -21,6 +21,7 @@ from storage.models import (
     Event,
     OptInState,
     Purchase,
+    ReferralCredit,
     Testimonial,
     TrackedLink,
     utcnow,
@@ -175,6 +176,18 @@ class CustomerQueries:
             answers = (await s.execute(q(Answer))).scalars().all()
             cases = (await s.execute(q(Case))).scalars().all()
             links = (await s.execute(q(ChannelLink))).scalars().all()
+            asks = (await s.execute(q(AdvocacyAsk))).scalars().all()
+            testimonials = (await s.execute(q(Testimonial))).scalars().all()
+            shared = (await s.execute(q(TrackedLink))).scalars().all()
+            credits = (
+                (
+                    await s.execute(
+                        select(ReferralCredit).where(ReferralCredit.ambassador_id == customer_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return {
             "customer": rows([customer])[0] if customer else None,
             "chat_links": rows(links, skip=("token", "token_expires_at", "token_used_at")),
@@ -182,6 +195,10 @@ class CustomerQueries:
             "checkins": rows(checkins, skip=("claimed_by", "claimed_until")),
             "answers": rows(answers),
             "cases": rows(cases),
+            "review_and_ambassador_asks": rows(asks),
+            "testimonials": rows(testimonials),
+            "links": rows(shared),
+            "referred_purchases": rows(credits),
         }
 
     async def forget_customer(self, customer_id: int) -> None:

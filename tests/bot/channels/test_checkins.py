@@ -256,6 +256,8 @@ async def test_mydata_sends_a_json_document(tg: Harness) -> None:
     (doc,) = tg.server.documents(2013)
     assert doc.filename == "mentorbot-my-data.json"
     assert b'"external_order_id": "B-13"' in doc.data and b"token" not in doc.data
+    for section in (b'"testimonials"', b'"review_and_ambassador_asks"', b'"referred_purchases"'):
+        assert section in doc.data
 
 
 async def test_language_switch(tg: Harness) -> None:
