@@ -4,6 +4,7 @@ the service the Slack adapter registers ``/mentor`` with (``bot.insights``)."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from handlers.insights_commands import manager_commands
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 log = logging.getLogger(__name__)
+DIGEST_LEASE = "insights_digest"
+DIGEST_HOLD = timedelta(hours=1)  # longer than any clock skew between workers, far below a week
 
 
 def insights_settings(config: Config) -> InsightsSettings:
@@ -67,6 +70,10 @@ def install_insights(bot: Mentorbot) -> InsightsService:
     chats = list(config.managers.telegram_user_ids)
 
     async def run_digest() -> DigestReport:
+        # Every worker's scheduler fires; the lease lets exactly one of them send it.
+        if not await bot.store.take_lease(DIGEST_LEASE, bot.worker, bot.clock(), DIGEST_HOLD):
+            log.info("insights digest: another worker is sending it")
+            return DigestReport()
         channel = bot.deps.channel if bot.deps is not None else None
         report = await send_digest(service, channel, chats, post_slack)
         log.info("insights digest: sent to %s, failed %s", report.delivered, report.failed)

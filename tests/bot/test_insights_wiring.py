@@ -80,5 +80,15 @@ async def test_digest_job_posts_to_the_manager_channel(
             assert "Stats, 7d (08 Nov - 14 Nov 2026)" in message["text"]
             (upload,) = slack.files.values()
             assert upload.channel == "C0MGMT" and upload.content[:4] == b"\x89PNG"  # type: ignore[index]
+            # a second worker firing at the same minute leaves it to the first one
+            other = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
+            other.worker = "other-host:1"
+            try:
+                install_insights(other)
+                (second,) = [j for j in other.jobs if j.name == "insights_digest"]
+                assert (await second.run()).delivered == []  # type: ignore[attr-defined]
+                assert len(slack.top_level("C0MGMT")) == 1
+            finally:
+                await other.close()
         finally:
             await bot.close()
