@@ -12,10 +12,10 @@ hand-written ``GROUP BY`` for NPS alone over the same 30 days. RSS is read after
 after all timed runs (flat: no rows are loaded into Python).
 
     python benchmarks/stats.py [--answers 1000000] [--runs 7] [--backends sqlite,postgresql]
-                               [--rebuild] [--drop]
+                               [--rebuild] [--keep-pg]
 
-The data sets are kept between runs (SQLite: ~/.cache/mentorbot, PostgreSQL: a schema
-bench_stats_v1_<answers>); migrations are applied to them on every run.
+The SQLite data set is kept in ~/.cache/mentorbot between runs; the PostgreSQL one (schema
+bench_stats_v1_<answers>) only with --keep-pg. Migrations are applied to them on every run.
 """
 
 from __future__ import annotations
@@ -299,8 +299,8 @@ def drop_schema(schema: str) -> None:
 
 
 def postgres_schema(answers: int, rebuild: bool) -> str:
-    """A PostgreSQL schema holding the data set, kept between runs like the SQLite file
-    (``--drop`` removes it), upgraded to the newest migration."""
+    """A PostgreSQL schema holding the data set (reused when a kept one exists), upgraded to
+    the newest migration."""
     import psycopg
 
     schema = f"bench_stats_{SCHEMA_VERSION}_{answers}"
@@ -404,7 +404,9 @@ def main() -> None:
         "--rebuild", action="store_true", help="rebuild the cached data sets (both backends)"
     )
     parser.add_argument(
-        "--drop", action="store_true", help="drop the cached PostgreSQL schema afterwards"
+        "--keep-pg",
+        action="store_true",
+        help="keep the PostgreSQL schema for the next run (default: dropped afterwards)",
     )
     args = parser.parse_args()
     goals = {"sqlite": 300, "postgresql": 150}
@@ -425,7 +427,7 @@ def main() -> None:
             try:
                 result = asyncio.run(measure(PG_URL, schema, args.runs))
             finally:
-                if args.drop:
+                if not args.keep_pg:
                     drop_schema(schema)
         result["build_s"] = round(build_s, 1)
         result["goal_met"] = result["stats_30d_summary_ms"] < goals.get(backend, 0)
