@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.desk_messages import ActionResult, DeskAction
@@ -116,10 +116,13 @@ class SupportDesk:
     pump: OutboxPump
     busy: int = 0
     """Staff actions being handled right now (Bolt acknowledges first, then acts)."""
+    _delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def deliver(self) -> DeliveryReport:
-        """One outbox delivery round."""
-        return await deliver_outbox(self.deps)
+        """One outbox delivery round; rounds in this process never overlap (the kicked pump
+        and the scheduled job both come here), and the database lease keeps other workers out."""
+        async with self._delivering:
+            return await deliver_outbox(self.deps)
 
     async def check_response_times(self) -> case_sla.SlaReport:
         """One round of reminders and escalations."""
@@ -160,10 +163,10 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         clock=bot.clock,
         worker=bot.worker,
     )
-    pump = OutboxPump(lambda: deliver_outbox(dd))
-    dd.kick = pump.kick
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
-    support = SupportDesk(dd, None, client, pump)
+    support = SupportDesk(dd, None, client, OutboxPump(lambda: deliver_outbox(dd)))
+    support.pump = OutboxPump(support.deliver)  # kicked rounds share the lock with scheduled ones
+    dd.kick = support.pump.kick
     support.bolt = build_bolt_app(secret, client, desk, support.on_action)
 
     async def after_scoring(answer: Any, analysis: Any) -> None:

@@ -7,6 +7,7 @@ posted) and retries with backoff; a post the desk refuses for good is set aside 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 LEASE = "outbox"
 LEASE_TTL = timedelta(seconds=60)
-MAX_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class _Superseded(Exception):
 async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
     """Send pending posts in order until the queue is empty, held, or ``limit`` is reached."""
     now = dd.clock()
-    if not await dd.store.take_lease(LEASE, dd.worker, now, LEASE_TTL):
+    holder = f"{dd.worker}:{secrets.token_hex(4)}"  # this round only: never shared, never freed
+    if not await dd.store.take_lease(LEASE, holder, now, LEASE_TTL):  # by another round
         return DeliveryReport(skipped_lease=True)
     sent = failed = 0
     held = False
@@ -71,7 +73,7 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
             await dd.store.outbox_sent(message.id or 0, dd.clock(), ts)
             sent += 1
     finally:
-        await dd.store.release_lease(LEASE, dd.worker)
+        await dd.store.release_lease(LEASE, holder)
     return DeliveryReport(sent, failed, held)
 
 

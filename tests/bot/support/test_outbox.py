@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.bot.support.desk_harness import CHANNEL, DeskHarness
 
 
@@ -57,3 +59,12 @@ async def test_a_post_refused_for_good_is_set_aside_and_the_rest_goes_on(
     assert (await desk.outbox())[0].last_error == "chat.postMessage: channel_not_found"
     # The card updates after it cannot find a card to update: also set aside, not retried forever.
     assert all(status == "failed" for _, status in statuses)
+
+
+async def test_overlapping_delivery_rounds_post_each_card_once(desk: DeskHarness) -> None:
+    desk.support.deps.kick = lambda: None  # only the rounds below deliver
+    for chat, order in ((3404, "G-4"), (3405, "G-5"), (3406, "G-6")):
+        await desk.unhappy_customer(chat, order)
+    reports = await asyncio.gather(*(desk.support.deliver() for _ in range(3)))
+    assert sum(r.sent for r in reports) == len(await desk.outbox())
+    assert len(desk.slack.top_level(CHANNEL)) == 3
