@@ -98,6 +98,7 @@ class Mentorbot:
         self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
         self.support = self._install_support()
         self._install_advocacy()
+        self.insights = self._install_insights()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self._chat_locks = KeyedLocks()
@@ -111,6 +112,17 @@ class Mentorbot:
         from bot.advocacy_wiring import install_advocacy
 
         install_advocacy(self)
+
+    def _install_insights(self) -> Any:
+        """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
+        from bot.insights_wiring import install_insights
+
+        insights = install_insights(self)
+        if self.support is not None:
+            from bot.channels.slack_insights import register_insights
+
+            register_insights(self.support.bolt, insights.answer)
+        return insights
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""

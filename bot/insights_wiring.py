@@ -61,7 +61,11 @@ def slack_digest_poster(config: Config) -> PostDigest | None:
 
 def install_insights(bot: Mentorbot) -> InsightsService:
     """Fill ``bot.commands`` with the managers' commands, add the digest to ``bot.jobs`` and
-    set ``bot.insights`` (its ``answer`` is what ``register_insights`` needs)."""
+    set ``bot.insights`` (its ``answer`` is what ``register_insights`` needs). Installing twice
+    returns the service installed first."""
+    existing = getattr(bot, "insights", None)
+    if isinstance(existing, InsightsService):
+        return existing
     config = bot.config
     service = InsightsService(InsightsStore(bot.db), insights_settings(config), bot.clock)
     bot.commands.update(manager_commands(service))
