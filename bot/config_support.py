@@ -1,0 +1,68 @@
+"""Config for the support desk: response-time targets, business hours, gestures, outbox."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from bot.config_base import _Section
+from handlers.journeys import parse_duration
+
+
+class BusinessHours(_Section):
+    """When support staff work, in ``support.timezone``; response-time targets count only then."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = [
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    ]
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("support.business_hours.start must be before end")
+        if not self.days:
+            raise ValueError("support.business_hours.days needs at least one day")
+        return self
+
+
+class SupportConfig(_Section):
+    """The support desk's rules: response-time targets, goodwill gestures, the outbox."""
+
+    remind_after: timedelta = timedelta(minutes=15)
+    escalate_after: timedelta = timedelta(minutes=60)
+    business_hours: BusinessHours = BusinessHours()
+    timezone: str | None = None
+    """Time zone of the business hours; defaults to the top-level ``timezone``."""
+    gestures: list[str] = ["Voucher code", "Handwritten card", "Free replacement part"]
+    outbox_every: timedelta = timedelta(seconds=2)
+    previous_answers: int = Field(5, ge=0, le=20)
+
+    @field_validator("remind_after", "escalate_after", "outbox_every", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    @model_validator(mode="after")
+    def _remind_before_escalate(self) -> SupportConfig:
+        if self.remind_after >= self.escalate_after:
+            raise ValueError("support.remind_after must be shorter than support.escalate_after")
+        return self
