@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import purchases
 from storage.answers import AnswerQueries
+from storage.case_targets import CaseTargetQueries
 from storage.case_view import CaseViewQueries
 from storage.cases import CaseQueries
 from storage.checkins import CheckInQueries
@@ -29,6 +30,7 @@ class Store(
     ConversationQueries,
     AnswerQueries,
     CaseQueries,
+    CaseTargetQueries,
     CaseViewQueries,
     OutboxQueries,
 ):
