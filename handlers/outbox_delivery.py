@@ -70,11 +70,18 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
                 await _hold(dd, message, backoff, f"{type(exc).__name__}: {exc}")
                 held = True
                 break
-            await dd.store.outbox_sent(message.id or 0, dd.clock(), ts)
+            is_card = message.kind == "case_card"
+            card = (message.case_id, channel_of(dd, message)) if is_card else None
+            await dd.store.outbox_sent(message.id or 0, dd.clock(), ts, card=card)
             sent += 1
     finally:
         await dd.store.release_lease(LEASE, holder)
     return DeliveryReport(sent, failed, held)
+
+
+def channel_of(dd: DeskDeps, message: OutboxMessage) -> str:
+    """The channel a post goes to: its own, or the support channel."""
+    return message.channel or dd.settings.support_channel
 
 
 async def _hold(dd: DeskDeps, message: OutboxMessage, wait: timedelta, error: str) -> None:
@@ -91,7 +98,7 @@ async def _hold(dd: DeskDeps, message: OutboxMessage, wait: timedelta, error: st
 
 async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessage]) -> str | None:
     """Render and send one post; returns the ts the desk gave it."""
-    channel = message.channel or dd.settings.support_channel
+    channel = channel_of(dd, message)
     if message.kind == "channel":
         return await dd.desk.post(channel, DeskMessage(message.text or ""))
     case = await dd.store.get_case(message.case_id or 0)
@@ -102,9 +109,7 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
             return case.slack_ts
         view = await dd.store.case_view(case.id or 0, dd.settings.previous_answers)
         assert view is not None
-        ts = await dd.desk.post(channel, render_case(view, dd.clock()))
-        await dd.store.set_card_ts(case.id or 0, channel, ts)
-        return ts
+        return await dd.desk.post(channel, render_case(view, dd.clock()))
     if not case.slack_ts or not case.slack_channel:
         raise DeskRejected(f"case {case.id} has no card to update or reply under")
     if message.kind == "card_update":

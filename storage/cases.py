@@ -190,13 +190,6 @@ class CaseQueries:
                 await s.execute(select(Case).where(Case.open_for_customer == customer_id))
             ).scalar_one_or_none()
 
-    async def set_card_ts(self, case_id: int, channel: str, ts: str) -> None:
-        """Remember where the case's card was posted (its thread is the case's conversation)."""
-        async with self.db.session() as s:
-            await s.execute(
-                update(Case).where(Case.id == case_id).values(slack_channel=channel, slack_ts=ts)
-            )
-
     async def claim_case(self, case_id: int, staff_id: str, now: datetime) -> ClaimResult:
         """Give an open, unowned case to ``staff_id``; a second claim learns who has it."""
         async with self.db.session() as s:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import Lease, OutboxMessage, OutboxStatus
+from storage.models import Case, Lease, OutboxMessage, OutboxStatus
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -105,14 +105,26 @@ class OutboxQueries:
             )
             return list(rows.scalars().all())
 
-    async def outbox_sent(self, message_id: int, now: datetime, ts: str | None) -> None:
-        """Mark a post delivered (with the message ts the desk gave it)."""
+    async def outbox_sent(
+        self,
+        message_id: int,
+        now: datetime,
+        ts: str | None,
+        card: tuple[int | None, str] | None = None,
+    ) -> None:
+        """Mark a post delivered (with the message ts the desk gave it); for a case card,
+        ``card`` is (case id, channel) and the case remembers where its card is, in the same
+        transaction."""
         async with self.db.session() as s:
             await s.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id)
                 .values(status=OutboxStatus.SENT, sent_at=now, result_ts=ts)
             )
+            if card is not None and card[0] is not None and ts:
+                where = Case.id == card[0]
+                placed = {"slack_channel": card[1], "slack_ts": ts}
+                await s.execute(update(Case).where(where).values(placed))
 
     async def outbox_retry(self, message_id: int, retry_at: datetime, error: str) -> None:
         """Count a failed attempt and hold the post (and all after it) until ``retry_at``."""
