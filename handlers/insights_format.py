@@ -264,9 +264,11 @@ def format_advocacy(query: InsightQuery, a: AdvocacyFigures, before: AdvocacyFig
         [
             heading("Ambassadors", query),
             "",
-            f"Ambassadors (positive promoters): {a.ambassadors}"
+            f"Ambassadors (said yes to an ask): {a.ambassadors}"
             f"{delta(a.ambassadors, before.ambassadors)}",
-            f"Ambassador asks sent {a.asks_sent}, answered {a.asks_answered}",
+            f"Ambassador candidates (promoters with positive words): {a.candidates}"
+            f"{delta(a.candidates, before.candidates)}",
+            f"Ambassador asks sent {a.asks_sent}: yes {a.asks_answered}, no {a.asks_declined}",
             f"Referral link clicks {a.referral_clicks}"
             f"{delta(a.referral_clicks, before.referral_clicks)}, "
             f"review link clicks {a.review_clicks}",

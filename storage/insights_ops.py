@@ -191,8 +191,12 @@ class AdvocacyFigures:
     """Ambassadors and what they brought in a period."""
 
     ambassadors: int = 0
+    """Customers who said yes to an ambassador ask in the period (the product brief's word)."""
+    candidates: int = 0
+    """Promoters whose words were positive: who may be asked."""
     asks_sent: int = 0
     asks_answered: int = 0
+    asks_declined: int = 0
     referral_clicks: int = 0
     review_clicks: int = 0
     referred_purchases: int = 0
@@ -203,7 +207,7 @@ async def advocacy_figures(db: Database, flt: InsightFilter) -> AdvocacyFigures:
     """Counts for the ``ambassadors`` command (product, touchpoint and language filter only the
     ambassadors themselves: clicks and credits carry no product)."""
     period = (flt.start, flt.end)
-    ambassadors = select(func.count(func.distinct(Answer.customer_id))).where(
+    candidates = select(func.count(func.distinct(Answer.customer_id))).where(
         Answer.created_at >= flt.start,
         Answer.created_at < flt.end,
         Answer.segment.in_(("ambassador", "ambassador_candidate")),
@@ -212,11 +216,19 @@ async def advocacy_figures(db: Database, flt: InsightFilter) -> AdvocacyFigures:
         *([Answer.language == flt.language] if flt.language else []),
     )
     asks = select(
-        func.count(), _count(AdvocacyAsk.answered_at.is_not(None)).label("answered")
+        func.count(),
+        _count(AdvocacyAsk.status == "answered").label("answered"),
+        _count(AdvocacyAsk.status == "declined").label("declined"),
     ).where(
         AdvocacyAsk.kind == "ambassador",
         AdvocacyAsk.sent_at >= period[0],
         AdvocacyAsk.sent_at < period[1],
+    )
+    ambassadors = select(func.count(func.distinct(AdvocacyAsk.customer_id))).where(
+        AdvocacyAsk.kind == "ambassador",
+        AdvocacyAsk.status == "answered",
+        AdvocacyAsk.answered_at >= period[0],
+        AdvocacyAsk.answered_at < period[1],
     )
     clicks = (
         select(
@@ -240,8 +252,10 @@ async def advocacy_figures(db: Database, flt: InsightFilter) -> AdvocacyFigures:
         clicked = (await s.execute(clicks)).one()
         return AdvocacyFigures(
             ambassadors=int((await s.execute(ambassadors)).scalar_one()),
+            candidates=int((await s.execute(candidates)).scalar_one()),
             asks_sent=int(asked[0]),
             asks_answered=int(asked[1]),
+            asks_declined=int(asked[2]),
             referral_clicks=int(clicked.referral),
             review_clicks=int(clicked.review),
             referred_purchases=int((await s.execute(credits)).scalar_one()),

@@ -112,7 +112,7 @@ async def test_every_command_answers(service: InsightsService) -> None:
     assert lines[2].startswith("usage: NPS +20 (n=10) (+45)")
     assert lines[3].startswith("delivery: NPS n/a (n=0), CSAT 60% (n=5)")
     assert (
-        "Ambassadors (positive promoters): 0" in (await service.answer("ambassadors", MANAGER)).text
+        "Ambassadors (said yes to an ask): 0" in (await service.answer("ambassadors", MANAGER)).text
     )
     assert "/mentor <what>" in (await service.answer("help", MANAGER)).text
 

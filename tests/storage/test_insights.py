@@ -164,6 +164,8 @@ async def test_advocacy_counts(data: InsightsStore, db: Database) -> None:
                     dedupe_key="ambassador:customer:1",
                     kind="ambassador",
                     customer_id=cid,
+                    status="answered",
+                    choices=["referral"],
                     sent_at=inside,
                     answered_at=inside,
                 ),
@@ -198,7 +200,8 @@ async def test_advocacy_counts(data: InsightsStore, db: Database) -> None:
     a = await data.advocacy_figures(InsightFilter(START, END))
     assert (a.referral_clicks, a.review_clicks) == (2, 1)
     assert (a.testimonials, a.referred_purchases) == (1, 1)
-    assert (a.asks_sent, a.asks_answered) == (1, 1)
-    assert a.ambassadors == 1  # one customer, two answers
+    assert (a.asks_sent, a.asks_answered, a.asks_declined) == (1, 1, 0)
+    assert a.ambassadors == 1  # said yes to the ask
+    assert a.candidates == 1  # one customer, two answers
     words, _ = await data.answer_figures(InsightFilter(START, END))
     assert words.segments["ambassador_candidate"] == 2  # promoters whose words are positive
