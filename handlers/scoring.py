@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from storage.models import Answer
+from storage.models import Answer, Event
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -67,17 +67,7 @@ class ScoringPipeline:
         result = self.analyze(
             answer.text or "", lang=answer.language, score=score, question=question
         )
-        await self.store.record_scoring(
-            answer.id or 0,
-            polarity=result.polarity,
-            sentiment=result.label,
-            segment=result.segment,
-            escalate=result.escalate,
-            analysis=result.to_dict(),
-        )
-        answer.polarity, answer.sentiment = result.polarity, result.label
-        answer.segment, answer.escalate = result.segment, result.escalate
-        answer.scoring_status = "scored"
+        event = None
         if result.escalate:
             log.info(
                 "answer %s flagged for support (%s): %s",
@@ -85,15 +75,28 @@ class ScoringPipeline:
                 result.priority,
                 "; ".join(result.reasons[:3]),
             )
-            await self.store.record_event(
-                "answer.escalate",
-                answer.customer_id,
-                {
+            event = Event(
+                kind="answer.escalate",
+                customer_id=answer.customer_id,
+                data={
                     "answer_id": answer.id,
                     "priority": result.priority,
                     "reasons": list(result.reasons),
                 },
             )
+        await self.store.record_scoring(
+            answer.id or 0,
+            polarity=result.polarity,
+            sentiment=result.label,
+            segment=result.segment,
+            escalate=result.escalate,
+            analysis=result.to_dict(),
+            event=event,
+            customer_id=answer.customer_id,
+        )
+        answer.polarity, answer.sentiment = result.polarity, result.label
+        answer.segment, answer.escalate = result.segment, result.escalate
+        answer.scoring_status = "scored"
         for listener in self.after:
             try:
                 await listener(answer, result)

@@ -31,9 +31,14 @@ class AnswerQueries:
         segment: str | None,
         escalate: bool,
         analysis: dict[str, Any],
+        event: Event | None = None,
+        customer_id: int | None = None,
     ) -> None:
-        """Store what scoring found for an answer, and the customer's segment when it changes."""
+        """Store what scoring found for an answer, and the customer's segment when it changes
+        (and ``event`` for the audit log, in the same transaction)."""
         async with self.db.session() as s:
+            if event is not None:
+                s.add(event)
             await s.execute(
                 update(Answer)
                 .where(Answer.id == answer_id)
@@ -47,9 +52,10 @@ class AnswerQueries:
                 )
             )
             if segment:
-                customer_id = (
-                    await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
-                ).scalar_one()
+                if customer_id is None:
+                    customer_id = (
+                        await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
+                    ).scalar_one()
                 await s.execute(
                     update(Customer)
                     .where(Customer.id == customer_id)
