@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.scheduler import Job
 from handlers.insights_commands import manager_commands
 from handlers.insights_digest import DigestReport, PostDigest, digest_job, send_digest
 from handlers.insights_service import InsightReply, InsightsService, InsightsSettings
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DIGEST_LEASE = "insights_digest"
 DIGEST_HOLD = timedelta(hours=1)  # longer than any clock skew between workers, far below a week
+ROLLUP_LEASE = "insights_rollup"
+ROLLUP_EVERY = timedelta(minutes=30)
+ROLLUP_HOLD = timedelta(minutes=20)  # one worker a round; a stuck one is taken over next round
 
 
 def insights_settings(config: Config) -> InsightsSettings:
@@ -60,14 +64,16 @@ def slack_digest_poster(config: Config) -> PostDigest | None:
 
 
 def install_insights(bot: Mentorbot) -> InsightsService:
-    """Fill ``bot.commands`` with the managers' commands, add the digest to ``bot.jobs`` and
-    set ``bot.insights`` (its ``answer`` is what ``register_insights`` needs). Installing twice
-    returns the service installed first."""
+    """Fill ``bot.commands`` with the managers' commands, add the digest and the daily rollup
+    of answers (``storage.insights_rollup_job``) to ``bot.jobs`` and set ``bot.insights`` (its
+    ``answer`` is what ``register_insights`` needs). Installing twice returns the service
+    installed first."""
     existing = getattr(bot, "insights", None)
     if isinstance(existing, InsightsService):
         return existing
     config = bot.config
-    service = InsightsService(InsightsStore(bot.db), insights_settings(config), bot.clock)
+    data = InsightsStore(bot.db)
+    service = InsightsService(data, insights_settings(config), bot.clock)
     bot.commands.update(manager_commands(service))
     bot.insights = service  # type: ignore[attr-defined]
     post_slack = slack_digest_poster(config)
@@ -84,6 +90,20 @@ def install_insights(bot: Mentorbot) -> InsightsService:
         return report
 
     bot.insights_digest = run_digest  # type: ignore[attr-defined]
+
+    async def run_rollup() -> int:
+        # Every worker's scheduler fires; one takes the round (a second one at once would
+        # still be safe: each day is recomputed under its row's lock).
+        if not await bot.store.take_lease(ROLLUP_LEASE, bot.worker, bot.clock(), ROLLUP_HOLD):
+            return 0
+        days = await data.roll_up(bot.clock())
+        if days:
+            log.info("insights rollup: %s days rolled up", days)
+        return days
+
+    bot.jobs.append(
+        Job("insights_rollup", run_rollup, args={"seconds": int(ROLLUP_EVERY.total_seconds())})
+    )
     ins = config.insights
     if ins.digest_enabled:
         bot.jobs.append(

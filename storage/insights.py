@@ -210,16 +210,22 @@ async def period_figures(s: Any, flt: InsightFilter) -> AnswerFigures:
     Segments are those of the ratings (by the cut-offs above) plus, from the words, the
     ambassador candidates: promoters whose words are positive.
     """
-    where = filter_clauses(flt)
     qt, score = Answer.question_type, Answer.score
     if flt.product:
         # One product is a small slice: read it through ix_answers_product_created, not the
         # whole period through the score index (``|| ''`` keeps the planner off that index).
         qt, score = literal_column("answers.question_type || ''"), Answer.score + 0
-    scored = (
-        select(Answer.question_type, Answer.score, func.count())
+    return await figures_where(s, filter_clauses(flt), qt, score)
+
+
+async def figures_where(s: Any, where: list[Any], qt: Any, score: Any) -> AnswerFigures:
+    """The figures of the answers matching ``where``; ``qt`` and ``score`` are the question
+    type and score as the WHERE clause reads them (plain columns, or expressions that keep
+    the planner off an index)."""
+    scored = (  # grouped by ``qt`` and ``score`` too: SQLite would read an index for the order
+        select(qt, score, func.count())
         .where(qt.in_(SCORED), score.in_(SCORES), *where)
-        .group_by(Answer.question_type, Answer.score)
+        .group_by(qt, score)
     )
     words = select(
         func.count(),
@@ -230,8 +236,8 @@ async def period_figures(s: Any, flt: InsightFilter) -> AnswerFigures:
         _count(Answer.segment.in_(("ambassador_candidate", "ambassador"))),
     ).where(qt.in_(WORDS), *where)
     fig = AnswerFigures()
-    for question_type, score, n in (await s.execute(scored)).all():
-        add_score_counts(fig, question_type, int(score), int(n))
+    for question_type, value, n in (await s.execute(scored)).all():
+        add_score_counts(fig, question_type, int(value), int(n))
     total, with_polarity, polarity, positive, negative, ambassadors = (await s.execute(words)).one()
     fig.answers += int(total)
     fig.words_n, fig.polarity_sum = int(with_polarity), float(polarity or 0.0)
@@ -242,8 +248,9 @@ async def period_figures(s: Any, flt: InsightFilter) -> AnswerFigures:
 
 
 async def answer_figures(db: Database, flt: InsightFilter) -> tuple[AnswerFigures, AnswerFigures]:
-    """(current, previous) figures of the answers to check-in questions, the two periods
-    side by side on two connections."""
+    """(current, previous) figures of the answers to check-in questions, read from ``answers``
+    alone (``storage.insights_rollup`` reads complete days from the daily rollup), the two
+    periods side by side on two connections."""
 
     async def one(period: InsightFilter) -> AnswerFigures:
         async with db.session() as s:

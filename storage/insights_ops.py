@@ -6,6 +6,7 @@ joins the purchase, the customer or the answer that opened the case.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,9 +90,14 @@ async def response_figures(
     db: Database, flt: InsightFilter
 ) -> tuple[ResponseFigures, ResponseFigures]:
     """(current, previous) check-in figures, by the time each check-in was sent: counts per
-    status (an index range scan per status)."""
-    async with db.session() as s:
-        return await _period_responses(s, flt), await _period_responses(s, flt.previous())
+    status (an index range scan per status), the two periods side by side on two connections."""
+
+    async def one(period: InsightFilter) -> ResponseFigures:
+        async with db.session() as s:
+            return await _period_responses(s, period)
+
+    current, previous = await asyncio.gather(one(flt), one(flt.previous()))
+    return current, previous
 
 
 @dataclass
@@ -143,7 +149,15 @@ async def _median(db: Database, s: Any, flt: InsightFilter, later: Any) -> float
     n = (await s.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     if not n:
         return None
-    middle = base.order_by(literal_column("d")).limit(2 - n % 2).offset((n - 1) // 2)
+    # PostgreSQL sorts by the float8 ``date_part`` (numeric EXTRACT sorts several times slower;
+    # durations are whole microseconds, far apart for a double, so the order is the same) and
+    # still returns the exact EXTRACT value of the middle rows.
+    key = (
+        func.date_part("epoch", later - Case.opened_at)
+        if db.dialect == "postgresql"
+        else literal_column("d")
+    )
+    middle = base.order_by(key).limit(2 - n % 2).offset((n - 1) // 2)
     values = [float(v) for v in (await s.execute(middle)).scalars().all()]
     return sum(values) / len(values)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from storage import insights, insights_ops, insights_words
+from storage import insights, insights_ops, insights_rollup, insights_rollup_job, insights_words
 from storage.db import Database
 from storage.insights import AnswerFigures, InsightFilter, WeekPoint
 from storage.insights_ops import AdvocacyFigures, CaseFigures, ResponseFigures
@@ -18,8 +18,12 @@ class InsightsStore:
         self.db = db
 
     async def answer_figures(self, flt: InsightFilter) -> tuple[AnswerFigures, AnswerFigures]:
-        """(current, previous) answer figures."""
-        return await insights.answer_figures(self.db, flt)
+        """(current, previous) answer figures (complete rolled-up days from the daily rollup)."""
+        return await insights_rollup.answer_figures(self.db, flt)
+
+    async def roll_up(self, now: datetime, settle: timedelta = insights_rollup_job.SETTLE) -> int:
+        """Bring the daily rollup of answers up to date; returns the days recomputed."""
+        return await insights_rollup_job.roll_up(self.db, now, settle)
 
     async def breakdown(
         self, flt: InsightFilter, by: str

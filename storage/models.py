@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -331,3 +331,37 @@ class ReferralCredit(SQLModel, table=True):
     code: str = Field(max_length=32, index=True)
     credited_at: datetime = Field(default_factory=utcnow)
     thanked_at: datetime | None = None
+
+
+class AnswerRollup(SQLModel, table=True):
+    """Answers of one UTC day counted per question type, score, product, touchpoint and
+    language, with the sums the insights read from words (storage/insights_rollup.py); the
+    ``totals`` rows count them per question type and score only (over every product,
+    touchpoint and language: those columns are NULL there)."""
+
+    __tablename__ = "answer_rollups"
+    __table_args__ = (Index("ix_answer_rollups_totals_day", "totals", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    totals: bool = False
+    question_type: str | None = Field(default=None, max_length=10)
+    score: int | None = None
+    product: str | None = Field(default=None, max_length=200)
+    touchpoint: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=5)
+    answers: int = 0
+    polarity_n: int = 0
+    polarity_sum: float = 0.0
+    positive: int = 0
+    negative: int = 0
+    ambassadors: int = 0
+
+
+class AnswerRollupDay(SQLModel, table=True):
+    """A UTC day whose answers are in ``answer_rollups``: every answer of the day with an id up
+    to ``max_answer_id`` is counted there; later ones are read from ``answers``."""
+
+    __tablename__ = "answer_rollup_days"
+    day: date = Field(primary_key=True)
+    max_answer_id: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
+    rolled_at: datetime = Field(default_factory=utcnow)

@@ -42,7 +42,7 @@ def test_check_config_ok(config_file: Path) -> None:
 
 def test_db_upgrade(config_file: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--config", str(config_file)])
-    assert result.exit_code == 0 and "revision 0003" in result.output
+    assert result.exit_code == 0 and "revision 0004" in result.output
 
 
 def test_purchase_add_prints_the_opt_in_link_and_is_idempotent(config_file: Path) -> None:

@@ -92,3 +92,27 @@ async def test_digest_job_posts_to_the_manager_channel(
                 await other.close()
         finally:
             await bot.close()
+
+
+async def test_rollup_job_rolls_up_once_per_round_across_workers(
+    make_config: Callable[..., Config], db_url: tuple[str, str | None]
+) -> None:
+    config = make_config(insights={"timezone": "UTC"})
+    bot = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
+    other = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
+    other.worker = "other-host:1"
+    try:
+        service = install_insights(bot)
+        install_insights(other)
+        await load(bot.db)
+        (job,) = [j for j in bot.jobs if j.name == "insights_rollup"]
+        assert job.trigger == "interval" and job.args == {"seconds": 1800}
+        (second,) = [j for j in other.jobs if j.name == "insights_rollup"]
+        assert await job.run() > 0  # every day of the data set up to the day before NOW
+        assert await second.run() == 0  # the other worker leaves the round to the first
+        assert await job.run() == 0  # nothing new
+        reply = await service.run("stats 14d")
+        assert "NPS +20" in reply.text
+    finally:
+        await other.close()
+        await bot.close()
