@@ -12,7 +12,6 @@ from datetime import time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -24,7 +23,7 @@ from pydantic import (
 )
 
 from bot.config_advocacy import AdvocacyConfig, ReviewPlatform, pick_language
-from bot.config_base import _Section
+from bot.config_base import _Section, check_zone
 from bot.config_insights import InsightsConfig
 from bot.config_loading import ConfigError, describe_validation_error, read_yaml, substitute_env
 from bot.config_support import BusinessHours, SupportConfig
@@ -217,11 +216,7 @@ class Config(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r} (use e.g. Europe/Amsterdam)") from None
-        return name
+        return check_zone(name) or name
 
     @model_validator(mode="after")
     def _journeys_exist(self) -> Config:

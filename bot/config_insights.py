@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from bot.config_base import _Section
+from bot.config_base import _Section, check_zone
 
 
 class InsightsConfig(_Section):
@@ -27,9 +26,4 @@ class InsightsConfig(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str | None) -> str | None:
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {name!r}") from None
-        return name
+        return check_zone(name)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config_base import _Section
+from bot.config_base import _Section, check_zone
 from handlers.journeys import parse_duration
 
 
@@ -54,12 +53,7 @@ class SupportConfig(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str | None) -> str | None:
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {name!r}") from None
-        return name
+        return check_zone(name)
 
     @model_validator(mode="after")
     def _remind_before_escalate(self) -> SupportConfig:
