@@ -61,6 +61,36 @@ async def count_answers(db: Database, start: datetime | None, end: datetime | No
         return int((await s.execute(stmt)).scalar_one())
 
 
+async def _pages(
+    db: Database,
+    model: Any,
+    columns: list[Any],
+    where: list[Any],
+    personal: bool,
+    batch: int,
+) -> AsyncIterator[list[Any]]:
+    """Rows of ``model`` matching ``where`` in id order, ``batch`` at a time (keyset paging),
+    with the customer's name, e-mail and phone added when ``personal``."""
+    extra = [Customer.name, Customer.email, Customer.phone] if personal else []
+    last = 0
+    while True:
+        stmt = select(*columns, *extra).where(model.id > last, *where)
+        if personal:
+            stmt = stmt.outerjoin(Customer, Customer.id == model.customer_id)
+        async with db.session() as s:
+            rows = (await s.execute(stmt.order_by(model.id).limit(batch))).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        yield rows
+
+
+def _with_person(row: dict[str, Any], r: Any, personal: bool) -> dict[str, Any]:
+    if personal:
+        row.update(name=r.name, email=r.email, phone=r.phone)
+    return row
+
+
 async def stream_answers(
     db: Database,
     start: datetime | None = None,
@@ -88,28 +118,14 @@ async def stream_answers(
         Answer.escalate,
         Answer.analysis,
     ]
-    extra = [Customer.name, Customer.email, Customer.phone] if personal else []
-    last = 0
-    while True:
-        stmt = select(*columns, *extra).where(
-            Answer.id > last, *_period(Answer.created_at, start, end)
-        )
-        if personal:
-            stmt = stmt.join(Customer, Customer.id == Answer.customer_id)
-        stmt = stmt.order_by(Answer.id).limit(batch)
-        async with db.session() as s:
-            rows = (await s.execute(stmt)).all()
-        if not rows:
-            return
+    where = _period(Answer.created_at, start, end)
+    async for rows in _pages(db, Answer, columns, where, personal, batch):
         out = []
         for r in rows:
             analysis = r.analysis if isinstance(r.analysis, dict) else {}
             row = dict(zip(ANSWER_FIELDS[:-1], r[:15], strict=True))
             row["themes"] = list(analysis.get("themes") or [])
-            if personal:
-                row.update(name=r.name, email=r.email, phone=r.phone)
-            out.append(row)
-        last = rows[-1].id
+            out.append(_with_person(row, r, personal))
         yield out
 
 
@@ -141,26 +157,9 @@ async def stream_testimonials(
         Testimonial.language,
         Testimonial.consent_at,
     ]
-    extra = [Customer.name, Customer.email, Customer.phone] if personal else []
-    last = 0
-    while True:
-        stmt = select(*columns, *extra).where(
-            Testimonial.id > last,
-            Testimonial.consent.is_(True),
-            *_period(Testimonial.created_at, start, end),
-        )
-        if personal:
-            stmt = stmt.outerjoin(Customer, Customer.id == Testimonial.customer_id)
-        stmt = stmt.order_by(Testimonial.id).limit(batch)
-        async with db.session() as s:
-            rows = (await s.execute(stmt)).all()
-        if not rows:
-            return
-        out = []
-        for r in rows:
-            row = dict(zip(TESTIMONIAL_FIELDS, r[:6], strict=True))
-            if personal:
-                row.update(name=r.name, email=r.email, phone=r.phone)
-            out.append(row)
-        last = rows[-1].id
-        yield out
+    where = [Testimonial.consent.is_(True), *_period(Testimonial.created_at, start, end)]
+    async for rows in _pages(db, Testimonial, columns, where, personal, batch):
+        yield [
+            _with_person(dict(zip(TESTIMONIAL_FIELDS, r[:6], strict=True)), r, personal)
+            for r in rows
+        ]
