@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from storage.conversations import StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
+    Case,
     ChannelLink,
     CheckIn,
     CheckInStatus,
@@ -95,12 +96,15 @@ class CheckInQueries:
     async def claim_due_checkins(
         self, worker: str, now: datetime, limit: int, lease: timedelta
     ) -> list[CheckIn]:
-        """Claim scheduled check-ins that are due, of customers who opted in."""
+        """Claim scheduled check-ins that are due, of customers who opted in and have no open
+        support case (a customer talking to support is not surveyed; their check-ins wait)."""
         opted_in = select(Customer.id).where(Customer.opt_in_state == OptInState.OPTED_IN)
+        in_a_case = select(Case.open_for_customer).where(Case.open_for_customer.is_not(None))
         where = and_(
             CHECKINS.c.status == CheckInStatus.SCHEDULED,
             CHECKINS.c.due_at <= now,
             CHECKINS.c.customer_id.in_(opted_in),
+            CHECKINS.c.customer_id.not_in(in_a_case),
         )
         return await self._claim(where, worker, now, limit, lease, CHECKINS.c.due_at)
 

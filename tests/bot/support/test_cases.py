@@ -68,3 +68,19 @@ async def test_a_complaint_outside_a_check_in_opens_a_case(desk: DeskHarness) ->
     text = desk.card_text(case.slack_ts or "")
     assert "written outside a check-in" in text and "I want a refund" in text
     assert "no score" in text
+
+
+async def test_check_ins_wait_while_a_case_is_open(desk: DeskHarness) -> None:
+    await desk.tg.opt_in(3005, "C-5")
+    since = desk.tg.server.last_seq
+    await desk.tg.bot.dispatch()  # the delivery check-in
+    await desk.tg.next_message(3005, since)
+    since = desk.tg.server.last_seq
+    await desk.tg.press(3005, "1")
+    await desk.tg.next_message(3005, since, contains="What went wrong")
+    await desk.settle()
+    (case,) = await desk.cases()
+    desk.tg.clock.advance(days=14)  # the usage check-in is due now
+    assert (await desk.tg.bot.dispatch()).sent == 0
+    await desk.press("not_an_issue", case.id or 0, case.slack_ts or "")
+    assert (await desk.tg.bot.dispatch()).sent == 1
