@@ -113,10 +113,15 @@ class SupportDesk:
     deps: DeskDeps
     bolt: Any
     client: Any
-    pump: OutboxPump
+    pump: OutboxPump = field(init=False)
     busy: int = 0
     """Staff actions being handled right now (Bolt acknowledges first, then acts)."""
     _delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        # Kicked rounds go through ``deliver`` too, so they share its lock with scheduled ones.
+        self.pump = OutboxPump(self.deliver)
+        self.deps.kick = self.pump.kick
 
     async def deliver(self) -> DeliveryReport:
         """One outbox delivery round; rounds in this process never overlap (the kicked pump
@@ -164,9 +169,7 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         worker=bot.worker,
     )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
-    support = SupportDesk(dd, None, client, OutboxPump(lambda: deliver_outbox(dd)))
-    support.pump = OutboxPump(support.deliver)  # kicked rounds share the lock with scheduled ones
-    dd.kick = support.pump.kick
+    support = SupportDesk(dd, None, client)
     support.bolt = build_bolt_app(secret, client, desk, support.on_action)
 
     async def after_scoring(answer: Any, analysis: Any) -> None:
