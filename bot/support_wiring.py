@@ -79,7 +79,12 @@ def desk_settings(config: Config) -> DeskSettings:
     slack, support = config.slack, config.support
     recovery = config.journeys.get("recovery")
     touchpoint = recovery.touchpoints[0] if recovery and recovery.touchpoints else None
-    settings = DeskSettings(
+    timing = (
+        {"recovery_touchpoint": touchpoint.name, "recovery_delay": touchpoint.delay}
+        if touchpoint is not None
+        else {}
+    )
+    return DeskSettings(
         support_channel=slack.support_channel or "",
         manager_channel=slack.manager_channel,
         escalation_usergroup=slack.escalation_usergroup,
@@ -93,17 +98,8 @@ def desk_settings(config: Config) -> DeskSettings:
         ),
         gestures=tuple(support.gestures),
         previous_answers=support.previous_answers,
+        **timing,  # type: ignore[arg-type]
     )
-    if touchpoint is not None:
-        settings = DeskSettings(
-            **{
-                **settings.__dict__,
-                "recovery_journey": "recovery",
-                "recovery_touchpoint": touchpoint.name,
-                "recovery_delay": touchpoint.delay,
-            }
-        )
-    return settings
 
 
 @dataclass
@@ -154,11 +150,10 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     from bot.channels.slack_adapter import SlackDesk, build_bolt_app, slack_route, web_client
 
     slack = bot.config.slack
-    token = slack.bot_token.get_secret_value() if slack.bot_token else ""
-    if not token or not slack.support_channel:
-        log.info("support desk off: slack.bot_token or slack.support_channel is not set")
+    if not slack.enabled or slack.bot_token is None:  # the config checked the rest
+        log.info("support desk off: slack.bot_token is not set")
         return None
-    client = web_client(token, slack.base_url)
+    client = web_client(slack.bot_token.get_secret_value(), slack.base_url)
     desk = SlackDesk(client)
     dd = DeskDeps(
         store=bot.store,
@@ -181,7 +176,12 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     bot.after_scoring.append(after_scoring)
     bot.text_routes.append(relay)
     bot.jobs.append(
-        Job("outbox", support.deliver, "interval", {"seconds": slack_every(bot.config)})
+        Job(
+            "outbox",
+            support.deliver,
+            "interval",
+            {"seconds": bot.config.support.outbox_every.total_seconds()},
+        )
     )
     bot.jobs.append(
         Job("response_times", support.check_response_times, "interval", {"seconds": 60})
@@ -190,8 +190,3 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         bot.add_routes([slack_route(support.bolt)])
     log.info("support desk on: cases go to %s", slack.support_channel)
     return support
-
-
-def slack_every(config: Config) -> float:
-    """Seconds between scheduled outbox rounds (retries; new posts go out at once)."""
-    return config.support.outbox_every.total_seconds()

@@ -5,6 +5,8 @@ The review invitation is one text for everyone: nothing in it depends on a score
 
 from __future__ import annotations
 
+from handlers.texts import pick
+
 TEXTS: dict[str, dict[str, str]] = {
     "review_invite": {
         "en": "Thanks again for your answers, {name}. If you have a minute, an honest review "
@@ -92,8 +94,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def say(key: str, lang: str | None, **values: object) -> str:
     """The advocacy text ``key`` in ``lang`` (English when missing), placeholders filled in."""
-    texts = TEXTS[key]
-    return texts.get(lang or "en", texts["en"]).format(**values)
+    return pick(TEXTS, key, lang, **values)
 
 
 def first_name(name: str | None, lang: str | None) -> str:

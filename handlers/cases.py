@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers.business_hours import add_business_time
 from handlers.case_card import describe_answer
+from handlers.checkin_flow import store_answer
 from handlers.desk import DeskDeps
 from handlers.texts import say
 from storage.models import Answer, Customer
@@ -77,8 +78,6 @@ async def relay_customer_words(
     case = await dd.store.open_case_of(customer.id or 0)
     if case is None:
         return False
-    from handlers.checkin_flow import store_answer  # the seam every stored answer passes
-
     await store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )

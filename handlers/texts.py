@@ -154,10 +154,15 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def pick(table: dict[str, dict[str, str]], key: str, lang: str | None, **values: object) -> str:
+    """Text ``key`` of ``table`` in ``lang`` (English when missing), placeholders filled in."""
+    texts = table[key]
+    return texts.get(lang or "en", texts["en"]).format(**values)
+
+
 def say(key: str, lang: str | None, **values: object) -> str:
     """The text ``key`` in ``lang`` (English when missing), with placeholders filled in."""
-    texts = TEXTS[key]
-    return texts.get(lang or "en", texts["en"]).format(**values)
+    return pick(TEXTS, key, lang, **values)
 
 
 COMMANDS: dict[str, list[tuple[str, str]]] = {

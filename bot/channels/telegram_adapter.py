@@ -136,29 +136,23 @@ class TelegramChannel:
 
     async def send_document(self, document: OutgoingDocument) -> SentMessage:
         """Upload a file to the chat."""
-        await self.pacer.wait(document.chat_id)
-        try:
-            sent = await self.bot.send_document(
-                document.chat_id,
-                InputFile(document.content, filename=document.filename),
-                caption=document.caption or None,
-            )
-        except TelegramError as exc:
-            raise _translate(exc) from exc
-        return SentMessage(document.chat_id, sent.message_id)
+        return await self._upload(self.bot.send_document, document)
 
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Upload an image to the chat (sendPhoto)."""
-        await self.pacer.wait(photo.chat_id)
+        return await self._upload(self.bot.send_photo, photo)
+
+    async def _upload(self, method: Any, file: OutgoingDocument | OutgoingPhoto) -> SentMessage:
+        await self.pacer.wait(file.chat_id)
         try:
-            sent = await self.bot.send_photo(
-                photo.chat_id,
-                InputFile(photo.content, filename=photo.filename),
-                caption=photo.caption or None,
+            sent = await method(
+                file.chat_id,
+                InputFile(file.content, filename=file.filename),
+                caption=file.caption or None,
             )
         except TelegramError as exc:
             raise _translate(exc) from exc
-        return SentMessage(photo.chat_id, sent.message_id)
+        return SentMessage(file.chat_id, sent.message_id)
 
 
 def to_incoming(update: Update) -> IncomingUpdate | None:
