@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_inline import connect_inline
+
 log = logging.getLogger(__name__)
 
 
@@ -87,9 +89,15 @@ class Database:
         self.schema = schema
         self._async_url = async_url(url)
         _ensure_sqlite_dir(self._async_url)
-        self.engine: AsyncEngine = create_async_engine(
-            self._async_url, echo=echo, **engine_options(self._async_url, schema)
-        )
+        options = engine_options(self._async_url, schema)
+        if self.dialect == "sqlite":
+            path = self._async_url.database or ":memory:"
+            options = {
+                "async_creator": lambda: connect_inline(path),
+                "pool_size": 1,
+                "max_overflow": 0,
+            }
+        self.engine: AsyncEngine = create_async_engine(self._async_url, echo=echo, **options)
         configure_engine(self.engine, self._async_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
