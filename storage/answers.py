@@ -39,9 +39,10 @@ class AnswerQueries:
         async with self.db.session() as s:
             if event is not None:
                 s.add(event)
+            answers = Answer.__table__.c  # a table-level UPDATE skips the ORM's bulk-update path
             await s.execute(
-                update(Answer)
-                .where(Answer.id == answer_id)
+                update(Answer.__table__)
+                .where(answers.id == answer_id)
                 .values(
                     scoring_status="scored",
                     polarity=polarity,
@@ -57,8 +58,8 @@ class AnswerQueries:
                         await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
                     ).scalar_one()
                 await s.execute(
-                    update(Customer)
-                    .where(Customer.id == customer_id)
+                    update(Customer.__table__)
+                    .where(Customer.__table__.c.id == customer_id)
                     .values(segment=segment, updated_at=utcnow())
                 )
 

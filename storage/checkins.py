@@ -37,7 +37,7 @@ class CheckInContext:
     product: str | None
 
 
-def _context_query(checkin_ids: list[int]) -> Any:
+def _contexts() -> Any:
     """Check-ins with their customer, Telegram chat and product."""
     return (
         select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
@@ -47,8 +47,21 @@ def _context_query(checkin_ids: list[int]) -> Any:
             and_(ChannelLink.customer_id == Customer.id, ChannelLink.channel == "telegram"),
         )
         .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
-        .where(CheckIn.id.in_(checkin_ids))
     )
+
+
+def _context_query(checkin_ids: list[int]) -> Any:
+    """``_contexts`` of these check-ins."""
+    return _contexts().where(CheckIn.id.in_(checkin_ids))
+
+
+# Built once: a customer's every answer reads these, and building costs more than running.
+_CONTEXT_OF_ONE = _contexts().where(CheckIn.id == bindparam("checkin_id"))
+_CUSTOMER_OF_CHAT = (
+    select(Customer)
+    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+    .where(ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat"))
+)
 
 
 class CheckInQueries:
@@ -152,16 +165,12 @@ class CheckInQueries:
         async with self.db.session() as s:
             state = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
             customer = (
-                await s.execute(
-                    select(Customer)
-                    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
-                    .where(ChannelLink.channel == key.channel, ChannelLink.chat_id == key.chat_id)
-                )
+                await s.execute(_CUSTOMER_OF_CHAT, {"channel": key.channel, "chat": key.chat_id})
             ).scalar()
             wanted = checkin_id if checkin_id is not None else (state.checkin_id if state else None)
             row = None
             if wanted is not None:
-                row = (await s.execute(_context_query([wanted]))).first()
+                row = (await s.execute(_CONTEXT_OF_ONE, {"checkin_id": wanted})).first()
         state = state or ConversationState(
             channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -24,8 +24,21 @@ class StorageKey:
     user_id: int
 
 
+_UPSERTS: dict[str, Any] = {}
+_CLAIM = insert(ProcessedUpdate.__table__)
+
+
 def upsert_states(dialect: str) -> Any:
-    """An INSERT ... ON CONFLICT DO UPDATE for conversation states (SQLite and PostgreSQL)."""
+    """An INSERT ... ON CONFLICT DO UPDATE for conversation states (SQLite and PostgreSQL).
+
+    Built once per dialect: building it costs more than running it.
+    """
+    if dialect not in _UPSERTS:
+        _UPSERTS[dialect] = _build_upsert(dialect)
+    return _UPSERTS[dialect]
+
+
+def _build_upsert(dialect: str) -> Any:
     table = ConversationState.__table__
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     return stmt.on_conflict_do_update(
@@ -94,7 +107,9 @@ class ConversationQueries:
         """Record an update as being processed; False when it already was (a re-delivery)."""
         try:
             async with self.db.session() as s:
-                s.add(ProcessedUpdate(channel=channel, update_id=update_id))
+                await s.execute(
+                    _CLAIM, {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+                )
         except IntegrityError:
             return False
         return True
