@@ -188,8 +188,12 @@ class Mentorbot:
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
         """Connect to the Bot API, register commands, start polling or set the webhook."""
         from bot.channels.telegram_adapter import register_commands
+        from sentiment import get_analyzer
 
         app = self.telegram or self.build_telegram()
+        # Load the sentiment lexicons now (about a second, once per process), not while the
+        # first customer's answer waits.
+        await asyncio.to_thread(get_analyzer)
         await app.initialize()
         await register_commands(app.bot, COMMANDS)
         await app.start()
