@@ -8,11 +8,13 @@ while the connection is held. A local SQLite statement in WAL mode with ``synchr
 is shorter than that round trip, so here it simply runs where it is called.
 
 SQLAlchemy's aiosqlite dialect accepts any aiosqlite-shaped connection through
-``create_async_engine(async_creator=...)``; :func:`connect_inline` makes one. What this costs:
-a statement that waits for another process's write lock (``busy_timeout``) holds up the loop
-while it waits, and so does a long query; :class:`storage.db.Database` therefore gives long
-reads (insights, exports) their own aiosqlite engine, and one pooled connection serves the
-rest, so the process never waits for itself.
+``create_async_engine(async_creator=...)``; :func:`connect_inline` makes one, and
+:class:`storage.db.Database` keeps one pooled connection, so the process never waits for itself.
+What this costs: while a statement runs, nothing else in the process does. For the short
+statements of the bot's work that is less than a thread round trip; a statement that waits for
+another process's write lock (``busy_timeout``, e.g. a ``mentorbot import`` running beside the
+bot; at most ``busy_timeout``, 10 s) or a long read (a manager's ``/mentor stats`` over a million
+answers: about 0.1 s) holds the bot up for as long. Shops where that matters run PostgreSQL.
 """
 
 from __future__ import annotations
