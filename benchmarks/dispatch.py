@@ -44,6 +44,11 @@ class ServerAddress:
     base_url: str
     base_file_url: str
 
+    @property
+    def root(self) -> str:
+        """``http://HOST:PORT``, where the ``/_local/`` control routes live."""
+        return self.base_url.removesuffix("/bot")
+
 
 def make_bot(
     url: str,
@@ -106,8 +111,11 @@ async def drain(bot: Mentorbot, rss: list[float] | None = None) -> int:
 
 
 @contextmanager
-def server_process() -> Iterator[ServerAddress]:
-    """The local Bot API server in its own process, as the real one is on another machine."""
+def server_process(history: int = 0, control: bool = False) -> Iterator[ServerAddress]:
+    """The local Bot API server in its own process, as the real one is on another machine.
+
+    ``history``: bot messages kept per chat; ``control``: mount the ``/_local/`` routes.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -120,7 +128,8 @@ def server_process() -> Iterator[ServerAddress]:
             str(port),
             "--quiet",
             "--history",
-            "0",
+            str(history),
+            *(["--control"] if control else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,6 +2,10 @@
 end to end (stored, scored, state advanced, next question sent), next to a bare PTB echo handler
 on the same local Bot API server in the same run.
 
+The server runs in its own process (the real Telegram is on another machine), so its CPU is not
+in either figure. The baseline is PTB as it comes (its stock httpx transport); the echo is also
+run on the bot's aiohttp transport, to show how much of the difference the transport makes.
+
     python benchmarks/replies.py [--customers 5000] [--backends sqlite,postgresql]
 """
 
@@ -17,13 +21,15 @@ from pathlib import Path
 
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import fresh_database, pg_available
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
-from benchmarks.dispatch import make_bot
-from bot.local_servers.bot_api import LocalBotApi
+from benchmarks.dispatch import ServerAddress, make_bot, server_process
+from bot.channels.aiohttp_request import AiohttpRequest
+from bot.local_servers.bot_api_control import RemoteControl
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 NEXT_QUESTION = "undamaged and complete"
@@ -38,17 +44,18 @@ async def wait_until(predicate, limit: float = 600) -> None:  # type: ignore[no-
         await asyncio.sleep(0.01)
 
 
-async def echo_rate(server: LocalBotApi, count: int, concurrency: int) -> float:
+async def echo_rate(
+    server: ServerAddress, count: int, concurrency: int, request: BaseRequest | None = None
+) -> float:
     """Updates per second for a bare PTB application that echoes every text message, with
-    the same update concurrency and connection pool as the bot."""
-    app = (
-        Application.builder()
-        .token("2:ECHO")
-        .base_url(server.base_url)
-        .concurrent_updates(concurrency)
-        .connection_pool_size(max(8, 2 * concurrency))
-        .build()
-    )
+    the same update concurrency and connection pool size as the bot; PTB's own transport
+    unless ``request`` is given."""
+    builder = Application.builder().token("2:ECHO").base_url(server.base_url)
+    if request is None:
+        builder = builder.connection_pool_size(max(8, 2 * concurrency))
+    else:
+        builder = builder.request(request)
+    app = builder.concurrent_updates(concurrency).build()
     done = 0
 
     async def echo(update: object, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,12 +65,11 @@ async def echo_rate(server: LocalBotApi, count: int, concurrency: int) -> float:
         done += 1
 
     app.add_handler(TypeHandler(Update, echo))
-    async with app:
+    async with app, RemoteControl(server.root) as control:
+        await control.push(messages=[(CHAT_BASE + i, "4") for i in range(count)])
         await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
         start = time.perf_counter()
-        for i in range(count):
-            server.push_message(CHAT_BASE + i, "4")
+        await app.updater.start_polling(poll_interval=0, timeout=1)
         await wait_until(lambda: done >= count)
         elapsed = time.perf_counter() - start
         await app.updater.stop()
@@ -72,7 +78,7 @@ async def echo_rate(server: LocalBotApi, count: int, concurrency: int) -> float:
 
 
 async def bot_rate(
-    url: str, schema: str | None, server: LocalBotApi, count: int, concurrency: int
+    url: str, schema: str | None, server: ServerAddress, count: int, concurrency: int
 ) -> dict:
     """Answers per second through the bot: half tap a button, half type the score."""
     bot = make_bot(url, schema, server, False, 500, concurrent_updates=concurrency)
@@ -80,43 +86,51 @@ async def bot_rate(
     while (await bot.dispatch()).sent:
         pass
     await bot.telegram.shutdown()
-    bot.build_telegram()
-    await bot.start_telegram(poll_interval=0)
-    questions = {
-        m["chat"]["id"]: m for i in range(count) for m in server.messages(CHAT_BASE + i)[-1:]
-    }
-    assert len(questions) == count, len(questions)
-
-    def handled() -> int:
-        return server.stats.by_method.get("sendMessage", 0) - sent_before
-
-    sent_before = server.stats.by_method.get("sendMessage", 0)
-    start = time.perf_counter()
-    for i in range(count):
-        chat = CHAT_BASE + i
-        message = questions[chat]
-        if i % 2:
-            data = message["reply_markup"]["inline_keyboard"][0][3]["callback_data"]  # "4"
-            server.push_callback(chat, message["message_id"], data)
-        else:
-            server.push_message(chat, "4")
-    await wait_until(lambda: handled() >= count)
-    elapsed = time.perf_counter() - start
-    await bot.stop_telegram()
-    await bot.close()
-    assert NEXT_QUESTION in server.messages(CHAT_BASE)[-1]["text"]
+    async with RemoteControl(server.root) as control:
+        questions = await control.last_messages(CHAT_BASE, count)
+        assert len(questions) == count, len(questions)
+        messages, callbacks = [], []
+        for i in range(count):
+            chat = CHAT_BASE + i
+            if i % 2:
+                question = questions[chat]
+                data = question["reply_markup"]["inline_keyboard"][0][3]["callback_data"]  # "4"
+                callbacks.append((chat, question["message_id"], data))
+            else:
+                messages.append((chat, "4"))
+        sent_before = await control.calls("sendMessage")
+        await control.push(messages, callbacks)
+        bot.build_telegram()
+        start = time.perf_counter()
+        await bot.start_telegram(poll_interval=0)
+        handled = 0
+        while handled < count:  # each answer ends with the next question sent
+            await asyncio.sleep(0.05)
+            handled = await control.calls("sendMessage") - sent_before
+        elapsed = time.perf_counter() - start
+        await bot.stop_telegram()
+        await bot.close()
+        last = await control.last_messages(CHAT_BASE, 1)
+    assert NEXT_QUESTION in last[CHAT_BASE]["text"]
     return {"answers": count, "answers_per_s": round(count / elapsed)}
 
 
 async def measure(url: str, schema: str | None, count: int, concurrency: int) -> dict:
-    async with LocalBotApi() as server:
+    """One backend: the stock PTB echo, the echo on the bot's transport, then the bot."""
+    with server_process(history=2, control=True) as server:
         echo = await echo_rate(server, count, concurrency)
+        echo_aiohttp = await echo_rate(
+            server, count, concurrency, AiohttpRequest(max(8, 2 * concurrency))
+        )
+    with server_process(history=2, control=True) as server:
         ours = await bot_rate(url, schema, server, count, concurrency)
     return {
         **ours,
         "concurrent_updates": concurrency,
         "bare_ptb_echo_per_s": round(echo),
         "ratio": round(ours["answers_per_s"] / echo, 3),
+        "echo_on_aiohttp_transport_per_s": round(echo_aiohttp),
+        "ratio_vs_echo_on_same_transport": round(ours["answers_per_s"] / echo_aiohttp, 3),
     }
 
 

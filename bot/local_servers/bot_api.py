@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.local_servers.bot_api_control import add_control_routes
 from bot.local_servers.bot_api_state import BotApiState
 from bot.local_servers.bot_api_types import ApiError, Call, UploadedFile, decode_params
 
@@ -40,12 +41,14 @@ class LocalBotApi(BotApiState):
     """An in-process aiohttp server speaking the Telegram Bot API (see the module docstring).
 
     Constructor arguments are those of :class:`BotApiState` (identity, ``token``,
-    ``enforce_limits``, history caps, ``strict_chats``) plus ``log_calls`` to log every call.
+    ``enforce_limits``, history caps, ``strict_chats``) plus ``log_calls`` to log every call and
+    ``control`` to mount the ``/_local/`` routes of :mod:`bot.local_servers.bot_api_control`.
     """
 
-    def __init__(self, *, log_calls: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, log_calls: bool = False, control: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.log_calls = log_calls
+        self.control = control
         self.webhook_deliveries: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -66,6 +69,8 @@ class LocalBotApi(BotApiState):
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        if self.control:
+            add_control_routes(app, self)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
@@ -405,6 +410,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--enforce-limits", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not log every call")
     parser.add_argument(
+        "--control", action="store_true", help="mount /_local/ routes to push updates (benchmarks)"
+    )
+    parser.add_argument(
         "--history",
         type=int,
         default=1000,
@@ -416,7 +424,7 @@ def main(argv: list[str] | None = None) -> None:
     async def run() -> None:
         server = LocalBotApi(
             token=args.token, username=args.username, enforce_limits=args.enforce_limits,
-            log_calls=not args.quiet, history_per_chat=args.history,
+            log_calls=not args.quiet, history_per_chat=args.history, control=args.control,
         )  # fmt: skip
         await server.start(args.host, args.port)
         log.info("Bot API on %s (files: %s)", server.base_url, server.base_file_url)
