@@ -8,6 +8,7 @@ from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers import checkin_flow, customer_commands, optin
 from handlers.deps import Deps
 from handlers.texts import say
+from storage.checkins import Snapshot
 from storage.conversations import StorageKey
 from storage.db import StorageUnavailable
 from storage.models import CheckInStatus
@@ -35,8 +36,18 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
     if update.chat_type != "private":
         log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
         return
+    snapshot: Snapshot | None = None
     try:
-        fresh = await deps.store.claim_update(deps.channel_name, update.update_id)
+        if update.kind in ("button", "text"):
+            # An answer needs the chat's state as well: read it in the claim's transaction.
+            key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+            target = answer_button_target(update.button_data) if update.kind == "button" else None
+            snapshot = await deps.store.claim_with_snapshot(
+                update.update_id, key, target[0] if target else None
+            )
+            fresh = snapshot is not None
+        else:
+            fresh = await deps.store.claim_update(deps.channel_name, update.update_id)
     except StorageUnavailable:
         log.error(
             "database unavailable: update %s from chat %s not handled",
@@ -49,7 +60,7 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
         log.info("update %s was already processed; ignored", update.update_id)
         return
     try:
-        await _route(deps, update)
+        await _route(deps, update, snapshot)
     except StorageUnavailable:
         # Nothing could be stored: let a re-delivery try again, and tell the customer.
         log.error(
@@ -79,33 +90,48 @@ async def _release(deps: Deps, update: IncomingUpdate) -> None:
         log.warning("could not release update %s", update.update_id)
 
 
-async def _route(deps: Deps, update: IncomingUpdate) -> None:
+async def _route(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None) -> None:
     if update.kind == "command":
         name = update.command.lower()
         handler = COMMANDS.get(name) or deps.commands.get(name)
         await (handler or customer_commands.handle_help)(deps, update)
     elif update.kind == "button":
-        await handle_button(deps, update)
+        await handle_button(deps, update, snapshot)
     else:
-        await handle_text(deps, update)
+        await handle_text(deps, update, snapshot)
 
 
-async def handle_button(deps: Deps, update: IncomingUpdate) -> None:
-    """A button press: an answer to a question, or a settings choice; anything else is stale."""
+def answer_button_target(data: str) -> tuple[int, int, int] | None:
+    """(check-in id, question index, value) of an answer button's data; None if it is not one."""
+    parts = data.split(":")
+    if (
+        len(parts) == 4
+        and parts[0] == checkin_flow.ANSWER_PREFIX
+        and all(p.lstrip("-").isdigit() and len(p) < 12 for p in parts[1:])
+    ):
+        return int(parts[1]), int(parts[2]), int(parts[3])
+    return None
+
+
+async def handle_button(
+    deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None = None
+) -> None:
+    """A button press: an answer to a question, or a settings choice; anything else is stale.
+
+    ``snapshot``: the chat's state as read when the update was claimed (read here if None).
+    """
     if await customer_commands.handle_settings_button(deps, update):
         return
     for route in deps.button_routes:
         if await route(deps, update):
             return
-    parts = update.button_data.split(":")
-    well_formed = (
-        len(parts) == 4
-        and parts[0] == checkin_flow.ANSWER_PREFIX
-        and all(p.lstrip("-").isdigit() and len(p) < 12 for p in parts[1:])
-    )
-    checkin_id, index, value = (int(p) for p in parts[1:]) if well_formed else (-1, -1, -1)
-    key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state, customer, ctx = await deps.store.chat_snapshot(key, checkin_id)
+    target = answer_button_target(update.button_data)
+    well_formed = target is not None
+    checkin_id, index, value = target or (-1, -1, -1)
+    if snapshot is None:
+        key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+        snapshot = await deps.store.chat_snapshot(key, checkin_id)
+    state, customer, ctx = snapshot
     lang = customer.language if customer else optin.chat_language(update)
     if not well_formed or customer is None:
         await _stale(deps, update, lang, "malformed or unknown button data")
@@ -139,10 +165,13 @@ async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> Non
     await deps.channel.answer_button(update.callback_id, say("stale_button", lang))
 
 
-async def handle_text(deps: Deps, update: IncomingUpdate) -> None:
-    """Words from the customer: an answer, part of linking, or an unsolicited message."""
+async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None = None) -> None:
+    """Words from the customer: an answer, part of linking, or an unsolicited message.
+
+    ``snapshot``: the chat's state as read when the update was claimed (read here if None).
+    """
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state, customer, ctx = await deps.store.chat_snapshot(key)
+    state, customer, ctx = snapshot or await deps.store.chat_snapshot(key)
     if state.step in ("awaiting_order", "awaiting_proof"):
         await optin.handle_link_text(deps, update, state)
         return

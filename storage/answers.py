@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from storage.db import Database
 from storage.models import Answer, Customer, Event, utcnow
+
+# Every answer runs these; built once, as building them costs more than running them, and on
+# the tables rather than through the ORM's unit of work and bulk paths.
+_ANSWERS = Answer.__table__
+_ANSWER_COLUMNS = [c.name for c in _ANSWERS.columns if c.name != "id"]
+_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
+_SCORE_ANSWER = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(
+        scoring_status="scored",
+        polarity=bindparam("polarity"),
+        sentiment=bindparam("sentiment"),
+        segment=bindparam("segment"),
+        escalate=bindparam("escalate"),
+        analysis=bindparam("analysis", type_=_ANSWERS.c.analysis.type),
+    )
+)
+_CUSTOMER_SEGMENT = (
+    update(Customer.__table__)
+    .where(Customer.__table__.c.id == bindparam("customer_id"))
+    .values(segment=bindparam("segment"), updated_at=bindparam("updated_at"))
+)
 
 
 class AnswerQueries:
@@ -17,9 +40,9 @@ class AnswerQueries:
 
     async def save_answer(self, answer: Answer) -> Answer:
         """Store an answer at once; returns it with its id."""
+        row = {name: getattr(answer, name) for name in _ANSWER_COLUMNS}
         async with self.db.session() as s:
-            s.add(answer)
-            await s.flush()
+            answer.id = (await s.execute(_INSERT_ANSWER, row)).scalar_one()
         return answer
 
     async def record_scoring(
@@ -39,18 +62,16 @@ class AnswerQueries:
         async with self.db.session() as s:
             if event is not None:
                 s.add(event)
-            answers = Answer.__table__.c  # a table-level UPDATE skips the ORM's bulk-update path
             await s.execute(
-                update(Answer.__table__)
-                .where(answers.id == answer_id)
-                .values(
-                    scoring_status="scored",
-                    polarity=polarity,
-                    sentiment=sentiment,
-                    segment=segment,
-                    escalate=escalate,
-                    analysis=analysis,
-                )
+                _SCORE_ANSWER,
+                {
+                    "answer_id": answer_id,
+                    "polarity": polarity,
+                    "sentiment": sentiment,
+                    "segment": segment,
+                    "escalate": escalate,
+                    "analysis": analysis,
+                },
             )
             if segment:
                 if customer_id is None:
@@ -58,9 +79,8 @@ class AnswerQueries:
                         await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
                     ).scalar_one()
                 await s.execute(
-                    update(Customer.__table__)
-                    .where(Customer.__table__.c.id == customer_id)
-                    .values(segment=segment, updated_at=utcnow())
+                    _CUSTOMER_SEGMENT,
+                    {"customer_id": customer_id, "segment": segment, "updated_at": utcnow()},
                 )
 
     async def record_event(

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.conversations import StorageKey, upsert_states
+from storage.conversations import CLAIM_UPDATE, StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
     Case,
@@ -55,6 +57,9 @@ def _context_query(checkin_ids: list[int]) -> Any:
     return _contexts().where(CheckIn.id.in_(checkin_ids))
 
 
+Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
+"""A chat's conversation state (a fresh idle one if none), its customer and a check-in context."""
+
 # Built once: a customer's every answer reads these, and building costs more than running.
 _CONTEXT_OF_ONE = _contexts().where(CheckIn.id == bindparam("checkin_id"))
 _CUSTOMER_OF_CHAT = (
@@ -62,6 +67,22 @@ _CUSTOMER_OF_CHAT = (
     .join(ChannelLink, ChannelLink.customer_id == Customer.id)
     .where(ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat"))
 )
+
+
+async def _snapshot(s: AsyncSession, key: StorageKey, checkin_id: int | None) -> Snapshot:
+    state = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
+    customer = (
+        await s.execute(_CUSTOMER_OF_CHAT, {"channel": key.channel, "chat": key.chat_id})
+    ).scalar()
+    wanted = checkin_id if checkin_id is not None else (state.checkin_id if state else None)
+    row = None
+    if wanted is not None:
+        row = (await s.execute(_CONTEXT_OF_ONE, {"checkin_id": wanted})).first()
+    state = state or ConversationState(
+        channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
+    )
+    ctx = CheckInContext(row[0], row[1], row[2], row[3]) if row else None
+    return state, customer, ctx
 
 
 class CheckInQueries:
@@ -157,25 +178,26 @@ class CheckInQueries:
         """The check-in, its customer, their chat and the product it is about."""
         return (await self.checkin_contexts([checkin_id])).get(checkin_id)
 
-    async def chat_snapshot(
-        self, key: StorageKey, checkin_id: int | None = None
-    ) -> tuple[ConversationState, Customer | None, CheckInContext | None]:
+    async def chat_snapshot(self, key: StorageKey, checkin_id: int | None = None) -> Snapshot:
         """In one transaction: the chat's conversation state, its customer, and the context of
         ``checkin_id`` (default: the check-in the conversation is at)."""
         async with self.db.session() as s:
-            state = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
-            customer = (
-                await s.execute(_CUSTOMER_OF_CHAT, {"channel": key.channel, "chat": key.chat_id})
-            ).scalar()
-            wanted = checkin_id if checkin_id is not None else (state.checkin_id if state else None)
-            row = None
-            if wanted is not None:
-                row = (await s.execute(_CONTEXT_OF_ONE, {"checkin_id": wanted})).first()
-        state = state or ConversationState(
-            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
-        )
-        ctx = CheckInContext(row[0], row[1], row[2], row[3]) if row else None
-        return state, customer, ctx
+            return await _snapshot(s, key, checkin_id)
+
+    async def claim_with_snapshot(
+        self, update_id: int, key: StorageKey, checkin_id: int | None = None
+    ) -> Snapshot | None:
+        """``claim_update`` and ``chat_snapshot`` in one transaction (a customer's every answer
+        needs both); None when the update was already processed (a re-delivery)."""
+        try:
+            async with self.db.session() as s:
+                await s.execute(
+                    CLAIM_UPDATE,
+                    {"channel": key.channel, "update_id": update_id, "processed_at": utcnow()},
+                )
+                return await _snapshot(s, key, checkin_id)
+        except IntegrityError:
+            return None
 
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
         """``checkin_context`` for many check-ins in one query."""

@@ -25,7 +25,8 @@ class StorageKey:
 
 
 _UPSERTS: dict[str, Any] = {}
-_CLAIM = insert(ProcessedUpdate.__table__)
+CLAIM_UPDATE = insert(ProcessedUpdate.__table__)
+"""Records an update id as processed (its unique key refuses a re-delivery)."""
 
 
 def upsert_states(dialect: str) -> Any:
@@ -108,7 +109,8 @@ class ConversationQueries:
         try:
             async with self.db.session() as s:
                 await s.execute(
-                    _CLAIM, {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+                    CLAIM_UPDATE,
+                    {"channel": channel, "update_id": update_id, "processed_at": utcnow()},
                 )
         except IntegrityError:
             return False
