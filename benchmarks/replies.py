@@ -3,8 +3,9 @@ end to end (stored, scored, state advanced, next question sent), next to a bare 
 on the same local Bot API server in the same run.
 
 The server runs in its own process (the real Telegram is on another machine), so its CPU is not
-in either figure. The baseline is PTB as it comes (its stock httpx transport); the echo is also
-run on the bot's aiohttp transport, to show how much of the difference the transport makes.
+in the figures. The baseline is PTB as it comes (its stock httpx transport). Two more figures show
+where the rest goes: the echo on the bot's aiohttp transport, and a bare PTB handler that makes the
+same Bot API calls an answer costs the bot (two or three) and stores nothing.
 
     python benchmarks/replies.py [--customers 5000] [--backends sqlite,postgresql]
 """
@@ -19,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -77,6 +78,57 @@ async def echo_rate(
     return count / elapsed
 
 
+async def same_calls_rate(server: ServerAddress, count: int, concurrency: int) -> float:
+    """Answers per second for a bare PTB handler (the bot's transport and concurrency) that makes
+    the Bot API calls an answer costs the bot (answerCallbackQuery for a button, editMessageText,
+    sendMessage with the next question's buttons) and stores nothing: what storage may add to."""
+    app = (
+        Application.builder()
+        .token("3:CALLS")
+        .base_url(server.base_url)
+        .request(AiohttpRequest(max(8, 2 * concurrency)))
+        .concurrent_updates(concurrency)
+        .build()
+    )
+    buttons = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(v), callback_data=f"a:1:1:{v}") for v in range(1, 6)]]
+    )
+    questions: dict[int, int] = {}
+    done = 0
+
+    async def answer(update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        nonlocal done
+        assert isinstance(update, Update) and update.effective_chat is not None
+        chat = update.effective_chat.id
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await ctx.bot.edit_message_text("4 ✔", chat_id=chat, message_id=questions[chat])
+        await ctx.bot.send_message(chat, NEXT_QUESTION, reply_markup=buttons)
+        done += 1
+
+    app.add_handler(TypeHandler(Update, answer))
+    async with app, RemoteControl(server.root) as control:
+        for i in range(count):
+            chat = CHAT_BASE + i
+            questions[chat] = (
+                await app.bot.send_message(chat, "?", reply_markup=buttons)
+            ).message_id
+        await control.push(
+            messages=[(CHAT_BASE + i, "4") for i in range(0, count, 2)],
+            callbacks=[
+                (CHAT_BASE + i, questions[CHAT_BASE + i], "a:1:0:4") for i in range(1, count, 2)
+            ],
+        )
+        await app.start()
+        start = time.perf_counter()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await wait_until(lambda: done >= count)
+        elapsed = time.perf_counter() - start
+        await app.updater.stop()
+        await app.stop()
+    return count / elapsed
+
+
 async def bot_rate(
     url: str, schema: str | None, server: ServerAddress, count: int, concurrency: int
 ) -> dict:
@@ -123,6 +175,8 @@ async def measure(url: str, schema: str | None, count: int, concurrency: int) ->
             server, count, concurrency, AiohttpRequest(max(8, 2 * concurrency))
         )
     with server_process(history=2, control=True) as server:
+        no_storage = await same_calls_rate(server, count, concurrency)
+    with server_process(history=2, control=True) as server:
         ours = await bot_rate(url, schema, server, count, concurrency)
     return {
         **ours,
@@ -131,6 +185,8 @@ async def measure(url: str, schema: str | None, count: int, concurrency: int) ->
         "ratio": round(ours["answers_per_s"] / echo, 3),
         "echo_on_aiohttp_transport_per_s": round(echo_aiohttp),
         "ratio_vs_echo_on_same_transport": round(ours["answers_per_s"] / echo_aiohttp, 3),
+        "same_calls_no_storage_per_s": round(no_storage),
+        "ratio_vs_same_calls_no_storage": round(ours["answers_per_s"] / no_storage, 3),
     }
 
 
