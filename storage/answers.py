@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from storage.coalesce import coalescer_of
 from storage.db import Database
 from storage.models import Answer, Customer, Event, utcnow
 
@@ -14,6 +16,7 @@ from storage.models import Answer, Customer, Event, utcnow
 _ANSWERS = Answer.__table__
 _ANSWER_COLUMNS = [c.name for c in _ANSWERS.columns if c.name != "id"]
 _INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
+_INSERT_ANSWERS = insert(_ANSWERS).returning(_ANSWERS.c.id, sort_by_parameter_order=True)
 _SCORE_ANSWER = (
     update(_ANSWERS)
     .where(_ANSWERS.c.id == bindparam("answer_id"))
@@ -41,9 +44,14 @@ class AnswerQueries:
     async def save_answer(self, answer: Answer) -> Answer:
         """Store an answer at once; returns it with its id."""
         row = {name: getattr(answer, name) for name in _ANSWER_COLUMNS}
-        async with self.db.session() as s:
-            answer.id = (await s.execute(_INSERT_ANSWER, row)).scalar_one()
+        answer.id = await coalescer_of(self, "_answer_writes", self._insert_answers)(row)
         return answer
+
+    async def _insert_answers(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        async with self.db.session() as s:
+            if len(rows) == 1:
+                return [(await s.execute(_INSERT_ANSWER, rows[0])).scalar_one()]
+            return list((await s.execute(_INSERT_ANSWERS, list(rows))).scalars())
 
     async def record_scoring(
         self,
@@ -59,29 +67,42 @@ class AnswerQueries:
     ) -> None:
         """Store what scoring found for an answer, and the customer's segment when it changes
         (and ``event`` for the audit log, in the same transaction)."""
+        scoring = {
+            "answer_id": answer_id,
+            "polarity": polarity,
+            "sentiment": sentiment,
+            "segment": segment,
+            "escalate": escalate,
+            "analysis": analysis,
+        }
+        await coalescer_of(self, "_scorings", self._record_scorings)((scoring, event, customer_id))
+
+    async def _record_scorings(
+        self, calls: Sequence[tuple[dict[str, Any], Event | None, int | None]]
+    ) -> list[None]:
         async with self.db.session() as s:
-            if event is not None:
-                s.add(event)
-            await s.execute(
-                _SCORE_ANSWER,
-                {
-                    "answer_id": answer_id,
-                    "polarity": polarity,
-                    "sentiment": sentiment,
-                    "segment": segment,
-                    "escalate": escalate,
-                    "analysis": analysis,
-                },
-            )
-            if segment:
+            s.add_all([event for _, event, _ in calls if event is not None])
+            await s.execute(_SCORE_ANSWER, [scoring for scoring, _, _ in calls])
+            segments = []
+            for scoring, _, customer_id in calls:
+                if not scoring["segment"]:
+                    continue
                 if customer_id is None:
                     customer_id = (
-                        await s.execute(select(Answer.customer_id).where(Answer.id == answer_id))
+                        await s.execute(
+                            select(Answer.customer_id).where(Answer.id == scoring["answer_id"])
+                        )
                     ).scalar_one()
-                await s.execute(
-                    _CUSTOMER_SEGMENT,
-                    {"customer_id": customer_id, "segment": segment, "updated_at": utcnow()},
+                segments.append(
+                    {
+                        "customer_id": customer_id,
+                        "segment": scoring["segment"],
+                        "updated_at": utcnow(),
+                    }
                 )
+            if segments:
+                await s.execute(_CUSTOMER_SEGMENT, segments)
+        return [None] * len(calls)
 
     async def record_event(
         self,

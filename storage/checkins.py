@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.coalesce import coalescer_of
 from storage.conversations import CLAIM_UPDATE, StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
@@ -21,11 +23,13 @@ from storage.models import (
     Customer,
     Event,
     OptInState,
+    ProcessedUpdate,
     Purchase,
     utcnow,
 )
 
 CHECKINS = CheckIn.__table__
+PROCESSED = ProcessedUpdate.__table__
 OPEN = (CheckInStatus.SENT, CheckInStatus.REMINDED)
 
 
@@ -83,6 +87,63 @@ async def _snapshot(s: AsyncSession, key: StorageKey, checkin_id: int | None) ->
     )
     ctx = CheckInContext(row[0], row[1], row[2], row[3]) if row else None
     return state, customer, ctx
+
+
+async def _snapshots(
+    s: AsyncSession, wanted: Sequence[tuple[StorageKey, int | None]]
+) -> list[Snapshot]:
+    """``_snapshot`` for many chats in three queries."""
+    if not wanted:
+        return []
+    state_cols = ConversationState.__table__.c
+    keys = {(k.channel, k.chat_id, k.user_id) for k, _ in wanted}
+    states = {
+        (st.channel, st.chat_id, st.user_id): st
+        for st in (
+            await s.execute(
+                select(ConversationState).where(
+                    tuple_(state_cols.channel, state_cols.chat_id, state_cols.user_id).in_(
+                        sorted(keys)
+                    )
+                )
+            )
+        ).scalars()
+    }
+    chats = {(k.channel, k.chat_id) for k, _ in wanted}
+    customers = {
+        (channel, chat): customer
+        for customer, channel, chat in (
+            await s.execute(
+                select(Customer, ChannelLink.channel, ChannelLink.chat_id)
+                .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+                .where(tuple_(ChannelLink.channel, ChannelLink.chat_id).in_(sorted(chats)))
+            )
+        ).all()
+    }
+    checkin_of = []
+    for key, checkin_id in wanted:
+        state = states.get((key.channel, key.chat_id, key.user_id))
+        checkin_of.append(
+            checkin_id if checkin_id is not None else (state.checkin_id if state else None)
+        )
+    ids = sorted({c for c in checkin_of if c is not None})
+    contexts = {}
+    if ids:
+        for row in (await s.execute(_context_query(ids))).all():
+            contexts[row[0].id] = CheckInContext(row[0], row[1], row[2], row[3])
+    result: list[Snapshot] = []
+    for (key, _), checkin in zip(wanted, checkin_of, strict=True):
+        state = states.get((key.channel, key.chat_id, key.user_id)) or ConversationState(
+            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
+        )
+        result.append(
+            (
+                state,
+                customers.get((key.channel, key.chat_id)),
+                contexts.get(checkin) if checkin else None,
+            )
+        )
+    return result
 
 
 class CheckInQueries:
@@ -189,15 +250,51 @@ class CheckInQueries:
     ) -> Snapshot | None:
         """``claim_update`` and ``chat_snapshot`` in one transaction (a customer's every answer
         needs both); None when the update was already processed (a re-delivery)."""
+        claims = coalescer_of(self, "_claims", self._claim_snapshots)
         try:
-            async with self.db.session() as s:
+            return await claims((update_id, key, checkin_id))
+        except IntegrityError:  # a lone claim of an update already processed
+            return None
+
+    async def _claim_snapshots(
+        self, calls: Sequence[tuple[int, StorageKey, int | None]]
+    ) -> list[Snapshot | None]:
+        now = utcnow()
+        async with self.db.session() as s:
+            if len(calls) == 1:
+                update_id, key, checkin_id = calls[0]
                 await s.execute(
                     CLAIM_UPDATE,
-                    {"channel": key.channel, "update_id": update_id, "processed_at": utcnow()},
+                    {"channel": key.channel, "update_id": update_id, "processed_at": now},
                 )
-                return await _snapshot(s, key, checkin_id)
-        except IntegrityError:
-            return None
+                return [await _snapshot(s, key, checkin_id)]
+            wanted = {(key.channel, update_id) for update_id, key, _ in calls}
+            done = PROCESSED.c
+            seen = set(
+                (
+                    await s.execute(
+                        select(done.channel, done.update_id).where(
+                            tuple_(done.channel, done.update_id).in_(sorted(wanted))
+                        )
+                    )
+                ).all()
+            )
+            fresh = []
+            for update_id, key, _ in calls:
+                fresh.append((key.channel, update_id) not in seen)
+                seen.add((key.channel, update_id))
+            claimed = [
+                {"channel": key.channel, "update_id": update_id, "processed_at": now}
+                for (update_id, key, _), new in zip(calls, fresh, strict=True)
+                if new
+            ]
+            if claimed:  # another worker claiming one of these meanwhile fails the batch
+                await s.execute(CLAIM_UPDATE, claimed)
+            wanted_snapshots = [
+                (key, cid) for (_, key, cid), new in zip(calls, fresh, strict=True) if new
+            ]
+            found = iter(await _snapshots(s, wanted_snapshots))
+            return [next(found) if new else None for new in fresh]
 
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
         """``checkin_context`` for many check-ins in one query."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from storage.coalesce import coalescer_of
 from storage.db import Database
 from storage.models import ConversationState, ProcessedUpdate, utcnow
 
@@ -69,7 +71,7 @@ class ConversationQueries:
         )
 
     async def save_state(self, state: ConversationState) -> None:
-        """Store the state (insert or update) in one statement."""
+        """Store the state (insert or update) in one statement, with the others saved now."""
         state.updated_at = utcnow()
         state.version += 1
         row = {
@@ -83,8 +85,12 @@ class ConversationQueries:
             "version": state.version,
             "updated_at": state.updated_at,
         }
+        await coalescer_of(self, "_state_writes", self._save_states)(row)
+
+    async def _save_states(self, rows: Sequence[dict[str, Any]]) -> list[None]:
         async with self.db.session() as s:
-            await s.execute(upsert_states(self.db.dialect), [row])
+            await s.execute(upsert_states(self.db.dialect), list(rows))
+        return [None] * len(rows)
 
     async def clear_state(self, key: StorageKey) -> None:
         """Forget the conversation (back to idle)."""
