@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,13 @@ class CheckInContext:
     product: str | None
 
 
+def _claim_new(dialect: str) -> Any:
+    """INSERT of processed update ids that skips those already there and returns the others."""
+    table = PROCESSED
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_nothing().returning(table.c.channel, table.c.update_id)
+
+
 def _contexts() -> Any:
     """Check-ins with their customer, Telegram chat and product."""
     return (
@@ -59,6 +68,9 @@ def _contexts() -> Any:
 def _context_query(checkin_ids: list[int]) -> Any:
     """``_contexts`` of these check-ins."""
     return _contexts().where(CheckIn.id.in_(checkin_ids))
+
+
+_CONTEXTS_OF = _contexts().where(CheckIn.id.in_(bindparam("ids", expanding=True)))
 
 
 Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
@@ -129,7 +141,7 @@ async def _snapshots(
     ids = sorted({c for c in checkin_of if c is not None})
     contexts = {}
     if ids:
-        for row in (await s.execute(_context_query(ids))).all():
+        for row in (await s.execute(_CONTEXTS_OF, {"ids": ids})).all():
             contexts[row[0].id] = CheckInContext(row[0], row[1], row[2], row[3])
     result: list[Snapshot] = []
     for (key, _), checkin in zip(wanted, checkin_of, strict=True):
@@ -268,28 +280,19 @@ class CheckInQueries:
                     {"channel": key.channel, "update_id": update_id, "processed_at": now},
                 )
                 return [await _snapshot(s, key, checkin_id)]
-            wanted = {(key.channel, update_id) for update_id, key, _ in calls}
-            done = PROCESSED.c
-            seen = set(
-                (
-                    await s.execute(
-                        select(done.channel, done.update_id).where(
-                            tuple_(done.channel, done.update_id).in_(sorted(wanted))
-                        )
+            rows, firsts = [], set()
+            for update_id, key, _ in calls:
+                if (key.channel, update_id) not in firsts:
+                    firsts.add((key.channel, update_id))
+                    rows.append(
+                        {"channel": key.channel, "update_id": update_id, "processed_at": now}
                     )
-                ).all()
-            )
+            # One statement for the batch: what it inserted is fresh, the rest was processed.
+            claimed = set((await s.execute(_claim_new(self.db.dialect).values(rows))).all())
             fresh = []
             for update_id, key, _ in calls:
-                fresh.append((key.channel, update_id) not in seen)
-                seen.add((key.channel, update_id))
-            claimed = [
-                {"channel": key.channel, "update_id": update_id, "processed_at": now}
-                for (update_id, key, _), new in zip(calls, fresh, strict=True)
-                if new
-            ]
-            if claimed:  # another worker claiming one of these meanwhile fails the batch
-                await s.execute(CLAIM_UPDATE, claimed)
+                fresh.append((key.channel, update_id) in claimed)
+                claimed.discard((key.channel, update_id))  # the same update twice: once
             wanted_snapshots = [
                 (key, cid) for (_, key, cid), new in zip(calls, fresh, strict=True) if new
             ]
