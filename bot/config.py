@@ -82,7 +82,7 @@ class TelegramConfig(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     rate_limit: bool = True
-    concurrent_updates: int = Field(8, ge=1, le=256)
+    concurrent_updates: int = Field(32, ge=1, le=256)
 
     @field_validator("base_url", "base_file_url")
     @classmethod

@@ -256,7 +256,7 @@ def build_application(
     *,
     rate_limit: bool = True,
     polling: bool = True,
-    concurrent_updates: int = 8,
+    concurrent_updates: int = 32,
 ) -> Application:
     """A PTB Application that hands every update, converted, to ``on_update``.
 
