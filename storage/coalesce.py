@@ -8,7 +8,9 @@ batch. Under light load a batch is one call and nothing waits; under heavy load 
 get longer, more calls land in each, and the cost per call drops: throughput grows with load.
 
 A caller gets its result only once the batch is committed, exactly as with a transaction of its
-own. If a batch fails, each call in it is retried alone, so one bad row fails only its own call.
+own. If a batch fails, each call in it is retried alone, so one bad row fails only its own call;
+a lost database (a ``ConnectionError``, such as ``StorageUnavailable``) fails the whole batch at
+once instead of once per call.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ class Coalescer(Generic[Call, Result]):
         try:
             results = await self._run_batch([call for call, _ in batch])
         except BaseException as exc:
-            if len(batch) == 1 or not isinstance(exc, Exception):
+            if (
+                len(batch) == 1
+                or not isinstance(exc, Exception)
+                or isinstance(exc, ConnectionError)
+            ):
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)

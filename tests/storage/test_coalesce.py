@@ -68,3 +68,16 @@ async def test_a_caller_that_gives_up_does_not_break_the_batch() -> None:
     assert await patient == 2
     with pytest.raises(asyncio.CancelledError):
         await impatient
+
+
+async def test_a_lost_database_fails_the_whole_batch_at_once() -> None:
+    attempts: list[int] = []
+
+    async def unreachable(calls: Sequence[int]) -> list[int]:
+        attempts.append(len(calls))
+        raise ConnectionError("the database is not reachable")
+
+    coalesce = Coalescer(unreachable)
+    results = await asyncio.gather(*(coalesce(i) for i in range(6)), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert attempts == [6]  # not retried call by call
