@@ -31,6 +31,7 @@ from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from benchmarks.dispatch import ServerAddress, make_bot, server_process
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.local_servers.bot_api_control import RemoteControl
+from storage.coalesce import Coalescer
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 NEXT_QUESTION = "undamaged and complete"
@@ -164,7 +165,16 @@ async def bot_rate(
         await bot.close()
         last = await control.last_messages(CHAT_BASE, 1)
     assert NEXT_QUESTION in last[CHAT_BASE]["text"]
-    return {"answers": count, "answers_per_s": round(count / elapsed)}
+    batches = {  # how many answers shared each transaction, per kind of write
+        name.lstrip("_"): round(c.calls / c.batches, 2)
+        for name, c in vars(bot.store).items()
+        if isinstance(c, Coalescer) and c.batches
+    }
+    return {
+        "answers": count,
+        "answers_per_s": round(count / elapsed),
+        "answers_per_transaction": batches,
+    }
 
 
 async def measure(url: str, schema: str | None, count: int, concurrency: int) -> dict:
