@@ -65,46 +65,20 @@ def _contexts() -> Any:
     )
 
 
-def _context_query(checkin_ids: list[int]) -> Any:
-    """``_contexts`` of these check-ins."""
-    return _contexts().where(CheckIn.id.in_(checkin_ids))
-
-
+# Built once: a customer's every answer reads it, and building costs more than running.
 _CONTEXTS_OF = _contexts().where(CheckIn.id.in_(bindparam("ids", expanding=True)))
 
 
 Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
 """A chat's conversation state (a fresh idle one if none), its customer and a check-in context."""
 
-# Built once: a customer's every answer reads these, and building costs more than running.
-_CONTEXT_OF_ONE = _contexts().where(CheckIn.id == bindparam("checkin_id"))
-_CUSTOMER_OF_CHAT = (
-    select(Customer)
-    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
-    .where(ChannelLink.channel == bindparam("channel"), ChannelLink.chat_id == bindparam("chat"))
-)
-
-
-async def _snapshot(s: AsyncSession, key: StorageKey, checkin_id: int | None) -> Snapshot:
-    state = await s.get(ConversationState, (key.channel, key.chat_id, key.user_id))
-    customer = (
-        await s.execute(_CUSTOMER_OF_CHAT, {"channel": key.channel, "chat": key.chat_id})
-    ).scalar()
-    wanted = checkin_id if checkin_id is not None else (state.checkin_id if state else None)
-    row = None
-    if wanted is not None:
-        row = (await s.execute(_CONTEXT_OF_ONE, {"checkin_id": wanted})).first()
-    state = state or ConversationState(
-        channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
-    )
-    ctx = CheckInContext(row[0], row[1], row[2], row[3]) if row else None
-    return state, customer, ctx
-
 
 async def _snapshots(
     s: AsyncSession, wanted: Sequence[tuple[StorageKey, int | None]]
 ) -> list[Snapshot]:
-    """``_snapshot`` for many chats in three queries."""
+    """For each (chat, check-in id): the chat's conversation state (a fresh idle one if none),
+    its customer, and the context of that check-in (default: the one the conversation is at).
+    Three queries, however many chats."""
     if not wanted:
         return []
     state_cols = ConversationState.__table__.c
@@ -152,7 +126,7 @@ async def _snapshots(
             (
                 state,
                 customers.get((key.channel, key.chat_id)),
-                contexts.get(checkin) if checkin else None,
+                contexts.get(checkin) if checkin is not None else None,
             )
         )
     return result
@@ -255,7 +229,7 @@ class CheckInQueries:
         """In one transaction: the chat's conversation state, its customer, and the context of
         ``checkin_id`` (default: the check-in the conversation is at)."""
         async with self.db.session() as s:
-            return await _snapshot(s, key, checkin_id)
+            return (await _snapshots(s, [(key, checkin_id)]))[0]
 
     async def claim_with_snapshot(
         self, update_id: int, key: StorageKey, checkin_id: int | None = None
@@ -279,7 +253,7 @@ class CheckInQueries:
                     CLAIM_UPDATE,
                     {"channel": key.channel, "update_id": update_id, "processed_at": now},
                 )
-                return [await _snapshot(s, key, checkin_id)]
+                return await _snapshots(s, [(key, checkin_id)])
             rows, firsts = [], set()
             for update_id, key, _ in calls:
                 if (key.channel, update_id) not in firsts:
@@ -304,7 +278,7 @@ class CheckInQueries:
         if not checkin_ids:
             return {}
         async with self.db.session() as s:
-            rows = (await s.execute(_context_query(checkin_ids))).all()
+            rows = (await s.execute(_CONTEXTS_OF, {"ids": checkin_ids})).all()
         return {r[0].id: CheckInContext(r[0], r[1], r[2], r[3]) for r in rows}
 
     async def fatigue_facts_many(
