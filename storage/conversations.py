@@ -71,7 +71,8 @@ class ConversationQueries:
         )
 
     async def save_state(self, state: ConversationState) -> None:
-        """Store the state (insert or update) in one statement, with the others saved now."""
+        """Store the state (insert or update); states saved at the same moment share one
+        transaction (see :mod:`storage.coalesce`)."""
         state.updated_at = utcnow()
         state.version += 1
         row = {

@@ -91,6 +91,7 @@ class Database:
         _ensure_sqlite_dir(self._async_url)
         options = engine_options(self._async_url, schema)
         if self.dialect == "sqlite":
+            # Statements run on the loop's thread through one connection: see sqlite_inline.
             path = self._async_url.database or ":memory:"
             options = {
                 "async_creator": lambda: connect_inline(path),
