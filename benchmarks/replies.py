@@ -17,6 +17,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +47,18 @@ async def wait_until(predicate, limit: float = 600) -> None:  # type: ignore[no-
         await asyncio.sleep(0.01)
 
 
+async def poll_until_done(app: Application, finished: Callable[[], bool], count: int) -> float:
+    """Start ``app`` polling the updates already queued; ``count`` per second until finished."""
+    await app.start()
+    start = time.perf_counter()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    await wait_until(finished)
+    elapsed = time.perf_counter() - start
+    await app.updater.stop()
+    await app.stop()
+    return count / elapsed
+
+
 async def echo_rate(
     server: ServerAddress, count: int, concurrency: int, request: BaseRequest | None = None
 ) -> float:
@@ -69,14 +82,7 @@ async def echo_rate(
     app.add_handler(TypeHandler(Update, echo))
     async with app, RemoteControl(server.root) as control:
         await control.push(messages=[(CHAT_BASE + i, "4") for i in range(count)])
-        await app.start()
-        start = time.perf_counter()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await wait_until(lambda: done >= count)
-        elapsed = time.perf_counter() - start
-        await app.updater.stop()
-        await app.stop()
-    return count / elapsed
+        return await poll_until_done(app, lambda: done >= count, count)
 
 
 async def same_calls_rate(server: ServerAddress, count: int, concurrency: int) -> float:
@@ -120,14 +126,7 @@ async def same_calls_rate(server: ServerAddress, count: int, concurrency: int) -
                 (CHAT_BASE + i, questions[CHAT_BASE + i], "a:1:0:4") for i in range(1, count, 2)
             ],
         )
-        await app.start()
-        start = time.perf_counter()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await wait_until(lambda: done >= count)
-        elapsed = time.perf_counter() - start
-        await app.updater.stop()
-        await app.stop()
-    return count / elapsed
+        return await poll_until_done(app, lambda: done >= count, count)
 
 
 async def bot_rate(
