@@ -101,6 +101,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self._async_url, echo=echo, **options)
         configure_engine(self.engine, self._async_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine: AsyncEngine | None = None
+        self._readers: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def dialect(self) -> str:
@@ -113,21 +115,51 @@ class Database:
 
         A lost database becomes :class:`StorageUnavailable`.
         """
-        try:
-            async with self.sessions() as session, session.begin():
+        async with _unavailable_as_error(), self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for long reads (managers' insights, exports); writes belong in ``session``.
+
+        On SQLite these run on their own aiosqlite connections, in threads, so a query over a
+        year of answers does not hold up the event loop (see :mod:`storage.sqlite_inline`);
+        WAL mode lets them read while the bot writes. Elsewhere this is ``session``.
+        """
+        if self.dialect != "sqlite":
+            async with self.session() as session:
                 yield session
-        except (OperationalError, InterfaceError) as exc:
-            if _is_connection_problem(exc):
-                log.warning("database unavailable: %s", exc.orig or exc)
-                raise StorageUnavailable("the database is not reachable") from exc
-            raise
-        except OSError as exc:
-            log.warning("database unavailable: %s", exc)
-            raise StorageUnavailable("the database is not reachable") from exc
+            return
+        if self._readers is None:
+            engine = create_async_engine(
+                self._async_url, **engine_options(self._async_url, self.schema)
+            )
+            configure_engine(engine, self._async_url)
+            self._read_engine = engine
+            self._readers = async_sessionmaker(engine, expire_on_commit=False)
+        async with _unavailable_as_error(), self._readers() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
+
+
+@asynccontextmanager
+async def _unavailable_as_error() -> AsyncIterator[None]:
+    """A lost database inside the block becomes :class:`StorageUnavailable`."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        if _is_connection_problem(exc):
+            log.warning("database unavailable: %s", exc.orig or exc)
+            raise StorageUnavailable("the database is not reachable") from exc
+        raise
+    except OSError as exc:
+        log.warning("database unavailable: %s", exc)
+        raise StorageUnavailable("the database is not reachable") from exc
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:

@@ -253,7 +253,7 @@ async def answer_figures(db: Database, flt: InsightFilter) -> tuple[AnswerFigure
     periods side by side on two connections."""
 
     async def one(period: InsightFilter) -> AnswerFigures:
-        async with db.session() as s:
+        async with db.reading() as s:
             return await period_figures(s, period)
 
     current, previous = await asyncio.gather(one(flt), one(flt.previous()))
@@ -279,7 +279,7 @@ async def breakdown(
         .where(*filter_clauses(flt, start=prev.start))
         .group_by(literal_column("dim"), literal_column("bucket"))
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         rows = (await s.execute(stmt)).all()
     current: dict[str, AnswerFigures] = {}
     previous: dict[str, AnswerFigures] = {}
@@ -327,7 +327,7 @@ async def weekly_nps(db: Database, flt: InsightFilter) -> list[WeekPoint]:
         .where(*filter_clauses(flt))
         .group_by(literal_column("week"))
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         rows = {int(r.week): r for r in (await s.execute(stmt)).all()}
     weeks = max(1, -(-(flt.end - flt.start) // timedelta(days=7)))
     points = []

@@ -57,7 +57,7 @@ def _period(column: Any, start: datetime | None, end: datetime | None) -> list[A
 async def count_answers(db: Database, start: datetime | None, end: datetime | None) -> int:
     """How many answers an export of the period will write."""
     stmt = select(func.count()).select_from(Answer).where(*_period(Answer.created_at, start, end))
-    async with db.session() as s:
+    async with db.reading() as s:
         return int((await s.execute(stmt)).scalar_one())
 
 
@@ -77,7 +77,7 @@ async def _pages(
         stmt = select(*columns, *extra).where(model.id > last, *where)
         if personal:
             stmt = stmt.outerjoin(Customer, Customer.id == model.customer_id)
-        async with db.session() as s:
+        async with db.reading() as s:
             rows = (await s.execute(stmt.order_by(model.id).limit(batch))).all()
         if not rows:
             return
@@ -136,7 +136,7 @@ async def count_testimonials(db: Database, start: datetime | None, end: datetime
         .select_from(Testimonial)
         .where(Testimonial.consent.is_(True), *_period(Testimonial.created_at, start, end))
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         return int((await s.execute(stmt)).scalar_one())
 
 

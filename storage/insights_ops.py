@@ -93,7 +93,7 @@ async def response_figures(
     status (an index range scan per status), the two periods side by side on two connections."""
 
     async def one(period: InsightFilter) -> ResponseFigures:
-        async with db.session() as s:
+        async with db.reading() as s:
             return await _period_responses(s, period)
 
     current, previous = await asyncio.gather(one(flt), one(flt.previous()))
@@ -183,7 +183,7 @@ async def case_figures(db: Database, flt: InsightFilter, now: datetime) -> CaseF
     open_now = _case_filters(
         select(func.count()).select_from(Case).where(Case.status.in_(OPEN_STATUSES)), flt
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         r = (await s.execute(stmt)).one()
         figures = CaseFigures(
             opened=int(r.opened),
@@ -261,7 +261,7 @@ async def advocacy_figures(db: Database, flt: InsightFilter) -> AdvocacyFigures:
         Testimonial.created_at >= period[0],
         Testimonial.created_at < period[1],
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         asked = (await s.execute(asks)).one()
         clicked = (await s.execute(clicks)).one()
         return AdvocacyFigures(

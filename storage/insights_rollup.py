@@ -220,7 +220,7 @@ async def answer_figures(db: Database, flt: InsightFilter) -> tuple[AnswerFigure
     two connections."""
 
     async def one(period: InsightFilter) -> AnswerFigures:
-        async with db.session() as s:
+        async with db.reading() as s:
             return await rolled_period_figures(s, period)
 
     current, previous = await asyncio.gather(one(flt), one(flt.previous()))

@@ -94,7 +94,7 @@ async def top_themes(
         .outerjoin(ranked, and_(ranked.c.theme == agg.c.theme, ranked.c.rn == 1))
         .order_by(agg.c.n.desc(), agg.c.theme)
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         rows = (await s.execute(stmt)).all()
     return [
         Theme(
@@ -128,7 +128,7 @@ async def detractor_quotes(db: Database, flt: InsightFilter, limit: int = 5) -> 
         .order_by(Answer.created_at.desc(), Answer.id.desc())
         .limit(limit)
     )
-    async with db.session() as s:
+    async with db.reading() as s:
         rows = (await s.execute(stmt)).all()
     return [Quote(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
@@ -137,13 +137,13 @@ async def known_values(db: Database, by: str, limit: int = 500) -> list[str]:
     """Distinct stored values of product, touchpoint or language (for "did you mean")."""
     column = {"product": Answer.product, "touchpoint": Answer.touchpoint}.get(by, Answer.language)
     stmt = select(column).where(column.is_not(None)).distinct().limit(limit)
-    async with db.session() as s:
+    async with db.reading() as s:
         return [str(v) for v in (await s.execute(stmt)).scalars().all()]
 
 
 async def value_exists(db: Database, by: str, value: str) -> bool:
     """Whether any answer carries this product, touchpoint or language."""
     column = {"product": Answer.product, "touchpoint": Answer.touchpoint}.get(by, Answer.language)
-    async with db.session() as s:
+    async with db.reading() as s:
         found = await s.execute(select(Answer.id).where(column == value).limit(1))
     return found.first() is not None

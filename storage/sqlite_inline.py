@@ -11,10 +11,11 @@ SQLAlchemy's aiosqlite dialect accepts any aiosqlite-shaped connection through
 ``create_async_engine(async_creator=...)``; :func:`connect_inline` makes one, and
 :class:`storage.db.Database` keeps one pooled connection, so the process never waits for itself.
 What this costs: while a statement runs, nothing else in the process does. For the short
-statements of the bot's work that is less than a thread round trip; a statement that waits for
-another process's write lock (``busy_timeout``, e.g. a ``mentorbot import`` running beside the
-bot; at most ``busy_timeout``, 10 s) or a long read (a manager's ``/mentor stats`` over a million
-answers: about 0.1 s) holds the bot up for as long. Shops where that matters run PostgreSQL.
+statements of the bot's work that is less than a thread round trip. Long reads (managers'
+insights, exports) therefore go through :meth:`storage.db.Database.reading`, on aiosqlite
+connections in threads. A statement that waits for another process's write lock (a
+``mentorbot import`` running beside the bot; at most ``busy_timeout``, 10 s) still holds the bot
+up for as long; shops where that matters run PostgreSQL.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -78,3 +78,32 @@ async def test_a_missing_directory_is_created_and_a_bad_file_is_an_error(tmp_pat
             await _count(broken)
     finally:
         await broken.dispose()
+
+
+async def test_long_reads_leave_the_event_loop_free(sqlite_db: Database) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    slow_count = text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000)"
+        " SELECT count(*) FROM n"
+    )
+    task = asyncio.create_task(ticker())
+    try:
+        await asyncio.sleep(0.01)
+        before = ticks
+        async with sqlite_db.reading() as s:
+            assert (await s.execute(slow_count)).scalar_one() == 2_000_000
+        during_read = ticks - before
+        before = ticks
+        async with sqlite_db.session() as s:  # the bot's own connection: inline, holds the loop
+            assert (await s.execute(slow_count)).scalar_one() == 2_000_000
+        during_inline = ticks - before
+    finally:
+        task.cancel()
+    assert during_read >= 5 and during_inline <= 1
