@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.channels.desk_messages import Card, CardButton, DeskMessage
 from storage.case_view import CaseView
-from storage.models import Answer, CaseStatus
+from storage.models import CLOSED_BY_FORGET, Answer, CaseStatus
 
 PRIORITY_MARK = {"urgent": "🔴", "high": "🟠", "normal": "🟡", "low": "⚪"}
 STATUS_WORDS = {
@@ -141,7 +141,11 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
             )
         )
     if case.status in (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE):
-        closing = f"*{status}* by {mention(case.closed_by)}"
+        closing = (
+            f"*{status}*: the customer erased their data (/forget)"
+            if case.closed_by == CLOSED_BY_FORGET
+            else f"*{status}* by {mention(case.closed_by)}"
+        )
         if case.resolution_note:
             closing += f": {case.resolution_note}"
         if case.gesture:

@@ -13,6 +13,11 @@ from storage.conversations import StorageKey
 from storage.models import Customer, OptInState
 
 log = logging.getLogger(__name__)
+# For support staff, in the thread of a case whose customer used /forget.
+FORGOTTEN_CASE_NOTE = (
+    "🗑️ The customer erased their data (/forget). They can no longer be reached, so this case"
+    " is closed."
+)
 
 
 async def _reply(
@@ -112,7 +117,7 @@ async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:
         await deps.store.set_language(customer.id or 0, value)
         await _reply(deps, update.chat_id, say("language_set", value))
     elif value == "yes":
-        await deps.store.forget_customer(customer.id or 0)
+        await deps.store.forget_customer(customer.id or 0, case_note=FORGOTTEN_CASE_NOTE)
         await deps.store.clear_state(StorageKey(deps.channel_name, update.chat_id, update.user_id))
         await _reply(deps, update.chat_id, say("forgotten", customer.language))
     else:

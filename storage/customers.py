@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import (
+    CLOSED_BY_FORGET,
     AdvocacyAsk,
     Answer,
     Case,
+    CaseStatus,
     ChannelLink,
     CheckIn,
     CheckInStatus,
@@ -26,6 +29,7 @@ from storage.models import (
     TrackedLink,
     utcnow,
 )
+from storage.outbox import enqueue_in
 
 OPEN_CHECKIN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
 
@@ -201,9 +205,14 @@ class CustomerQueries:
             "referred_purchases": rows(credits),
         }
 
-    async def forget_customer(self, customer_id: int) -> None:
-        """Erase a customer's personal data; scores stay for the aggregates, anonymised."""
+    async def forget_customer(self, customer_id: int, case_note: str | None = None) -> None:
+        """Erase a customer's personal data; scores stay for the aggregates, anonymised.
+
+        Their open support case, if any, is closed (they can no longer be reached), with
+        ``case_note`` posted in its thread and its card updated.
+        """
         async with self.db.session() as s:
+            await _close_case_of_forgotten(s, customer_id, case_note)
             await s.execute(
                 update(Customer)
                 .where(Customer.id == customer_id)
@@ -264,3 +273,16 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
     return str(value)
+
+
+async def _close_case_of_forgotten(s: AsyncSession, customer_id: int, note: str | None) -> None:
+    case = (await s.execute(select(Case).where(Case.open_for_customer == customer_id))).scalar()
+    if case is None:
+        return
+    now = utcnow()
+    case.status, case.closed_by, case.resolved_at = CaseStatus.NOT_AN_ISSUE, CLOSED_BY_FORGET, now
+    case.open_for_customer = None
+    s.add(Event(kind="case.customer_forgotten", at=now, customer_id=customer_id, case_id=case.id))
+    if note:
+        enqueue_in(s, "thread", now, case_id=case.id, text=note)
+    enqueue_in(s, "card_update", now, case_id=case.id)

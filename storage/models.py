@@ -47,6 +47,10 @@ class CaseStatus(StrEnum):
     NOT_AN_ISSUE = "not_an_issue"
 
 
+CLOSED_BY_FORGET = "customer"
+"""``Case.closed_by`` of a case closed because its customer erased their data (/forget)."""
+
+
 class Customer(SQLModel, table=True):
     """A person who bought something; personal fields are erased on /forget."""
 

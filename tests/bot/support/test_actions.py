@@ -174,3 +174,19 @@ async def test_a_button_for_an_unknown_case_changes_nothing(desk: DeskHarness) -
     await desk.press("claim", 999, ts)
     assert "does not exist" in desk.slack.ephemerals[-1]["text"]
     assert (await desk.cases())[0].owner is None
+
+
+async def test_forget_closes_the_open_case_and_tells_support(desk: DeskHarness) -> None:
+    case_id, ts = await opened(desk, 3109, "D-9")
+    await desk.tg.send(3109, "/forget")
+    await desk.tg.press(3109, "Yes, erase my data")
+    case = await desk.case_where(lambda c: c.status != "open")
+    assert case.status == "not_an_issue" and case.closed_by == "customer"
+    assert case.open_for_customer is None
+    await desk.support.deliver()  # the scheduled outbox round (support.outbox_every)
+    assert any("erased their data" in line for line in desk.thread(ts))
+    assert desk.buttons(ts) == []  # the card no longer offers Claim or Reply
+    assert "the customer erased their data" in desk.card_text(ts)
+    assert "<@customer>" not in desk.card_text(ts)
+    await desk.press("claim", case_id, ts)
+    assert "closed" in desk.slack.ephemerals[-1]["text"]
