@@ -91,6 +91,8 @@ class Mentorbot:
         self.button_routes: list[ButtonRoute] = []
         self.text_routes: list[TextRoute] = []
         self.commands: dict[str, CommandRoute] = {}
+        # Command menus for particular chats (managers'), beside everyone's: (chats, menu).
+        self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
         self.after_scoring: list[AfterScoring] = []
         self.jobs: list[Job] = []
@@ -195,7 +197,7 @@ class Mentorbot:
         # first customer's answer waits.
         await asyncio.to_thread(get_analyzer)
         await app.initialize()
-        await register_commands(app.bot, COMMANDS)
+        await register_commands(app.bot, COMMANDS, self.chat_menus)
         await app.start()
         tg = self.config.telegram
         if tg.mode == "polling":

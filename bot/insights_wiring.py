@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.scheduler import Job
-from handlers.insights_commands import manager_commands
+from handlers.insights_commands import MANAGER_MENU, manager_commands
 from handlers.insights_digest import DigestReport, PostDigest, digest_job, send_digest
 from handlers.insights_service import InsightReply, InsightsService, InsightsSettings
+from handlers.texts import COMMANDS
 from storage.insights_store import InsightsStore
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ def install_insights(bot: Mentorbot) -> InsightsService:
     bot.insights = service  # type: ignore[attr-defined]
     post_slack = slack_digest_poster(config)
     chats = list(config.managers.telegram_user_ids)
+    if chats:  # a manager's private chat id is their user id
+        menu = {lang: COMMANDS[lang] + MANAGER_MENU[lang] for lang in COMMANDS}
+        bot.chat_menus.append((tuple(chats), menu))
 
     async def run_digest() -> DigestReport:
         # Every worker's scheduler fires; the lease lets exactly one of them send it.

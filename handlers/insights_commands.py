@@ -26,6 +26,29 @@ log = logging.getLogger(__name__)
 MAIN_COMMAND = "mentor"
 SHORTCUTS = ("stats", "trend", "detractors", "ambassadors", "themes", "cases", "touchpoints")
 TELEGRAM_TEXT_LIMIT = 4000
+# The command menu a manager's own chat shows, besides the customers' commands.
+MANAGER_MENU: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        ("mentor", "Figures: /mentor stats 30d, trend, themes ..."),
+        ("stats", "NPS, CSAT, CES and response rate"),
+        ("trend", "Weekly NPS chart"),
+        ("detractors", "Who is unhappy, and why"),
+        ("ambassadors", "Who said yes to an ask"),
+        ("themes", "What customers talk about"),
+        ("cases", "Support cases and response times"),
+        ("touchpoints", "Figures per touchpoint"),
+    ],
+    "nl": [
+        ("mentor", "Cijfers: /mentor stats 30d, trend, themes ..."),
+        ("stats", "NPS, CSAT, CES en respons"),
+        ("trend", "NPS per week, als grafiek"),
+        ("detractors", "Wie ontevreden is, en waarom"),
+        ("ambassadors", "Wie ja zei op een verzoek"),
+        ("themes", "Waar klanten over praten"),
+        ("cases", "Supportcases en reactietijden"),
+        ("touchpoints", "Cijfers per contactmoment"),
+    ],
+}
 
 
 def command_text(update: IncomingUpdate) -> str:

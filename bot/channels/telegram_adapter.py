@@ -10,14 +10,22 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
 from telegram.constants import MessageEntityType
 from telegram.error import (
     BadRequest,
@@ -298,13 +306,30 @@ def build_application(
     return application
 
 
-async def register_commands(bot: Bot, commands: dict[str, list[tuple[str, str]]]) -> None:
-    """setMyCommands for each language (English is also the default list)."""
+async def register_commands(
+    bot: Bot,
+    commands: dict[str, list[tuple[str, str]]],
+    chat_menus: Sequence[tuple[Sequence[int], dict[str, list[tuple[str, str]]]]] = (),
+) -> None:
+    """setMyCommands for each language (English is also the default list), then each of
+    ``chat_menus`` (chats, menu) for those chats only. A chat Telegram refuses (the manager never
+    opened a chat with the bot) is logged and skipped."""
     for lang, items in commands.items():
         cmds = [BotCommand(name, description) for name, description in items]
         await bot.set_my_commands(cmds, language_code=lang)
         if lang == "en":
             await bot.set_my_commands(cmds)
+    for chats, menu in chat_menus:
+        for chat_id in chats:
+            scope = BotCommandScopeChat(chat_id)
+            try:
+                for lang, items in menu.items():
+                    cmds = [BotCommand(name, description) for name, description in items]
+                    await bot.set_my_commands(cmds, scope=scope, language_code=lang)
+                    if lang == "en":
+                        await bot.set_my_commands(cmds, scope=scope)
+            except (BadRequest, Forbidden) as exc:
+                log.warning("no command menu for chat %s: %s", chat_id, exc.message)
 
 
 def webhook_route(application: Application, secret: str, path: str = "/telegram/webhook") -> Route:

@@ -5,6 +5,7 @@ Everything goes through python-telegram-bot and the local Bot API server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -85,3 +86,31 @@ async def test_digest_reaches_the_managers_chat_on_schedule(tgm: Harness) -> Non
     photo = await tgm.next_message(MANAGER_CHAT, since=since, contains="NPS per week")
     assert photo["photo"][0]["width"] == 800
     assert tgm.server.messages(CUSTOMER_CHAT) == []
+
+
+def _chat_scope(chat_id: int) -> str:
+    return json.dumps({"type": "chat", "chat_id": chat_id}, sort_keys=True)
+
+
+async def test_a_managers_chat_has_the_insights_commands_in_its_menu(tgm: Harness) -> None:
+    mine = [c["command"] for c in tgm.server.get_commands("", scope=_chat_scope(MANAGER_CHAT))]
+    assert {"help", "forget", "mentor", "stats", "trend"} <= set(mine)
+    dutch = tgm.server.get_commands("nl", scope=_chat_scope(MANAGER_CHAT))
+    assert any(c["command"] == "stats" and "respons" in c["description"] for c in dutch)
+    everyone = [c["command"] for c in tgm.server.get_commands("")]
+    assert "help" in everyone and "stats" not in everyone
+
+
+async def test_a_chat_telegram_refuses_does_not_stop_the_bot(tgm: Harness) -> None:
+    from bot.channels.telegram_adapter import register_commands
+
+    tgm.server.fail_next("setMyCommands", 400, "Bad Request: chat not found", times=1)
+    menus = [((4040,), {"en": [("stats", "NPS")]}), ((MANAGER_CHAT,), {"en": [("trend", "T")]})]
+    assert tgm.bot.telegram is not None
+    with_failure = tgm.server.stats.failed
+    await register_commands(tgm.bot.telegram.bot, {}, menus)
+    assert tgm.server.stats.failed == with_failure + 1
+    assert [c["command"] for c in tgm.server.get_commands("", scope=_chat_scope(4040))] == []
+    assert [c["command"] for c in tgm.server.get_commands("", _chat_scope(MANAGER_CHAT))] == [
+        "trend"
+    ]
