@@ -17,6 +17,7 @@ from storage.coalesce import coalescer_of
 from storage.conversations import CLAIM_UPDATE, StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
+    AdvocacyAsk,
     Case,
     ChannelLink,
     CheckIn,
@@ -284,9 +285,14 @@ class CheckInQueries:
     async def fatigue_facts_many(
         self, customer_ids: list[int]
     ) -> dict[int, tuple[datetime | None, datetime | None]]:
-        """Per customer: (expiry of their open check-in, time of their latest sent check-in)."""
+        """Per customer: (expiry of their open check-in, when we last asked them something).
+
+        The last time counts check-ins and advocacy asks (review invitations, ambassador asks)
+        alike: both are messages the survey-fatigue gap keeps apart.
+        """
         if not customer_ids:
             return {}
+        asks = AdvocacyAsk.__table__.c
         async with self.db.session() as s:
             open_rows = await s.execute(
                 select(CHECKINS.c.customer_id, func.max(CHECKINS.c.expires_at))
@@ -298,8 +304,16 @@ class CheckInQueries:
                 .where(CHECKINS.c.customer_id.in_(customer_ids), CHECKINS.c.sent_at.is_not(None))
                 .group_by(CHECKINS.c.customer_id)
             )
+            ask_rows = await s.execute(
+                select(asks.customer_id, func.max(asks.sent_at))
+                .where(asks.customer_id.in_(customer_ids), asks.sent_at.is_not(None))
+                .group_by(asks.customer_id)
+            )
             open_until = dict(open_rows.all())
             last_sent = dict(sent_rows.all())
+            for customer_id, sent_at in ask_rows.all():
+                earlier = last_sent.get(customer_id)  # same backend, same kind of datetime
+                last_sent[customer_id] = sent_at if earlier is None else max(earlier, sent_at)
         return {c: (open_until.get(c), last_sent.get(c)) for c in customer_ids}
 
     async def begin_conversations(self, starts: list[tuple[StorageKey, int]]) -> None:

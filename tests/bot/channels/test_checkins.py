@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from storage.models import Answer, CheckIn
+from storage.models import AdvocacyAsk, Answer, CheckIn
 from tests.bot.channels.harness import Harness
 
 
@@ -319,3 +319,22 @@ async def test_answers_are_scored_and_the_customer_segmented(tg: Harness) -> Non
     assert customer_segment is not None
     events = await tg.bot.store.export_customer(1)
     assert events["customer"]["segment"] in ("promoter", "detractor", "passive")
+
+
+async def test_an_advocacy_ask_counts_for_the_fatigue_gap(tg: Harness) -> None:
+    await tg.opt_in(2019, "B-19")
+    async with tg.bot.db.session() as s:
+        checkin = (
+            (await s.execute(select(CheckIn).where(CheckIn.touchpoint == "delivery")))
+            .scalars()
+            .one()
+        )
+        asked_at = tg.clock.now - timedelta(days=1)
+        s.add(AdvocacyAsk(dedupe_key="review:test:2019", kind="review",
+                          customer_id=checkin.customer_id, status="sent", due_at=asked_at,
+                          sent_at=asked_at))  # fmt: skip
+    report = await tg.bot.dispatch()
+    assert (report.sent, report.rescheduled) == (0, 1)
+    moved = (await checkins(tg))["delivery"]
+    assert moved.last_error == "survey fatigue"
+    assert moved.due_at.replace(tzinfo=None) >= (asked_at + timedelta(days=3)).replace(tzinfo=None)
