@@ -31,7 +31,8 @@ class Coalescer(Generic[Call, Result]):
     """Runs ``run_batch`` once for all calls made in the same turn of the loop.
 
     ``run_batch`` gets the calls in order and returns one result per call, in the same order.
-    ``max_batch`` caps a batch (larger bursts are split).
+    ``max_batch`` caps a batch (larger bursts are split). ``calls`` / ``batches`` is how many
+    calls shared a batch on average (the replies benchmark reports it).
     """
 
     def __init__(
@@ -69,6 +70,10 @@ class Coalescer(Generic[Call, Result]):
         self.calls += len(batch)
         try:
             results = await self._run_batch([call for call, _ in batch])
+        except asyncio.CancelledError:  # shutting down: the callers are cancelled too
+            for _, future in batch:
+                future.cancel()
+            raise
         except BaseException as exc:
             if (
                 len(batch) == 1
