@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import create_engine, insert
 
+from benchmarks._telegram_setup import customer_rows, telegram_link_rows
 from storage.db import configure_engine, engine_options, sync_url
 from storage.models import ChannelLink, CheckIn, Customer, Purchase
 
@@ -44,24 +45,7 @@ def seed_usage_checkins(
         for lo in range(0, count, chunk):
             hi = min(count, lo + chunk)
             ids = range(lo, hi)
-            conn.execute(
-                insert(Customer),
-                [
-                    {
-                        "id": i + 1,
-                        "name": f"Customer {i}",
-                        "email": f"c{i}@example.com",
-                        "language": "en",
-                        "timezone": "Europe/Amsterdam",
-                        "opt_in_state": "opted_in",
-                        "consent_checkins": True,
-                        "consent_marketing": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in ids
-                ],
-            )
+            conn.execute(insert(Customer), customer_rows(ids, now))
             conn.execute(
                 insert(Purchase),
                 [
@@ -81,22 +65,7 @@ def seed_usage_checkins(
                     for i in ids
                 ],
             )
-            conn.execute(
-                insert(ChannelLink),
-                [
-                    {
-                        "customer_id": i + 1,
-                        "channel": "telegram",
-                        "token": f"esc{i}",
-                        "token_expires_at": now,
-                        "token_used_at": now,
-                        "chat_id": CHAT_BASE + i,
-                        "user_id": CHAT_BASE + i,
-                        "linked_at": now,
-                    }
-                    for i in ids
-                ],
-            )
+            conn.execute(insert(ChannelLink), telegram_link_rows(ids, now, "esc", CHAT_BASE))
             conn.execute(
                 insert(CheckIn),
                 [

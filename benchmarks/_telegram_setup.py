@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import create_engine, insert
 
@@ -10,6 +12,46 @@ from storage.db import configure_engine, engine_options, sync_url
 from storage.models import ChannelLink, CheckIn, Customer
 
 CHAT_BASE = 10_000_000
+
+
+def customer_rows(
+    ids: range, now: datetime, language: Callable[[int], str] = lambda _i: "en"
+) -> list[dict[str, Any]]:
+    """Opted-in customers ``i + 1`` for ``i`` in ``ids`` (bulk-insert rows)."""
+    return [
+        {
+            "id": i + 1,
+            "name": f"Customer {i}",
+            "email": f"c{i}@example.com",
+            "language": language(i),
+            "timezone": "Europe/Amsterdam",
+            "opt_in_state": "opted_in",
+            "consent_checkins": True,
+            "consent_marketing": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in ids
+    ]
+
+
+def telegram_link_rows(
+    ids: range, now: datetime, token_prefix: str, chat_base: int = CHAT_BASE
+) -> list[dict[str, Any]]:
+    """Customer ``i + 1`` linked to Telegram chat ``chat_base + i`` (bulk-insert rows)."""
+    return [
+        {
+            "customer_id": i + 1,
+            "channel": "telegram",
+            "token": f"{token_prefix}{i}",
+            "token_expires_at": now,
+            "token_used_at": now,
+            "chat_id": chat_base + i,
+            "user_id": chat_base + i,
+            "linked_at": now,
+        }
+        for i in ids
+    ]
 
 
 def seed_due_checkins(
@@ -26,38 +68,9 @@ def seed_due_checkins(
             hi = min(count, lo + chunk)
             conn.execute(
                 insert(Customer),
-                [
-                    {
-                        "id": i + 1,
-                        "name": f"Customer {i}",
-                        "email": f"c{i}@example.com",
-                        "language": "nl" if i % 2 else "en",
-                        "timezone": "Europe/Amsterdam",
-                        "opt_in_state": "opted_in",
-                        "consent_checkins": True,
-                        "consent_marketing": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in range(lo, hi)
-                ],
+                customer_rows(range(lo, hi), now, lambda i: "nl" if i % 2 else "en"),
             )
-            conn.execute(
-                insert(ChannelLink),
-                [
-                    {
-                        "customer_id": i + 1,
-                        "channel": "telegram",
-                        "token": f"t{i}",
-                        "token_expires_at": now,
-                        "token_used_at": now,
-                        "chat_id": CHAT_BASE + i,
-                        "user_id": CHAT_BASE + i,
-                        "linked_at": now,
-                    }
-                    for i in range(lo, hi)
-                ],
-            )
+            conn.execute(insert(ChannelLink), telegram_link_rows(range(lo, hi), now, "t"))
             conn.execute(
                 insert(CheckIn),
                 [

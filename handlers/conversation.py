@@ -8,7 +8,7 @@ from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers import checkin_flow, customer_commands, optin
 from handlers.deps import Deps
 from handlers.texts import say
-from storage.checkins import Snapshot
+from storage.chat_snapshots import Snapshot
 from storage.conversations import StorageKey
 from storage.db import StorageUnavailable
 from storage.models import CheckInStatus

@@ -15,7 +15,6 @@ from storage.models import Answer, Customer, Event, utcnow
 # the tables rather than through the ORM's unit of work and bulk paths.
 _ANSWERS = Answer.__table__
 _ANSWER_COLUMNS = [c.name for c in _ANSWERS.columns if c.name != "id"]
-_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
 _INSERT_ANSWERS = insert(_ANSWERS).returning(_ANSWERS.c.id, sort_by_parameter_order=True)
 _SCORE_ANSWER = (
     update(_ANSWERS)
@@ -49,8 +48,6 @@ class AnswerQueries:
 
     async def _insert_answers(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         async with self.db.session() as s:
-            if len(rows) == 1:
-                return [(await s.execute(_INSERT_ANSWER, rows[0])).scalar_one()]
             return list((await s.execute(_INSERT_ANSWERS, list(rows))).scalars())
 
     async def record_scoring(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Answer, Case, CaseStatus, CheckIn, CheckInStatus, Event
@@ -250,8 +251,7 @@ class CaseQueries:
             case = await s.get(Case, case_id)
             if case is None or case.status in CLOSED_CASE:
                 return None
-            case.status, case.closed_by, case.resolved_at = status, staff_id, now
-            case.open_for_customer = None
+            close_in(s, case, status, staff_id, now, {"gesture": gesture})
             case.owner = case.owner or staff_id
             case.resolution_note, case.gesture = note, gesture
             if recovery is not None and status == CaseStatus.RESOLVED:
@@ -268,8 +268,6 @@ class CaseQueries:
                 s.add(checkin)
                 await s.flush()
                 case.recovery_checkin_id = checkin.id
-            s.add(_event(f"case.{status}", now, case, staff_id, {"gesture": gesture}))
-            enqueue_in(s, "card_update", now, case_id=case_id)
             return case
 
     async def record_recovery(self, case_id: int, recovered: bool, now: datetime) -> None:
@@ -281,6 +279,22 @@ class CaseQueries:
             case.recovered = recovered
             s.add(_event("case.recovery_answered", now, case, None, {"recovered": recovered}))
             enqueue_in(s, "card_update", now, case_id=case_id)
+
+
+def close_in(
+    s: AsyncSession,
+    case: Case,
+    status: CaseStatus,
+    closed_by: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Close ``case`` in the session's transaction: its status, who closed it and when, the
+    audit event, and the card update that shows it."""
+    case.status, case.closed_by, case.resolved_at = status, closed_by, now
+    case.open_for_customer = None
+    s.add(_event(f"case.{status}", now, case, closed_by, data))
+    enqueue_in(s, "card_update", now, case_id=case.id)
 
 
 def _more_urgent(new: str, old: str) -> bool:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from storage.coalesce import coalescer_of
-from storage.conversations import CLAIM_UPDATE, StorageKey, upsert_states
+from storage.conversations import StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
     AdvocacyAsk,
@@ -26,13 +20,11 @@ from storage.models import (
     Customer,
     Event,
     OptInState,
-    ProcessedUpdate,
     Purchase,
     utcnow,
 )
 
 CHECKINS = CheckIn.__table__
-PROCESSED = ProcessedUpdate.__table__
 OPEN = (CheckInStatus.SENT, CheckInStatus.REMINDED)
 
 
@@ -44,13 +36,6 @@ class CheckInContext:
     customer: Customer
     chat_id: int | None
     product: str | None
-
-
-def _claim_new(dialect: str) -> Any:
-    """INSERT of processed update ids that skips those already there and returns the others."""
-    table = PROCESSED
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    return stmt.on_conflict_do_nothing().returning(table.c.channel, table.c.update_id)
 
 
 def _contexts() -> Any:
@@ -67,70 +52,7 @@ def _contexts() -> Any:
 
 
 # Built once: a customer's every answer reads it, and building costs more than running.
-_CONTEXTS_OF = _contexts().where(CheckIn.id.in_(bindparam("ids", expanding=True)))
-
-
-Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
-"""A chat's conversation state (a fresh idle one if none), its customer and a check-in context."""
-
-
-async def _snapshots(
-    s: AsyncSession, wanted: Sequence[tuple[StorageKey, int | None]]
-) -> list[Snapshot]:
-    """For each (chat, check-in id): the chat's conversation state (a fresh idle one if none),
-    its customer, and the context of that check-in (default: the one the conversation is at).
-    Three queries, however many chats."""
-    if not wanted:
-        return []
-    state_cols = ConversationState.__table__.c
-    keys = {(k.channel, k.chat_id, k.user_id) for k, _ in wanted}
-    states = {
-        (st.channel, st.chat_id, st.user_id): st
-        for st in (
-            await s.execute(
-                select(ConversationState).where(
-                    tuple_(state_cols.channel, state_cols.chat_id, state_cols.user_id).in_(
-                        sorted(keys)
-                    )
-                )
-            )
-        ).scalars()
-    }
-    chats = {(k.channel, k.chat_id) for k, _ in wanted}
-    customers = {
-        (channel, chat): customer
-        for customer, channel, chat in (
-            await s.execute(
-                select(Customer, ChannelLink.channel, ChannelLink.chat_id)
-                .join(ChannelLink, ChannelLink.customer_id == Customer.id)
-                .where(tuple_(ChannelLink.channel, ChannelLink.chat_id).in_(sorted(chats)))
-            )
-        ).all()
-    }
-    checkin_of = []
-    for key, checkin_id in wanted:
-        state = states.get((key.channel, key.chat_id, key.user_id))
-        checkin_of.append(
-            checkin_id if checkin_id is not None else (state.checkin_id if state else None)
-        )
-    ids = sorted({c for c in checkin_of if c is not None})
-    contexts = {}
-    if ids:
-        for row in (await s.execute(_CONTEXTS_OF, {"ids": ids})).all():
-            contexts[row[0].id] = CheckInContext(row[0], row[1], row[2], row[3])
-    result: list[Snapshot] = []
-    for (key, _), checkin in zip(wanted, checkin_of, strict=True):
-        state = states.get((key.channel, key.chat_id, key.user_id)) or ConversationState(
-            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
-        )
-        result.append(
-            (
-                state,
-                customers.get((key.channel, key.chat_id)),
-                contexts.get(checkin) if checkin is not None else None,
-            )
-        )
-    return result
+CONTEXTS_OF = _contexts().where(CheckIn.id.in_(bindparam("ids", expanding=True)))
 
 
 class CheckInQueries:
@@ -226,60 +148,12 @@ class CheckInQueries:
         """The check-in, its customer, their chat and the product it is about."""
         return (await self.checkin_contexts([checkin_id])).get(checkin_id)
 
-    async def chat_snapshot(self, key: StorageKey, checkin_id: int | None = None) -> Snapshot:
-        """In one transaction: the chat's conversation state, its customer, and the context of
-        ``checkin_id`` (default: the check-in the conversation is at)."""
-        async with self.db.session() as s:
-            return (await _snapshots(s, [(key, checkin_id)]))[0]
-
-    async def claim_with_snapshot(
-        self, update_id: int, key: StorageKey, checkin_id: int | None = None
-    ) -> Snapshot | None:
-        """``claim_update`` and ``chat_snapshot`` in one transaction (a customer's every answer
-        needs both); None when the update was already processed (a re-delivery)."""
-        claims = coalescer_of(self, "_claims", self._claim_snapshots)
-        try:
-            return await claims((update_id, key, checkin_id))
-        except IntegrityError:  # a lone claim of an update already processed
-            return None
-
-    async def _claim_snapshots(
-        self, calls: Sequence[tuple[int, StorageKey, int | None]]
-    ) -> list[Snapshot | None]:
-        now = utcnow()
-        async with self.db.session() as s:
-            if len(calls) == 1:
-                update_id, key, checkin_id = calls[0]
-                await s.execute(
-                    CLAIM_UPDATE,
-                    {"channel": key.channel, "update_id": update_id, "processed_at": now},
-                )
-                return await _snapshots(s, [(key, checkin_id)])
-            rows, firsts = [], set()
-            for update_id, key, _ in calls:
-                if (key.channel, update_id) not in firsts:
-                    firsts.add((key.channel, update_id))
-                    rows.append(
-                        {"channel": key.channel, "update_id": update_id, "processed_at": now}
-                    )
-            # One statement for the batch: what it inserted is fresh, the rest was processed.
-            claimed = set((await s.execute(_claim_new(self.db.dialect).values(rows))).all())
-            fresh = []
-            for update_id, key, _ in calls:
-                fresh.append((key.channel, update_id) in claimed)
-                claimed.discard((key.channel, update_id))  # the same update twice: once
-            wanted_snapshots = [
-                (key, cid) for (_, key, cid), new in zip(calls, fresh, strict=True) if new
-            ]
-            found = iter(await _snapshots(s, wanted_snapshots))
-            return [next(found) if new else None for new in fresh]
-
     async def checkin_contexts(self, checkin_ids: list[int]) -> dict[int, CheckInContext]:
         """``checkin_context`` for many check-ins in one query."""
         if not checkin_ids:
             return {}
         async with self.db.session() as s:
-            rows = (await s.execute(_CONTEXTS_OF, {"ids": checkin_ids})).all()
+            rows = (await s.execute(CONTEXTS_OF, {"ids": checkin_ids})).all()
         return {r[0].id: CheckInContext(r[0], r[1], r[2], r[3]) for r in rows}
 
     async def fatigue_facts_many(

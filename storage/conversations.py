@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.coalesce import coalescer_of
 from storage.db import Database
@@ -27,8 +27,23 @@ class StorageKey:
 
 
 _UPSERTS: dict[str, Any] = {}
-CLAIM_UPDATE = insert(ProcessedUpdate.__table__)
-"""Records an update id as processed (its unique key refuses a re-delivery)."""
+
+
+async def claim_new_updates(
+    s: AsyncSession, dialect: str, updates: Sequence[tuple[str, int]]
+) -> set[tuple[str, int]]:
+    """Record (channel, update id) pairs as processed in one statement; returns those that were
+    not already (a re-delivery is skipped by the unique key, even by another worker's)."""
+    table = ProcessedUpdate.__table__
+    rows = [
+        {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+        for channel, update_id in dict.fromkeys(updates)
+    ]
+    if not rows:
+        return set()
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(rows)
+    stmt = stmt.on_conflict_do_nothing().returning(table.c.channel, table.c.update_id)
+    return {(channel, update_id) for channel, update_id in (await s.execute(stmt)).all()}
 
 
 def upsert_states(dialect: str) -> Any:
@@ -113,15 +128,8 @@ class ConversationQueries:
 
     async def claim_update(self, channel: str, update_id: int) -> bool:
         """Record an update as being processed; False when it already was (a re-delivery)."""
-        try:
-            async with self.db.session() as s:
-                await s.execute(
-                    CLAIM_UPDATE,
-                    {"channel": channel, "update_id": update_id, "processed_at": utcnow()},
-                )
-        except IntegrityError:
-            return False
-        return True
+        async with self.db.session() as s:
+            return bool(await claim_new_updates(s, self.db.dialect, [(channel, update_id)]))
 
     async def release_update(self, channel: str, update_id: int) -> None:
         """Undo ``claim_update`` after a failure, so a re-delivery is processed again."""

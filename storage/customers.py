@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.cases import close_in
 from storage.db import Database
 from storage.models import (
     CLOSED_BY_FORGET,
@@ -280,9 +281,6 @@ async def _close_case_of_forgotten(s: AsyncSession, customer_id: int, note: str 
     if case is None:
         return
     now = utcnow()
-    case.status, case.closed_by, case.resolved_at = CaseStatus.NOT_AN_ISSUE, CLOSED_BY_FORGET, now
-    case.open_for_customer = None
-    s.add(Event(kind="case.customer_forgotten", at=now, customer_id=customer_id, case_id=case.id))
+    close_in(s, case, CaseStatus.NOT_AN_ISSUE, CLOSED_BY_FORGET, now)
     if note:
         enqueue_in(s, "thread", now, case_id=case.id, text=note)
-    enqueue_in(s, "card_update", now, case_id=case.id)

@@ -12,6 +12,7 @@ from storage.answers import AnswerQueries
 from storage.case_targets import CaseTargetQueries
 from storage.case_view import CaseViewQueries
 from storage.cases import CaseQueries
+from storage.chat_snapshots import ChatSnapshotQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
 from storage.customers import CustomerQueries
@@ -25,6 +26,7 @@ class ConcurrentWrite(RuntimeError):
 
 
 class Store(
+    ChatSnapshotQueries,
     CheckInQueries,
     CustomerQueries,
     ConversationQueries,

@@ -314,22 +314,23 @@ async def register_commands(
     """setMyCommands for each language (English is also the default list), then each of
     ``chat_menus`` (chats, menu) for those chats only. A chat Telegram refuses (the manager never
     opened a chat with the bot) is logged and skipped."""
-    for lang, items in commands.items():
-        cmds = [BotCommand(name, description) for name, description in items]
-        await bot.set_my_commands(cmds, language_code=lang)
-        if lang == "en":
-            await bot.set_my_commands(cmds)
+    await _set_menu(bot, commands)
     for chats, menu in chat_menus:
         for chat_id in chats:
-            scope = BotCommandScopeChat(chat_id)
             try:
-                for lang, items in menu.items():
-                    cmds = [BotCommand(name, description) for name, description in items]
-                    await bot.set_my_commands(cmds, scope=scope, language_code=lang)
-                    if lang == "en":
-                        await bot.set_my_commands(cmds, scope=scope)
+                await _set_menu(bot, menu, BotCommandScopeChat(chat_id))
             except (BadRequest, Forbidden) as exc:
                 log.warning("no command menu for chat %s: %s", chat_id, exc.message)
+
+
+async def _set_menu(
+    bot: Bot, menu: dict[str, list[tuple[str, str]]], scope: BotCommandScopeChat | None = None
+) -> None:
+    for lang, items in menu.items():
+        cmds = [BotCommand(name, description) for name, description in items]
+        await bot.set_my_commands(cmds, scope=scope, language_code=lang)
+        if lang == "en":
+            await bot.set_my_commands(cmds, scope=scope)
 
 
 def webhook_route(application: Application, secret: str, path: str = "/telegram/webhook") -> Route:

@@ -1,0 +1,116 @@
+"""What handling a customer's update reads first: the chat's state, its customer and check-in.
+
+An answer needs its update claimed (so a re-delivery is processed once) and the chat read; both
+happen in one transaction, and the claims of answers arriving together share it (see
+:mod:`storage.coalesce`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.checkins import CONTEXTS_OF, CheckInContext
+from storage.coalesce import coalescer_of
+from storage.conversations import StorageKey, claim_new_updates
+from storage.db import Database
+from storage.models import ChannelLink, ConversationState, Customer
+
+Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
+"""A chat's conversation state (a fresh idle one if none), its customer and a check-in context."""
+
+
+async def _snapshots(
+    s: AsyncSession, wanted: Sequence[tuple[StorageKey, int | None]]
+) -> list[Snapshot]:
+    """For each (chat, check-in id): the chat's conversation state (a fresh idle one if none),
+    its customer, and the context of that check-in (default: the one the conversation is at).
+    Three queries, however many chats."""
+    if not wanted:
+        return []
+    state_cols = ConversationState.__table__.c
+    keys = {(k.channel, k.chat_id, k.user_id) for k, _ in wanted}
+    states = {
+        (st.channel, st.chat_id, st.user_id): st
+        for st in (
+            await s.execute(
+                select(ConversationState).where(
+                    tuple_(state_cols.channel, state_cols.chat_id, state_cols.user_id).in_(
+                        sorted(keys)
+                    )
+                )
+            )
+        ).scalars()
+    }
+    chats = {(k.channel, k.chat_id) for k, _ in wanted}
+    customers = {
+        (channel, chat): customer
+        for customer, channel, chat in (
+            await s.execute(
+                select(Customer, ChannelLink.channel, ChannelLink.chat_id)
+                .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+                .where(tuple_(ChannelLink.channel, ChannelLink.chat_id).in_(sorted(chats)))
+            )
+        ).all()
+    }
+    checkin_of = []
+    for key, checkin_id in wanted:
+        state = states.get((key.channel, key.chat_id, key.user_id))
+        checkin_of.append(
+            checkin_id if checkin_id is not None else (state.checkin_id if state else None)
+        )
+    ids = sorted({c for c in checkin_of if c is not None})
+    contexts = {}
+    if ids:
+        for row in (await s.execute(CONTEXTS_OF, {"ids": ids})).all():
+            contexts[row[0].id] = CheckInContext(row[0], row[1], row[2], row[3])
+    result: list[Snapshot] = []
+    for (key, _), checkin in zip(wanted, checkin_of, strict=True):
+        state = states.get((key.channel, key.chat_id, key.user_id)) or ConversationState(
+            channel=key.channel, chat_id=key.chat_id, user_id=key.user_id
+        )
+        result.append(
+            (
+                state,
+                customers.get((key.channel, key.chat_id)),
+                contexts.get(checkin) if checkin is not None else None,
+            )
+        )
+    return result
+
+
+class ChatSnapshotQueries:
+    """Reading chats, and claiming the updates that come from them."""
+
+    db: Database
+
+    async def chat_snapshot(self, key: StorageKey, checkin_id: int | None = None) -> Snapshot:
+        """In one transaction: the chat's conversation state, its customer, and the context of
+        ``checkin_id`` (default: the check-in the conversation is at)."""
+        async with self.db.session() as s:
+            return (await _snapshots(s, [(key, checkin_id)]))[0]
+
+    async def claim_with_snapshot(
+        self, update_id: int, key: StorageKey, checkin_id: int | None = None
+    ) -> Snapshot | None:
+        """``claim_update`` and ``chat_snapshot`` in one transaction (a customer's every answer
+        needs both); None when the update was already processed (a re-delivery)."""
+        claims = coalescer_of(self, "_claims", self._claim_snapshots)
+        return await claims((update_id, key, checkin_id))
+
+    async def _claim_snapshots(
+        self, calls: Sequence[tuple[int, StorageKey, int | None]]
+    ) -> list[Snapshot | None]:
+        async with self.db.session() as s:
+            claimed = await claim_new_updates(
+                s, self.db.dialect, [(key.channel, update_id) for update_id, key, _ in calls]
+            )
+            fresh = []
+            for update_id, key, _ in calls:
+                fresh.append((key.channel, update_id) in claimed)
+                claimed.discard((key.channel, update_id))  # the same update twice: once
+            wanted = [(key, cid) for (_, key, cid), new in zip(calls, fresh, strict=True) if new]
+            found = iter(await _snapshots(s, wanted))
+            return [next(found) if new else None for new in fresh]
