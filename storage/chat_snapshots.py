@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins import CONTEXTS_OF, CheckInContext
@@ -18,8 +18,25 @@ from storage.conversations import StorageKey, claim_new_updates
 from storage.db import Database
 from storage.models import ChannelLink, ConversationState, Customer
 
+_STATE = ConversationState.__table__.c
+
 Snapshot = tuple[ConversationState, Customer | None, CheckInContext | None]
 """A chat's conversation state (a fresh idle one if none), its customer and a check-in context."""
+
+
+# Built once, by channel and chat ids: SQLite plans a row-value IN (channel, chat) as a scan of
+# the whole table (5 ms at 50k chats, against 0.01 ms for ``channel = ? AND chat_id IN (...)``).
+_STATES_OF = select(ConversationState).where(
+    _STATE.channel == bindparam("channel"), _STATE.chat_id.in_(bindparam("chats", expanding=True))
+)
+_CUSTOMERS_OF = (
+    select(Customer, ChannelLink.chat_id)
+    .join(ChannelLink, ChannelLink.customer_id == Customer.id)
+    .where(
+        ChannelLink.channel == bindparam("channel"),
+        ChannelLink.chat_id.in_(bindparam("chats", expanding=True)),
+    )
+)
 
 
 async def _snapshots(
@@ -27,34 +44,20 @@ async def _snapshots(
 ) -> list[Snapshot]:
     """For each (chat, check-in id): the chat's conversation state (a fresh idle one if none),
     its customer, and the context of that check-in (default: the one the conversation is at).
-    Three queries, however many chats."""
+    Two queries per channel and one for the check-ins, however many chats."""
     if not wanted:
         return []
-    state_cols = ConversationState.__table__.c
-    keys = {(k.channel, k.chat_id, k.user_id) for k, _ in wanted}
-    states = {
-        (st.channel, st.chat_id, st.user_id): st
-        for st in (
-            await s.execute(
-                select(ConversationState).where(
-                    tuple_(state_cols.channel, state_cols.chat_id, state_cols.user_id).in_(
-                        sorted(keys)
-                    )
-                )
-            )
-        ).scalars()
-    }
-    chats = {(k.channel, k.chat_id) for k, _ in wanted}
-    customers = {
-        (channel, chat): customer
-        for customer, channel, chat in (
-            await s.execute(
-                select(Customer, ChannelLink.channel, ChannelLink.chat_id)
-                .join(ChannelLink, ChannelLink.customer_id == Customer.id)
-                .where(tuple_(ChannelLink.channel, ChannelLink.chat_id).in_(sorted(chats)))
-            )
-        ).all()
-    }
+    chats_by_channel: dict[str, set[int]] = {}
+    for key, _ in wanted:
+        chats_by_channel.setdefault(key.channel, set()).add(key.chat_id)
+    states: dict[tuple[str, int, int], ConversationState] = {}
+    customers: dict[tuple[str, int], Customer] = {}
+    for channel, chat_ids in chats_by_channel.items():
+        params = {"channel": channel, "chats": sorted(chat_ids)}
+        for st in (await s.execute(_STATES_OF, params)).scalars():
+            states[(st.channel, st.chat_id, st.user_id)] = st
+        for customer, chat in (await s.execute(_CUSTOMERS_OF, params)).all():
+            customers[(channel, chat)] = customer
     checkin_of = []
     for key, checkin_id in wanted:
         state = states.get((key.channel, key.chat_id, key.user_id))

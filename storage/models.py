@@ -174,7 +174,8 @@ class ConversationState(SQLModel, table=True):
     chat_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
     user_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
     step: str = Field(default="idle", max_length=32)
-    checkin_id: int | None = Field(default=None, foreign_key="checkins.id")
+    # indexed: expiry, /stop and a blocked bot drop the conversations of a check-in
+    checkin_id: int | None = Field(default=None, foreign_key="checkins.id", index=True)
     question_index: int = 0
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # type: ignore[call-overload]
     version: int = 0
@@ -197,6 +198,8 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("uq_cases_open_for_customer", "open_for_customer", unique=True),
         Index("ix_cases_opened_at", "opened_at"),
+        # A staff reply in a case's Slack thread finds its case by the thread.
+        Index("ix_cases_slack_thread", "slack_channel", "slack_ts"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)

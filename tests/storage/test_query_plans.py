@@ -1,0 +1,52 @@
+"""What every answer and every case thread reads finds its rows by index, not by reading the
+whole table (SQLite's plans; a scan costs milliseconds per call once there are 50k chats)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from sqlalchemy import event
+
+from storage.conversations import StorageKey
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.store import Store
+
+HOT_TABLES = {"conversation_states", "channel_links", "customers", "checkins", "cases"}
+
+
+async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    upgrade(url)
+    db = Database(url)
+    store = Store(db)
+    statements: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
+    key, other = StorageKey("telegram", 42, 42), StorageKey("telegram", 43, 43)
+    await asyncio.gather(  # answers from two chats at once share the claim's reads
+        store.claim_with_snapshot(1, key), store.claim_with_snapshot(2, other, checkin_id=7)
+    )
+    await store.chat_snapshot(key)
+    await store.clear_states_for_checkin(7)
+    await store.case_for_thread("C1", "1700000000.000100")
+    assert statements, "nothing was recorded"
+
+    scans = []
+    async with db.engine.connect() as conn:
+        for statement in statements:
+            if not re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", statement, re.I):
+                continue
+            blanks = [None] * statement.count("?")
+            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(blanks))
+            for row in plan.all():
+                scanned = re.match(r"SCAN (\w+)", row[3])
+                if scanned and scanned.group(1) in HOT_TABLES:
+                    scans.append((row[3], statement))
+    await db.dispose()
+    assert scans == []
