@@ -1,4 +1,5 @@
-"""Coalesced writes: one batch per turn of the loop, results in order, failures kept apart."""
+"""Coalesced writes: one batch per turn of the loop and one at a time, results in order,
+failures kept apart."""
 
 from __future__ import annotations
 
@@ -81,3 +82,51 @@ async def test_a_lost_database_fails_the_whole_batch_at_once() -> None:
     results = await asyncio.gather(*(coalesce(i) for i in range(6)), return_exceptions=True)
     assert all(isinstance(r, ConnectionError) for r in results)
     assert attempts == [6]  # not retried call by call
+
+
+async def test_one_batch_at_a_time_and_calls_made_meanwhile_go_together() -> None:
+    release = asyncio.Event()
+    batches: list[list[int]] = []
+    running = most = 0
+
+    async def slow(calls: Sequence[int]) -> list[int]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        batches.append(list(calls))
+        await release.wait()
+        running -= 1
+        return list(calls)
+
+    coalesce = Coalescer(slow)
+    first = asyncio.ensure_future(coalesce(0))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the first batch is now in its transaction
+    later = [asyncio.ensure_future(coalesce(i)) for i in range(1, 4)]
+    for _ in range(3):
+        await asyncio.sleep(0)  # other turns of the loop go by
+    try:
+        assert batches == [[0]]  # the later calls wait for the batch in flight
+    finally:
+        release.set()
+    assert await asyncio.gather(first, *later) == [0, 1, 2, 3]
+    assert batches == [[0], [1, 2, 3]] and most == 1
+
+
+async def test_shutting_down_cancels_the_calls_still_waiting() -> None:
+    async def never(calls: Sequence[int]) -> list[int]:
+        await asyncio.Event().wait()
+        return list(calls)
+
+    before = asyncio.all_tasks()
+    coalesce = Coalescer(never)
+    in_flight = asyncio.ensure_future(coalesce(1))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(coalesce(2))
+    await asyncio.sleep(0)
+    (worker,) = asyncio.all_tasks() - before - {in_flight, waiting}
+    worker.cancel()  # as asyncio.run does with tasks left at the end
+    for caller in (in_flight, waiting):
+        with pytest.raises(asyncio.CancelledError):
+            await caller
