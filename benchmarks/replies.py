@@ -153,13 +153,14 @@ async def bot_rate(
         sent_before = await control.calls("sendMessage")
         await control.push(messages, callbacks)
         bot.build_telegram()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         await bot.start_telegram(poll_interval=0)
         handled = 0
         while handled < count:  # each answer ends with the next question sent
             await asyncio.sleep(0.05)
             handled = await control.calls("sendMessage") - sent_before
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         await bot.stop_telegram()
         await bot.close()
         last = await control.last_messages(CHAT_BASE, 1)
@@ -172,6 +173,7 @@ async def bot_rate(
     return {
         "answers": count,
         "answers_per_s": round(count / elapsed),
+        "bot_cpu_ms_per_answer": round(1000 * cpu / count, 2),
         "answers_per_transaction": batches,
     }
 

@@ -14,6 +14,8 @@ for the whole request instead.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -105,12 +107,12 @@ class AiohttpRequest(BaseRequest):
             sock_read=_seconds(read_timeout, self._read_timeout),
         )
         try:
+            body, content_type = _body(request_data)
+            headers = {"User-Agent": self.USER_AGENT}
+            if content_type:
+                headers["Content-Type"] = content_type
             async with session.request(
-                method,
-                url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
-                timeout=timeout,
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors
@@ -119,16 +121,20 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields as PTB encodes them; multipart with the files when there are uploads."""
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, str | None]:
+    """(body, its content type): form fields as PTB encodes them, multipart with the files when
+    there are uploads. Plain forms are encoded here: aiohttp's ``FormData`` builds a multipart
+    writer and payload lookups for them too, a tenth of a Bot API call's CPU."""
     if request_data is None:
-        return None
+        return None, None
     fields = request_data.json_parameters
     if not request_data.contains_files:
-        return fields or None
+        if not fields:
+            return None, None
+        return urlencode(fields).encode(), "application/x-www-form-urlencoded"
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
-    return form
+    return form, None

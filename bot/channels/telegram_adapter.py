@@ -21,8 +21,6 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     Update,
 )
@@ -35,7 +33,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.messages import (
@@ -49,6 +47,7 @@ from bot.channels.messages import (
     RetryLater,
     SentMessage,
 )
+from bot.channels.ptb_bot import TolerantBot
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -70,16 +69,15 @@ def _translate(exc: TelegramError) -> Exception:
     return ChannelUnavailable(str(exc))
 
 
-def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """Inline keyboard for a message's buttons (None without buttons)."""
+def keyboard(message: OutgoingMessage) -> dict[str, Any] | None:
+    """The Bot API's InlineKeyboardMarkup, as JSON, for a message's buttons (None without)."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in message.buttons
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.data} for b in row] for row in message.buttons
         ]
-    )
+    }
 
 
 class ChatPacer:
@@ -110,27 +108,29 @@ class ChatPacer:
 class TelegramChannel:
     """Sends channel-neutral messages through a PTB ``Bot``; errors become channel errors."""
 
-    def __init__(self, bot: Bot, per_chat_interval: float = 0.0) -> None:
+    def __init__(self, bot: TolerantBot, per_chat_interval: float = 0.0) -> None:
         self.bot = bot
         self.pacer = ChatPacer(per_chat_interval)
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send text with optional inline buttons."""
         await self.pacer.wait(message.chat_id)
+        data: dict[str, Any] = {"chat_id": message.chat_id, "text": message.text}
+        markup = keyboard(message)
+        if markup is not None:
+            data["reply_markup"] = markup
         try:
-            sent = await self.bot.send_message(
-                message.chat_id, message.text, reply_markup=keyboard(message)
-            )
+            sent = await self.bot.post_unparsed("sendMessage", data)
         except TelegramError as exc:
             raise _translate(exc) from exc
-        return SentMessage(message.chat_id, sent.message_id)
+        return SentMessage(message.chat_id, sent["message_id"])
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> None:
         """Replace a message's text and drop its keyboard."""
         await self.pacer.wait(chat_id)
-        try:
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=None
+        try:  # without a reply_markup the keyboard goes
+            await self.bot.post_unparsed(
+                "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
             )
         except TelegramError as exc:
             raise _translate(exc) from exc
@@ -204,44 +204,6 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
         command = head[1:].split("@", 1)[0]
         return IncomingUpdate(kind="command", text=text, command=command, args=tuple(args), **base)
     return IncomingUpdate(kind="text", text=text, **base)
-
-
-class TolerantBot(ExtBot[None]):
-    """An ExtBot whose polling survives malformed updates.
-
-    PTB parses a whole getUpdates batch at once; one unreadable update makes the batch fail and,
-    as the offset never moves on, polling would fetch the same batch forever. Here the batch is
-    fetched again and parsed one update at a time; unreadable ones are logged and skipped.
-    """
-
-    async def get_updates(
-        self, offset: int | None = None, *args: Any, **kwargs: Any
-    ) -> tuple[Update, ...]:
-        """getUpdates, dropping updates that cannot be parsed."""
-        try:
-            return await super().get_updates(offset, *args, **kwargs)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raw = await self._post("getUpdates", {"offset": offset, "timeout": 0})
-            updates = []
-            for item in raw if isinstance(raw, list) else []:
-                try:
-                    parsed = Update.de_json(item, self)
-                except Exception as exc:
-                    log.warning(
-                        "dropped an unreadable update %r: %s",
-                        str(item.get("update_id") if isinstance(item, dict) else "?"),
-                        exc,
-                    )
-                    parsed = None
-                if (
-                    parsed is None
-                    and isinstance(item, dict)
-                    and isinstance(item.get("update_id"), int)
-                ):
-                    parsed = Update(update_id=item["update_id"])  # keeps the offset moving
-                if parsed is not None:
-                    updates.append(parsed)
-            return tuple(updates)
 
 
 def paced_rate_limiter(per_second: float = 29.5, burst: int = 5) -> AIORateLimiter:
