@@ -27,6 +27,7 @@ class StorageKey:
 
 
 _UPSERTS: dict[str, Any] = {}
+_CLAIMS: dict[str, Any] = {}
 
 
 async def claim_new_updates(
@@ -34,16 +35,23 @@ async def claim_new_updates(
 ) -> set[tuple[str, int]]:
     """Record (channel, update id) pairs as processed in one statement; returns those that were
     not already (a re-delivery is skipped by the unique key, even by another worker's)."""
-    table = ProcessedUpdate.__table__
+    now = utcnow()
     rows = [
-        {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+        {"channel": channel, "update_id": update_id, "processed_at": now}
         for channel, update_id in dict.fromkeys(updates)
     ]
     if not rows:
         return set()
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(rows)
-    stmt = stmt.on_conflict_do_nothing().returning(table.c.channel, table.c.update_id)
-    return {(channel, update_id) for channel, update_id in (await s.execute(stmt)).all()}
+    if dialect not in _CLAIMS:
+        table = ProcessedUpdate.__table__
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        _CLAIMS[dialect] = stmt.on_conflict_do_nothing().returning(
+            table.c.channel, table.c.update_id
+        )
+    # Many rows through one built statement (SQLAlchemy sends them as one multi-row INSERT);
+    # a statement with the rows in its VALUES cannot be cached and was compiled every time.
+    claimed = await s.execute(_CLAIMS[dialect], rows)
+    return {(channel, update_id) for channel, update_id in claimed.all()}
 
 
 def upsert_states(dialect: str) -> Any:
