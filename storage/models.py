@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Numeric, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 
@@ -87,6 +87,10 @@ class Purchase(SQLModel, table=True):
     journey: str = Field(max_length=64)
     referral_code: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# A customer linking their chat types the order number in any case (verify_order).
+Index("ix_purchases_order_upper", func.upper(Purchase.__table__.c.external_order_id))
 
 
 class ChannelLink(SQLModel, table=True):

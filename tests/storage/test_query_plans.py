@@ -1,5 +1,6 @@
-"""What every answer and every case thread reads finds its rows by index, not by reading the
-whole table (SQLite's plans; a scan costs milliseconds per call once there are 50k chats)."""
+"""What every answer, case thread and typed order number reads finds its rows by index, not by
+reading the whole table (SQLite's plans; a scan costs milliseconds per call once there are 50k
+chats, and SQLite's statements run on the bot's event loop)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.store import Store
 
-HOT_TABLES = {"conversation_states", "channel_links", "customers", "checkins", "cases"}
+HOT_TABLES = {"conversation_states", "channel_links", "customers", "checkins", "cases", "purchases"}
 
 
 async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
@@ -35,6 +36,7 @@ async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
     await store.chat_snapshot(key)
     await store.clear_states_for_checkin(7)
     await store.case_for_thread("C1", "1700000000.000100")
+    await store.verify_order("a-1001", "1234 AB")
     assert statements, "nothing was recorded"
 
     scans = []
