@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from storage.db import Database
 from storage.models import Answer, Case, ChannelLink, CheckIn, Customer, Event, Purchase
@@ -28,6 +28,42 @@ class CaseView:
     chat_id: int | None = None
 
 
+# Built once: every case card reads all of them, and building a statement costs more than
+# running it (a card's reads took 11 statements built anew each time).
+_ANSWERS_OF_CHECKIN = (
+    select(Answer).where(Answer.checkin_id == bindparam("checkin_id")).order_by(Answer.id)
+)
+_LATEST_PURCHASE = (
+    select(Purchase)
+    .where(Purchase.customer_id == bindparam("customer_id"))
+    .order_by(Purchase.purchased_at.desc())
+    .limit(1)
+)
+_CUSTOMER_SINCE = select(func.min(Purchase.purchased_at)).where(
+    Purchase.customer_id == bindparam("customer_id")
+)
+_EARLIER_ANSWERS = (
+    select(Answer)
+    .where(Answer.customer_id == bindparam("customer_id"), Answer.id < bindparam("before"))
+    .order_by(Answer.id.desc())
+    .limit(bindparam("limit"))
+)
+_OTHER_CASES = (
+    select(Case)
+    .where(Case.customer_id == bindparam("customer_id"), Case.id != bindparam("case_id"))
+    .order_by(Case.id.desc())
+    .limit(5)
+)
+_ANSWERS_ADDED = (
+    select(func.count())
+    .select_from(Event)
+    .where(Event.case_id == bindparam("case_id"), Event.kind == "case.answer_added")
+)
+_CHAT_OF = select(ChannelLink.chat_id).where(
+    ChannelLink.customer_id == bindparam("customer_id"), ChannelLink.chat_id.is_not(None)
+)
+
+
 class CaseViewQueries:
     """Reads for case cards and for relaying to the customer."""
 
@@ -46,17 +82,8 @@ class CaseViewQueries:
                 await s.get(CheckIn, answer.checkin_id) if answer and answer.checkin_id else None
             )
             if checkin is not None:
-                answers = list(
-                    (
-                        await s.execute(
-                            select(Answer)
-                            .where(Answer.checkin_id == checkin.id)
-                            .order_by(Answer.id)
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
+                found = await s.execute(_ANSWERS_OF_CHECKIN, {"checkin_id": checkin.id})
+                answers = list(found.scalars().all())
             else:
                 answers = [answer] if answer else []
             purchase = (
@@ -64,58 +91,20 @@ class CaseViewQueries:
                 if checkin and checkin.purchase_id
                 else None
             )
+            of_customer = {"customer_id": customer.id}
             if purchase is None:
-                purchase = (
-                    await s.execute(
-                        select(Purchase)
-                        .where(Purchase.customer_id == customer.id)
-                        .order_by(Purchase.purchased_at.desc())
-                        .limit(1)
-                    )
-                ).scalar_one_or_none()
-            since = (
-                await s.execute(
-                    select(func.min(Purchase.purchased_at)).where(
-                        Purchase.customer_id == customer.id
-                    )
-                )
-            ).scalar_one_or_none()
+                purchase = (await s.execute(_LATEST_PURCHASE, of_customer)).scalar_one_or_none()
+            since = (await s.execute(_CUSTOMER_SINCE, of_customer)).scalar_one_or_none()
             shown = {a.id for a in answers}
-            earlier = (
-                await s.execute(
-                    select(Answer)
-                    .where(Answer.customer_id == customer.id, Answer.id < (case.answer_id or 0))
-                    .order_by(Answer.id.desc())
-                    .limit(previous + len(shown))
-                )
-            ).scalars()
-            previous_answers = [a for a in earlier if a.id not in shown][:previous]
-            previous_cases = list(
-                (
-                    await s.execute(
-                        select(Case)
-                        .where(Case.customer_id == customer.id, Case.id != case.id)
-                        .order_by(Case.id.desc())
-                        .limit(5)
-                    )
-                )
-                .scalars()
-                .all()
+            earlier = await s.execute(
+                _EARLIER_ANSWERS,
+                {**of_customer, "before": case.answer_id or 0, "limit": previous + len(shown)},
             )
-            added = (
-                await s.execute(
-                    select(func.count())
-                    .select_from(Event)
-                    .where(Event.case_id == case.id, Event.kind == "case.answer_added")
-                )
-            ).scalar_one()
-            chat_id = (
-                await s.execute(
-                    select(ChannelLink.chat_id).where(
-                        ChannelLink.customer_id == customer.id, ChannelLink.chat_id.is_not(None)
-                    )
-                )
-            ).scalar()
+            previous_answers = [a for a in earlier.scalars() if a.id not in shown][:previous]
+            of_case = {**of_customer, "case_id": case.id}
+            previous_cases = list((await s.execute(_OTHER_CASES, of_case)).scalars().all())
+            added = (await s.execute(_ANSWERS_ADDED, {"case_id": case.id})).scalar_one()
+            chat_id = (await s.execute(_CHAT_OF, of_customer)).scalar()
         return CaseView(
             case=case,
             customer=customer,
@@ -144,11 +133,5 @@ class CaseViewQueries:
             customer = await s.get(Customer, customer_id)
             if customer is None:
                 return None
-            chat_id = (
-                await s.execute(
-                    select(ChannelLink.chat_id).where(
-                        ChannelLink.customer_id == customer_id, ChannelLink.chat_id.is_not(None)
-                    )
-                )
-            ).scalar()
+            chat_id = (await s.execute(_CHAT_OF, {"customer_id": customer_id})).scalar()
             return customer, chat_id

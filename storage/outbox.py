@@ -9,13 +9,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Case, Lease, OutboxMessage, OutboxStatus
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+# Built once: every delivered post runs them.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), result_ts=bindparam("ts"))
+)
+_PLACE_CARD = (
+    update(Case)
+    .where(Case.id == bindparam("case_id"))
+    .values(slack_channel=bindparam("channel"), slack_ts=bindparam("ts"))
+)
 
 
 def enqueue_in(
@@ -116,15 +127,10 @@ class OutboxQueries:
         ``card`` is (case id, channel) and the case remembers where its card is, in the same
         transaction."""
         async with self.db.session() as s:
-            await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(status=OutboxStatus.SENT, sent_at=now, result_ts=ts)
-            )
+            await s.execute(_MARK_SENT, {"message_id": message_id, "now": now, "ts": ts})
             if card is not None and card[0] is not None and ts:
-                where = Case.id == card[0]
-                placed = {"slack_channel": card[1], "slack_ts": ts}
-                await s.execute(update(Case).where(where).values(placed))
+                placed = {"case_id": card[0], "channel": card[1], "ts": ts}
+                await s.execute(_PLACE_CARD, placed)
 
     async def outbox_retry(self, message_id: int, retry_at: datetime, error: str) -> None:
         """Count a failed attempt and hold the post (and all after it) until ``retry_at``."""
