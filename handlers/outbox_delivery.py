@@ -101,21 +101,25 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
     channel = channel_of(dd, message)
     if message.kind == "channel":
         return await dd.desk.post(channel, DeskMessage(message.text or ""))
-    case = await dd.store.get_case(message.case_id or 0)
+    if message.kind == "card_update" and any(
+        m.kind == "card_update" and m.case_id == message.case_id for m in later
+    ):
+        raise _Superseded  # a later update renders the same truth
+    if message.kind in ("case_card", "card_update"):  # the view reads the case too
+        view = await dd.store.case_view(message.case_id or 0, dd.settings.previous_answers)
+        case = view.case if view is not None else None
+    else:
+        view, case = None, await dd.store.get_case(message.case_id or 0)
     if case is None:
         raise DeskRejected(f"case {message.case_id} does not exist")
     if message.kind == "case_card":
         if case.slack_ts:  # posted before the mark could be stored: never post it twice
             return case.slack_ts
-        view = await dd.store.case_view(case.id or 0, dd.settings.previous_answers)
         assert view is not None
         return await dd.desk.post(channel, render_case(view, dd.clock()))
     if not case.slack_ts or not case.slack_channel:
         raise DeskRejected(f"case {case.id} has no card to update or reply under")
     if message.kind == "card_update":
-        if any(m.kind == "card_update" and m.case_id == case.id for m in later):
-            raise _Superseded  # a later update renders the same truth
-        view = await dd.store.case_view(case.id or 0, dd.settings.previous_answers)
         assert view is not None
         await dd.desk.update(case.slack_channel, case.slack_ts, render_case(view, dd.clock()))
         return case.slack_ts
