@@ -42,6 +42,18 @@ def _page(items: list[Any], params: Mapping[str, Any], default_limit: int) -> tu
     return items[start:end], (str(end) if end < len(items) else "")
 
 
+def _messages_page(
+    messages: list[dict[str, Any]], params: Mapping[str, Any], default_limit: int
+) -> dict[str, Any]:
+    """One page of messages as conversations.history and .replies answer it."""
+    page, cursor = _page(messages, params, default_limit)
+    return {
+        "messages": [dict(m) for m in page],
+        "has_more": bool(cursor),
+        "response_metadata": {"next_cursor": cursor},
+    }
+
+
 class SlackApiMethods:
     """Mixin with the Web API method handlers; :class:`LocalSlackApi` provides the state."""
 
@@ -202,12 +214,7 @@ class SlackApiMethods:
         thread = self.state.thread(channel, str(params.get("ts") or ""))
         if not thread:
             raise SlackError("thread_not_found")
-        page, cursor = _page(thread, params, 1000)
-        return {
-            "messages": [dict(m) for m in page],
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _messages_page(thread, params, 1000)
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -216,12 +223,7 @@ class SlackApiMethods:
         found = [m for m in self.state.top_level(channel) if oldest <= float(m["ts"]) <= latest][
             ::-1
         ]
-        page, cursor = _page(found, params, 100)
-        return {
-            "messages": [dict(m) for m in page],
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _messages_page(found, params, 100)
 
     def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.local_servers.bot_api import LocalBotApi
+from tests.local_http import serve
 
 
 async def test_sends_reads_and_uploads_through_the_local_server() -> None:
@@ -47,13 +48,9 @@ async def test_a_closed_port_is_a_network_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    request = AiohttpRequest(connect_timeout=1)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(connect_timeout=1) as request:
         with pytest.raises(NetworkError):
             await request.post(f"http://127.0.0.1:{port}/bot1:T/getMe")
-    finally:
-        await request.shutdown()
 
 
 async def test_a_server_that_does_not_answer_times_out() -> None:
@@ -63,19 +60,9 @@ async def test_a_server_that_does_not_answer_times_out() -> None:
 
     app = web.Application()
     app.router.add_post("/bot1:T/getMe", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    request = AiohttpRequest(read_timeout=0.2)
-    await request.initialize()
-    try:
+    async with serve(app) as port, AiohttpRequest(read_timeout=0.2) as request:
         with pytest.raises(TimedOut):
             await request.post(f"http://127.0.0.1:{port}/bot1:T/getMe")
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
 
 
 async def test_initialize_again_after_shutdown_and_refuse_before() -> None:

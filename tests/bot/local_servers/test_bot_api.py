@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot.local_servers.bot_api import LocalBotApi
+from tests.local_http import serve
 
 TOKEN = "123456:TEST-token"
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -283,12 +284,7 @@ async def test_webhook_delivery_carries_secret_header(server: LocalBotApi, bot: 
 
     app = web.Application()
     app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve(app) as port:
         assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
         assert (await bot.get_webhook_info()).url == f"http://127.0.0.1:{port}/hook"
         with pytest.raises(Exception, match="Conflict"):
@@ -306,8 +302,6 @@ async def test_webhook_delivery_carries_secret_header(server: LocalBotApi, bot: 
         await bot.delete_webhook()
         late = server.push_message(11, "back to polling")
         assert [u.update_id for u in await bot.get_updates(timeout=0)] == [late["update_id"]]
-    finally:
-        await runner.cleanup()
 
 
 async def test_ptb_rate_limiter_at_thirty_per_second_gets_no_429(server: LocalBotApi) -> None:
