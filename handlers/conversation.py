@@ -120,6 +120,8 @@ async def handle_button(
 
     ``snapshot``: the chat's state as read when the update was claimed (read here if None).
     """
+    if await optin.handle_move_button(deps, update):
+        return
     if await customer_commands.handle_settings_button(deps, update):
         return
     for route in deps.button_routes:
@@ -172,7 +174,7 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     """
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
     state, customer, ctx = snapshot or await deps.store.chat_snapshot(key)
-    if state.step in ("awaiting_order", "awaiting_proof"):
+    if state.step in (optin.AWAITING_ORDER, optin.AWAITING_PROOF):
         await optin.handle_link_text(deps, update, state)
         return
     if customer is None:

@@ -14,7 +14,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zien wat ik nog meer kan.",
     },
     "when_next": {"en": "the first time around {date}", "nl": "de eerste keer rond {date}"},
-    "when_later": {"en": "after your next purchase", "nl": "na je volgende aankoop"},
     "unknown_token": {
         "en": "I don't recognise that link. Please use the link from your order confirmation, "
         "or send /start and I'll look up your order number.",

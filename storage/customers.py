@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cases import close_in
@@ -33,14 +32,6 @@ from storage.models import (
 from storage.outbox import enqueue_in
 
 OPEN_CHECKIN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
-
-
-class ChatAlreadyLinked(Exception):
-    """This chat already belongs to another customer."""
-
-
-def _normal_postcode(value: str | None) -> str:
-    return re.sub(r"\s+", "", value or "").upper()
 
 
 class CustomerQueries:
@@ -70,58 +61,6 @@ class CustomerQueries:
                     .where(ChannelLink.channel == channel, ChannelLink.chat_id == chat_id)
                 )
             ).scalar()
-
-    async def link_chat(
-        self, customer_id: int, chat_id: int, user_id: int, now: datetime, channel: str = "telegram"
-    ) -> Customer:
-        """Link ``chat_id`` to the customer and opt them in; the token cannot be used again."""
-        async with self.db.session() as s:
-            other = (
-                await s.execute(
-                    select(ChannelLink.customer_id).where(
-                        ChannelLink.channel == channel,
-                        ChannelLink.chat_id == chat_id,
-                        ChannelLink.customer_id != customer_id,
-                    )
-                )
-            ).scalar()
-            if other is not None:
-                raise ChatAlreadyLinked(str(other))
-            await s.execute(
-                update(ChannelLink)
-                .where(ChannelLink.customer_id == customer_id, ChannelLink.channel == channel)
-                .values(chat_id=chat_id, user_id=user_id, linked_at=now, token_used_at=now)
-            )
-            await s.execute(
-                update(Customer)
-                .where(Customer.id == customer_id)
-                .values(opt_in_state=OptInState.OPTED_IN, consent_checkins=True, updated_at=now)
-            )
-            s.add(
-                Event(kind="customer.opted_in", customer_id=customer_id, data={"channel": channel})
-            )
-            customer = await s.get(Customer, customer_id)
-        assert customer is not None
-        return customer
-
-    async def verify_order(self, order_id: str, proof: str) -> int | None:
-        """The customer of ``order_id`` when ``proof`` matches their postcode or e-mail."""
-        async with self.db.session() as s:
-            row = (
-                await s.execute(
-                    select(Customer.id, Customer.email, Customer.postcode)
-                    .join(Purchase, Purchase.customer_id == Customer.id)
-                    .where(func.upper(Purchase.external_order_id) == order_id.strip().upper())
-                )
-            ).first()
-        if row is None:
-            return None
-        proof = proof.strip()
-        if row[1] and proof.lower() == row[1].lower():
-            return row[0]
-        if row[2] and _normal_postcode(proof) == _normal_postcode(row[2]):
-            return row[0]
-        return None
 
     async def set_opt_in_state(self, customer_id: int, state: OptInState, reason: str) -> int:
         """Change a customer's opt-in state; leaving opted-in cancels their open check-ins.

@@ -12,6 +12,7 @@ from storage.answers import AnswerQueries
 from storage.case_targets import CaseTargetQueries
 from storage.case_view import CaseViewQueries
 from storage.cases import CaseQueries
+from storage.chat_links import ChatLinkQueries
 from storage.chat_snapshots import ChatSnapshotQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
@@ -27,6 +28,7 @@ class ConcurrentWrite(RuntimeError):
 
 class Store(
     ChatSnapshotQueries,
+    ChatLinkQueries,
     CheckInQueries,
     CustomerQueries,
     ConversationQueries,

@@ -22,9 +22,13 @@ async def test_deep_link_links_the_chat_and_greets_in_the_customers_language(tg:
 async def test_reused_token_from_another_chat_is_explained(tg: Harness) -> None:
     token = await tg.buy("A-2")
     await tg.send(1002, f"/start {token}")
+    since = tg.server.last_seq
     again = await tg.send(1003, f"/start {token}")
-    same_chat = await tg.send(1002, f"/start {token}")
     assert "already been used" in again["text"]
+    # the linked chat is asked whether to move; the used link alone moves nothing
+    asked = await tg.next_message(1002, since, contains="Someone tried")
+    assert asked["reply_markup"]["inline_keyboard"]
+    same_chat = await tg.send(1002, f"/start {token}")
     assert "already connected" in same_chat["text"]
 
 
