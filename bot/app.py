@@ -95,7 +95,9 @@ class Mentorbot:
         self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
         self.after_scoring: list[AfterScoring] = []
-        self.jobs: list[Job] = []
+        self.jobs: list[Job] = [
+            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
+        ]
         self.worker = worker_id()
         self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
         self.support = self._install_support()
@@ -182,6 +184,12 @@ class Mentorbot:
         """One dispatch round: expiries, due check-ins, reminders."""
         assert self.deps is not None
         return await dispatch_due(self.deps, self.worker, self.config.survey.dispatch_batch)
+
+    async def deliver_customer_messages(self) -> int:
+        """One round of the customers' outbox: messages Telegram did not take yet, retried."""
+        if self.deps is None:
+            return 0
+        return await self.deps.outbox.deliver_due()
 
     async def housekeeping(self) -> int:
         """Forget processed update ids after a week (Telegram re-delivers within a day)."""

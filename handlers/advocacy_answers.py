@@ -104,7 +104,7 @@ async def handle_button(adv: Advocacy, deps: Deps, update: IncomingUpdate) -> bo
 async def _reply(
     deps: Deps, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
 ) -> None:
-    await deps.channel.send(OutgoingMessage(chat_id, text, buttons))
+    await deps.outbox.post(OutgoingMessage(chat_id, text, buttons), "reply")
 
 
 async def _quietly_edit(deps: Deps, update: IncomingUpdate, text: str) -> None:

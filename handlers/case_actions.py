@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 from bot.channels.desk_messages import ActionResult, DeskAction, Form, FormField
-from bot.channels.messages import ChannelError, ChatUnreachable, OutgoingMessage
+from bot.channels.messages import OutgoingMessage
 from handlers.case_card import mention
 from handlers.desk import DeskDeps
 from handlers.texts import say
 from storage.cases import OPEN_CASE, RecoveryPlan
-from storage.models import Case, CaseStatus
+from storage.models import Case, CaseStatus, OptInState
 
 log = logging.getLogger(__name__)
 
@@ -188,14 +188,15 @@ async def _send_to_customer(dd: DeskDeps, case: Case, action: DeskAction, text: 
     customer, chat_id = found
     staff = action.staff if action.staff.name else await dd.desk.staff(action.staff.id)
     signed = say("staff_reply", customer.language, text=text, name=staff.first_name)
-    try:
-        await dd.customers.send(OutgoingMessage(chat_id, signed))
-    except ChatUnreachable:
+    if customer.opt_in_state == OptInState.UNREACHABLE:
         return "the customer has blocked the bot."
-    except ChannelError as exc:
-        log.warning("relay to customer %s failed: %s", case.customer_id, exc)
-        return "Telegram did not take the message; please try again in a minute."
+    delivered = await dd.customer_outbox.post(
+        OutgoingMessage(chat_id, signed), "staff_reply", customer.id
+    )
     await dd.store.note_staff_reply(case.id or 0, action.staff.id, dd.clock())
+    if not delivered:
+        log.warning("relay to customer %s queued: Telegram did not take it yet", case.customer_id)
+        return "Telegram did not take it yet; it is queued and will be delivered, in order."
     log.info("case %s: %s replied to the customer", case.id, action.staff.id)
     return None
 

@@ -88,8 +88,10 @@ async def relay_customer_words(
     if case.owner:
         staff = await _staff_name(dd, case.owner)
         who = staff or who
-    await deps.channel.send(
-        OutgoingMessage(update.chat_id, say("case_relayed", customer.language, who=who))
+    await deps.outbox.post(
+        OutgoingMessage(update.chat_id, say("case_relayed", customer.language, who=who)),
+        "relay",
+        customer.id,
     )
     return True
 

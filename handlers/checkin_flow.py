@@ -180,7 +180,9 @@ async def record_score(
             log.info("could not edit question message %s", message_id)
     follow_up = _follow_up_text(q, value, lang)
     if follow_up and ctx.chat_id is not None:
-        await deps.channel.send(OutgoingMessage(ctx.chat_id, follow_up))
+        await deps.outbox.post(
+            OutgoingMessage(ctx.chat_id, follow_up), "follow_up", ctx.customer.id
+        )
         state.step = "follow_up"
         state.data = {"question_id": q.id}
         await deps.store.save_state(state)
@@ -250,7 +252,7 @@ async def record_text(
     else:
         low, high = q.scale or (0, 10)
         hint = say("use_buttons", lang, low=low, high=high)
-    await deps.channel.send(OutgoingMessage(ctx.chat_id, hint))
+    await deps.outbox.post(OutgoingMessage(ctx.chat_id, hint), "reply", ctx.customer.id)
 
 
 async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> None:
@@ -266,7 +268,11 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
         return
     await deps.store.mark_answered(ctx.checkin.id or 0, deps.clock())
     await deps.store.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
-    await deps.channel.send(OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)))
+    await deps.outbox.post(
+        OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)),
+        "thanks",
+        ctx.customer.id,
+    )
     await deps.store.record_event(
         "checkin.answered", ctx.customer.id, {"checkin_id": ctx.checkin.id, "touchpoint": tp.name}
     )

@@ -178,19 +178,24 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
         await optin.handle_link_text(deps, update, state)
         return
     if customer is None:
-        await deps.channel.send(
-            OutgoingMessage(update.chat_id, say("not_linked", optin.chat_language(update)))
+        await deps.outbox.post(
+            OutgoingMessage(update.chat_id, say("not_linked", optin.chat_language(update))),
+            "reply",
         )
         return
     text = update.text.strip()
     if not text:
-        await deps.channel.send(OutgoingMessage(update.chat_id, say("empty", customer.language)))
+        await deps.outbox.post(
+            OutgoingMessage(update.chat_id, say("empty", customer.language)), "reply", customer.id
+        )
         return
     limit = deps.rules.max_text_length
     if len(text) > limit:
         text = text[:limit]
-        await deps.channel.send(
-            OutgoingMessage(update.chat_id, say("too_long", customer.language, limit=limit))
+        await deps.outbox.post(
+            OutgoingMessage(update.chat_id, say("too_long", customer.language, limit=limit)),
+            "reply",
+            customer.id,
         )
     if state.step in ("question", "follow_up") and state.checkin_id:
         if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
@@ -203,4 +208,8 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     await checkin_flow.store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )
-    await deps.channel.send(OutgoingMessage(update.chat_id, say("unsolicited", customer.language)))
+    await deps.outbox.post(
+        OutgoingMessage(update.chat_id, say("unsolicited", customer.language)),
+        "thanks",
+        customer.id,
+    )

@@ -23,7 +23,7 @@ FORGOTTEN_CASE_NOTE = (
 async def _reply(
     deps: Deps, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
 ) -> None:
-    await deps.channel.send(OutgoingMessage(chat_id, text, buttons))
+    await deps.outbox.post(OutgoingMessage(chat_id, text, buttons), "reply")
 
 
 async def _customer(deps: Deps, update: IncomingUpdate) -> Customer | None:

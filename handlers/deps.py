@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.channels.messages import IncomingUpdate
+from handlers.customer_outbox import CustomerOutbox
 from handlers.journeys import Journey
 from handlers.ports import AnswerPipeline, CustomerChannel
 from storage.models import Answer, ConversationState, Customer
@@ -71,3 +72,8 @@ class Deps:
     text_routes: list[TextRoute] = field(default_factory=list)
     commands: dict[str, CommandRoute] = field(default_factory=dict)
     after_checkin: list[CheckInFinished] = field(default_factory=list)
+
+    @property
+    def outbox(self) -> CustomerOutbox:
+        """Messages to customers: stored first, delivered in order per chat, retried."""
+        return CustomerOutbox(self.store, self.channel, self.clock, self.channel_name)

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.channels.desk_messages import DeskMessage, Form, Staff
+from handlers.customer_outbox import CustomerOutbox
 from handlers.ports import CustomerChannel
 
 if TYPE_CHECKING:
@@ -73,3 +74,8 @@ class DeskDeps:
     worker: str = "worker"
     kick: Callable[[], None] = field(default=lambda: None)
     """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
+
+    @property
+    def customer_outbox(self) -> CustomerOutbox:
+        """Messages to customers: stored first, delivered in order per chat, retried."""
+        return CustomerOutbox(self.store, self.customers, self.clock)

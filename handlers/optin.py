@@ -54,7 +54,7 @@ def format_day(moment: datetime, zone: str, lang: str) -> str:
 
 
 async def _reply(deps: Deps, update: IncomingUpdate, text: str) -> None:
-    await deps.channel.send(OutgoingMessage(update.chat_id, text))
+    await deps.outbox.post(OutgoingMessage(update.chat_id, text), "optin")
 
 
 async def greet(deps: Deps, chat_id: int, customer: Customer) -> None:
@@ -72,7 +72,7 @@ async def greet(deps: Deps, chat_id: int, customer: Customer) -> None:
         text = say(
             "greeting", lang, name=name, product=product, when=say("when_next", lang, date=day)
         )
-    await deps.channel.send(OutgoingMessage(chat_id, text))
+    await deps.outbox.post(OutgoingMessage(chat_id, text), "greeting", customer.id)
 
 
 def _key(deps: Deps, update: IncomingUpdate) -> StorageKey:
@@ -162,8 +162,8 @@ async def _start_with_token(deps: Deps, update: IncomingUpdate, token: str) -> N
             await deps.store.clear_state(
                 StorageKey(deps.channel_name, moved_from, link.user_id or moved_from)
             )
-            await deps.channel.send(
-                OutgoingMessage(moved_from, say_optin("moved_away", customer.language))
+            await deps.outbox.post(
+                OutgoingMessage(moved_from, say_optin("moved_away", customer.language)), "optin"
             )
 
 
@@ -279,8 +279,10 @@ async def _ask_linked_chat(
             Button(say_optin("move_no", lang), f"{MOVE_PREFIX}:{request.id}:no"),
         ),
     )
-    await deps.channel.send(
-        OutgoingMessage(linked.chat_id, say_optin("move_requested", lang), buttons)
+    await deps.outbox.post(
+        OutgoingMessage(linked.chat_id, say_optin("move_requested", lang), buttons),
+        "optin",
+        customer_id,
     )
 
 

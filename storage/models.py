@@ -271,6 +271,32 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class CustomerMessage(SQLModel, table=True):
+    """A message to a customer's chat, stored with the change it announces and delivered in
+    order per chat, with retries (greetings, acknowledgements, staff replies, thank-yous)."""
+
+    __tablename__ = "customer_messages"
+    __table_args__ = (
+        Index("ix_customer_messages_chat", "status", "channel", "chat_id", "id"),
+        Index("ix_customer_messages_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="telegram", max_length=20)
+    chat_id: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    customer_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=32)  # greeting, acknowledgement, staff_reply, thanks, ...
+    text: str
+    buttons: list[Any] = Field(default_factory=list, sa_type=JSON)  # type: ignore[call-overload]
+    status: str = Field(default=OutboxStatus.PENDING, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
 class Lease(SQLModel, table=True):
     """A named job only one worker may run at a time (e.g. delivering the outbox in order)."""
 

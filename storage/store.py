@@ -16,6 +16,7 @@ from storage.chat_links import ChatLinkQueries
 from storage.chat_snapshots import ChatSnapshotQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
+from storage.customer_outbox import CustomerOutboxQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
 from storage.outbox import OutboxQueries
@@ -30,6 +31,7 @@ class Store(
     ChatSnapshotQueries,
     ChatLinkQueries,
     CheckInQueries,
+    CustomerOutboxQueries,
     CustomerQueries,
     ConversationQueries,
     AnswerQueries,

@@ -137,6 +137,10 @@ class BotApiState(BotApiMethods):
         queue = self._failures.setdefault(method.lower(), collections.deque())
         queue.extend(ApiError(status, description, retry_after) for _ in range(times))
 
+    def clear_failures(self, method: str = "*") -> None:
+        """Drop the failures still queued by :meth:`fail_next` for ``method``."""
+        self._failures.pop(method.lower(), None)
+
     def set_unavailable(self, unavailable: bool = True, mode: str = "502") -> None:
         """Make every call fail: ``mode="502"`` answers Bad Gateway, ``"reset"`` drops the
         connection without an answer."""
