@@ -145,6 +145,7 @@ async def store_answer(
             text=text,
             language=lang,
             raw_update_id=update.update_id,
+            source_message_id=update.message_id if update.kind == "text" else None,
             created_at=deps.clock(),
         )
     )

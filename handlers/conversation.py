@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
-from handlers import checkin_flow, customer_commands, optin
+from handlers import answer_edits, checkin_flow, customer_commands, optin
 from handlers.deps import Deps
 from handlers.texts import say
 from storage.chat_snapshots import Snapshot
@@ -97,6 +97,8 @@ async def _route(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None) 
         await (handler or customer_commands.handle_help)(deps, update)
     elif update.kind == "button":
         await handle_button(deps, update, snapshot)
+    elif update.kind == "edit":
+        await answer_edits.handle_edit(deps, update)
     else:
         await handle_text(deps, update, snapshot)
 

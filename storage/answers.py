@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -111,6 +112,43 @@ class AnswerQueries:
         """Add a line to the audit log."""
         async with self.db.session() as s:
             s.add(Event(kind=kind, customer_id=customer_id, data=data or {}, actor=actor))
+
+    async def answer_for_message(self, customer_id: int, message_id: int) -> Answer | None:
+        """The answer whose words came in the customer's chat message ``message_id``."""
+        async with self.db.session() as s:
+            return (
+                await s.execute(
+                    select(Answer)
+                    .where(
+                        Answer.customer_id == customer_id, Answer.source_message_id == message_id
+                    )
+                    .order_by(Answer.id)
+                    .limit(1)
+                )
+            ).scalar()
+
+    async def revise_answer_text(
+        self, answer_id: int, text: str, before: str, at: datetime
+    ) -> None:
+        """The customer edited their words: store the new ones (to be scored again) and keep
+        the words they replace in the audit log, in one transaction."""
+        async with self.db.session() as s:
+            answer = await s.get(Answer, answer_id)
+            if answer is None:
+                return
+            await s.execute(
+                update(Answer)
+                .where(Answer.id == answer_id)
+                .values(text=text, scoring_status="unscored")
+            )
+            s.add(
+                Event(
+                    kind="answer.edited",
+                    at=at,
+                    customer_id=answer.customer_id,
+                    data={"answer_id": answer_id, "before": before},
+                )
+            )
 
     async def answers_for_checkin(self, checkin_id: int) -> list[Answer]:
         """A check-in's answers in the order given."""

@@ -148,6 +148,7 @@ class Answer(SQLModel, table=True):
         ),
         Index("ix_answers_segments", "segment", "created_at"),
         Index("ix_answers_product_created", "product", "created_at"),
+        Index("ix_answers_source_message", "customer_id", "source_message_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
@@ -158,6 +159,8 @@ class Answer(SQLModel, table=True):
     text: str | None = None
     language: str | None = Field(default=None, max_length=5)
     raw_update_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
+    # The chat message the words came in, so an edit of that message revises this answer.
+    source_message_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
     # Copied from the check-in and purchase when stored, so insights filter without joins.
     touchpoint: str | None = Field(default=None, max_length=64)
     product: str | None = Field(default=None, max_length=200)

@@ -61,7 +61,7 @@ class IncomingUpdate:
 
     channel: str
     update_id: int
-    kind: Literal["text", "command", "button"]
+    kind: Literal["text", "command", "button", "edit"]
     chat_id: int
     user_id: int
     text: str = ""

@@ -182,6 +182,20 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
             first_name=query.from_user.first_name,
             chat_type=message.chat.type if message is not None else "private",
         )
+    edited = update.edited_message
+    if edited is not None and edited.from_user is not None:
+        return IncomingUpdate(
+            channel=CHANNEL,
+            update_id=update.update_id,
+            kind="edit",
+            chat_id=edited.chat.id,
+            user_id=edited.from_user.id,
+            text=edited.text or edited.caption or "",
+            message_id=edited.message_id,
+            language_code=edited.from_user.language_code,
+            first_name=edited.from_user.first_name,
+            chat_type=edited.chat.type,
+        )
     message = update.message
     if message is None or message.from_user is None:
         return None

@@ -245,6 +245,14 @@ class LocalBotApi(BotApiState):
         )  # fmt: skip
         return self._deliver({"message": message}, chat_id)
 
+    def push_edit(
+        self, chat_id: int, message_id: int, text: str, *, language_code: str | None = "en"
+    ) -> dict[str, Any]:
+        """A simulated user edits their message ``message_id`` to ``text`` (edited_message)."""
+        message = self.build_user_message(chat_id, text, language_code=language_code)
+        message["message_id"], message["edit_date"] = message_id, int(time.time())
+        return self._deliver({"edited_message": message}, chat_id)
+
     def push_callback(
         self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None
     ) -> dict[str, Any]:
