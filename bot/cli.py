@@ -64,11 +64,18 @@ def get_config(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
+# Lines every periodic run writes ("Running job ...", "executed successfully"): most of a
+# quiet day's log at INFO. They show with --verbose.
+CHATTY_LOGGERS = ("apscheduler.executors", "apscheduler.scheduler")
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _run(coro: Any) -> Any:
