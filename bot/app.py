@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +66,10 @@ def survey_rules(config: Config) -> SurveyRules:
         max_link_attempts=survey.link_attempts,
         lockout=survey.lockout,
     )
+
+
+class WebServerFailed(RuntimeError):
+    """The web server could not start (e.g. its port is taken); nothing was registered."""
 
 
 class Mentorbot:
@@ -259,37 +264,57 @@ class Mentorbot:
         routes = purchase_routes(self.ingest, self.health, api_keys, self.config.web.max_body_bytes)
         return Starlette(routes=[*routes, *self._extra_routes])
 
-    async def serve(self, stop: asyncio.Event | None = None) -> None:
-        """Apply migrations, start Telegram and the scheduler, serve the web app until ``stop``."""
+    async def serve(
+        self,
+        stop: asyncio.Event | None = None,
+        on_listening: Callable[[str], None] | None = None,
+    ) -> None:
+        """Apply migrations, serve the web app, then start Telegram and the scheduler, until
+        ``stop``. The webhook is registered only once the web server listens: a worker that
+        cannot bind its port raises :class:`WebServerFailed` before telling Telegram anything
+        (a webhook set by a failed start would silently stop a running poller)."""
         import uvicorn
 
         await self.migrate()
         self.build_telegram()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                self.web_app(),
-                host=self.config.web.host,
-                port=self.config.web.port,
-                log_level="info",
-                lifespan="off",
-            )
-        )
-        await self.start_telegram(poll_interval=0.5)
-        scheduler = build_scheduler(
-            self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
-        )
-        scheduler.start()
-        socket_mode = await self.start_socket_mode()
-        task = asyncio.create_task(server.serve())
+        web = self.config.web
         try:
+            sock = socket.create_server((web.host, web.port))
+        except OSError as exc:
+            await self.close()
+            raise WebServerFailed(
+                f"could not listen on {web.host}:{web.port}: {exc.strerror or exc}"
+            ) from None
+        server = uvicorn.Server(
+            uvicorn.Config(self.web_app(), log_level="info", lifespan="off", access_log=False)
+        )
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        scheduler = None
+        socket_mode = None
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()  # raises what stopped it
+                    raise WebServerFailed(f"the web server on {web.host}:{web.port} stopped")
+                await asyncio.sleep(0.02)
+            if on_listening is not None:
+                on_listening(f"http://{web.host}:{web.port}")
+            await self.start_telegram(poll_interval=0.5)
+            scheduler = build_scheduler(
+                self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
+            )
+            scheduler.start()
+            socket_mode = await self.start_socket_mode()
             if stop is None:
                 await task
             else:
                 await stop.wait()
-                server.should_exit = True
-                await task
         finally:
-            scheduler.shutdown(wait=False)
+            server.should_exit = True
+            await asyncio.wait([task], timeout=10)
+            sock.close()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             if socket_mode is not None:
                 await socket_mode.close_async()
             await self.stop_telegram()

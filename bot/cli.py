@@ -102,16 +102,20 @@ def main_callback(
 @app.command()
 def run(config: ConfigOption = None, verbose: bool = False) -> None:
     """Run the bot: apply migrations, then serve the web server (purchase API, webhooks)."""
-    from bot.app import Mentorbot
+    from bot.app import Mentorbot, WebServerFailed
 
     cfg = get_config(config or _parent_config())
     _setup_logging(verbose)
     bot = Mentorbot(cfg)
-    out.print(
-        f"Mentorbot listening on http://{cfg.web.host}:{cfg.web.port} (database: {bot.db.dialect})"
-    )
+
+    def listening(url: str) -> None:
+        out.print(f"Mentorbot listening on {url} (database: {bot.db.dialect})")
+
     try:
-        _run(bot.serve())
+        _run(bot.serve(on_listening=listening))
+    except WebServerFailed as exc:
+        err.print(f"[red]Not started:[/red] {exc}. Is another Mentorbot running on that port?")
+        raise typer.Exit(4) from None
     except KeyboardInterrupt:
         out.print("Stopped.")
 

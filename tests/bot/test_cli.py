@@ -103,3 +103,23 @@ def test_import_reports_summary_and_bad_rows(config_file: Path, tmp_path: Path) 
 def test_import_missing_file(config_file: Path) -> None:
     result = runner.invoke(app, ["import", "nope.csv", "--config", str(config_file)])
     assert result.exit_code == 2 and "No such file" in result.output
+
+
+def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = tmp_path / "config.yaml"
+        path.write_text(
+            f"data_dir: {tmp_path / 'data'}\ndatabase:\n  url: sqlite:///{tmp_path}/m.db\n"
+            f"web:\n  port: {port}\n  public_url: https://bot.example.test\n"
+            "telegram:\n  token: '1:T'\n  base_url: http://127.0.0.1:9/bot\n"
+            "  mode: webhook\n  webhook_secret: s3cret-token\n"
+        )
+        result = runner.invoke(app, ["--config", str(path), "run"])
+    assert result.exit_code == 4
+    assert "Not started" in result.output and f"127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output and "listening" not in result.output

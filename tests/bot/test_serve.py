@@ -64,3 +64,56 @@ async def test_serve_runs_everything_and_stops(make_config, db_url) -> None:  # 
         stop.set()
         await asyncio.wait_for(task, 15)
         assert task.exception() is None
+
+
+def _webhook_config(make_config, port: int, tg: LocalBotApi):  # type: ignore[no-untyped-def]
+    return make_config(
+        web={"port": port, "public_url": "https://bot.example.test"},
+        telegram={
+            "token": "1:SERVE",
+            "base_url": tg.base_url,
+            "base_file_url": tg.base_file_url,
+            "rate_limit": False,
+            "mode": "webhook",
+            "webhook_secret": "s3cret-token",
+        },
+    )
+
+
+async def test_a_port_in_use_fails_before_the_webhook_is_set(make_config, db_url) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import WebServerFailed
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        async with LocalBotApi() as tg:
+            bot = Mentorbot(_webhook_config(make_config, port, tg), db_schema=db_url[1])
+            heard: list[str] = []
+            try:
+                await bot.serve(asyncio.Event(), on_listening=heard.append)
+            except WebServerFailed as exc:
+                assert f"127.0.0.1:{port}" in str(exc)
+            else:
+                raise AssertionError("serve started on a port in use")
+            assert heard == []
+            assert [c for c in tg.calls if c.method.lower() == "setwebhook"] == []
+
+
+async def test_the_webhook_is_set_once_the_server_listens(make_config, db_url) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    async with LocalBotApi() as tg:
+        bot = Mentorbot(_webhook_config(make_config, port, tg), db_schema=db_url[1])
+        stop = asyncio.Event()
+        heard: list[str] = []
+        task = asyncio.create_task(bot.serve(stop, on_listening=heard.append))
+        try:
+            call = await tg.wait_for("setWebhook", timeout=10)
+            assert heard == [f"http://127.0.0.1:{port}"]
+            assert call.params["url"] == "https://bot.example.test/telegram/webhook"
+            # it listened before Telegram was told where to send updates
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                pass
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
