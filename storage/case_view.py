@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 
 from storage.db import Database
-from storage.models import Answer, Case, ChannelLink, CheckIn, Customer, Event, Purchase
+from storage.models import (
+    Answer,
+    Case,
+    ChannelLink,
+    CheckIn,
+    Customer,
+    OutboxMessage,
+    OutboxStatus,
+    Purchase,
+)
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,16 @@ _OTHER_CASES = (
     .order_by(Case.id.desc())
     .limit(5)
 )
+# Later answers posted in the case's thread (one outbox post each); answers of the case's own
+# check-in join the card itself and are not counted here.
 _ANSWERS_ADDED = (
     select(func.count())
-    .select_from(Event)
-    .where(Event.case_id == bindparam("case_id"), Event.kind == "case.answer_added")
+    .select_from(OutboxMessage)
+    .where(
+        OutboxMessage.case_id == bindparam("case_id"),
+        OutboxMessage.kind == "case_answer",
+        OutboxMessage.status != OutboxStatus.FAILED,
+    )
 )
 _CHAT_OF = select(ChannelLink.chat_id).where(
     ChannelLink.customer_id == bindparam("customer_id"), ChannelLink.chat_id.is_not(None)

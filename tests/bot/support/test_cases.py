@@ -32,6 +32,8 @@ async def test_flagged_answer_opens_a_case_with_a_full_card(desk: DeskHarness) -
     assert kinds[0] == ("case_card", "sent") and len(kinds) > 1
     assert set(kinds[1:]) == {("card_update", "sent")}
     assert desk.thread(card["ts"]) == []
+    # the words joined the card itself: the card does not point to an empty thread
+    assert "more flagged" not in desk.card_text(card["ts"])
 
 
 async def test_later_flagged_words_go_into_the_same_thread(desk: DeskHarness) -> None:
