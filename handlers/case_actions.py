@@ -58,6 +58,8 @@ async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
 def _closed(case: Case) -> ActionResult | None:
     if case.status in OPEN_CASE:
         return None
+    if case.closed_by == CLOSED_BY_FORGET:
+        return ActionResult(notice=f"Case #{case.id} is closed: the customer erased their data.")
     return ActionResult(notice=f"Case #{case.id} is already closed ({case.status}).")
 
 

@@ -17,6 +17,8 @@ STATUS_WORDS = {
     CaseStatus.RESOLVED: "Resolved",
     CaseStatus.NOT_AN_ISSUE: "Closed: not an issue",
 }
+# A case closed because its customer used /forget: not "not an issue", whatever its status.
+ERASED_WORDS = "Closed: the customer erased their data"
 LANGUAGES = {"en": "English", "nl": "Dutch"}
 QUESTION_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "yes_no": "Yes/no"}
 
@@ -96,7 +98,11 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
     case, customer = view.case, view.customer
     name = customer.name or f"Customer #{customer.id}"
     mark = PRIORITY_MARK.get(case.priority, "🟡")
-    status = STATUS_WORDS.get(case.status, case.status)  # type: ignore[call-overload]
+    status = (
+        ERASED_WORDS
+        if case.closed_by == CLOSED_BY_FORGET
+        else STATUS_WORDS.get(case.status, case.status)  # type: ignore[call-overload]
+    )
     scores = [describe_answer(a) for a in view.answers if a.score is not None]
     words = [describe_answer(a) for a in view.answers if a.score is None and a.text]
     order = "no order on file"
@@ -142,7 +148,7 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
         )
     if case.status in (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE):
         closing = (
-            f"*{status}*: the customer erased their data (/forget)"
+            f"*{status}* (/forget): they can no longer be reached"
             if case.closed_by == CLOSED_BY_FORGET
             else f"*{status}* by {mention(case.closed_by)}"
         )
