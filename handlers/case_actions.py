@@ -11,7 +11,7 @@ from handlers.case_card import mention
 from handlers.desk import DeskDeps
 from handlers.texts import say
 from storage.cases import OPEN_CASE, RecoveryPlan
-from storage.models import Case, CaseStatus, OptInState
+from storage.models import CLOSED_BY_FORGET, Case, CaseStatus, OptInState
 
 log = logging.getLogger(__name__)
 
