@@ -45,7 +45,7 @@ async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
         log.info("case %s claimed by %s", case.id, action.staff.id)
         return ActionResult()
     if result.status not in OPEN_CASE:
-        return ActionResult(notice=f"Case #{case.id} is closed ({result.status}).")
+        return _closed(case) or ActionResult(notice=f"Case #{case.id} is closed ({result.status}).")
     if result.owner == action.staff.id:
         return ActionResult(notice=f"You already have case #{case.id}.")
     if result.owner:

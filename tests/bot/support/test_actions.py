@@ -166,7 +166,7 @@ async def test_not_an_issue_closes_the_case(desk: DeskHarness) -> None:
     assert case.open_for_customer is None
     assert "not an issue" in desk.card_text(ts) and desk.buttons(ts) == []
     await desk.press("claim", case_id, ts)
-    assert "closed: the customer erased their data" in desk.slack.ephemerals[-1]["text"]
+    assert "closed" in desk.slack.ephemerals[-1]["text"]
 
 
 async def test_a_button_for_an_unknown_case_changes_nothing(desk: DeskHarness) -> None:
@@ -190,4 +190,4 @@ async def test_forget_closes_the_open_case_and_tells_support(desk: DeskHarness) 
     assert "not an issue" not in desk.card_text(ts)
     assert "<@customer>" not in desk.card_text(ts)
     await desk.press("claim", case_id, ts)
-    assert "closed" in desk.slack.ephemerals[-1]["text"]
+    assert "closed: the customer erased their data" in desk.slack.ephemerals[-1]["text"]
