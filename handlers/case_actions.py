@@ -50,7 +50,8 @@ async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
         return ActionResult(notice=f"You already have case #{case.id}.")
     if result.owner:
         return ActionResult(
-            notice=f"Case #{case.id} is already claimed by {mention(result.owner)}."
+            notice=f"Case #{case.id} is already claimed by {mention(result.owner)}; "
+            "use Take over on the card to take it."
         )
     return ActionResult(notice=f"Case #{case.id} is closed.")
 
@@ -61,6 +62,26 @@ def _closed(case: Case) -> ActionResult | None:
     if case.closed_by == CLOSED_BY_FORGET:
         return ActionResult(notice=f"Case #{case.id} is closed: the customer erased their data.")
     return ActionResult(notice=f"Case #{case.id} is already closed ({case.status}).")
+
+
+async def _take_over(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
+    if (closed := _closed(case)) is not None:
+        return closed
+    result = await dd.store.take_over_case(case.id or 0, action.staff.id, dd.clock())
+    if not result.claimed:
+        if result.owner == action.staff.id:
+            return ActionResult(notice=f"You already have case #{case.id}.")
+        return _closed(case) or ActionResult(notice=f"Case #{case.id} is closed.")
+    had = f"from {mention(result.owner)}" if result.owner else "(nobody had it)"
+    log.info("case %s taken over by %s from %s", case.id, action.staff.id, result.owner)
+    await dd.store.enqueue(
+        "thread",
+        dd.clock(),
+        case_id=case.id,
+        text=f"🔄 {mention(action.staff.id)} took over {had}.",
+    )
+    dd.kick()
+    return ActionResult()
 
 
 async def _open_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
@@ -205,6 +226,7 @@ async def _send_to_customer(dd: DeskDeps, case: Case, action: DeskAction, text: 
 
 _ACTIONS = {
     "claim": _claim,
+    "take_over": _take_over,
     "reply": _open_reply,
     "resolve": _open_resolve,
     "not_an_issue": _not_an_issue,

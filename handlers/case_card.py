@@ -60,6 +60,8 @@ def _buttons(view: CaseView) -> tuple[CardButton, ...]:
     buttons = []
     if status == CaseStatus.OPEN:
         buttons.append(CardButton("Claim", "claim", case_id, "primary"))
+    else:  # claimed or waiting on the customer: a colleague may take it over
+        buttons.append(CardButton("Take over", "take_over", case_id))
     buttons += [
         CardButton("Reply", "reply", case_id),
         CardButton("Resolve", "resolve", case_id, "primary" if status != CaseStatus.OPEN else None),

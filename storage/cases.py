@@ -208,6 +208,25 @@ class CaseQueries:
                 return ClaimResult(True, staff_id, case.status)
             return ClaimResult(False, case.owner, case.status)
 
+    async def take_over_case(self, case_id: int, staff_id: str, now: datetime) -> ClaimResult:
+        """Give an open case to ``staff_id`` whoever has it; ``owner`` is who had it before.
+
+        ``claimed`` is False when the case is closed or already theirs.
+        """
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id, with_for_update=self.db.dialect == "postgresql")
+            if case is None:
+                return ClaimResult(False, None, "missing")
+            if case.status not in OPEN_CASE or case.owner == staff_id:
+                return ClaimResult(False, case.owner, case.status)
+            previous = case.owner
+            case.owner = staff_id
+            if case.status == CaseStatus.OPEN:
+                case.status, case.claimed_at = CaseStatus.CLAIMED, now
+            s.add(_event("case.taken_over", now, case, staff_id, {"from": previous}))
+            enqueue_in(s, "card_update", now, case_id=case_id)
+            return ClaimResult(True, previous, case.status)
+
     async def note_staff_reply(self, case_id: int, staff_id: str, now: datetime) -> Case | None:
         """A staff reply went to the customer: the case waits on them (claimed if it was not)."""
         async with self.db.session() as s:

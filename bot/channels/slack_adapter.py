@@ -135,7 +135,7 @@ def build_bolt_app(
         raise_error_for_unhandled_request=False,
     )
 
-    @app.action(re.compile(f"^{ACTION_PREFIX}(claim|reply|resolve|not_an_issue)$"))
+    @app.action(re.compile(f"^{ACTION_PREFIX}(claim|take_over|reply|resolve|not_an_issue)$"))
     async def button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(

@@ -28,11 +28,30 @@ async def test_claim_updates_the_card_and_a_second_claim_learns_the_owner(
     (case,) = await desk.cases()
     assert case.status == "claimed" and case.owner == "U0ANNA"
     assert "<@U0ANNA>" in desk.card_text(ts) and "Claimed" in desk.card_text(ts)
-    assert desk.buttons(ts) == ["Reply", "Resolve", "Not an issue"]
+    assert desk.buttons(ts) == ["Take over", "Reply", "Resolve", "Not an issue"]
     await desk.press("claim", case_id, ts, user="U0BOB", name="bob")
     notice = desk.slack.ephemerals[-1]
     assert notice["user"] == "U0BOB" and "already claimed by <@U0ANNA>" in notice["text"]
+    assert "Take over" in notice["text"]
     assert (await desk.cases())[0].owner == "U0ANNA"
+
+
+async def test_a_colleague_takes_a_claimed_case_over_and_the_thread_says_from_whom(
+    desk: DeskHarness,
+) -> None:
+    case_id, ts = await opened(desk, 3111, "D-11")
+    await desk.press("claim", case_id, ts)
+    await desk.press("take_over", case_id, ts, user="U0BOB", name="bob")
+    (case,) = await desk.cases()
+    assert case.owner == "U0BOB" and case.status == "claimed"
+    assert "<@U0BOB>" in desk.card_text(ts)
+    assert any("<@U0BOB> took over from <@U0ANNA>" in line for line in desk.thread(ts))
+    await desk.press("take_over", case_id, ts, user="U0BOB", name="bob")
+    assert "You already have case" in desk.slack.ephemerals[-1]["text"]
+    await desk.press("not_an_issue", case_id, ts, user="U0BOB", name="bob")
+    await desk.press("take_over", case_id, ts)
+    assert "closed" in desk.slack.ephemerals[-1]["text"]
+    assert (await desk.cases())[0].owner == "U0BOB"
 
 
 async def test_two_people_claim_at_the_same_moment_and_one_gets_it(desk: DeskHarness) -> None:
