@@ -103,7 +103,7 @@ async def test_words_where_a_score_was_asked_are_kept_and_the_question_repeated(
     ]
 
 
-async def test_forged_and_stale_buttons_change_nothing(tg: Harness) -> None:
+async def test_forged_and_stale_buttons_change_nothing(tg: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
     question = await start_delivery_checkin(tg, 2004, "B-4")
     cid = (await checkins(tg))["delivery"].id
     mid = question["message_id"]
@@ -128,6 +128,10 @@ async def test_forged_and_stale_buttons_change_nothing(tg: Harness) -> None:
     again = await tg.press_data(2004, mid, f"a:{cid}:0:3")
     assert again.get("text") == "That button is no longer active."
     assert await answers(tg) == [("delivery_csat", 3, None)]
+    # a forged button is a WARNING line, never a traceback
+    forged = [r for r in caplog.records if "forged" in r.getMessage()]
+    assert forged and all(r.levelname == "WARNING" and r.exc_info is None for r in forged)
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 async def test_redelivered_update_is_processed_once(tg: Harness) -> None:
