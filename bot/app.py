@@ -18,7 +18,15 @@ from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
 from bot.scheduler import Job, build_scheduler, worker_id
 from handlers.conversation import handle_update
-from handlers.deps import ButtonRoute, CheckInFinished, CommandRoute, Deps, SurveyRules, TextRoute
+from handlers.deps import (
+    ButtonRoute,
+    CheckInFinished,
+    ClosingWords,
+    CommandRoute,
+    Deps,
+    SurveyRules,
+    TextRoute,
+)
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
@@ -95,6 +103,7 @@ class Mentorbot:
         self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
         self.after_scoring: list[AfterScoring] = []
+        self.closing_words: list[ClosingWords] = []
         self.jobs: list[Job] = []
         self.worker = worker_id()
         self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
@@ -139,6 +148,7 @@ class Mentorbot:
             text_routes=self.text_routes,
             commands=self.commands,
             after_checkin=self.after_checkin,
+            closing_words=self.closing_words,
         )
         return self.deps
 

@@ -198,7 +198,9 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     for route in deps.text_routes:
         if await route(deps, update, state, customer, text):
             return
-    await checkin_flow.store_answer(
+    answer = await checkin_flow.store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )
+    if await checkin_flow.closing_words(deps, customer, update.chat_id, answer_id=answer.id):
+        return  # the words opened a case: the customer heard a colleague will follow up
     await deps.channel.send(OutgoingMessage(update.chat_id, say("unsolicited", customer.language)))
