@@ -99,7 +99,8 @@ class VoucherQueries:
             return 0
         async with self.db.session() as s:
             known = await s.execute(select(VoucherCode.code).where(VoucherCode.code.in_(codes)))
-            missing = [c for c in codes if c not in set(known.scalars())]
+            have = set(known.scalars())
+            missing = [c for c in codes if c not in have]
             if not missing:
                 return 0
             rows = [
