@@ -132,7 +132,11 @@ class Mentorbot:
         if self.support is not None:
             from bot.channels.slack_insights import register_insights
 
-            register_insights(self.support.bolt, insights.answer)
+            register_insights(
+                self.support.bolt,
+                insights.answer,
+                manager_channel=self.config.slack.manager_channel,
+            )
         return insights
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:

@@ -33,7 +33,7 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
 
     With the database away the customer is asked to try again later; nothing half-done stays.
     """
-    if update.chat_type != "private":
+    if update.chat_type != "private" and not _managers_command(deps, update):
         log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
         return
     snapshot: Snapshot | None = None
@@ -70,6 +70,12 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
         )
         await _release(deps, update)
         await _apologise(deps, update)
+
+
+def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:
+    """A plugged-in command (a manager's ``/detractors``) typed in a group: it is handled, and
+    its route answers in the asker's private chat only, never in the group."""
+    return update.kind == "command" and update.command.lower() in deps.commands
 
 
 async def _apologise(deps: Deps, update: IncomingUpdate) -> None:
