@@ -360,3 +360,18 @@ async def test_a_customer_who_erased_their_data_gets_nothing(desk: DeskHarness) 
             await s.execute(select(VoucherCode).where(VoucherCode.case_id.is_not(None)))
         ).first()
     assert handed is None
+
+
+async def test_telegram_away_keeps_the_code_with_the_case_and_says_so(desk: DeskHarness) -> None:
+    case_id, ts = await opened(desk, 4212, "R-32")
+    desk.tg.server.set_unavailable(True)
+    try:
+        response = await resolve(desk, case_id, ts, "Voucher €10")
+    finally:
+        desk.tg.server.set_unavailable(False)
+    assert response.status_code == 200  # resolved; the form closes
+    (case,) = await desk.cases()
+    assert case.status == "resolved" and case.note_delivery == "failed"
+    assert case.gesture_code == POOL[0]  # kept, to send with Reply
+    assert "Telegram did not take it" in desk.card_text(ts)
+    assert any("Not sent" in t and POOL[0] in t for t in desk.thread(ts))
