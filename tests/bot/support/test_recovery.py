@@ -180,6 +180,15 @@ async def test_resolve_sends_the_note_with_a_pool_voucher_once(desk: DeskHarness
     async with desk.tg.bot.db.session() as s:
         codes = (await s.execute(select(VoucherCode).order_by(VoucherCode.id))).scalars().all()
     assert [(c.code, c.case_id) for c in codes] == [(POOL[0], case_id), (POOL[1], None)]
+    # /forget erases the note (it greets the customer by name); the code stays spent.
+    since = desk.tg.server.last_seq
+    desk.tg.server.push_message(4201, "/forget")
+    await desk.tg.next_message(4201, since, contains="Are you sure")
+    since = desk.tg.server.last_seq
+    await desk.tg.press(4201, "Yes, erase my data")
+    await desk.tg.next_message(4201, since, contains="erased")
+    (case,) = await desk.cases()
+    assert case.customer_note is None and case.gesture_code == POOL[0]
 
 
 async def test_the_prefilled_message_is_in_the_customers_language_and_editable(
