@@ -56,6 +56,10 @@ async def open_resolve_form(dd: DeskDeps, case: Case, action: DeskAction) -> Act
         "the gesture (and its voucher code) below it. Later they get a short check-in: did we "
         "fix it?"
     )
+    names = tuple(g.name for g in dd.settings.gestures)
+    gesture_field = (
+        (FormField("gesture", "Goodwill gesture", optional=True, options=names),) if names else ()
+    )
     await dd.desk.open_form(
         action.trigger_id,
         Form(
@@ -74,12 +78,7 @@ async def open_resolve_form(dd: DeskDeps, case: Case, action: DeskAction) -> Act
                     max_length=MAX_MESSAGE,
                     initial=prefill,
                 ),
-                FormField(
-                    "gesture",
-                    "Goodwill gesture",
-                    optional=True,
-                    options=tuple(g.name for g in dd.settings.gestures),
-                ),
+                *gesture_field,
             ),
         ),
     )
