@@ -51,6 +51,7 @@ def desk_config(make_config: Callable[..., Config]) -> Callable[..., Config]:
             "rate_limit": False,
         }
         overrides.setdefault("support", {"gestures": GESTURES})
+        overrides.setdefault("managers", {"slack_user_ids": ["U0BOSS"]})
         return make_config(telegram=telegram, slack=slack_section, **overrides)
 
     return build

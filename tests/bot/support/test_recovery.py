@@ -384,3 +384,38 @@ async def test_telegram_away_keeps_the_code_with_the_case_and_says_so(desk: Desk
     assert case.gesture_code == POOL[0]  # kept, to send with Reply
     assert "Telegram did not take it" in desk.card_text(ts)
     assert any("Not sent" in t and POOL[0] in t for t in desk.thread(ts))
+
+
+async def test_the_managers_cases_figure_counts_gestures_and_recovered(desk: DeskHarness) -> None:
+    from bot.local_servers.slack_signing import slash_command
+
+    case_id, ts = await opened(desk, 4213, "R-33")
+    await desk.press("claim", case_id, ts)
+    await resolve(desk, case_id, ts, "Voucher €10")
+    tg = desk.tg
+    tg.clock.advance(days=3)  # the recovery check-in, survey fatigue allowing
+    since = tg.server.last_seq
+    await tg.bot.dispatch()
+    await tg.next_message(4213, since, contains="Did we fix it?")
+    since = tg.server.last_seq
+    await tg.press(4213, "Yes")
+    await tg.next_message(4213, since, contains="recommend")
+    since = tg.server.last_seq
+    await tg.press(4213, "10")
+    await tg.next_message(4213, since, contains="Thank you")
+    await desk.settle()
+    assert (await desk.cases())[0].recovered is True
+    body = slash_command(
+        command="/mentor",
+        text="cases 30d",
+        user_id="U0BOSS",
+        channel_id="C0SUPPORT",
+        response_url=desk.slack.new_response_url("C0SUPPORT", user="U0BOSS"),
+    )
+    await post_signed("/slack/events", body, secret=SECRET, client=desk.http)
+    await desk.slack.wait_for("response_url", timeout=5)
+    (post,) = desk.slack.response_posts
+    assert post.body["response_type"] == "in_channel"  # plain figures
+    assert (
+        "Goodwill gestures given 1 (+1); came back as promoters 1 of 1 asked" in post.body["text"]
+    )
