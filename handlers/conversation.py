@@ -7,6 +7,7 @@ import logging
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers import checkin_flow, customer_commands, optin
 from handlers.deps import Deps
+from handlers.insights_commands import MAIN_COMMAND, SHORTCUTS
 from handlers.texts import say
 from storage.chat_snapshots import Snapshot
 from storage.conversations import StorageKey
@@ -23,6 +24,8 @@ COMMANDS = {
     "mydata": customer_commands.handle_mydata,
     "forget": customer_commands.handle_forget,
 }
+# The only commands handled when typed in a group: their route answers in a private chat.
+MANAGER_COMMANDS = frozenset((MAIN_COMMAND, *SHORTCUTS))
 # SCHEDULED too: the customer may answer before the dispatcher has marked the check-in sent;
 # the conversation state (saved only after a successful send) proves the question went out.
 _OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
@@ -75,7 +78,8 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
 def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:
     """A plugged-in command (a manager's ``/detractors``) typed in a group: it is handled, and
     its route answers in the asker's private chat only, never in the group."""
-    return update.kind == "command" and update.command.lower() in deps.commands
+    name = update.command.lower()
+    return update.kind == "command" and name in MANAGER_COMMANDS and name in deps.commands
 
 
 async def _apologise(deps: Deps, update: IncomingUpdate) -> None:
