@@ -19,7 +19,15 @@ from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
 from bot.scheduler import Job, build_scheduler, worker_id
 from handlers.conversation import handle_update
-from handlers.deps import ButtonRoute, CheckInFinished, CommandRoute, Deps, SurveyRules, TextRoute
+from handlers.deps import (
+    ButtonRoute,
+    CheckInFinished,
+    ClosingWords,
+    CommandRoute,
+    Deps,
+    SurveyRules,
+    TextRoute,
+)
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
@@ -100,6 +108,7 @@ class Mentorbot:
         self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
         self.after_scoring: list[AfterScoring] = []
+        self.closing_words: list[ClosingWords] = []
         self.jobs: list[Job] = [
             Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
         ]
@@ -130,7 +139,11 @@ class Mentorbot:
         if self.support is not None:
             from bot.channels.slack_insights import register_insights
 
-            register_insights(self.support.bolt, insights.answer)
+            register_insights(
+                self.support.bolt,
+                insights.answer,
+                manager_channel=self.config.slack.manager_channel,
+            )
         return insights
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
@@ -146,6 +159,7 @@ class Mentorbot:
             text_routes=self.text_routes,
             commands=self.commands,
             after_checkin=self.after_checkin,
+            closing_words=self.closing_words,
         )
         return self.deps
 

@@ -8,7 +8,16 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.config_base import _Section, check_zone
-from handlers.journeys import parse_duration
+from bot.config_recovery import (
+    ACKNOWLEDGEMENT,
+    DEFAULT_GESTURES,
+    RESOLVE_MESSAGE,
+    Gesture,
+    check_gestures,
+    check_placeholders,
+    parse_gestures,
+)
+from handlers.journeys import Texts, parse_duration
 
 
 class BusinessHours(_Section):
@@ -41,7 +50,14 @@ class SupportConfig(_Section):
     business_hours: BusinessHours = BusinessHours()
     timezone: str | None = None
     """Time zone of the business hours; defaults to the top-level ``timezone``."""
-    gestures: list[str] = ["Voucher code", "Handwritten card", "Free replacement part"]
+    gestures: list[Gesture] = DEFAULT_GESTURES
+    """Goodwill gestures for the Resolve form; see :mod:`bot.config_recovery`."""
+    acknowledgement: Texts = ACKNOWLEDGEMENT
+    """Sent instead of the cheerful close when an answer opens or joins a case."""
+    reply_within: timedelta | None = None
+    """The promise in the acknowledgement, in business time (None: ``escalate_after``)."""
+    resolve_message: Texts = RESOLVE_MESSAGE
+    """The Resolve form's message to the customer, prefilled and editable."""
     outbox_every: timedelta = timedelta(seconds=2)
     previous_answers: int = Field(5, ge=0, le=20)
 
@@ -49,6 +65,31 @@ class SupportConfig(_Section):
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)  # type: ignore[arg-type]
+
+    @field_validator("reply_within", mode="before")
+    @classmethod
+    def _optional_duration(cls, value: object) -> timedelta | None:
+        return None if value is None else parse_duration(value)  # type: ignore[arg-type]
+
+    @field_validator("gestures", mode="before")
+    @classmethod
+    def _gesture_names(cls, value: object) -> object:
+        return parse_gestures(value)
+
+    @field_validator("gestures")
+    @classmethod
+    def _gestures(cls, gestures: list[Gesture]) -> list[Gesture]:
+        return check_gestures(gestures)
+
+    @field_validator("acknowledgement")
+    @classmethod
+    def _ack(cls, texts: Texts) -> Texts:
+        return check_placeholders(texts, {"name", "who", "when"}, "acknowledgement")
+
+    @field_validator("resolve_message")
+    @classmethod
+    def _resolve(cls, texts: Texts) -> Texts:
+        return check_placeholders(texts, {"name", "product"}, "resolve_message")
 
     @field_validator("timezone")
     @classmethod

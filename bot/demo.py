@@ -22,7 +22,7 @@ from bot.app import Mentorbot
 from bot.config import Config
 from bot.demo_advocacy import DEMO_ADVOCACY, run_advocacy_story
 from bot.demo_customers import PERSONAS, Persona
-from bot.demo_support import TOKEN, DemoDesk, slack_section
+from bot.demo_support import DEMO_SUPPORT, TOKEN, DemoDesk, slack_section
 from bot.local_servers.bot_api import LocalBotApi
 from bot.local_servers.slack_api import LocalSlackApi
 from storage.models import Answer, Case, CheckIn, Customer, Event
@@ -288,6 +288,7 @@ async def start_demo_bot(
             },
             "slack": slack_section(slack) if slack is not None else {},
             "advocacy": DEMO_ADVOCACY,
+            "support": DEMO_SUPPORT,
         }
     )
     bot = Mentorbot(config, clock=clock)

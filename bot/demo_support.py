@@ -40,7 +40,8 @@ class StaffPlan:
     reply: str
     note: str
     gesture: str
-    detail: str
+    personal: str
+    """Added to the prefilled message to the customer in the Resolve form."""
     steps: list[str] = field(default_factory=lambda: ["claim", "reply", "resolve"])
 
 
@@ -51,19 +52,44 @@ PLANS = [
         "Wat vervelend, Joost! Morgen komt een monteur met een nieuwe deur, "
         "de kosten zijn voor ons.",
         "New door fitted by our engineer; delivery partner informed",
-        "Voucher code",
-        "SORRY-25",
+        "Voucher €25",
+        "Nogmaals excuses voor de overlast, en veel wasplezier!",
     ),
     StaffPlan(
         "U0BOB",
         "So sorry about the mess, Priya. We have spoken to the engineer, "
         "and a cleaning voucher is on its way to you.",
         "Spoke to the installer; apology and voucher sent",
-        "Voucher code",
-        "CLEAN-10",
+        "Cleaning voucher",
+        "Thanks for bearing with us.",
         steps=["wait", "claim", "reply", "resolve"],  # nobody picks it up at first
     ),
 ]
+
+
+# The demo shop's gestures: a pool of voucher codes, and codes made from a pattern.
+DEMO_SUPPORT: dict[str, Any] = {
+    "gestures": [
+        {
+            "name": "Voucher €25",
+            "voucher": {"codes": ["SORRY25-JDV7", "SORRY25-K9QM", "SORRY25-T3WX"]},
+            "text": {
+                "en": "As a small apology, here is a €25 voucher for your next order: {code}",
+                "nl": "Als klein excuus krijg je een tegoedbon van €25 voor je volgende "
+                "bestelling: {code}",
+            },
+        },
+        {
+            "name": "Cleaning voucher",
+            "voucher": {"pattern": "CLEAN-####-####"},
+            "text": {
+                "en": "Your cleaning voucher (one professional clean, on us): {code}",
+                "nl": "Je schoonmaakbon (één professionele schoonmaak, van ons): {code}",
+            },
+        },
+        "Handwritten card",
+    ]
+}
 
 
 def slack_section(server: LocalSlackApi) -> dict[str, Any]:
@@ -145,23 +171,53 @@ class DemoDesk:
                 )
             )
         else:
-            self.out.print(
-                f"{self.stamp()} [magenta]{name} (support)[/magenta] → resolves: {plan.note}; "
-                f"gesture {plan.gesture} {plan.detail}"
-            )
-            gesture = {"type": "static_select", "selected_option": {"value": plan.gesture}}
-            body = view_submission(
-                callback_id="case_form_resolve",
-                private_metadata=str(case_id),
-                values={
-                    "note": {"note": plan.note},
-                    "gesture": {"gesture": gesture},
-                    "gesture_detail": {"gesture_detail": plan.detail},
-                },
-                user_id=plan.staff,
-            )
+            body = await self._resolve_form(plan, case_id, ts)
         response = await post_signed("/slack/events", body, secret=SECRET, client=self.http)
         response.raise_for_status()
+        await self.settle()
+
+    async def _resolve_form(self, plan: StaffPlan, case_id: int, ts: str) -> Any:
+        """Press Resolve, add a personal line to the prefilled message, choose the gesture."""
+        name = STAFF[plan.staff]
+        press = block_actions(
+            action_id="case_resolve",
+            value=str(case_id),
+            channel_id=SUPPORT,
+            message_ts=ts,
+            user_id=plan.staff,
+            user_name=name.lower(),
+        )
+        response = await post_signed("/slack/events", press, secret=SECRET, client=self.http)
+        response.raise_for_status()
+        await self.settle()
+        view = self.server.opened_views[-1]
+        prefilled = next(
+            (
+                b["element"].get("initial_value", "")
+                for b in view["blocks"]
+                if b.get("block_id") == "message"
+            ),
+            "",
+        )
+        message = f"{prefilled} {plan.personal}".strip()
+        self.out.print(
+            f"{self.stamp()} [magenta]{name} (support)[/magenta] → resolves: {plan.note}; "
+            f"gesture: {plan.gesture}"
+        )
+        gesture = {"type": "static_select", "selected_option": {"value": plan.gesture}}
+        return view_submission(
+            callback_id="case_form_resolve",
+            private_metadata=str(case_id),
+            values={
+                "note": {"note": plan.note},
+                "message": {"message": message},
+                "gesture": {"gesture": gesture},
+            },
+            user_id=plan.staff,
+        )
+
+    async def settle(self) -> None:
+        """Wait until Bolt has acted on what it acknowledged."""
         await asyncio.sleep(0.02)  # Bolt acknowledges first and acts right after
         for _ in range(500):
             if not self.bot.support.busy:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.desk_messages import ActionResult, DeskAction
 from bot.scheduler import Job
-from handlers import case_actions, case_sla, cases
+from handlers import case_ack, case_actions, case_sla, cases
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
+from handlers.gestures import GestureSpec
 from handlers.outbox_delivery import DeliveryReport, deliver_outbox
 
 if TYPE_CHECKING:
@@ -96,7 +97,18 @@ def desk_settings(config: Config) -> DeskSettings:
             days=frozenset(_DAYS.index(d) for d in support.business_hours.days),
             timezone=support.timezone or config.timezone,
         ),
-        gestures=tuple(support.gestures),
+        gestures=tuple(
+            GestureSpec(
+                g.name,
+                g.text.model_dump() if g.text else {},
+                tuple(g.voucher.codes) if g.voucher else (),
+                g.voucher.pattern if g.voucher else None,
+            )
+            for g in support.gestures
+        ),
+        acknowledgement=support.acknowledgement.model_dump(),
+        reply_within=support.reply_within,
+        resolve_message=support.resolve_message.model_dump(),
         previous_answers=support.previous_answers,
         **timing,  # type: ignore[arg-type]
     )
@@ -173,8 +185,16 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
         return await cases.relay_customer_words(dd, deps, update, customer, text)
 
+    async def acknowledge(
+        deps: Any, customer: Any, chat_id: int, checkin_id: int | None, answer_id: int | None
+    ) -> bool:
+        return await case_ack.acknowledge_case(
+            dd, deps.channel, customer, chat_id, checkin_id=checkin_id, answer_id=answer_id
+        )
+
     bot.after_scoring.append(after_scoring)
     bot.text_routes.append(relay)
+    bot.closing_words.append(acknowledge)
     bot.jobs.append(
         Job(
             "outbox",

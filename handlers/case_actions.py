@@ -8,9 +8,10 @@ import logging
 from bot.channels.desk_messages import ActionResult, DeskAction, Form, FormField
 from bot.channels.messages import OutgoingMessage
 from handlers.case_card import mention
+from handlers.case_resolve import open_resolve_form, submit_resolve
 from handlers.desk import DeskDeps
 from handlers.texts import say
-from storage.cases import OPEN_CASE, RecoveryPlan
+from storage.cases import OPEN_CASE
 from storage.models import CLOSED_BY_FORGET, Case, CaseStatus, OptInState
 
 log = logging.getLogger(__name__)
@@ -105,64 +106,11 @@ async def _open_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionRes
     return ActionResult()
 
 
-async def _open_resolve(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
-    if (closed := _closed(case)) or not action.trigger_id:
-        return closed or ActionResult(notice="Could not open the resolve form.")
-    await dd.desk.open_form(
-        action.trigger_id,
-        Form(
-            kind="resolve",
-            title=f"Resolve case #{case.id}",
-            submit="Resolve",
-            ref=str(case.id),
-            intro="The customer gets a short check-in later: did we fix it?",
-            fields=(
-                FormField("note", "What was done", multiline=True),
-                FormField(
-                    "gesture", "Goodwill gesture", optional=True, options=dd.settings.gestures
-                ),
-                FormField(
-                    "gesture_detail",
-                    "Gesture details (e.g. the voucher code)",
-                    optional=True,
-                    max_length=200,
-                ),
-            ),
-        ),
-    )
-    return ActionResult()
-
-
 async def _not_an_issue(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
     closed = await dd.store.close_case(
         case.id or 0, status=CaseStatus.NOT_AN_ISSUE, staff_id=action.staff.id, now=dd.clock()
     )
     return ActionResult() if closed else ActionResult(notice=f"Case #{case.id} is already closed.")
-
-
-async def _submit_resolve(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
-    note = (action.values.get("note") or "").strip()
-    if not note:
-        return ActionResult(form_errors={"note": "Say in a few words what was done."})
-    gesture = action.values.get("gesture") or None
-    detail = (action.values.get("gesture_detail") or "").strip()
-    if gesture and detail:
-        gesture = f"{gesture}: {detail}"
-    now = dd.clock()
-    s = dd.settings
-    closed = await dd.store.close_case(
-        case.id or 0,
-        status=CaseStatus.RESOLVED,
-        staff_id=action.staff.id,
-        now=now,
-        note=note[:2000],
-        gesture=gesture[:200] if gesture else None,
-        recovery=RecoveryPlan(s.recovery_journey, s.recovery_touchpoint, now + s.recovery_delay),
-    )
-    if closed is None:
-        return ActionResult(notice=f"Case #{case.id} was already closed.")
-    log.info("case %s resolved by %s (gesture: %s)", case.id, action.staff.id, gesture)
-    return ActionResult()
 
 
 async def _submit_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
@@ -228,8 +176,8 @@ _ACTIONS = {
     "claim": _claim,
     "take_over": _take_over,
     "reply": _open_reply,
-    "resolve": _open_resolve,
+    "resolve": open_resolve_form,
     "not_an_issue": _not_an_issue,
     "form:reply": _submit_reply,
-    "form:resolve": _submit_resolve,
+    "form:resolve": submit_resolve,
 }

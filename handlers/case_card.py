@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.channels.desk_messages import Card, CardButton, DeskMessage
 from storage.case_view import CaseView
-from storage.models import CLOSED_BY_FORGET, Answer, CaseStatus
+from storage.models import CLOSED_BY_FORGET, Answer, Case, CaseStatus
 
 PRIORITY_MARK = {"urgent": "🔴", "high": "🟠", "normal": "🟡", "low": "⚪"}
 STATUS_WORDS = {
@@ -95,6 +95,31 @@ def _sentiment(answers: list[Answer]) -> str:
     return f"{last.sentiment} ({(last.polarity or 0):+.2f})"
 
 
+NOTE_NOT_SENT = {
+    "erased": "the customer erased their data",
+    "blocked": "the customer has blocked the bot",
+    "not_linked": "the customer's Telegram chat is not linked",
+    "failed": "Telegram did not take it (send it again with Reply)",
+}
+
+
+def _note_delivery(case: Case) -> str | None:
+    """What the card says about the resolve note: what was sent, or why nothing was."""
+    if case.note_delivery in ("sent", "queued") and case.customer_note:
+        note = case.customer_note[:600] + ("…" if len(case.customer_note) > 600 else "")
+        head = (
+            "*Sent to the customer:*"
+            if case.note_delivery == "sent"
+            else "*Queued for the customer* (Telegram was away; it goes out when it is back):"
+        )
+        return head + "\n" + "\n".join(f"> {x}" for x in note.splitlines())
+    if case.note_delivery in NOTE_NOT_SENT:
+        return f"*Nothing reached the customer:* {NOTE_NOT_SENT[case.note_delivery]}."
+    if case.note_delivery == "none":
+        return "_No message to the customer._"
+    return None
+
+
 def render_case(view: CaseView, now: datetime) -> DeskMessage:
     """The card for a case, and the plain-text line shown in notifications."""
     case, customer = view.case, view.customer
@@ -158,6 +183,11 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
             closing += f": {case.resolution_note}"
         if case.gesture:
             closing += f"\n*Goodwill gesture:* {case.gesture}"
+            if case.gesture_code:
+                closing += f" · voucher code `{case.gesture_code}`"
+        delivery = _note_delivery(case)
+        if delivery:
+            closing += "\n" + delivery
         sections.append(closing)
     if case.recovered is not None:
         sections.append(

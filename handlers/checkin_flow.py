@@ -11,7 +11,7 @@ from handlers.journeys import Question, Touchpoint
 from handlers.texts import say
 from storage.checkins import CheckInContext
 from storage.conversations import StorageKey
-from storage.models import Answer, ConversationState
+from storage.models import Answer, ConversationState, Customer
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +256,22 @@ async def record_text(
     await deps.outbox.post(OutgoingMessage(ctx.chat_id, hint), "reply", ctx.customer.id)
 
 
+async def closing_words(
+    deps: Deps,
+    customer: Customer,
+    chat_id: int,
+    *,
+    checkin_id: int | None = None,
+    answer_id: int | None = None,
+) -> bool:
+    """Whether a plugged-in step said the last word (e.g. the acknowledgement that a colleague
+    will follow up a case these answers opened); the caller sends its usual thanks if not."""
+    for closing in deps.closing_words:
+        if await closing(deps, customer, chat_id, checkin_id, answer_id):
+            return True
+    return False
+
+
 async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> None:
     """Ask the next question, or finish the check-in with thanks."""
     tp = touchpoint_of(deps, ctx)
@@ -269,11 +285,12 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
         return
     await deps.store.mark_answered(ctx.checkin.id or 0, deps.clock())
     await deps.store.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
-    await deps.outbox.post(
-        OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)),
-        "thanks",
-        ctx.customer.id,
-    )
+    if not await closing_words(deps, ctx.customer, ctx.chat_id, checkin_id=ctx.checkin.id):
+        await deps.outbox.post(
+            OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)),
+            "thanks",
+            ctx.customer.id,
+        )
     await deps.store.record_event(
         "checkin.answered", ctx.customer.id, {"checkin_id": ctx.checkin.id, "touchpoint": tp.name}
     )

@@ -7,6 +7,7 @@ import logging
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers import answer_edits, checkin_flow, customer_commands, optin
 from handlers.deps import Deps
+from handlers.insights_commands import MAIN_COMMAND, SHORTCUTS
 from handlers.texts import say
 from storage.chat_snapshots import Snapshot
 from storage.conversations import StorageKey
@@ -23,6 +24,8 @@ COMMANDS = {
     "mydata": customer_commands.handle_mydata,
     "forget": customer_commands.handle_forget,
 }
+# The only commands handled when typed in a group: their route answers in a private chat.
+MANAGER_COMMANDS = frozenset((MAIN_COMMAND, *SHORTCUTS))
 # SCHEDULED too: the customer may answer before the dispatcher has marked the check-in sent;
 # the conversation state (saved only after a successful send) proves the question went out.
 _OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
@@ -33,7 +36,7 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
 
     With the database away the customer is asked to try again later; nothing half-done stays.
     """
-    if update.chat_type != "private":
+    if update.chat_type != "private" and not _managers_command(deps, update):
         log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
         return
     snapshot: Snapshot | None = None
@@ -70,6 +73,13 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
         )
         await _release(deps, update)
         await _apologise(deps, update)
+
+
+def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:
+    """A plugged-in command (a manager's ``/detractors``) typed in a group: it is handled, and
+    its route answers in the asker's private chat only, never in the group."""
+    name = update.command.lower()
+    return update.kind == "command" and name in MANAGER_COMMANDS and name in deps.commands
 
 
 async def _apologise(deps: Deps, update: IncomingUpdate) -> None:
@@ -207,9 +217,11 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     for route in deps.text_routes:
         if await route(deps, update, state, customer, text):
             return
-    await checkin_flow.store_answer(
+    answer = await checkin_flow.store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )
+    if await checkin_flow.closing_words(deps, customer, update.chat_id, answer_id=answer.id):
+        return  # the words opened a case: the customer heard a colleague will follow up
     await deps.outbox.post(
         OutgoingMessage(update.chat_id, say("unsolicited", customer.language)),
         "thanks",

@@ -51,6 +51,10 @@ CommandRoute = Callable[["Deps", IncomingUpdate], Awaitable[None]]
 """A command beyond the customer commands (e.g. managers' stats commands)."""
 CheckInFinished = Callable[["Deps", "CheckInContext"], Awaitable[None]]
 """Called after a customer answered a check-in's last question."""
+ClosingWords = Callable[["Deps", Customer, int, "int | None", "int | None"], Awaitable[bool]]
+"""Given (customer, chat id, check-in id, answer id) when a check-in ends or words outside one
+were stored: sends its own closing (the support desk's acknowledgement) and returns True, or
+returns False and the usual thanks are sent."""
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Deps:
     text_routes: list[TextRoute] = field(default_factory=list)
     commands: dict[str, CommandRoute] = field(default_factory=dict)
     after_checkin: list[CheckInFinished] = field(default_factory=list)
+    closing_words: list[ClosingWords] = field(default_factory=list)
 
     @property
     def outbox(self) -> CustomerOutbox:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.channels.desk_messages import DeskMessage, Form, Staff
 from handlers.customer_outbox import CustomerOutbox
+from handlers.gestures import GestureSpec
 from handlers.ports import CustomerChannel
 
 if TYPE_CHECKING:
@@ -55,7 +56,13 @@ class DeskSettings:
     remind_after: timedelta = timedelta(minutes=15)
     escalate_after: timedelta = timedelta(minutes=60)
     hours: BusinessHours = field(default_factory=BusinessHours)
-    gestures: tuple[str, ...] = ("Voucher code", "Handwritten card")
+    gestures: tuple[GestureSpec, ...] = (GestureSpec("Handwritten card"),)
+    acknowledgement: dict[str, str] = field(default_factory=dict)
+    """Per language: what a customer hears when their answer opens or joins a case."""
+    reply_within: timedelta | None = None
+    """The acknowledgement's promise, in business time (None: ``escalate_after``)."""
+    resolve_message: dict[str, str] = field(default_factory=dict)
+    """Per language: the Resolve form's prefilled message to the customer."""
     previous_answers: int = 5
     recovery_journey: str = "recovery"
     recovery_touchpoint: str = "recovery"

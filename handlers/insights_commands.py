@@ -78,9 +78,12 @@ def manager_commands(service: InsightsService) -> dict[str, CommandRoute]:
     async def route(deps: Deps, update: IncomingUpdate) -> None:
         requester = Requester(deps.channel_name, str(update.user_id))
         reply = await service.answer(command_text(update), requester)
+        # Only ever the asker's private chat with the bot (its id is their user id): figures
+        # and customers' words never go to a group, even if a group update got this far.
+        chat_id = update.chat_id if update.chat_type == "private" else update.user_id
         try:
-            await send_reply(deps.channel, update.chat_id, reply)
+            await send_reply(deps.channel, chat_id, reply)
         except ChannelError as exc:
-            log.warning("insights: could not reply in chat %s: %s", update.chat_id, exc)
+            log.warning("insights: could not reply in chat %s: %s", chat_id, exc)
 
     return {name: route for name in (MAIN_COMMAND, *SHORTCUTS)}

@@ -238,6 +238,8 @@ def format_cases(query: InsightQuery, c: CaseFigures, before: CaseFigures) -> st
             f"{delta(c.missed_target, before.missed_target)}",
             f"Detractors recovered {c.recovered} of {c.recovery_asked} asked"
             f"{delta(c.recovered, before.recovered)}",
+            f"Goodwill gestures given {c.gestures}{delta(c.gestures, before.gestures)}; "
+            f"came back as promoters {c.gesture_recovered} of {c.gesture_asked} asked",
         ]
     )
 

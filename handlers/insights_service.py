@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BREAKDOWN_BY = {"touchpoints": "touchpoint", "products": "product", "languages": "language"}
+# Replies that quote customers (detractors' latest words, a typical quote per theme, the
+# summary's top themes); the rest are plain figures that may go where they were asked.
+QUOTING = frozenset({"stats", "detractors", "themes"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class InsightReply:
     chart_png: bytes | None = None
     chart_name: str = "nps-trend.png"
     refused: bool = False
+    private: bool = False
+    """Holds customers' words or names: for the asker alone unless asked among managers."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ class InsightsService:
         """Answer without an access check (the CLI, the digest); never raises."""
         try:
             query = await self.checked(self.parse(command_text))
-            return await self.execute(query)
+            reply = await self.execute(query)
+            return replace(reply, private=True) if query.what in QUOTING else reply
         except QueryError as exc:
             return InsightReply(str(exc))
         except StorageUnavailable:
@@ -124,8 +130,6 @@ class InsightsService:
     async def checked(self, query: InsightQuery) -> InsightQuery:
         """The query with product and touchpoint matched to stored values (any case);
         QueryError with a suggestion when nothing matches."""
-        from dataclasses import replace
-
         for by in ("product", "touchpoint"):
             value = getattr(query, by)
             if value is None or await self.data.value_exists(by, value):
@@ -200,4 +204,4 @@ class InsightsService:
         chart = nps_trend_png(
             points, f"NPS per week, last {len(points)} weeks", self.settings.small_sample
         )
-        return InsightReply(text, chart, chart_name="nps-weekly-digest.png")
+        return InsightReply(text, chart, chart_name="nps-weekly-digest.png", private=True)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import Answer, Case, CaseStatus, CheckIn, CheckInStatus, Event
+from storage.models import Answer, Case, CaseStatus, Event
 from storage.outbox import enqueue_in
 
 log = logging.getLogger(__name__)
@@ -40,15 +40,6 @@ class ClaimResult:
     claimed: bool
     owner: str | None
     status: str
-
-
-@dataclass(frozen=True)
-class RecoveryPlan:
-    """The recovery check-in a resolved case schedules."""
-
-    journey: str
-    touchpoint: str
-    due_at: datetime
 
 
 class CaseQueries:
@@ -191,6 +182,33 @@ class CaseQueries:
                 await s.execute(select(Case).where(Case.open_for_customer == customer_id))
             ).scalar_one_or_none()
 
+    async def case_touched_by(
+        self, customer_id: int, *, checkin_id: int | None = None, answer_id: int | None = None
+    ) -> Case | None:
+        """The customer's open case if an answer of check-in ``checkin_id`` (or the answer
+        ``answer_id``) opened it or was added to it; else None."""
+        async with self.db.session() as s:
+            case = (
+                await s.execute(select(Case).where(Case.open_for_customer == customer_id))
+            ).scalar_one_or_none()
+            if case is None:
+                return None
+            if checkin_id is not None:
+                found = await s.execute(select(Answer.id).where(Answer.checkin_id == checkin_id))
+                ids = set(found.scalars())
+            else:
+                ids = {answer_id} if answer_id is not None else set()
+            if case.answer_id in ids:
+                return case
+            added = await s.execute(
+                select(Event.id).where(
+                    Event.case_id == case.id,
+                    Event.kind == "case.answer_added",
+                    Event.actor.in_([f"answer:{i}" for i in ids]),
+                )
+            )
+            return case if ids and added.first() is not None else None
+
     async def claim_case(self, case_id: int, staff_id: str, now: datetime) -> ClaimResult:
         """Give an open, unowned case to ``staff_id``; a second claim learns who has it."""
         async with self.db.session() as s:
@@ -203,7 +221,7 @@ class CaseQueries:
             if case is None:
                 return ClaimResult(False, None, "missing")
             if won.rowcount:  # type: ignore[attr-defined]
-                s.add(_event("case.claimed", now, case, staff_id))
+                s.add(case_event("case.claimed", now, case, staff_id))
                 enqueue_in(s, "card_update", now, case_id=case_id)
                 return ClaimResult(True, staff_id, case.status)
             return ClaimResult(False, case.owner, case.status)
@@ -223,7 +241,7 @@ class CaseQueries:
             case.owner = staff_id
             if case.status == CaseStatus.OPEN:
                 case.status, case.claimed_at = CaseStatus.CLAIMED, now
-            s.add(_event("case.taken_over", now, case, staff_id, {"from": previous}))
+            s.add(case_event("case.taken_over", now, case, staff_id, {"from": previous}))
             enqueue_in(s, "card_update", now, case_id=case_id)
             return ClaimResult(True, previous, case.status)
 
@@ -236,7 +254,7 @@ class CaseQueries:
             if case.owner is None:
                 case.owner, case.claimed_at = staff_id, now
             case.status = CaseStatus.WAITING_ON_CUSTOMER
-            s.add(_event("case.replied", now, case, staff_id))
+            s.add(case_event("case.replied", now, case, staff_id))
             enqueue_in(s, "card_update", now, case_id=case_id)
             return case
 
@@ -251,44 +269,6 @@ class CaseQueries:
                 case.status = CaseStatus.CLAIMED if case.owner else CaseStatus.OPEN
                 enqueue_in(s, "card_update", now, case_id=case_id)
 
-    async def close_case(
-        self,
-        case_id: int,
-        *,
-        status: CaseStatus,
-        staff_id: str,
-        now: datetime,
-        note: str | None = None,
-        gesture: str | None = None,
-        recovery: RecoveryPlan | None = None,
-    ) -> Case | None:
-        """Resolve a case (or call it not an issue); resolving schedules the recovery check-in.
-
-        Returns None when the case is missing or already closed (nothing changes then).
-        """
-        async with self.db.session() as s:
-            case = await s.get(Case, case_id)
-            if case is None or case.status in CLOSED_CASE:
-                return None
-            close_in(s, case, status, staff_id, now, {"gesture": gesture})
-            case.owner = case.owner or staff_id
-            case.resolution_note, case.gesture = note, gesture
-            if recovery is not None and status == CaseStatus.RESOLVED:
-                checkin = CheckIn(
-                    customer_id=case.customer_id,
-                    purchase_id=await _purchase_of(s, case),
-                    case_id=case.id,
-                    journey=recovery.journey,
-                    touchpoint=recovery.touchpoint,
-                    due_at=recovery.due_at,
-                    status=CheckInStatus.SCHEDULED,
-                    created_at=now,
-                )
-                s.add(checkin)
-                await s.flush()
-                case.recovery_checkin_id = checkin.id
-            return case
-
     async def record_recovery(self, case_id: int, recovered: bool, now: datetime) -> None:
         """Note whether a detractor came back as a promoter after the case."""
         async with self.db.session() as s:
@@ -296,7 +276,7 @@ class CaseQueries:
             if case is None:
                 return
             case.recovered = recovered
-            s.add(_event("case.recovery_answered", now, case, None, {"recovered": recovered}))
+            s.add(case_event("case.recovery_answered", now, case, None, {"recovered": recovered}))
             enqueue_in(s, "card_update", now, case_id=case_id)
 
 
@@ -312,7 +292,7 @@ def close_in(
     audit event, and the card update that shows it."""
     case.status, case.closed_by, case.resolved_at = status, closed_by, now
     case.open_for_customer = None
-    s.add(_event(f"case.{status}", now, case, closed_by, data))
+    s.add(case_event(f"case.{status}", now, case, closed_by, data))
     enqueue_in(s, "card_update", now, case_id=case.id)
 
 
@@ -321,9 +301,10 @@ def _more_urgent(new: str, old: str) -> bool:
     return order.get(new, 1) > order.get(old, 1)
 
 
-def _event(
+def case_event(
     kind: str, now: datetime, case: Case, actor: str | None, data: dict[str, Any] | None = None
 ) -> Event:
+    """An audit event about ``case``."""
     return Event(
         kind=kind,
         at=now,
@@ -332,17 +313,3 @@ def _event(
         case_id=case.id,
         data=data or {},
     )
-
-
-async def _purchase_of(s: Any, case: Case) -> int | None:
-    """The purchase the case is about: the flagged answer's check-in's purchase."""
-    if case.answer_id is None:
-        return None
-    row = (
-        await s.execute(
-            select(CheckIn.purchase_id)
-            .join(Answer, Answer.checkin_id == CheckIn.id)
-            .where(Answer.id == case.answer_id)
-        )
-    ).first()
-    return row[0] if row else None

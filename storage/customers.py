@@ -183,7 +183,9 @@ class CustomerQueries:
                 .values(status=CheckInStatus.CANCELLED, last_error="forgotten")
             )
             await s.execute(
-                update(Case).where(Case.customer_id == customer_id).values(resolution_note=None)
+                update(Case)
+                .where(Case.customer_id == customer_id)
+                .values(resolution_note=None, customer_note=None)  # the note greets them by name
             )
             await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
             # Advocacy: their quotable words go, their referral links stop working.

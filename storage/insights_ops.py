@@ -110,6 +110,11 @@ class CaseFigures:
     missed_target: int = 0
     recovery_asked: int = 0
     recovered: int = 0
+    gestures: int = 0
+    """Resolved with a goodwill gesture that reached the customer (or before notes were sent)."""
+    gesture_asked: int = 0
+    gesture_recovered: int = 0
+    """Of those, asked "did we fix it?" / came back as promoters."""
     median_claim_s: float | None = None
     median_resolve_s: float | None = None
     open_now: int = 0
@@ -169,6 +174,12 @@ async def case_figures(db: Database, flt: InsightFilter, now: datetime) -> CaseF
         and_(Case.respond_by.is_not(None), Case.claimed_at > Case.respond_by),
         and_(Case.respond_by.is_not(None), Case.claimed_at.is_(None), Case.respond_by < now),
     )
+    # Cases resolved before notes were recorded (NULL) count as given too, and so do notes
+    # queued while Telegram was away (the customers outbox delivers them).
+    given = and_(
+        Case.gesture.is_not(None),
+        or_(Case.note_delivery.is_(None), Case.note_delivery.in_(("sent", "queued"))),
+    )
     stmt = _case_filters(
         select(
             func.count().label("opened"),
@@ -177,6 +188,9 @@ async def case_figures(db: Database, flt: InsightFilter, now: datetime) -> CaseF
             _count(missed).label("missed"),
             _count(Case.recovered.is_not(None)).label("asked"),
             _count(Case.recovered.is_(True)).label("recovered"),
+            _count(given).label("gestures"),
+            _count(and_(given, Case.recovered.is_not(None))).label("gesture_asked"),
+            _count(and_(given, Case.recovered.is_(True))).label("gesture_recovered"),
         ).where(Case.opened_at >= flt.start, Case.opened_at < flt.end),
         flt,
     )
@@ -192,6 +206,9 @@ async def case_figures(db: Database, flt: InsightFilter, now: datetime) -> CaseF
             missed_target=int(r.missed),
             recovery_asked=int(r.asked),
             recovered=int(r.recovered),
+            gestures=int(r.gestures),
+            gesture_asked=int(r.gesture_asked),
+            gesture_recovered=int(r.gesture_recovered),
         )
         figures.open_now = int((await s.execute(open_now)).scalar_one())
         if figures.opened:

@@ -231,6 +231,10 @@ class Case(SQLModel, table=True):
     escalated_at: datetime | None = None
     recovery_checkin_id: int | None = None
     recovered: bool | None = None  # a detractor who came back as a promoter
+    gesture_code: str | None = Field(default=None, max_length=64)  # the voucher handed out
+    customer_note: str | None = None  # the resolve note as written to the customer
+    # What became of the resolve note: sent, blocked, erased, not_linked, failed.
+    note_delivery: str | None = Field(default=None, max_length=16)
 
 
 class Event(SQLModel, table=True):
@@ -298,6 +302,21 @@ class CustomerMessage(SQLModel, table=True):
     message_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class VoucherCode(SQLModel, table=True):
+    """A voucher code of a goodwill gesture: from the configured pool, or generated; handed out
+    to one case at most (``case_id`` unique), never twice."""
+
+    __tablename__ = "voucher_codes"
+    __table_args__ = (Index("ix_voucher_codes_free", "gesture", "case_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    gesture: str = Field(max_length=75)
+    code: str = Field(max_length=64, unique=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", unique=True)
+    generated: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    handed_out_at: datetime | None = None
 
 
 class Lease(SQLModel, table=True):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import purchases
 from storage.answers import AnswerQueries
+from storage.case_resolution import CaseResolutionQueries
 from storage.case_targets import CaseTargetQueries
 from storage.case_view import CaseViewQueries
 from storage.cases import CaseQueries
@@ -21,6 +22,7 @@ from storage.customers import CustomerQueries
 from storage.db import Database
 from storage.outbox import OutboxQueries
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
+from storage.vouchers import VoucherQueries
 
 
 class ConcurrentWrite(RuntimeError):
@@ -36,9 +38,11 @@ class Store(
     ConversationQueries,
     AnswerQueries,
     CaseQueries,
+    CaseResolutionQueries,
     CaseTargetQueries,
     CaseViewQueries,
     OutboxQueries,
+    VoucherQueries,
 ):
     """Queries bound to one :class:`Database`; handlers use this, never raw sessions."""
 

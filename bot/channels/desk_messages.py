@@ -49,6 +49,8 @@ class FormField:
     options: tuple[str, ...] = ()
     hint: str | None = None
     max_length: int = 3000
+    initial: str | None = None
+    """Prefilled text the staff member can edit (text fields only)."""
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ def _input(field: FormField) -> dict[str, Any]:
             "multiline": field.multiline,
             "max_length": field.max_length,
         }
+        if field.initial:
+            element["initial_value"] = _cut(field.initial, field.max_length)
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field.id,

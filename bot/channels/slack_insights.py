@@ -77,10 +77,29 @@ async def upload_chart(
     )
 
 
+PRIVATE_NOTE = (
+    "_Only you can see this: it quotes customers. Ask in the managers' channel to share it._"
+)
+
+
+def _shared_place(channel_id: str, channel_name: str, manager_channel: str | None) -> bool:
+    """Whether a channel is the managers' own (by id, or by name as the config may give it)."""
+    if not manager_channel:
+        return False
+    wanted = manager_channel.lstrip("#")
+    return wanted in (channel_id, channel_name)
+
+
 async def answer_slash(
-    answer: Answer, groups: UsergroupMembers, command: dict[str, Any], respond: Any, client: Any
+    answer: Answer,
+    groups: UsergroupMembers,
+    command: dict[str, Any],
+    respond: Any,
+    client: Any,
+    manager_channel: str | None = None,
 ) -> None:
-    """Handle one ``/mentor`` after it was acknowledged: reply via the response URL."""
+    """Handle one ``/mentor`` after it was acknowledged: reply via the response URL, to the
+    asker alone when refused or when the reply quotes customers outside the managers' channel."""
     user = str(command.get("user_id", ""))
     reply = await answer(
         str(command.get("text") or ""), Requester("slack", user, groups.checker(user))
@@ -88,18 +107,29 @@ async def answer_slash(
     if reply.refused:
         await respond(text=reply.text, response_type="ephemeral")
         return
+    channel = str(command.get("channel_id", ""))
+    if reply.private and not _shared_place(
+        channel, str(command.get("channel_name", "")), manager_channel
+    ):
+        await respond(text=f"{reply.text}\n\n{PRIVATE_NOTE}", response_type="ephemeral")
+        return
     await respond(text=reply.text, response_type="in_channel")
     try:
-        await upload_chart(client, str(command.get("channel_id")), reply)
+        await upload_chart(client, channel, reply)
     except SlackApiError as exc:
         log.warning("insights: chart upload failed: %s", exc.response.get("error"))
         await respond(text="(The chart could not be uploaded here.)", response_type="ephemeral")
 
 
 async def answer_mention(
-    answer: Answer, groups: UsergroupMembers, event: dict[str, Any], client: AsyncWebClient
+    answer: Answer,
+    groups: UsergroupMembers,
+    event: dict[str, Any],
+    client: AsyncWebClient,
+    manager_channel: str | None = None,
 ) -> None:
-    """Handle ``@Mentorbot <command>``: answer in a thread, refuse non-managers privately."""
+    """Handle ``@Mentorbot <command>``: answer in a thread; refuse non-managers privately, and
+    show replies that quote customers to the asker alone outside the managers' channel."""
     user, channel = str(event.get("user", "")), str(event.get("channel", ""))
     thread = event.get("thread_ts") or event.get("ts")
     reply = await answer(
@@ -108,23 +138,31 @@ async def answer_mention(
     if reply.refused:
         await client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
         return
+    if reply.private and not _shared_place(channel, "", manager_channel):
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=f"{reply.text}\n\n{PRIVATE_NOTE}", thread_ts=thread
+        )
+        return
     await client.chat_postMessage(channel=channel, text=reply.text, thread_ts=thread)
     await upload_chart(client, channel, reply, thread_ts=thread)
 
 
-def register_insights(app: AsyncApp, answer: Answer, *, command: str = "/mentor") -> None:
+def register_insights(
+    app: AsyncApp, answer: Answer, *, command: str = "/mentor", manager_channel: str | None = None
+) -> None:
     """Register ``/mentor`` and app mentions on a Bolt app; ``answer`` is
-    ``InsightsService.answer``. The slash command is acknowledged at once, then answered."""
+    ``InsightsService.answer``. The slash command is acknowledged at once, then answered.
+    Replies that quote customers are shared only in ``manager_channel``."""
     groups = UsergroupMembers(app.client)
 
     @app.command(command)
     async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
-        await answer_slash(answer, groups, command, respond, client)
+        await answer_slash(answer, groups, command, respond, client, manager_channel)
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], client: Any) -> None:
-        await answer_mention(answer, groups, event, client)
+        await answer_mention(answer, groups, event, client, manager_channel)
 
 
 async def post_digest(client: AsyncWebClient, channel: str, reply: InsightReply) -> None:

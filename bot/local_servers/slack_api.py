@@ -293,14 +293,19 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
             return self._drop(request)
         if injected is not None:
             return injected
-        channel, message_ts = self.state.response_urls.get(rid, (None, None))
-        self.state.response_posts.append(ResponsePost(rid, body, self.clock(), channel, message_ts))
-        self._apply_response(channel, message_ts, body)
+        channel, message_ts, user = self.state.response_urls.get(rid, (None, None, None))
+        self.state.response_posts.append(
+            ResponsePost(rid, body, self.clock(), channel, message_ts, user)
+        )
+        self._apply_response(channel, message_ts, user, body)
         self._record(Call("response_url", {"id": rid, **body}, self.clock()))
         return web.Response(text="ok")
 
-    def _apply_response(self, channel: str | None, ts: str | None, body: dict[str, Any]) -> None:
-        """Do what Slack does with a response_url post: replace, delete, post or ephemeral."""
+    def _apply_response(
+        self, channel: str | None, ts: str | None, user: str | None, body: dict[str, Any]
+    ) -> None:
+        """Do what Slack does with a response_url post: replace, delete, post, or (the default,
+        when ``response_type`` is not ``in_channel``) show it to the URL's user alone."""
         fields = {k: body.get(k) for k in ("text", "blocks", "attachments")}
         if channel and ts and body.get("delete_original"):
             self.state.delete_message(channel, ts)
@@ -309,7 +314,7 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
         elif channel and body.get("response_type") == "in_channel":
             self.state.post_message(channel, {**fields, "thread_ts": body.get("thread_ts")})
         else:
-            self.state.ephemerals.append({"channel": channel, "user": None, **fields})
+            self.state.ephemerals.append({"channel": channel, "user": user, **fields})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -142,7 +142,13 @@ class SlackApiMethods:
             raise SlackError("user_not_in_channel")
         ts = self.state.new_ts()
         self.state.ephemerals.append(
-            {"channel": channel, "user": user, "ts": ts, **self._content(params)}
+            {
+                "channel": channel,
+                "user": user,
+                "ts": ts,
+                "thread_ts": params.get("thread_ts") or None,
+                **self._content(params),
+            }
         )
         return {"message_ts": ts}
 

@@ -102,10 +102,14 @@ class SlackApiObservation:
         fields = {"text": text, "thread_ts": thread_ts}
         return dict(self.state.post_message(self._channel_key(channel), fields, user=user))
 
-    def new_response_url(self, channel: str | None = None, message_ts: str | None = None) -> str:
-        """A response_url on this server; `replace_original` posts to it update `message_ts`."""
+    def new_response_url(
+        self, channel: str | None = None, message_ts: str | None = None, user: str | None = None
+    ) -> str:
+        """A response_url on this server for `user`'s action or command in `channel`:
+        `replace_original` posts to it update `message_ts`, `in_channel` ones post to the
+        channel, and ephemeral ones (Slack's default) are shown to `user` alone."""
         rid = secrets.token_hex(8)
-        self.state.response_urls[rid] = (channel, message_ts)
+        self.state.response_urls[rid] = (channel, message_ts, user)
         return f"{self.root_url}response/{rid}"
 
     async def wait_for(

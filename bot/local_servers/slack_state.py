@@ -74,6 +74,7 @@ class ResponsePost:
     time: float
     channel: str | None = None
     message_ts: str | None = None
+    user: str | None = None
 
 
 @dataclass
@@ -123,7 +124,11 @@ class WorkspaceState:
     opened_views: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, UploadedFile] = field(default_factory=dict)
     response_posts: list[ResponsePost] = field(default_factory=list)
-    response_urls: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # response_url id -> (channel, message ts, user): Slack ties each URL to the person whose
+    # action or command made it; an ephemeral response is shown to that person only.
+    response_urls: dict[str, tuple[str | None, str | None, str | None]] = field(
+        default_factory=dict
+    )
     _last_ts_us: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -31,6 +32,18 @@ async def test_scripted_demo_tells_the_whole_story() -> None:
     assert "#support new card:" in text and "Case #1" in text and "Joost de Vries · Dutch" in text
     assert "Anna (support) → presses Claim" in text and "— Anna, klantenservice" in text
     assert "Recovery check-in (recovery_nps): NPS 9" in text
+    # Joost's NPS 2 opened the case: he heard a colleague will follow up, not the cheerful close.
+    joost = [line for line in text.splitlines() if "bot → Joost de Vries:" in line]
+    ack = next(i for i, line in enumerate(joost) if "contact met je opneemt" in line)
+    assert "Ik heb het doorgegeven aan een collega, die" in joost[ack]
+    assert "Dank je wel, dat was het" not in joost[ack - 1] + joost[ack]
+    # Resolving sent him the note with a voucher code from the pool, signed by Anna.
+    note = text.index("bot → Joost de Vries: Hoi Joost, bedankt voor je geduld.")
+    assert "tegoedbon van €25 voor je volgende bestelling: SORRY25-JDV7" in text[note : note + 400]
+    assert "— Anna, klantenservice" in text[note : note + 400]
+    assert text.count("SORRY25-JDV7") == 2  # the case thread and Joost's chat, once each
+    # Priya's voucher was generated from the pattern.
+    assert re.search(r"bot → Priya Patel: .*\n\nYour cleaning voucher .*: CLEAN-\w{4}-\w{4}", text)
 
 
 async def test_interactive_demo_plays_one_customer() -> None:

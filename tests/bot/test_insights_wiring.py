@@ -77,6 +77,8 @@ async def test_digest_job_posts_to_the_manager_channel(
             assert report.delivered == ["slack"]  # type: ignore[attr-defined]
             (message,) = slack.top_level("C0MGMT")
             assert message["text"].startswith("Weekly digest from Mentorbot")
+            # the manager channel only: not the support channel, nobody's ephemeral view
+            assert slack.top_level("C0SUPPORT") == [] and slack.ephemerals == []
             assert "Stats, 7d (08 Nov - 14 Nov 2026)" in message["text"]
             (upload,) = slack.files.values()
             assert upload.channel == "C0MGMT" and upload.content[:4] == b"\x89PNG"  # type: ignore[index]

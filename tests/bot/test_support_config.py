@@ -25,6 +25,31 @@ SLACK = "slack:\n  bot_token: xoxb-1\n"
         ("support:\n  business_hours:\n    start: '18:00'\n    end: '09:00'\n", "before end"),
         ("support:\n  business_hours:\n    days: [mon, someday]\n", "support.business_hours.days"),
         ("support:\n  timezone: Mars/Olympus\n", "support.timezone"),
+        (
+            "support:\n  gestures:\n    - name: V\n      voucher: {pattern: 'AB-##'}\n",
+            "needs at least 6 '#'",
+        ),
+        (
+            "support:\n  gestures:\n    - name: V\n      voucher: {}\n",
+            "codes (a pool) or a pattern",
+        ),
+        (
+            "support:\n  gestures:\n    - name: V\n      voucher: {codes: [A1]}\n"
+            "      text: {en: 'Here you go', nl: 'Alsjeblieft {code}'}\n",
+            "a voucher's text must show {code}",
+        ),
+        ("support:\n  gestures: [Card, card]\n", "two gestures have the same name"),
+        (
+            "support:\n  gestures:\n    - {name: A, voucher: {codes: [X1]}}\n"
+            "    - {name: B, voucher: {codes: [X1]}}\n",
+            "in the pools of two gestures",
+        ),
+        (
+            "support:\n  acknowledgement: {en: 'Hi {naam}', nl: 'Hoi'}\n",
+            "support.acknowledgement",
+        ),
+        ("support:\n  resolve_message: {en: 'Hi {code}', nl: 'Hoi'}\n", "unknown placeholder"),
+        ("support:\n  reply_within: soon\n", "support.reply_within"),
     ],
 )
 def test_broken_support_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -45,6 +70,31 @@ def test_desk_settings_come_from_config(tmp_path: Path) -> None:
     assert settings.hours.timezone == "Europe/Amsterdam"
     assert (settings.recovery_journey, settings.recovery_touchpoint) == ("recovery", "recovery")
     assert settings.recovery_delay.days == 2
+    assert [g.name for g in settings.gestures] == [
+        "Free replacement part",
+        "Refund",
+        "Handwritten card",
+    ]
+    assert settings.acknowledgement["nl"].startswith("Dank je")
+    assert settings.reply_within is None  # the promise falls back to escalate_after
+
+
+def test_gestures_with_a_pool_a_pattern_and_a_plain_name(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        SLACK
+        + "  signing_secret: s\n  support_channel: C1\n"
+        + "support:\n  reply_within: 4h\n  gestures:\n"
+        + "    - name: Voucher €10\n      voucher: {codes: [A-1, B-2], pattern: 'S-######'}\n"
+        + "    - Handwritten card\n"
+    )
+    settings = desk_settings(load_config(path, env={}))
+    voucher, card = settings.gestures
+    assert voucher.is_voucher and voucher.codes == ("A-1", "B-2") and voucher.pattern == "S-######"
+    assert voucher.text("nl", "A-1") == "Als klein gebaar van ons krijg je deze vouchercode: A-1"
+    assert not card.is_voucher
+    assert card.text("en") == "As a small gesture from us: Handwritten card."
+    assert settings.reply_within is not None and settings.reply_within.total_seconds() == 4 * 3600
 
 
 def test_check_config_says_where_cases_go(tmp_path: Path) -> None:
@@ -53,3 +103,11 @@ def test_check_config_says_where_cases_go(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
     assert result.exit_code == 0, result.output
     assert "support desk in C0SUPPORT over POST /slack/events" in result.output
+
+
+def test_the_example_config_documents_the_defaults() -> None:
+    from bot.config_support import SupportConfig
+    from tests.bot.test_config import EXAMPLE
+
+    support = load_config(EXAMPLE, env={"MENTORBOT_API_KEY": "k" * 20}).support
+    assert support == SupportConfig()

@@ -144,6 +144,9 @@ async def load(db: Database) -> dict[str, int]:
                     claimed_at=o + timedelta(hours=1),
                     resolved_at=o + timedelta(hours=5),
                     recovered=True,
+                    gesture="Voucher €10",
+                    gesture_code="SORRY-AAA111",
+                    note_delivery="sent",
                 ),
                 Case(
                     customer_id=k,
@@ -153,6 +156,8 @@ async def load(db: Database) -> dict[str, int]:
                     claimed_at=o + timedelta(hours=3),
                     resolved_at=o + timedelta(hours=9),
                     recovered=False,
+                    gesture="Handwritten card",
+                    note_delivery="blocked",  # never reached the customer: not given
                 ),
                 Case(
                     customer_id=k,

@@ -78,6 +78,8 @@ async def test_cases_medians_targets_and_recovery(data: InsightsStore) -> None:
     assert c.median_resolve_s == pytest.approx(7 * 3600, abs=1)  # 5h and 9h
     assert c.missed_target == 2  # one claimed late, one escalated
     assert (c.recovery_asked, c.recovered) == (2, 1)
+    # one gesture reached its customer (who came back a promoter); one customer blocked the bot
+    assert (c.gestures, c.gesture_asked, c.gesture_recovered) == (1, 1, 1)
     washing = await data.case_figures(InsightFilter(START, END, product="Washing machine"), NOW)
     assert washing.opened == 1 and washing.median_claim_s == pytest.approx(3600, abs=1)
     before = await data.case_figures(InsightFilter(PREV, START), NOW)

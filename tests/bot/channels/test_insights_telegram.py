@@ -114,3 +114,26 @@ async def test_a_chat_telegram_refuses_does_not_stop_the_bot(tgm: Harness) -> No
     assert [c["command"] for c in tgm.server.get_commands("", _chat_scope(MANAGER_CHAT))] == [
         "trend"
     ]
+
+
+async def test_a_managers_command_in_a_group_is_answered_in_the_private_chat_only(
+    tgm: Harness,
+) -> None:
+    group = -100500
+    await tgm.send(MANAGER_CHAT, "/help")  # the manager has a private chat with the bot
+    message = tgm.server.build_user_message(
+        group, "/detractors 2026-11-01..2026-11-14", user_id=MANAGER_CHAT
+    )
+    message["chat"] = {"id": group, "type": "group", "title": "Shop team"}
+    since = tgm.server.last_seq
+    tgm.server.push_raw_update({"message": message})
+    reply = await tgm.next_message(MANAGER_CHAT, since=since, contains="Detractors")
+    assert "It leaked, water everywhere" in reply["text"]
+    await tgm.settle()
+    assert tgm.server.messages(group) == []  # nothing for the group to read
+    # A customer command in a group is still ignored.
+    other = tgm.server.build_user_message(group, "/mydata", user_id=CUSTOMER_CHAT)
+    other["chat"] = {"id": group, "type": "group", "title": "Shop team"}
+    tgm.server.push_raw_update({"message": other})
+    await tgm.settle()
+    assert tgm.server.messages(group) == [] and tgm.server.messages(CUSTOMER_CHAT) == []

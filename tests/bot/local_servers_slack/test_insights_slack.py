@@ -37,7 +37,7 @@ async def service(db: Database) -> InsightsService:
 
 @pytest.fixture
 def mentor_app(bolt_app: AsyncApp, service: InsightsService) -> AsyncApp:
-    register_insights(bolt_app, service.answer)
+    register_insights(bolt_app, service.answer, manager_channel="C0MGMT")
     return bolt_app
 
 
@@ -132,3 +132,84 @@ async def test_digest_post_to_the_manager_channel(
 def test_mention_text() -> None:
     assert mention_text("<@U0BOT> stats  30d") == "stats 30d"
     assert mention_text("<@U0BOT|mentorbot>   trend") == "trend"
+
+
+# --- customers' words stay with managers ------------------------------------------------------
+
+
+async def _slash_in(
+    slack: LocalSlackApi,
+    http: httpx.AsyncClient,
+    text: str,
+    channel: str,
+    name: str,
+    user: str = "U0BOSS",
+) -> httpx.Response:
+    url = slack.new_response_url(channel, user=user)
+    body = slash_command(
+        command="/mentor",
+        text=text,
+        user_id=user,
+        channel_id=channel,
+        channel_name=name,
+        response_url=url,
+    )
+    return await post_signed(EVENTS_URL, body, secret=SECRET, client=http)
+
+
+@pytest.mark.parametrize("what", ["detractors", "themes", "stats"])
+async def test_quotes_asked_in_a_public_channel_go_to_the_asker_alone(
+    slack: LocalSlackApi, mentor_app: AsyncApp, bolt_http: httpx.AsyncClient, what: str
+) -> None:
+    await _slash_in(slack, bolt_http, f"{what} {RANGE}", "C0GENERAL", "general")
+    await slack.wait_for("response_url", timeout=5)
+    (post,) = slack.response_posts
+    assert post.body["response_type"] == "ephemeral"
+    assert "Only you can see this" in post.body["text"]
+    assert slack.top_level("C0GENERAL") == []  # nothing the channel can read
+    (shown,) = slack.ephemerals
+    assert shown["user"] == "U0BOSS" and shown["channel"] == "C0GENERAL"
+    if what == "detractors":
+        assert "It leaked, water everywhere" in shown["text"]  # the words, to the manager only
+
+
+async def test_plain_figures_may_go_where_they_were_asked(
+    slack: LocalSlackApi, mentor_app: AsyncApp, bolt_http: httpx.AsyncClient
+) -> None:
+    await _slash_in(slack, bolt_http, f"cases {RANGE}", "C0GENERAL", "general")
+    await slack.wait_for("response_url", timeout=5)
+    (post,) = slack.response_posts
+    assert post.body["response_type"] == "in_channel"
+    (message,) = slack.top_level("C0GENERAL")
+    assert "Opened 3 (+3)" in message["text"] and slack.ephemerals == []
+
+
+async def test_quotes_are_shared_in_the_manager_channel_named_by_its_name(
+    slack: LocalSlackApi, bolt_app: AsyncApp, service: InsightsService, bolt_http: httpx.AsyncClient
+) -> None:
+    register_insights(bolt_app, service.answer, manager_channel="#managers")
+    await _slash_in(slack, bolt_http, f"detractors {RANGE}", "C0MGMT", "managers")
+    await slack.wait_for("response_url", timeout=5)
+    assert slack.response_posts[0].body["response_type"] == "in_channel"
+    (message,) = slack.top_level("C0MGMT")
+    assert "It leaked, water everywhere" in message["text"]
+
+
+async def test_a_mention_in_a_public_channel_answers_quotes_ephemerally_in_the_thread(
+    slack: LocalSlackApi, mentor_app: AsyncApp, bolt_http: httpx.AsyncClient
+) -> None:
+    mention = app_mention_event(
+        channel="C0GENERAL", text=f"<@U0BOT> detractors {RANGE}", user="U0BOSS"
+    )
+    await post_signed(EVENTS_URL, event_callback(mention), secret=SECRET, client=bolt_http)
+    call = await slack.wait_for("chat.postEphemeral", timeout=5)
+    assert call.params["user"] == "U0BOSS" and call.params["channel"] == "C0GENERAL"
+    assert call.params["thread_ts"] == mention["ts"]
+    assert slack.calls_to("chat.postMessage") == []
+    (shown,) = slack.ephemerals
+    assert "It leaked, water everywhere" in shown["text"] and shown["thread_ts"] == mention["ts"]
+    # A trend (plain figures, a chart) is answered in the thread for everyone.
+    trend = app_mention_event(channel="C0GENERAL", text="<@U0BOT> trend", user="U0BOSS")
+    await post_signed(EVENTS_URL, event_callback(trend), secret=SECRET, client=bolt_http)
+    posted = await slack.wait_for("chat.postMessage", timeout=5)
+    assert posted.params["channel"] == "C0GENERAL" and posted.params["thread_ts"] == trend["ts"]

@@ -15,6 +15,19 @@ from tests.bot.channels.harness import FakeClock
 from tests.bot.support.desk_harness import SECRET, TOKEN, DeskHarness
 
 MONDAY = FakeClock().now.replace(day=23, hour=9)  # Monday 23 Nov 2026, 10:00 in Amsterdam
+POOL = ["SORRY-AAA111", "SORRY-BBB222"]
+GESTURES = [
+    {
+        "name": "Voucher €10",
+        "voucher": {"codes": POOL},
+        "text": {
+            "en": "Here is a €10 voucher for your next order: {code}",
+            "nl": "Hier is een tegoedbon van €10 voor je volgende bestelling: {code}",
+        },
+    },
+    {"name": "Voucher €25", "voucher": {"pattern": "WB25-####-####"}},
+    "Handwritten card",
+]
 
 
 @pytest.fixture
@@ -37,6 +50,8 @@ def desk_config(make_config: Callable[..., Config]) -> Callable[..., Config]:
             "base_file_url": tg.base_file_url,
             "rate_limit": False,
         }
+        overrides.setdefault("support", {"gestures": GESTURES})
+        overrides.setdefault("managers", {"slack_user_ids": ["U0BOSS"]})
         return make_config(telegram=telegram, slack=slack_section, **overrides)
 
     return build

@@ -61,7 +61,7 @@ class DeskHarness:
         await self.tg.next_message(chat, since, contains="How easy")
         since = self.tg.server.last_seq
         await self.tg.press(chat, "3")  # the check-in's last question
-        await self.tg.next_message(chat, since, contains="Thank you")
+        await self.tg.next_message(chat, since, contains="will get back to you")
         await self.settle()
 
     async def case_where(self, check: Any, timeout: float = 5.0) -> Case:  # noqa: ASYNC109

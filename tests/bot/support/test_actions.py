@@ -138,25 +138,21 @@ async def test_resolve_schedules_recovery_and_a_promoter_counts_as_recovered(
     await desk.press("resolve", case_id, ts)
     view = desk.slack.opened_views[-1]
     assert view["callback_id"] == "case_form_resolve"
-    gesture = {"type": "static_select", "selected_option": {"value": "Voucher code"}}
-    await desk.submit(
-        "resolve",
-        case_id,
-        {"note": "Sent a new hose", "gesture": gesture, "gesture_detail": "SORRY-25"},
-    )
+    gesture = {"type": "static_select", "selected_option": {"value": "Handwritten card"}}
+    await desk.submit("resolve", case_id, {"note": "Sent a new hose", "gesture": gesture})
     (case,) = await desk.cases()
     assert case.status == "resolved" and case.open_for_customer is None
-    assert case.gesture == "Voucher code: SORRY-25" and case.resolution_note == "Sent a new hose"
+    assert case.gesture == "Handwritten card" and case.resolution_note == "Sent a new hose"
     assert desk.buttons(ts) == []
     card = desk.card_text(ts)
-    assert "Resolved" in card and "Sent a new hose" in card and "SORRY-25" in card
+    assert "Resolved" in card and "Sent a new hose" in card and "Handwritten card" in card
     async with desk.tg.bot.db.session() as s:
         recovery = (await s.execute(select(CheckIn).where(CheckIn.case_id == case_id))).scalar_one()
     assert recovery.touchpoint == "recovery" and recovery.status == "scheduled"
     assert recovery.due_at == desk.tg.clock.now + timedelta(days=2)
     desk.tg.clock.advance(days=2)
     await desk.tg.bot.dispatch()  # survey fatigue: 3 days since the last check-in, not yet
-    assert desk.tg.server.messages(3106)[-1]["text"].startswith("Thank you")
+    assert "gesture from us: Handwritten card" in desk.tg.server.messages(3106)[-1]["text"]
     desk.tg.clock.advance(days=1)
     since = desk.tg.server.last_seq
     await desk.tg.bot.dispatch()
