@@ -371,7 +371,9 @@ async def test_a_customer_who_erased_their_data_gets_nothing(desk: DeskHarness) 
     assert handed is None
 
 
-async def test_telegram_away_queues_the_note_with_its_code_and_delivers_it_later(desk: DeskHarness) -> None:
+async def test_telegram_away_queues_the_note_with_its_code_and_delivers_it_later(
+    desk: DeskHarness,
+) -> None:
     case_id, ts = await opened(desk, 4212, "R-32")
     desk.tg.server.set_unavailable(True)
     try:
