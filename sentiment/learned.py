@@ -158,9 +158,11 @@ class LearnedAnalyzer:
         if "themes" in p:
             themes = tuple(
                 t
-                for t, q, c in zip(h["themes"], p["themes"], h["theme_cut"], strict=True)
-                if q >= c
-            )
+                for t, q, c, joined in zip(
+                    h["themes"], p["themes"], h["theme_cut"], h["theme_or_rules"], strict=True
+                )
+                if q >= c or (joined and t in ruled.themes)
+            ) + tuple(t for t in ruled.themes if t not in h["themes"])  # an operator's own
         segment = ruled.segment
         if segment in ("promoter", "ambassador_candidate"):
             good = label == "positive" and not escalate
@@ -206,4 +208,5 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
         else None,
         "theme_b": np.asarray([themes[t]["bias"] for t in names]) if names else None,
         "theme_cut": [float(themes[t]["threshold"]) for t in names],
+        "theme_or_rules": [themes[t].get("mode") == "model_or_rules" for t in names],
     }
