@@ -34,6 +34,8 @@ SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 MAX_WORDS = 96
 """Longer replies are cut to their first 64 and last 32 words before they are embedded: the
 model reads at most 512 word pieces, and a rant's opening and ending carry its point."""
+MAX_CHARS = 900
+"""And at most this many characters (about 96 words of 9 characters)."""
 
 
 def names() -> list[str]:
@@ -59,11 +61,17 @@ def names() -> list[str]:
 
 
 def cut(text: str) -> str:
-    """The part of a reply the model reads: all of a short one, the ends of a long one."""
-    words = (text or "").split()
-    if len(words) <= MAX_WORDS:
-        return text or ""
-    return " ".join([*words[:64], "…", *words[-32:]])
+    """The part of a reply the model reads: all of a short one, the ends of a long one.
+
+    Cut by words and, for text without spaces ("xxxx..."), by characters as well.
+    """
+    text = text or ""
+    words = text.split()
+    if len(words) > MAX_WORDS:
+        text = " ".join([*words[:64], "…", *words[-32:]])
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS * 2 // 3] + " … " + text[-MAX_CHARS // 3 :]
+    return text
 
 
 def rule_vector(
