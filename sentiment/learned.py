@@ -164,9 +164,10 @@ class LearnedAnalyzer:
                 if q >= c or (joined and t in ruled.themes)
             ) + tuple(t for t in ruled.themes if t not in h["themes"])  # an operator's own
         segment = ruled.segment
-        if segment in ("promoter", "ambassador_candidate"):
-            good = label == "positive" and not escalate
-            segment = "ambassador_candidate" if good else "promoter"
+        if segment == "ambassador_candidate" and (label != "positive" or escalate):
+            # a candidate needs positive words (the rules found them) and, here too, a
+            # positive reading with nothing to fix; a bare 9 or "ok" under a 9 is a promoter
+            segment = "promoter"
         return dataclasses.replace(
             ruled,
             polarity=float(sent[2] - sent[0]),

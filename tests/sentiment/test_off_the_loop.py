@@ -58,10 +58,12 @@ async def test_scoring_a_batch_with_the_model_leaves_the_loop_free(learned):
     await tick
     scoring.close()
     assert all(a.backend == "learned" and a.escalate for a in found)
-    # the batch took far longer than one tick, and no tick came much later than due
-    assert took > 0.05
+    # The ticker kept ticking through the batch: no tick came anywhere near as late as the
+    # batch took (on the loop it would have been held up for all of it). The bound is loose
+    # because the suite shares two cores with the model's threads; the benchmark measures the
+    # real lag (a few ms on an idle machine).
     assert len(lags) >= 5
-    assert max(lags) < 0.05, f"loop held up {1000 * max(lags):.1f} ms while scoring"
+    assert max(lags) < min(0.25, took / 3), f"loop held up {1000 * max(lags):.1f} ms"
 
 
 async def test_rules_scoring_runs_without_a_model():
