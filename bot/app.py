@@ -33,6 +33,7 @@ from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_pur
 from handlers.ports import AnswerPipeline, CustomerChannel
 from handlers.scoring import AfterScoring, ScoringPipeline
 from handlers.texts import COMMANDS
+from sentiment.service import Scoring
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
@@ -53,11 +54,11 @@ def intake_settings(config: Config) -> IntakeSettings:
     )
 
 
-def scoring_pipeline(store: Store, after: list[AfterScoring]) -> AnswerPipeline:
-    """The answer seam: scored with the sentiment analyzer (rules backend), then ``after``."""
-    from sentiment import analyze
-
-    pipeline = ScoringPipeline(store, analyze)
+def scoring_pipeline(
+    store: Store, after: list[AfterScoring], scoring: Scoring | None = None
+) -> AnswerPipeline:
+    """The answer seam: scored by the configured sentiment backend, then ``after``."""
+    pipeline = ScoringPipeline(store, scoring or Scoring())
     pipeline.after = after  # the same list: capabilities installed later still get answers
     return pipeline
 
@@ -113,7 +114,10 @@ class Mentorbot:
             Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
         ]
         self.worker = worker_id()
-        self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
+        self.scoring = config.sentiment.scoring()
+        self.pipeline: AnswerPipeline = scoring_pipeline(
+            self.store, self.after_scoring, self.scoring
+        )
         self.support = self._install_support()
         self._install_advocacy()
         self.insights = self._install_insights()
@@ -217,12 +221,11 @@ class Mentorbot:
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
         """Connect to the Bot API, register commands, start polling or set the webhook."""
         from bot.channels.telegram_adapter import register_commands
-        from sentiment import get_analyzer
 
         app = self.telegram or self.build_telegram()
-        # Load the sentiment lexicons now (about a second, once per process), not while the
-        # first customer's answer waits.
-        await asyncio.to_thread(get_analyzer)
+        # Load the sentiment lexicons (and model) now, once per process, in a thread, not
+        # while the first customer's answer waits.
+        log.info("sentiment backend in use: %s", await self.scoring.warm())
         await app.initialize()
         await register_commands(app.bot, COMMANDS, self.chat_menus)
         await app.start()
@@ -349,3 +352,4 @@ class Mentorbot:
         if self.support is not None:
             await self.support.close()
         await self.db.dispose()
+        self.scoring.close()

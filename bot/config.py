@@ -26,6 +26,7 @@ from bot.config_advocacy import AdvocacyConfig, ReviewPlatform, pick_language
 from bot.config_base import _Section, check_zone
 from bot.config_insights import InsightsConfig
 from bot.config_loading import ConfigError, describe_validation_error, read_yaml, substitute_env
+from bot.config_sentiment import SentimentConfig
 from bot.config_support import BusinessHours, SupportConfig
 from handlers.journeys import Journey, parse_duration
 
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigError",
     "InsightsConfig",
     "ReviewPlatform",
+    "SentimentConfig",
     "SupportConfig",
     "load_config",
     "pick_language",
@@ -207,6 +209,7 @@ class Config(_Section):
     advocacy: AdvocacyConfig = AdvocacyConfig()
     managers: ManagersConfig = ManagersConfig()
     insights: InsightsConfig = InsightsConfig()
+    sentiment: SentimentConfig = SentimentConfig()
     survey: SurveyConfig = SurveyConfig()
     journeys: dict[str, Journey] = Field(default_factory=default_journeys)
     default_journey: str = "standard"

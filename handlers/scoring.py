@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,7 +30,8 @@ class AnalysisLike(Protocol):
         ...
 
 
-Analyze = Callable[..., AnalysisLike]
+Analyze = Callable[..., AnalysisLike | Awaitable[AnalysisLike]]
+"""A sync analyzer, or an async one that scores off the event loop (``sentiment.service``)."""
 AfterScoring = Callable[[Answer, AnalysisLike], Awaitable[None]]
 """Called with each scored answer and its analysis (the support desk opens cases here)."""
 _WORDS_SUFFIXES = ("_why", "_comment")
@@ -64,9 +66,10 @@ class ScoringPipeline:
                     score, question = earlier.score, earlier.question_type
         if question in ("text", "yes_no") and answer.score is None:
             question = None if score is None else question
-        result = self.analyze(
+        found = self.analyze(
             answer.text or "", lang=answer.language, score=score, question=question
         )
+        result = await found if inspect.isawaitable(found) else found
         event = None
         if result.escalate:
             log.info(

