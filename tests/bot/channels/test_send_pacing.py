@@ -130,7 +130,9 @@ async def test_a_429_seen_by_one_worker_pauses_the_other(books: BookFactory) -> 
         async with first, second:
             refused = asyncio.create_task(first.send_message(1, "first"))
             await server.wait_for(lambda c: c.status == 429)
-            while refusing.retried_429 == 0:  # the first worker has paused the book
+            for _ in range(500):  # until the first worker has paused the book
+                if refusing.retried_429:
+                    break
                 await asyncio.sleep(0.01)
             paused_at = time.monotonic()
             await second.send_message(2, "second")
