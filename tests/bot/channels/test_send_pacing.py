@@ -146,9 +146,7 @@ async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory)
     bot_id = str(uuid.uuid4().int % 10**9)
     async with LocalBotApi(enforce_limits=True, history_per_chat=0) as server:
         pacers = [SendPacer(await books(bot_id, SPACING)) for _ in range(2)]
-        bots = [
-            ExtBot(f"{bot_id}:TOKEN", base_url=server.base_url, rate_limiter=p) for p in pacers
-        ]
+        bots = [ExtBot(f"{bot_id}:TOKEN", base_url=server.base_url, rate_limiter=p) for p in pacers]
         async with bots[0], bots[1]:
             started = time.monotonic()
             await asyncio.gather(_send_all(bots[0], range(45)), _send_all(bots[1], range(45, 90)))
@@ -180,4 +178,3 @@ def test_the_pacer_picks_its_book_from_the_config() -> None:
         send_pacer("123:SECRET", rate=29.0, backend="redis")
     with pytest.raises(ValueError, match="PostgreSQL"):
         send_pacer("123:SECRET", rate=29.0, backend="database")
-
