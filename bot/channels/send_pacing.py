@@ -8,11 +8,12 @@ evenly spaced slot, ``1 / rate`` seconds after the previous one, from a :class:`
 all workers of one bot share (PostgreSQL or Redis; in memory for a single process), so three
 workers together send no faster than one.
 
-Spacing alone holds only if a message leaves at its slot: a worker that wakes up late (a busy
-event loop, a slow booking round trip) would bunch its message with later ones. Such a slot is
-given up and a new one booked (``late_tolerance``), so a message leaves at most that late.
-Thirty slots at 29.3/s span 1.024 s: what is left of the 24 ms after the tolerance absorbs the
-network's jitter on the way to Telegram.
+Spacing alone holds only if a message leaves at its slot. Slots are in the book's clock; each
+worker maps it onto its own (:class:`BookClock`, to within half the quickest recent booking's
+round trip), so a slow booking does not shift the message. A worker that wakes up late (a busy
+event loop) would bunch its message with later ones: such a slot is given up and a new one
+booked (``late_tolerance``), so a message leaves at most that late. Thirty slots at 29.3/s span
+1.024 s: what is left of the 24 ms after the tolerance absorbs the network's jitter.
 
 Which requests are paced: messages (``send*`` but chat actions, ``copyMessage``,
 ``forwardMessage``) take an overall slot and their chat's; edits take their chat's only; the
@@ -23,6 +24,7 @@ rest (callback answers, commands, webhooks) go straight out. A 429 pauses the sh
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -33,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.channels.send_slots import Booking, LocalSlots, SlotBook
+from bot.channels.send_slots import LocalSlots, SlotBook
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,36 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
+class BookClock:
+    """Maps a slot book's clock onto this process's monotonic clock, as NTP does.
+
+    A booking asked at ``asked`` and answered at ``answered`` read the book's clock somewhere in
+    between: the midpoint is off by at most half the round trip. Round trips stretch while the
+    event loop is busy, so the estimate comes from the recent sample whose error bound (half its
+    round trip, plus 50 ppm of drift for every second of age) is smallest; samples taken while
+    the loop was quiet (:meth:`SendPacer.initialize`) stay good for minutes.
+    """
+
+    DRIFT = 50e-6
+
+    def __init__(self, keep: int = 256) -> None:
+        self._samples: collections.deque[tuple[float, float, float]] = collections.deque(
+            maxlen=keep
+        )
+
+    def observe(self, asked: float, answered: float, book_now: float) -> None:
+        """A booking or clock reading between ``asked`` and ``answered`` (monotonic) saw the
+        book's clock at ``book_now``."""
+        middle = (asked + answered) / 2
+        self._samples.append((middle, (answered - asked) / 2, book_now - middle))
+
+    def local(self, book_time: float) -> float:
+        """``book_time`` on this process's monotonic clock."""
+        now = time.monotonic()
+        _when, _bound, offset = min(self._samples, key=lambda s: s[1] + (now - s[0]) * self.DRIFT)
+        return book_time - offset
+
+
 class SendPacer(BaseRateLimiter[None]):
     """PTB rate limiter: evenly spaced message slots from a shared :class:`SlotBook`.
 
@@ -82,12 +114,22 @@ class SendPacer(BaseRateLimiter[None]):
         self.fallback = fallback
         self.late_tolerance = late_tolerance
         self.max_retries = max_retries
+        self._clocks: dict[int, BookClock] = {}  # per book: the fallback has its own clock
         self.forfeited = 0
         self.retried_429 = 0
         self._fallback_logged = 0.0
 
     async def initialize(self) -> None:
-        """Nothing to open: the book connects on its first booking."""
+        """Read the book's clock a few times while the event loop is quiet (see
+        :class:`BookClock`); a book out of reach now is tried again at the first message."""
+        clock = self._clocks.setdefault(id(self.book), BookClock())
+        try:
+            for _ in range(5):
+                asked = time.monotonic()
+                book_now = await self.book.now()
+                clock.observe(asked, time.monotonic(), book_now)
+        except Exception as exc:
+            log.warning("send budget: cannot read the shared book's clock yet (%s)", exc)
 
     async def shutdown(self) -> None:
         """Release the book's connections."""
@@ -129,25 +171,26 @@ class SendPacer(BaseRateLimiter[None]):
         held = False
         while True:
             asked = time.monotonic()
-            booking: Booking = await self._book_call("reserve", chat_id, interval, overall, held)
-            answered = time.monotonic()
+            book, booking = await self._book_call("reserve", chat_id, interval, overall, held)
+            clock = self._clocks.setdefault(id(book), BookClock())
+            clock.observe(asked, time.monotonic(), booking.now)
             if not booking.granted:  # the chat had a message less than a second ago
                 await asyncio.sleep(max(booking.delay, 0.001))
                 continue
-            # The book's "now" fell between asked and answered: leaving at answered + delay is
-            # never early; leaving later than asked + delay + tolerance may be too late.
-            wait = answered + booking.delay - time.monotonic()
+            at = clock.local(booking.now + booking.delay)
+            wait = at - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            if time.monotonic() - (asked + booking.delay) <= self.late_tolerance or not overall:
+            if not overall or time.monotonic() - at <= self.late_tolerance:
                 return
             self.forfeited += 1
             held = True  # the chat is ours until a new slot is booked for it
 
-    async def _book_call(self, method: str, *args: Any) -> Any:
-        """``method`` of the book; of the fallback book while the shared one is unreachable."""
+    async def _book_call(self, method: str, *args: Any) -> tuple[SlotBook, Any]:
+        """(book, result) of ``method``: of the shared book, or of the fallback book while the
+        shared one is unreachable."""
         try:
-            return await getattr(self.book, method)(*args)
+            return self.book, await getattr(self.book, method)(*args)
         except Exception as exc:
             if self.fallback is None:
                 raise
@@ -155,7 +198,7 @@ class SendPacer(BaseRateLimiter[None]):
             if now - self._fallback_logged > 60:
                 self._fallback_logged = now
                 log.warning("shared send budget unavailable (%s); pacing this worker alone", exc)
-            return await getattr(self.fallback, method)(*args)
+            return self.fallback, await getattr(self.fallback, method)(*args)
 
 
 def send_pacer(

@@ -25,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 @dataclass(frozen=True, slots=True)
 class Booking:
     """``granted``: send in ``delay`` seconds. Otherwise the chat is busy: ask again in
-    ``delay`` seconds (nothing was booked)."""
+    ``delay`` seconds (nothing was booked). ``now``: the book's clock when it booked."""
 
     delay: float
     granted: bool
+    now: float = 0.0
 
 
 class SlotBook(Protocol):
@@ -44,6 +45,10 @@ class SlotBook(Protocol):
 
     async def pause(self, seconds: float) -> None:
         """No slot before ``seconds`` from now (Telegram answered 429 with ``retry_after``)."""
+        ...
+
+    async def now(self) -> float:
+        """The book's clock, in seconds."""
         ...
 
     async def close(self) -> None:
@@ -69,17 +74,21 @@ class LocalSlots:
         if chat_id is not None:
             busy_until = self.chats.get(chat_id, 0.0)
             if busy_until > slot and not held:
-                return Booking(busy_until - now, False)
+                return Booking(busy_until - now, False, now)
             self.chats[chat_id] = slot + chat_interval
             if len(self.chats) > 10_000:  # forget chats that have been quiet for a while
                 self.chats = {c: t for c, t in self.chats.items() if t > now}
         if overall:
             self.next_at = slot + self.spacing
-        return Booking(slot - now, True)
+        return Booking(slot - now, True, now)
 
     async def pause(self, seconds: float) -> None:
         """See :meth:`SlotBook.pause`."""
         self.next_at = max(self.next_at, self.clock() + seconds)
+
+    async def now(self) -> float:
+        """See :meth:`SlotBook.now`."""
+        return float(self.clock())
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -89,10 +98,11 @@ class PostgresSlots:
     """A slot book in PostgreSQL, shared by every worker on the database (migration 0008)."""
 
     _RESERVE = text(
-        "SELECT delay, granted FROM mentorbot_reserve_send(:bot, :chat, :chat_interval, "
+        "SELECT delay, granted, now FROM mentorbot_reserve_send(:bot, :chat, :chat_interval, "
         ":spacing, :overall, :held)"
     )
     _PAUSE = text("SELECT mentorbot_pause_sends(:bot, :seconds)")
+    _NOW = text("SELECT extract(epoch FROM clock_timestamp())::float8")
     _FORGET = text(
         "DELETE FROM telegram_send_chats WHERE bot = :bot"
         " AND next_at < extract(epoch FROM clock_timestamp()) - 60"
@@ -114,17 +124,25 @@ class PostgresSlots:
             "spacing": self.spacing,
             "overall": overall,
         }
-        async with self.engine.begin() as conn:
-            delay, granted = (await conn.execute(self._RESERVE, params)).one()
+        async with self.engine.connect() as conn:
+            # One statement, atomic on its own: no BEGIN/COMMIT round trips around it.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            delay, granted, now = (await conn.execute(self._RESERVE, params)).one()
             self._bookings += 1
             if self._bookings % 1000 == 0:  # chats quiet for a minute need no row
                 await conn.execute(self._FORGET, {"bot": self.bot})
-        return Booking(float(delay), bool(granted))
+        return Booking(float(delay), bool(granted), float(now))
 
     async def pause(self, seconds: float) -> None:
         """See :meth:`SlotBook.pause`."""
         async with self.engine.begin() as conn:
             await conn.execute(self._PAUSE, {"bot": self.bot, "seconds": seconds})
+
+    async def now(self) -> float:
+        """See :meth:`SlotBook.now`: the database's clock."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return float((await conn.execute(self._NOW)).scalar_one())
 
     async def close(self) -> None:
         """The engine belongs to the bot's database; nothing to release here."""
@@ -143,7 +161,7 @@ end
 if KEYS[2] ~= '' then
   local busy = tonumber(redis.call('GET', KEYS[2]) or '0')
   if busy > slot and ARGV[4] ~= '1' then
-    return {tostring(busy - now), 0}
+    return {tostring(busy - now), 0, tostring(now)}
   end
   local until_ = slot + tonumber(ARGV[1])
   redis.call('SET', KEYS[2], tostring(until_), 'PX', math.ceil((until_ - now) * 1000) + 1000)
@@ -151,7 +169,7 @@ end
 if overall then
   redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[2])), 'EX', 3600)
 end
-return {tostring(slot - now), 1}
+return {tostring(slot - now), 1, tostring(now)}
 """
 _PAUSE_LUA = """
 local t = redis.call('TIME')
@@ -187,15 +205,21 @@ class RedisSlots:
         keys = [f"mentorbot:send:{self.bot}", ""]
         if chat_id is not None:
             keys[1] = f"mentorbot:send:{self.bot}:chat:{chat_id}"
-        delay, granted = await self._reserve(
+        delay, granted, now = await self._reserve(
             keys=keys, args=[chat_interval, self.spacing, int(overall), int(held)]
         )
-        return Booking(float(delay), bool(int(granted)))
+        return Booking(float(delay), bool(int(granted)), float(now))
 
     async def pause(self, seconds: float) -> None:
         """See :meth:`SlotBook.pause`."""
         self._connect()
         await self._pause(keys=[f"mentorbot:send:{self.bot}"], args=[seconds])
+
+    async def now(self) -> float:
+        """See :meth:`SlotBook.now`: Redis's clock."""
+        self._connect()
+        seconds, micros = await self._client.time()
+        return float(seconds) + float(micros) / 1e6
 
     async def close(self) -> None:
         """Close the Redis connection pool."""

@@ -24,7 +24,7 @@ _RESERVE = """
 CREATE OR REPLACE FUNCTION mentorbot_reserve_send(
     p_bot text, p_chat bigint, p_chat_interval float8, p_spacing float8, p_overall boolean,
     p_held boolean DEFAULT false
-) RETURNS TABLE (delay float8, granted boolean) LANGUAGE plpgsql AS $$
+) RETURNS TABLE (delay float8, granted boolean, now float8) LANGUAGE plpgsql AS $$
 DECLARE
     v_next float8;
     v_busy float8;
@@ -40,7 +40,7 @@ BEGIN
         SELECT c.next_at INTO v_busy FROM telegram_send_chats c
          WHERE c.bot = p_bot AND c.chat_id = p_chat;
         IF v_busy IS NOT NULL AND v_busy > v_slot AND NOT p_held THEN
-            RETURN QUERY SELECT v_busy - v_now, false;
+            RETURN QUERY SELECT v_busy - v_now, false, v_now;
             RETURN;
         END IF;
         INSERT INTO telegram_send_chats (bot, chat_id, next_at)
@@ -50,7 +50,7 @@ BEGIN
     IF p_overall THEN
         UPDATE telegram_send_pace SET next_at = v_slot + p_spacing WHERE bot = p_bot;
     END IF;
-    RETURN QUERY SELECT v_slot - v_now, true;
+    RETURN QUERY SELECT v_slot - v_now, true, v_now;
 END $$
 """
 _PAUSE = """

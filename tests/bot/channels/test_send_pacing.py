@@ -158,15 +158,27 @@ async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory)
 
 
 async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
-    class Broken(LocalSlots):
-        async def reserve(self, *args: Any) -> Any:
-            raise ConnectionError("database away")
+    class Flaky(LocalSlots):
+        """A shared book on another clock that fails every other booking."""
 
-    pacer = SendPacer(Broken(SPACING), fallback=LocalSlots(SPACING))
+        calls = 0
+
+        async def reserve(self, *args: Any) -> Any:
+            self.calls += 1
+            if self.calls % 2:
+                raise ConnectionError("database away")
+            return await super().reserve(*args)
+
+    shared = Flaky(SPACING, clock=lambda: time.time() + 5000.0)
+    pacer = SendPacer(shared, fallback=LocalSlots(SPACING))
     async with LocalBotApi(enforce_limits=True) as server:
         async with ExtBot("1:PACE", base_url=server.base_url, rate_limiter=pacer) as bot:
+            started = time.monotonic()
             await _send_all(bot, range(10))
+            elapsed = time.monotonic() - started
     assert server.stats.sent == 10 and server.stats.rejected_429 == 0
+    assert shared.calls >= 10
+    assert elapsed < 3  # each book's clock is mapped on its own
 
 
 def test_the_pacer_picks_its_book_from_the_config() -> None:
