@@ -378,4 +378,4 @@ class AnswerRollupDay(SQLModel, table=True):
     rolled_at: datetime = Field(default_factory=utcnow)
 
 
-from storage.send_pace import SendPace, SendPaceChat  # noqa: E402, F401  (send budget tables)
+from storage.send_pace import SendPace, SendPaceChat, SendSlot  # noqa: E402, F401  (send budget)

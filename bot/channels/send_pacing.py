@@ -3,17 +3,17 @@
 Telegram's Bot FAQ: about 30 messages a second to different chats, no more than one a second
 in one chat, 20 a minute in one group. Telegram counts in a rolling window, so a limiter that
 lets 30 out at once and then 30 a second (PTB's AIORateLimiter, a leaky bucket) has 31 in
-flight inside one second and draws 429s. :class:`SendPacer` instead gives every message an
-evenly spaced slot, ``1 / rate`` seconds after the previous one, from a :class:`SlotBook` that
-all workers of one bot share (PostgreSQL or Redis; in memory for a single process), so three
-workers together send no faster than one.
+flight inside one second and draws 429s. :class:`SendPacer` instead books every message a
+slot in a sliding-window log (:mod:`bot.channels.send_slots`): never more than 30 slots in any
+``30 / rate`` seconds (1.024 s at 29.3/s). All workers of one bot share the log (PostgreSQL or
+Redis; in memory for a single process), so three workers together send no faster than one.
 
-Spacing alone holds only if a message leaves at its slot. Slots are in the book's clock; each
-worker maps it onto its own (:class:`BookClock`, to within half the quickest recent booking's
-round trip), so a slow booking does not shift the message. A worker that wakes up late (a busy
-event loop) would bunch its message with later ones: such a slot is given up and a new one
-booked (``late_tolerance``), so a message leaves at most that late. Thirty slots at 29.3/s span
-1.024 s: what is left of the 24 ms after the tolerance absorbs the network's jitter.
+The log holds only if a message leaves at its slot. Slots are in the book's clock; each worker
+maps it onto its own (:class:`BookClock`, to within half a quick booking's round trip), so a
+slow booking does not shift the message. A worker that wakes up late (a busy event loop) would
+bunch its message with later ones: such a slot is given up and a new one booked
+(``late_tolerance``), so a message leaves at most that late. What is left of the 24 ms after
+the tolerance absorbs the network's jitter on the way to Telegram.
 
 Which requests are paced: messages (``send*`` but chat actions, ``copyMessage``,
 ``forwardMessage``) take an overall slot and their chat's; edits take their chat's only; the
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 _MESSAGE_METHODS = frozenset({"copymessage", "copymessages", "forwardmessage", "forwardmessages"})
 # One message a second in one chat, 20 a minute in a group (evenly spaced), each with 50 ms to
 # spare: Telegram counts when a message arrives, and arrivals jitter.
+TELEGRAM_PER_SECOND = 30
+CATCH_UP = 1.5  # after a pause, slots come this much faster than the rate until the window fills
 PRIVATE_CHAT_INTERVAL = 1.05
 GROUP_CHAT_INTERVAL = 3.05
 
@@ -55,6 +57,12 @@ def is_message(endpoint: str) -> bool:
 def chat_interval(chat_id: int) -> float:
     """Seconds between two messages to one chat: groups (negative ids) get their 20 a minute."""
     return GROUP_CHAT_INTERVAL if chat_id < 0 else PRIVATE_CHAT_INTERVAL
+
+
+def budget(rate: float) -> tuple[int, float, float]:
+    """(limit, window, gap) of the slot log for ``rate`` messages a second: Telegram's 30, in a
+    window stretched to ``30 / rate`` seconds, slots at least ``1 / (CATCH_UP * rate)`` apart."""
+    return TELEGRAM_PER_SECOND, TELEGRAM_PER_SECOND / rate, 1.0 / (CATCH_UP * rate)
 
 
 def _seconds(retry_after: int | timedelta) -> float:
@@ -92,10 +100,10 @@ class BookClock:
 
 
 class SendPacer(BaseRateLimiter[None]):
-    """PTB rate limiter: evenly spaced message slots from a shared :class:`SlotBook`.
+    """PTB rate limiter: message slots from a shared :class:`SlotBook`.
 
     Args:
-        book: where slots are booked (:class:`LocalSlots` by default, at ``rate``).
+        book: where slots are booked (by default a :class:`LocalSlots` for ``rate``).
         rate: messages a second, whole bot (only used to build the default book).
         late_tolerance: a slot woken up to later than this many seconds is given up.
         max_retries: how often a request answered 429 is tried again.
@@ -110,7 +118,7 @@ class SendPacer(BaseRateLimiter[None]):
         max_retries: int = 3,
         fallback: SlotBook | None = None,
     ) -> None:
-        self.book = book or LocalSlots(1.0 / rate)
+        self.book = book or LocalSlots(*budget(rate))
         self.fallback = fallback
         self.late_tolerance = late_tolerance
         self.max_retries = max_retries
@@ -217,7 +225,7 @@ def send_pacer(
     """
     from bot.channels.send_slots import PostgresSlots, RedisSlots
 
-    spacing = 1.0 / rate
+    limit, window, gap = budget(rate)
     bot = token.split(":", 1)[0][:40]
     on_postgres = engine is not None and engine.dialect.name == "postgresql"
     if backend == "auto":
@@ -226,11 +234,11 @@ def send_pacer(
     if backend == "redis":
         if not redis_url:
             raise ValueError("telegram.rate_limit_backend redis needs telegram.redis_url")
-        book = RedisSlots(redis_url, bot, spacing)
+        book = RedisSlots(redis_url, bot, limit, window, gap)
     elif backend == "database":
         if engine is None or not on_postgres:
             raise ValueError("telegram.rate_limit_backend database needs PostgreSQL")
-        book = PostgresSlots(engine, bot, spacing)
+        book = PostgresSlots(engine, bot, limit, window, gap)
     else:
-        return SendPacer(LocalSlots(spacing))
-    return SendPacer(book, fallback=LocalSlots(spacing))
+        return SendPacer(LocalSlots(limit, window, gap))
+    return SendPacer(book, fallback=LocalSlots(limit, window, gap))

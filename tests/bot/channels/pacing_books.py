@@ -13,7 +13,7 @@ from storage.migrate import upgrade
 from tests.conftest import IN_CI, PG_URL
 
 REDIS_URL = os.environ.get("MENTORBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-BookFactory = Callable[[str, float], Awaitable[SlotBook]]
+BookFactory = Callable[[str, int, float, float], Awaitable[SlotBook]]
 
 
 async def _redis_problem() -> str | None:
@@ -33,8 +33,8 @@ async def _redis_problem() -> str | None:
 
 @pytest.fixture(name="books", params=["local", "postgresql", "redis"])
 async def books_fixture(request: pytest.FixtureRequest) -> AsyncIterator[BookFactory]:
-    """``await books(bot, spacing)``: a new book on the shared store, like another worker's
-    (on ``local``: the one book of this process)."""
+    """``await books(bot, limit, window, gap)``: a new book on the shared store, like another
+    worker's (on ``local``: the one book of this process)."""
     opened: list[SlotBook] = []
     databases: list[Database] = []
     local: dict[str, LocalSlots] = {}
@@ -49,16 +49,16 @@ async def books_fixture(request: pytest.FixtureRequest) -> AsyncIterator[BookFac
                 pytest.fail(f"Redis at {REDIS_URL} is required in CI: {problem}")
             pytest.skip(f"Redis at {REDIS_URL} is not reachable (runs in CI): {problem}")
 
-    async def make(bot: str, spacing: float) -> SlotBook:
+    async def make(bot: str, limit: int, window: float, gap: float) -> SlotBook:
         book: SlotBook
         if request.param == "local":
-            return local.setdefault(bot, LocalSlots(spacing))
+            return local.setdefault(bot, LocalSlots(limit, window, gap))
         if request.param == "postgresql":
             database = Database(PG_URL, schema=schema)
             databases.append(database)
-            book = PostgresSlots(database.engine, bot, spacing)
+            book = PostgresSlots(database.engine, bot, limit, window, gap)
         else:
-            book = RedisSlots(REDIS_URL, bot, spacing)
+            book = RedisSlots(REDIS_URL, bot, limit, window, gap)
         opened.append(book)
         return book
 

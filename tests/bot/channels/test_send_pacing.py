@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-from bot.channels.send_pacing import SendPacer, is_message, send_pacer
+from bot.channels.send_pacing import SendPacer, budget, is_message, send_pacer
 from bot.channels.send_slots import LocalSlots
 from bot.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.pacing_books import BookFactory, books_fixture  # noqa: F401
 
-SPACING = 1 / 29.3
+BUDGET = budget(29.3)
 
 
 def test_which_requests_count_as_messages() -> None:
@@ -38,37 +38,42 @@ class _Clock:
         return self.now
 
 
-async def test_local_book_spaces_slots_keeps_chats_apart_and_pauses() -> None:
+async def test_local_book_keeps_a_sliding_window_log_chats_apart_and_pauses() -> None:
     clock = _Clock()
-    book = LocalSlots(0.5, clock)
-    first = await book.reserve(1, 1.0, True)
-    second = await book.reserve(2, 1.0, True)
-    assert (first.delay, second.delay, first.granted, second.granted) == (0.0, 0.5, True, True)
-    busy = await book.reserve(1, 2.0, True)  # chat 1 had a message at 100.0 (free at 101.0)
-    assert busy.granted and busy.delay == pytest.approx(1.0)  # the queue reaches 101.0 anyway
-    busy = await book.reserve(1, 2.0, True)  # now busy until 103.0; the queue is at 101.5
-    assert not busy.granted and busy.delay == pytest.approx(3.0)
-    assert (await book.reserve(1, 2.0, True, held=True)).granted  # a slot given up, re-booked
-    edit = await book.reserve(3, 1.0, False)  # an edit takes no overall slot
+    book = LocalSlots(3, 1.0, 0.1, clock)  # 3 slots in any second, 0.1 s apart at least
+    slots = [await book.reserve(chat, 1.0, True) for chat in (1, 2, 3, 4)]
+    assert [b.delay for b in slots] == pytest.approx([0.0, 0.1, 0.2, 1.0])  # the 4th: window
+    assert all(b.granted for b in slots)
+    again = await book.reserve(1, 1.0, True)  # chat 1 is free at 101.0; the log at 101.1
+    assert again.granted and again.delay == pytest.approx(1.1)
+    long = await book.reserve(5, 5.0, True)  # slot 101.2, chat 5 then busy until 106.2
+    busy = await book.reserve(5, 1.0, True)
+    assert long.granted and not busy.granted and busy.delay == pytest.approx(6.2)
+    assert (await book.reserve(5, 1.0, True, held=True)).granted  # a slot given up, re-booked
+    edit = await book.reserve(6, 1.0, False)  # an edit takes no overall slot
     assert edit.granted and edit.delay == 0.0
     await book.pause(5.0)
-    assert (await book.reserve(4, 1.0, True)).delay == pytest.approx(5.0)
+    assert (await book.reserve(7, 1.0, True)).delay == pytest.approx(5.0)
+    clock.now = 200.0  # after a quiet spell: slots every gap until the window is full
+    quiet = [await book.reserve(None, 0.0, True) for _ in range(4)]
+    assert [b.delay for b in quiet] == pytest.approx([0.0, 0.1, 0.2, 1.0])
 
 
 async def test_shared_book_semantics(books: BookFactory) -> None:
     """The same booking rules on every backend, on that backend's clock."""
     bot = f"t{uuid.uuid4().hex[:10]}"
-    book = await books(bot, 0.5)
-    first = await book.reserve(1, 2.0, True)
-    second = await book.reserve(2, 1.0, True)
-    assert first.granted and second.granted
-    assert second.delay - first.delay == pytest.approx(0.5, abs=0.05)
-    busy = await book.reserve(1, 1.0, True)  # the queue is at +1.0, chat 1 busy until +2.0
-    assert not busy.granted and 1.8 < busy.delay <= 2.0
+    book = await books(bot, 3, 3.0, 0.5)
+    slots = [await book.reserve(chat, 10.0 if chat == 1 else 0.5, True) for chat in (1, 2, 3, 4)]
+    assert all(b.granted for b in slots)
+    at = [b.now + b.delay for b in slots]
+    assert [t - at[0] for t in at] == pytest.approx([0.0, 0.5, 1.0, 3.0], abs=1e-4)
+    busy = await book.reserve(1, 1.0, True)  # chat 1 busy until at[0] + 10
+    assert not busy.granted and busy.now + busy.delay == pytest.approx(at[0] + 10, abs=1e-4)
     assert (await book.reserve(1, 1.0, True, held=True)).granted
-    await book.pause(3.0)
-    assert 2.9 < (await book.reserve(5, 1.0, True)).delay <= 3.0
-    other = await books(f"o{uuid.uuid4().hex[:10]}", 0.5)  # another bot: its own budget
+    await book.pause(20.0)
+    paused = await book.reserve(5, 1.0, True)
+    assert 19.9 < paused.delay <= 20.0
+    other = await books(f"o{uuid.uuid4().hex[:10]}", 3, 3.0, 0.5)  # another bot: own budget
     assert (await other.reserve(1, 1.0, True)).delay < 0.05
 
 
@@ -86,7 +91,7 @@ async def test_many_concurrent_sends_never_exceed_thirty_in_a_rolling_second() -
     assert server.stats.sent == 90
     assert server.stats.rejected_429 == 0 and pacer.retried_429 == 0
     assert server.send_windows.max_in_window(1.0) <= 30
-    assert elapsed >= 89 * SPACING  # evenly spaced, not in bursts
+    assert elapsed >= 2 * BUDGET[1]  # 90 messages: three full windows of 30
 
 
 async def test_one_message_a_second_per_chat_edits_included() -> None:
@@ -123,10 +128,10 @@ async def test_a_429_seen_by_one_worker_pauses_the_other(books: BookFactory) -> 
     bot_id = str(uuid.uuid4().int % 10**9)
     async with LocalBotApi(enforce_limits=True) as server:
         server.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
-        refusing = SendPacer(await books(bot_id, SPACING))
+        refusing = SendPacer(await books(bot_id, *BUDGET))
         first = ExtBot(f"{bot_id}:A", base_url=server.base_url, rate_limiter=refusing)
         second = ExtBot(f"{bot_id}:B", base_url=server.base_url,
-                        rate_limiter=SendPacer(await books(bot_id, SPACING)))  # fmt: skip
+                        rate_limiter=SendPacer(await books(bot_id, *BUDGET)))  # fmt: skip
         async with first, second:
             refused = asyncio.create_task(first.send_message(1, "first"))
             await server.wait_for(lambda c: c.status == 429)
@@ -145,7 +150,7 @@ async def test_a_429_seen_by_one_worker_pauses_the_other(books: BookFactory) -> 
 async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory) -> None:
     bot_id = str(uuid.uuid4().int % 10**9)
     async with LocalBotApi(enforce_limits=True, history_per_chat=0) as server:
-        pacers = [SendPacer(await books(bot_id, SPACING)) for _ in range(2)]
+        pacers = [SendPacer(await books(bot_id, *BUDGET)) for _ in range(2)]
         bots = [ExtBot(f"{bot_id}:TOKEN", base_url=server.base_url, rate_limiter=p) for p in pacers]
         async with bots[0], bots[1]:
             started = time.monotonic()
@@ -154,7 +159,7 @@ async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory)
     assert server.stats.sent == 90
     assert server.stats.rejected_429 == 0
     assert server.send_windows.max_in_window(1.0) <= 30
-    assert elapsed >= 89 * SPACING * 0.98  # together no faster than one
+    assert elapsed >= 2 * BUDGET[1]  # together no faster than one
 
 
 async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
@@ -169,8 +174,8 @@ async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
                 raise ConnectionError("database away")
             return await super().reserve(*args)
 
-    shared = Flaky(SPACING, clock=lambda: time.time() + 5000.0)
-    pacer = SendPacer(shared, fallback=LocalSlots(SPACING))
+    shared = Flaky(*BUDGET, clock=lambda: time.time() + 5000.0)
+    pacer = SendPacer(shared, fallback=LocalSlots(*BUDGET))
     async with LocalBotApi(enforce_limits=True) as server:
         async with ExtBot("1:PACE", base_url=server.base_url, rate_limiter=pacer) as bot:
             started = time.monotonic()
@@ -183,7 +188,8 @@ async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
 
 def test_the_pacer_picks_its_book_from_the_config() -> None:
     local = send_pacer("123:SECRET", rate=29.0)
-    assert isinstance(local.book, LocalSlots) and local.book.spacing == pytest.approx(1 / 29)
+    assert isinstance(local.book, LocalSlots)
+    assert (local.book.limit, local.book.window) == (30, pytest.approx(30 / 29))
     redis = send_pacer("123:SECRET", rate=29.0, redis_url="redis://127.0.0.1:6379/0")
     assert type(redis.book).__name__ == "RedisSlots" and redis.book.bot == "123"  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="redis_url"):
