@@ -9,7 +9,7 @@ read back what the bot sent.
   "callbacks": [[chat_id, message_id, data], ...]}`` queues the updates, in that order.
 - ``GET /_local/last?first=C&count=N``: the bot's newest message in chats C .. C+N-1.
 - ``GET /_local/stats``: calls per method, failures, 429s, and the accepted sends: how many,
-  the most in any rolling second, and per whole second.
+  the most in any rolling second, seconds from the first to the last, and per whole second.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
                 "rejected_429": server.stats.rejected_429,
                 "accepted_sends": len(server.send_windows.accepted),
                 "max_sends_in_rolling_second": server.send_windows.max_in_window(1.0),
+                "first_to_last_send_s": server.send_windows.span(),
                 "sends_per_second": server.send_windows.per_second(),
             }
         )

@@ -92,6 +92,10 @@ class SendWindows:
         """The most accepted sends (all tokens) that any rolling window of ``length`` held."""
         return max_in_window(list(self.accepted), length)
 
+    def span(self) -> float:
+        """Seconds from the first accepted send to the last (0 with fewer than two)."""
+        return self.accepted[-1] - self.accepted[0] if len(self.accepted) > 1 else 0.0
+
     def per_second(self) -> dict[int, int]:
         """Accepted sends per whole second since the first one (fixed buckets, for a picture)."""
         if not self.accepted:
