@@ -192,6 +192,7 @@ async def server_figures(server: ServerAddress) -> dict:
         "http_429s": stats["rejected_429"],
         "accepted_sends": stats["accepted_sends"],
         "max_sends_in_rolling_second": stats["max_sends_in_rolling_second"],
+        "max_attempts_in_rolling_second": stats["max_attempts_in_rolling_second"],
         "sustained_msgs_per_s": round((stats["accepted_sends"] - 1) / span, 2) if span else None,
     }
 

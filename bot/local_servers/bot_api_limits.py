@@ -5,7 +5,8 @@ per group; it does not say how it counts, so this server counts as strictly as t
 allows: a send is refused (429 with ``retry_after``) when the last rolling second (or minute,
 for a group) already holds the limit, wherever the second boundaries fall. Only accepted sends
 count. :attr:`SendWindows.accepted` keeps when each accepted send arrived, so tests and
-benchmarks can check that no rolling second ever held more than the limit.
+benchmarks can check that no rolling second ever held more than the limit;
+:attr:`SendWindows.attempted` keeps every send, refused ones too (what the bot tried).
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ class SendWindows:
         self._overall: dict[str, _Window] = {}
         self._chats: dict[tuple[str, int], _Window] = {}
         self.accepted: collections.deque[float] = collections.deque(maxlen=keep)
+        self.attempted: collections.deque[float] = collections.deque(maxlen=keep)
 
     def take(self, token: str, chat_id: int | None, now: float) -> int:
         """Count a send at ``now`` (monotonic seconds) and return 0, or return the whole
         seconds to wait (``retry_after``) when a window is full; a refused send is not counted."""
         limits = self.limits
+        self.attempted.append(now)
         overall = self._overall.get(token)
         if overall is None:
             overall = self._overall[token] = _Window(limits.overall, limits.overall_window)

@@ -262,7 +262,9 @@ class BotApiState(BotApiMethods):
             raise ApiError(403, BLOCKED)
         if method.startswith("send") and method != "sendchataction":
             if not self.enforce_limits:  # counted all the same, for tests and benchmarks
-                self.send_windows.accepted.append(time.monotonic())
+                now = time.monotonic()
+                self.send_windows.accepted.append(now)
+                self.send_windows.attempted.append(now)
                 return
             chat = chat_id if isinstance(chat_id, int) else None
             retry_after = self.send_windows.take(token, chat, time.monotonic())

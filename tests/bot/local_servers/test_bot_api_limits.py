@@ -66,6 +66,7 @@ async def test_real_client_gets_429_with_retry_after_on_the_31st_send(server: Lo
     assert server.stats.rejected_429 == 1 and server.stats.sent == 30
     assert server.calls[-1].status == 429
     assert server.send_windows.max_in_window(1.0) == 30
+    assert max_in_window(list(server.send_windows.attempted), 1.0) == 31
 
 
 async def test_sends_are_counted_without_limits_too() -> None:
@@ -74,3 +75,19 @@ async def test_sends_are_counted_without_limits_too() -> None:
         assert server.stats.rejected_429 == 0
         assert server.send_windows.max_in_window(1.0) == 40
         assert sum(server.send_windows.per_second().values()) == 40
+
+
+async def test_control_stats_report_the_rolling_window_figures() -> None:
+    from bot.local_servers.bot_api_control import RemoteControl
+
+    async with LocalBotApi(enforce_limits=True, control=True) as server:
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            await bot.send_message(1, "first")
+            with pytest.raises(RetryAfter):
+                await bot.send_message(1, "too soon for this chat")
+        async with RemoteControl(server.base_url.removesuffix("/bot")) as control:
+            stats = await control.stats()
+    assert stats["rejected_429"] == 1 and stats["accepted_sends"] == 1
+    assert stats["max_sends_in_rolling_second"] == 1
+    assert stats["max_attempts_in_rolling_second"] == 2
+    assert stats["first_to_last_send_s"] == 0.0
