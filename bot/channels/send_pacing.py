@@ -40,10 +40,10 @@ from bot.channels.send_slots import LocalSlots, SlotBook
 log = logging.getLogger(__name__)
 
 _MESSAGE_METHODS = frozenset({"copymessage", "copymessages", "forwardmessage", "forwardmessages"})
-# One message a second in one chat, 20 a minute in a group (evenly spaced), each with 50 ms to
-# spare: Telegram counts when a message arrives, and arrivals jitter.
 TELEGRAM_PER_SECOND = 30
 CATCH_UP = 1.5  # after a pause, slots come this much faster than the rate until the window fills
+# One message a second in one chat, 20 a minute in a group (evenly spaced), each with 50 ms to
+# spare: Telegram counts when a message arrives, and arrivals jitter.
 PRIVATE_CHAT_INTERVAL = 1.05
 GROUP_CHAT_INTERVAL = 3.05
 
