@@ -90,6 +90,7 @@ class BotApiState(BotApiMethods):
         self._update_ids = itertools.count(100_000_001)
         self._ids = itertools.count(1)
         self.enforce_limits = enforce_limits
+        self.clock: Callable[[], float] = time.monotonic  # when a send arrives (tests set it)
         self.set_limits()
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name[3:].lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")
@@ -262,12 +263,12 @@ class BotApiState(BotApiMethods):
             raise ApiError(403, BLOCKED)
         if method.startswith("send") and method != "sendchataction":
             if not self.enforce_limits:  # counted all the same, for tests and benchmarks
-                now = time.monotonic()
+                now = self.clock()
                 self.send_windows.accepted.append(now)
                 self.send_windows.attempted.append(now)
                 return
             chat = chat_id if isinstance(chat_id, int) else None
-            retry_after = self.send_windows.take(token, chat, time.monotonic())
+            retry_after = self.send_windows.take(token, chat, self.clock())
             if retry_after:
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 

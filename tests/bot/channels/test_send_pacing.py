@@ -108,7 +108,7 @@ async def test_one_message_a_second_per_chat_edits_included() -> None:
     assert len(times) == 3
     assert all(b - a >= 0.99 for a, b in itertools.pairwise(times))
     other = next(c.time for c in server.calls if c.chat_id == 78)
-    assert other - times[0] < 0.5
+    assert other - times[0] < 0.9  # not held up by chat 77's 1.05 s
 
 
 async def test_a_429_is_honoured_and_the_message_still_goes() -> None:
@@ -183,7 +183,7 @@ async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
             elapsed = time.monotonic() - started
     assert server.stats.sent == 10 and server.stats.rejected_429 == 0
     assert shared.calls >= 10
-    assert elapsed < 3  # each book's clock is mapped on its own
+    assert elapsed < 30  # each book's clock is mapped on its own (else: 5000 s)
 
 
 def test_the_pacer_picks_its_book_from_the_config() -> None:

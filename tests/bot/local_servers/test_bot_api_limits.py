@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -54,17 +53,22 @@ async def server() -> AsyncIterator[LocalBotApi]:
 
 
 async def test_real_client_gets_429_with_retry_after_on_the_31st_send(server: LocalBotApi) -> None:
+    """Across a whole second (9.7 -> 10.3 on the server's clock): fixed buckets would pass it."""
+    now = [9.70]
+    server.clock = lambda: now[0]
     async with Bot(TOKEN, base_url=server.base_url) as bot:
-        await asyncio.gather(*(bot.send_message(1000 + i, "hi") for i in range(30)))
-        await asyncio.sleep(0.5)  # any fixed-second boundary may have passed meanwhile
-        started = time.monotonic()
+        await asyncio.gather(*(bot.send_message(1000 + i, "hi") for i in range(15)))
+        now[0] = 10.20
+        await asyncio.gather(*(bot.send_message(2000 + i, "hi") for i in range(15)))
+        now[0] = 10.30
         with pytest.raises(RetryAfter) as refused:
-            await bot.send_message(2000, "one too many")
-        if time.monotonic() - started < 0.4:  # still inside the rolling second of the 30
-            retry = refused.value.retry_after
-            assert (retry if isinstance(retry, int) else retry.total_seconds()) >= 1
-    assert server.stats.rejected_429 == 1 and server.stats.sent == 30
-    assert server.calls[-1].status == 429
+            await bot.send_message(3000, "one too many")
+        retry = refused.value.retry_after
+        assert (retry if isinstance(retry, int) else retry.total_seconds()) == 1
+        now[0] = 10.71  # the first 15 have left the window
+        assert (await bot.send_message(3000, "now it fits")).text == "now it fits"
+    assert server.stats.rejected_429 == 1 and server.stats.sent == 31
+    assert [c.status for c in server.calls if c.chat_id == 3000] == [429, 200]
     assert server.send_windows.max_in_window(1.0) == 30
     assert max_in_window(list(server.send_windows.attempted), 1.0) == 31
 
