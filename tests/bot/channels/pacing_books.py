@@ -1,13 +1,19 @@
-"""The ``books`` fixture: slot books of each kind, as separate workers would hold them."""
+"""The ``books`` fixture: slot books of each kind, as separate workers would hold them; the
+local Bot API server with Telegram's limits in a process of its own."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from bot.channels.send_slots import LocalSlots, PostgresSlots, RedisSlots, SlotBook
+from bot.local_servers.bot_api_control import RemoteControl
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import IN_CI, PG_URL
@@ -67,3 +73,26 @@ async def books_fixture(request: pytest.FixtureRequest) -> AsyncIterator[BookFac
         await book.close()
     for database in databases:
         await database.dispose()
+
+
+@contextlib.asynccontextmanager
+async def limited_server_process() -> AsyncIterator[tuple[str, RemoteControl]]:
+    """The local Bot API server enforcing Telegram's limits in its own process, as Telegram is
+    on another machine (in-process, the server would stamp a request's arrival only when the
+    clients' busy event loop lets it run). Yields (base_url, its remote control)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.local_servers.bot_api", "--port", "0", "--quiet",
+        "--enforce-limits", "--control", "--history", "0",
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        match = re.search(r"Bot API on (\S+)", line)
+        assert match, line
+        base_url = match.group(1)
+        async with RemoteControl(base_url.removesuffix("/bot")) as control:
+            yield base_url, control
+    finally:
+        proc.terminate()
+        await proc.wait()
