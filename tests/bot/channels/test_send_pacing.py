@@ -25,7 +25,11 @@ from tests.bot.channels.pacing_books import (  # noqa: F401  (books_fixture: the
     limited_server_process,
 )
 
-BUDGET = budget(29.3)
+BUDGET = budget(29.3)  # the default
+# Where a test asserts "no 429 at all" from a server in another process, on a machine that may
+# be loaded: 28.5/s leaves 53 ms of jitter margin instead of the default's 24 (a rare 429 at
+# the default is a benchmark figure, see benchmarks/dispatch.py, not a test's coin toss).
+WIDE = 28.5
 
 
 def test_which_requests_count_as_messages() -> None:
@@ -87,7 +91,7 @@ async def _send_all(bot: ExtBot, chats: range) -> None:
 
 async def test_many_concurrent_sends_never_exceed_thirty_in_a_rolling_second() -> None:
     async with limited_server_process() as (base_url, server):
-        pacer = SendPacer()
+        pacer = SendPacer(rate=WIDE)
         async with ExtBot("1:PACE", base_url=base_url, rate_limiter=pacer) as bot:
             started = time.monotonic()
             await _send_all(bot, range(1000, 1090))
@@ -96,7 +100,7 @@ async def test_many_concurrent_sends_never_exceed_thirty_in_a_rolling_second() -
     assert stats["accepted_sends"] == 90
     assert stats["rejected_429"] == 0 and pacer.retried_429 == 0
     assert stats["max_attempts_in_rolling_second"] <= 30
-    assert elapsed >= 2 * BUDGET[1]  # 90 messages: three full windows of 30
+    assert elapsed >= 2 * budget(WIDE)[1]  # 90 messages: three full windows of 30
 
 
 async def test_one_message_a_second_per_chat_edits_included() -> None:
@@ -155,7 +159,7 @@ async def test_a_429_seen_by_one_worker_pauses_the_other(books: BookFactory) -> 
 async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory) -> None:
     bot_id = str(uuid.uuid4().int % 10**9)
     async with limited_server_process() as (base_url, server):
-        pacers = [SendPacer(await books(bot_id, *BUDGET)) for _ in range(2)]
+        pacers = [SendPacer(await books(bot_id, *budget(WIDE))) for _ in range(2)]
         bots = [ExtBot(f"{bot_id}:TOKEN", base_url=base_url, rate_limiter=p) for p in pacers]
         async with bots[0], bots[1]:
             started = time.monotonic()
@@ -165,7 +169,7 @@ async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory)
     assert stats["accepted_sends"] == 90
     assert stats["rejected_429"] == 0
     assert stats["max_attempts_in_rolling_second"] <= 30
-    assert elapsed >= 2 * BUDGET[1]  # together no faster than one
+    assert elapsed >= 2 * budget(WIDE)[1]  # together no faster than one
 
 
 async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
