@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-from bot.channels.send_pacing import SendPacer, budget, is_message, send_pacer
+from bot.channels.send_pacing import SendPacer, budget, chat_interval, is_message, send_pacer
 from bot.channels.send_slots import LocalSlots
 from bot.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.pacing_books import (  # noqa: F401  (books_fixture: the fixture)
@@ -36,6 +36,8 @@ def test_which_requests_count_as_messages() -> None:
     assert is_message("sendMessage") and is_message("sendPhoto") and is_message("copyMessage")
     assert not is_message("sendChatAction") and not is_message("editMessageText")
     assert not is_message("answerCallbackQuery") and not is_message("setMyCommands")
+    assert chat_interval(42) == 1.05  # one a second per chat, 50 ms to spare
+    assert chat_interval(-1001234) == 3.05  # a group: 20 a minute, evenly spaced
 
 
 class _Clock:
