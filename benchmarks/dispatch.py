@@ -2,11 +2,16 @@
 
 1. Unlimited: N due check-ins (claim, fatigue rules, intro + first question sent, state saved,
    marked sent) next to a bare PTB ``send_message`` loop to the same server, same run.
-2. Telegram's limits enforced by the local server (30 msg/s overall, 1 msg/s per chat, 429s
-   beyond) with the bot's rate limiting on: sustained rate and the number of 429s.
-3. Memory: peak RSS while dispatching with many more check-ins scheduled in the database.
+2. Telegram's limits enforced by the local server in its own process (rolling windows: 30 sends
+   in any second, 1 per chat per second, 429 beyond) with the bot's pacing on: sustained rate,
+   429s, and the most sends any rolling second held, per backend.
+3. Several workers on PostgreSQL: 1 worker (the baseline), then 3 worker processes draining
+   the same due check-ins, pacing each alone (``local``: how it was) and sharing the budget
+   (``database``, ``redis``): combined rate, 429s, most sends in a rolling second.
+4. Memory: peak RSS while dispatching with many more check-ins scheduled in the database.
 
-    python benchmarks/dispatch.py [--checkins 100000] [--limited 600] [--scheduled 1000000]
+    python benchmarks/dispatch.py [--checkins 100000] [--limited 600] [--workers-checkins 600]
+                                  [--scheduled 1000000]
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +40,9 @@ from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
 from bot.config import Config
 from bot.local_servers.bot_api import LocalBotApi
+from bot.local_servers.bot_api_control import RemoteControl
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -57,18 +67,23 @@ def make_bot(
     rate_limit: bool,
     batch: int,
     concurrent_updates: int = 8,
+    pacing: str = "auto",
+    token: str = "1:BENCH",
 ) -> Mentorbot:
-    """A bot on the benchmark database, pointed at ``server``, on a fixed clock."""
+    """A bot on the benchmark database, pointed at ``server``, on a fixed clock; ``pacing``
+    is ``telegram.rate_limit_backend`` (``token``: its id names the shared budget)."""
     config = Config.model_validate(
         {
             "database": {"url": url},
             "survey": {"dispatch_batch": batch},
             "telegram": {
-                "token": "1:BENCH",
+                "token": token,
                 "base_url": server.base_url,
                 "base_file_url": server.base_file_url,
                 "rate_limit": rate_limit,
                 "concurrent_updates": concurrent_updates,
+                "rate_limit_backend": pacing,
+                "redis_url": REDIS_URL if pacing == "redis" else None,
             },
         }
     )
@@ -111,10 +126,13 @@ async def drain(bot: Mentorbot, rss: list[float] | None = None) -> int:
 
 
 @contextmanager
-def server_process(history: int = 0, control: bool = False) -> Iterator[ServerAddress]:
+def server_process(
+    history: int = 0, control: bool = False, limits: bool = False
+) -> Iterator[ServerAddress]:
     """The local Bot API server in its own process, as the real one is on another machine.
 
-    ``history``: bot messages kept per chat; ``control``: mount the ``/_local/`` routes.
+    ``history``: bot messages kept per chat; ``control``: mount the ``/_local/`` routes;
+    ``limits``: enforce Telegram's send limits.
     """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -130,6 +148,7 @@ def server_process(history: int = 0, control: bool = False) -> Iterator[ServerAd
             "--history",
             str(history),
             *(["--control"] if control else []),
+            *(["--enforce-limits"] if limits else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -163,16 +182,81 @@ async def unlimited(url: str, schema: str | None, count: int, batch: int) -> dic
     }
 
 
+async def server_figures(server: ServerAddress) -> dict:
+    """From the server: 429s, accepted sends, the most in any rolling second, and the sustained
+    rate (sends per second from the first accepted send to the last)."""
+    async with RemoteControl(server.root) as control:
+        stats = await control.stats()
+    span = stats["first_to_last_send_s"]
+    return {
+        "http_429s": stats["rejected_429"],
+        "accepted_sends": stats["accepted_sends"],
+        "max_sends_in_rolling_second": stats["max_sends_in_rolling_second"],
+        "max_attempts_in_rolling_second": stats["max_attempts_in_rolling_second"],
+        "sustained_msgs_per_s": round((stats["accepted_sends"] - 1) / span, 2) if span else None,
+    }
+
+
 async def limited(url: str, schema: str | None, count: int) -> dict:
-    async with LocalBotApi(enforce_limits=True, history_per_chat=0) as server:
+    with server_process(control=True, limits=True) as server:
         bot = make_bot(url, schema, server, rate_limit=True, batch=100)
         start = time.perf_counter()
         sent = await drain(bot)
         elapsed = time.perf_counter() - start
         return {
             "checkins": sent,
-            "sustained_msgs_per_s": round(sent / elapsed, 2),
-            "http_429s": server.stats.rejected_429,
+            "end_to_end_msgs_per_s": round(sent / elapsed, 2),  # start and shutdown included
+            **await server_figures(server),
+        }
+
+
+def _worker(
+    url: str, schema: str | None, server: ServerAddress, pacing: str, token: str, start_at: float
+) -> dict:
+    """One worker process: wait for the common start, drain due check-ins, say when done."""
+
+    async def run() -> dict:
+        bot = make_bot(url, schema, server, rate_limit=True, batch=100, pacing=pacing, token=token)
+        await bot.telegram.initialize()
+        await bot.telegram.bot.get_me()  # connected before the clock starts
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        sent = 0
+        try:
+            while True:
+                report = await bot.dispatch()
+                sent += report.sent
+                if report.sent + report.rescheduled + report.failed + report.cancelled == 0:
+                    break
+        finally:
+            finished = time.time()
+            await bot.telegram.shutdown()
+            await bot.close()
+        return {"sent": sent, "finished": finished}
+
+    return asyncio.run(run())
+
+
+def workers_run(url: str, schema: str | None, workers: int, pacing: str) -> dict:
+    """``workers`` processes draining the same due check-ins against one limited server."""
+    token = f"{int(time.time() * 1000) % 10**9}:BENCH"  # a fresh shared budget per run
+    with server_process(control=True, limits=True) as server:
+        start_at = time.time() + 4 + workers
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(_worker, url, schema, server, pacing, token, start_at)
+                for _ in range(workers)
+            ]
+            results = [f.result() for f in futures]
+        elapsed = max(r["finished"] for r in results) - start_at
+        sent = sum(r["sent"] for r in results)
+        return {
+            "workers": workers,
+            "pacing": pacing,
+            "checkins_sent": sent,
+            "sent_per_worker": [r["sent"] for r in results],
+            "end_to_end_msgs_per_s": round(sent / elapsed, 2),
+            **asyncio.run(server_figures(server)),
         }
 
 
@@ -194,6 +278,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkins", type=int, default=100_000)
     parser.add_argument("--limited", type=int, default=600)
+    parser.add_argument("--workers-checkins", type=int, default=600)
+    parser.add_argument("--worker-pacings", default="local,database,redis")
     parser.add_argument("--scheduled", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -203,8 +289,11 @@ def main() -> None:
         "benchmark": "dispatch",
         "goals": {
             "ratio_vs_bare_loop": 0.5,
-            "limited_msgs_per_s": 29,
+            "limited_sustained_msgs_per_s": 29,
             "limited_429s": 0,
+            "limited_max_sends_in_rolling_second": 30,
+            "three_workers_sharing_429s": 0,
+            "three_workers_max_sends_in_rolling_second": 30,
             "rss_with_1M_scheduled_mb": 200,
         },
         "results": {},
@@ -221,6 +310,16 @@ def main() -> None:
             result["telegram_limits"] = asyncio.run(limited(url, schema, args.limited))
         print(f"{backend}: limited done", file=sys.stderr)
         report["results"][backend] = result
+    if args.workers_checkins and "postgresql" in backends:
+        runs = [(1, "database")]
+        runs += [(3, p) for p in args.worker_pacings.split(",") if p]
+        report["workers_postgresql"] = {}
+        for workers, pacing in runs:
+            with fresh_database("postgresql") as (url, schema):
+                seed_due_checkins(url, schema, args.workers_checkins, NOW)
+                name = f"{workers}_workers_{pacing}" if workers > 1 else "1_worker_baseline"
+                report["workers_postgresql"][name] = workers_run(url, schema, workers, pacing)
+            print(f"postgresql: {workers} worker(s), {pacing} pacing done", file=sys.stderr)
     if args.scheduled:
         with fresh_database("sqlite") as (url, schema):
             seed_due_checkins(url, schema, 5000, NOW, future=args.scheduled)

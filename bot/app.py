@@ -173,11 +173,16 @@ class Mentorbot:
 
     def build_telegram(self) -> Any:
         """Build the PTB application and the customer channel (no network yet)."""
+        from bot.channels.send_pacing import send_pacer
         from bot.channels.telegram_adapter import TelegramChannel, build_application, webhook_route
 
         tg = self.config.telegram
         if tg.token is None or not tg.token.get_secret_value():
             raise ValueError("telegram.token is not set (try `mentorbot demo`, which needs none)")
+        pacer = send_pacer(
+            tg.token.get_secret_value(), rate=tg.send_rate, backend=tg.rate_limit_backend,
+            redis_url=tg.redis_url, engine=self.db.engine,
+        )  # fmt: skip
         self.telegram = build_application(
             tg.token.get_secret_value(),
             tg.base_url,
@@ -186,10 +191,9 @@ class Mentorbot:
             rate_limit=tg.rate_limit,
             polling=tg.mode == "polling",
             concurrent_updates=tg.concurrent_updates,
+            rate_limiter=pacer,
         )
-        self.customer_deps(
-            TelegramChannel(self.telegram.bot, per_chat_interval=1.0 if tg.rate_limit else 0.0)
-        )
+        self.customer_deps(TelegramChannel(self.telegram.bot))  # the pacer spaces each chat
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(

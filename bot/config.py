@@ -84,6 +84,12 @@ class TelegramConfig(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     rate_limit: bool = True
+    send_rate: float = Field(29.3, gt=0, le=30)
+    """Messages a second, whole bot (all workers together); Telegram allows about 30."""
+    rate_limit_backend: Literal["auto", "local", "database", "redis"] = "auto"
+    """Where workers share the send budget; auto: redis with a redis_url, else the database
+    on PostgreSQL, else this process alone (SQLite)."""
+    redis_url: str | None = None
     concurrent_updates: int = Field(32, ge=1, le=256)
 
     @field_validator("base_url", "base_file_url")
@@ -97,6 +103,10 @@ class TelegramConfig(_Section):
     def _webhook_needs_secret(self) -> TelegramConfig:
         if self.mode == "webhook" and not self.webhook_secret:
             raise ValueError("webhook mode needs telegram.webhook_secret")
+        if self.rate_limit_backend == "redis" and not self.redis_url:
+            raise ValueError("telegram.rate_limit_backend redis needs telegram.redis_url")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("telegram.redis_url must start with redis://, rediss:// or unix://")
         return self
 
 
@@ -229,6 +239,13 @@ class Config(_Section):
             raise ValueError(f"journey(s) not defined under journeys: {sorted(set(missing))}")
         if self.web.public_url is None and self.telegram.mode == "webhook":
             raise ValueError("telegram webhook mode needs web.public_url")
+        if self.telegram.rate_limit_backend == "database" and not self.database_url.startswith(
+            "postgresql"
+        ):
+            raise ValueError(
+                "telegram.rate_limit_backend database needs a PostgreSQL database.url"
+                " (on SQLite one process sends: use local)"
+            )
         return self
 
     @property

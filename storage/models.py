@@ -424,3 +424,6 @@ class AnswerRollupDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     max_answer_id: int = Field(default=0, sa_type=BigInteger)  # type: ignore[call-overload]
     rolled_at: datetime = Field(default_factory=utcnow)
+
+
+from storage.send_pace import SendPace, SendPaceChat, SendSlot  # noqa: E402, F401  (send budget)

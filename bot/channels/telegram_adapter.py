@@ -33,7 +33,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, BaseRateLimiter, ContextTypes, TypeHandler
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.messages import (
@@ -48,6 +48,7 @@ from bot.channels.messages import (
     SentMessage,
 )
 from bot.channels.ptb_bot import TolerantBot
+from bot.channels.send_pacing import SendPacer
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -220,18 +221,6 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
     return IncomingUpdate(kind="text", text=text, **base)
 
 
-def paced_rate_limiter(per_second: float = 29.5, burst: int = 5) -> AIORateLimiter:
-    """PTB's rate limiter, paced just under Telegram's 30 messages a second.
-
-    The stock limiter lets 30 requests out at once; a little jitter on the way then makes some
-    arrive inside Telegram's window together and draws 429s. Small bursts at 29.5/s keep the
-    far side's budget from running dry while pauses between batches are still made up.
-    """
-    return AIORateLimiter(
-        overall_max_rate=burst, overall_time_period=burst / per_second, max_retries=3
-    )
-
-
 def build_application(
     token: str,
     base_url: str,
@@ -241,10 +230,13 @@ def build_application(
     rate_limit: bool = True,
     polling: bool = True,
     concurrent_updates: int = 32,
+    rate_limiter: BaseRateLimiter[None] | None = None,
 ) -> Application:
     """A PTB Application that hands every update, converted, to ``on_update``.
 
     ``concurrent_updates`` updates are handled at once (per-chat order is kept by the caller).
+    With ``rate_limit``, sends are paced by ``rate_limiter`` (default: a :class:`SendPacer` for
+    this process alone; see :mod:`bot.channels.send_pacing`).
     """
     # Updates and sends run concurrently: a pool of connections, not PTB's default of one.
     # The transport is aiohttp, not PTB's httpx: a third of the CPU per call (see the module).
@@ -254,7 +246,7 @@ def build_application(
         base_file_url=base_file_url,
         request=AiohttpRequest(max(8, 2 * concurrent_updates), pool_timeout=30),
         get_updates_request=AiohttpRequest(connection_pool_size=2),
-        rate_limiter=paced_rate_limiter() if rate_limit else None,
+        rate_limiter=(rate_limiter or SendPacer()) if rate_limit else None,
     )
     builder = Application.builder().bot(bot)
     if not polling:

@@ -146,7 +146,7 @@ class LocalBotApi(BotApiState):
         self.stats.by_method[name] += 1
         try:
             call.params, files = await _read_params(request)
-            self.precheck(method, call.params)
+            self.precheck(method, call.params, request.match_info["token"])
             if method == "getupdates":
                 result = await self._get_updates(call.params)
             else:

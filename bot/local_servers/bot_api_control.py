@@ -8,7 +8,9 @@ read back what the bot sent.
 - ``POST /_local/push`` with ``{"messages": [[chat_id, text], ...],
   "callbacks": [[chat_id, message_id, data], ...]}`` queues the updates, in that order.
 - ``GET /_local/last?first=C&count=N``: the bot's newest message in chats C .. C+N-1.
-- ``GET /_local/stats``: calls per method, failures and 429s.
+- ``GET /_local/stats``: calls per method, failures, 429s, and the accepted sends: how many,
+  the most in any rolling second, seconds from the first to the last, and per whole second;
+  the most send attempts (refused ones too) in any rolling second.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+
+from bot.local_servers.bot_api_limits import max_in_window
 
 if TYPE_CHECKING:
     from bot.local_servers.bot_api import LocalBotApi
@@ -53,6 +57,13 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
                 "by_method": dict(server.stats.by_method),
                 "failed": server.stats.failed,
                 "rejected_429": server.stats.rejected_429,
+                "accepted_sends": len(server.send_windows.accepted),
+                "max_sends_in_rolling_second": server.send_windows.max_in_window(1.0),
+                "first_to_last_send_s": server.send_windows.span(),
+                "max_attempts_in_rolling_second": max_in_window(
+                    list(server.send_windows.attempted), 1.0
+                ),
+                "sends_per_second": server.send_windows.per_second(),
             }
         )
 
@@ -96,6 +107,10 @@ class RemoteControl:
         """The bot's newest message per chat in ``first .. first+count-1`` (chats with one)."""
         found = await self._call("GET", "/_local/last", params={"first": first, "count": count})
         return {int(chat): message for chat, message in found.items()}
+
+    async def stats(self) -> dict[str, Any]:
+        """The server's counters (see ``GET /_local/stats``)."""
+        return dict(await self._call("GET", "/_local/stats"))
 
     async def calls(self, method: str) -> int:
         """How many calls of ``method`` the server has answered so far."""

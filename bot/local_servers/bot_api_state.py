@@ -11,19 +11,18 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bot.local_servers.bot_api_format import utf16_len
+from bot.local_servers.bot_api_limits import SendLimits, SendWindows
 from bot.local_servers.bot_api_methods import BotApiMethods
 from bot.local_servers.bot_api_types import (
     BLOCKED,
     ApiError,
     Call,
     Stats,
-    TokenBucket,
     UploadedFile,
     bad_request,
 )
@@ -91,6 +90,7 @@ class BotApiState(BotApiMethods):
         self._update_ids = itertools.count(100_000_001)
         self._ids = itertools.count(1)
         self.enforce_limits = enforce_limits
+        self.clock: Callable[[], float] = time.monotonic  # when a send arrives (tests set it)
         self.set_limits()
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name[3:].lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")
@@ -101,21 +101,26 @@ class BotApiState(BotApiMethods):
         self,
         enabled: bool | None = None,
         *,
-        overall_per_second: float = 30.0,
-        per_chat_per_second: float = 1.0,
-        per_chat_burst: float = 1.0,
-        slack: float = 0.1,
+        overall_per_second: int = 30,
+        per_chat_per_second: int = 1,
+        per_group_per_minute: int = 20,
     ) -> None:
-        """Configure Telegram's send limits (token buckets); ``enabled`` turns them on or off.
+        """Configure Telegram's send limits; ``enabled`` turns them on or off.
 
-        ``slack`` tolerates a send arriving that many seconds early, absorbing loopback jitter.
+        They are rolling windows (see :mod:`bot.local_servers.bot_api_limits`): at most
+        ``overall_per_second`` sends per bot token in any second, ``per_chat_per_second`` per
+        private chat and ``per_group_per_minute`` per group (negative chat id). Setting them
+        starts a fresh count, :attr:`send_windows`.
         """
         if enabled is not None:
             self.enforce_limits = enabled
-        self._limit_cfg = (overall_per_second, per_chat_per_second, per_chat_burst, slack)
-        now = time.monotonic()
-        self._overall = TokenBucket(overall_per_second, overall_per_second, now)
-        self._per_chat: dict[int, TokenBucket] = {}
+        self.send_windows = SendWindows(
+            SendLimits(
+                overall=overall_per_second,
+                per_chat=per_chat_per_second,
+                per_group=per_group_per_minute,
+            )
+        )
 
     def block(self, chat_id: int) -> None:
         """The user of ``chat_id`` blocked the bot: calls to that chat answer 403."""
@@ -246,8 +251,9 @@ class BotApiState(BotApiMethods):
         return update
 
     # ------------------------------------------------------------------ request entry point
-    def precheck(self, method: str, params: dict[str, Any]) -> None:
-        """Failure injection, blocked chats and rate limits, before the method runs."""
+    def precheck(self, method: str, params: dict[str, Any], token: str = "") -> None:
+        """Failure injection, blocked chats and rate limits (per bot ``token``), before the
+        method runs."""
         if self._failures:
             for key in (method, "*"):
                 queue = self._failures.get(key)
@@ -259,25 +265,16 @@ class BotApiState(BotApiMethods):
         chat_id = params.get("chat_id")
         if chat_id is not None and chat_id in self.blocked:
             raise ApiError(403, BLOCKED)
-        if self.enforce_limits and method.startswith("send") and method != "sendchataction":
-            self._take_send_token(chat_id if isinstance(chat_id, int) else None)
-
-    def _take_send_token(self, chat_id: int | None) -> None:
-        _overall_rate, per_chat_rate, per_chat_burst, slack = self._limit_cfg
-        now = time.monotonic()
-        wait = self._overall.wait_time(now, slack)
-        bucket = None
-        if chat_id is not None:
-            bucket = self._per_chat.get(chat_id)
-            if bucket is None:
-                bucket = self._per_chat[chat_id] = TokenBucket(per_chat_rate, per_chat_burst, now)
-            wait = max(wait, bucket.wait_time(now, slack))
-        if wait > 0:
-            retry_after = max(1, math.ceil(wait))
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-        self._overall.tokens -= 1
-        if bucket is not None:
-            bucket.tokens -= 1
+        if method.startswith("send") and method != "sendchataction":
+            if not self.enforce_limits:  # counted all the same, for tests and benchmarks
+                now = self.clock()
+                self.send_windows.accepted.append(now)
+                self.send_windows.attempted.append(now)
+                return
+            chat = chat_id if isinstance(chat_id, int) else None
+            retry_after = self.send_windows.take(token, chat, self.clock())
+            if retry_after:
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def dispatch(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> Any:
         """Run a synchronous method; raises :class:`ApiError` (404 for unknown methods)."""

@@ -1,4 +1,4 @@
-"""Small value types of the local Bot API server: errors, recorded calls, stats, files, limits."""
+"""Small value types of the local Bot API server: errors, recorded calls, stats, files."""
 
 from __future__ import annotations
 
@@ -103,22 +103,6 @@ class UploadedFile:
     def file_path(self) -> str:
         """Path under the server's ``base_file_url``."""
         return f"{self.kind}s/{self.file_unique_id}_{self.filename or 'file'}"
-
-
-class TokenBucket:
-    """A token bucket: ``rate`` tokens per second, at most ``capacity`` stored."""
-
-    __slots__ = ("capacity", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
-        self.rate, self.capacity, self.tokens, self.stamp = rate, capacity, capacity, now
-
-    def wait_time(self, now: float, slack: float) -> float:
-        """Refill, then return 0 if a token is available (``slack`` seconds early is fine)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        missing = 1.0 - self.tokens
-        return 0.0 if missing <= slack * self.rate else missing / self.rate
 
 
 def _decode(key: str, value: Any) -> Any:
