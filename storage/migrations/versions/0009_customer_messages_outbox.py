@@ -4,7 +4,7 @@ Greetings, acknowledgements, staff replies and thank-yous were sent once and los
 Telegram was away; they are now stored first and delivered in order per chat, with retries.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
