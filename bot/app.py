@@ -17,6 +17,8 @@ from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
+from bot.log_context import log_context
+from bot.ops_wiring import install_ops
 from bot.scheduler import Job, build_scheduler, worker_id
 from handlers.conversation import handle_update
 from handlers.deps import ButtonRoute, CheckInFinished, CommandRoute, Deps, SurveyRules, TextRoute
@@ -104,7 +106,10 @@ class Mentorbot:
             Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
         ]
         self.worker = worker_id()
-        self.pipeline: AnswerPipeline = scoring_pipeline(self.store, self.after_scoring)
+        self.ops = install_ops(self)  # metrics, /readyz, retention sweep
+        self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
+            scoring_pipeline(self.store, self.after_scoring)
+        )
         self.support = self._install_support()
         self._install_advocacy()
         self.insights = self._install_insights()
@@ -169,9 +174,9 @@ class Mentorbot:
             polling=tg.mode == "polling",
             concurrent_updates=tg.concurrent_updates,
         )
-        self.customer_deps(
-            TelegramChannel(self.telegram.bot, per_chat_interval=1.0 if tg.rate_limit else 0.0)
-        )
+        pace = 1.0 if tg.rate_limit else 0.0
+        channel = TelegramChannel(self.telegram.bot, per_chat_interval=pace)
+        self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(
@@ -182,8 +187,9 @@ class Mentorbot:
     async def on_update(self, update: IncomingUpdate) -> None:
         """Every customer update, converted by the adapter, goes to the handlers."""
         assert self.deps is not None
-        async with self._chat_locks.hold((update.channel, update.chat_id)):
-            await handle_update(self.deps, update)
+        with log_context(update_id=update.update_id), self.ops.metrics.timed_update(update):
+            async with self._chat_locks.hold((update.channel, update.chat_id)):
+                await handle_update(self.deps, update)
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
@@ -300,8 +306,13 @@ class Mentorbot:
             if on_listening is not None:
                 on_listening(f"http://{web.host}:{web.port}")
             await self.start_telegram(poll_interval=0.5)
+            await self.ops.start_server()
+            timed = self.ops.metrics.job
             scheduler = build_scheduler(
-                self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
+                timed("dispatch", self.dispatch),
+                self.config.survey.dispatch_every,
+                timed("housekeeping", self.housekeeping),
+                [Job(j.name, timed(j.name, j.run), j.trigger, j.args) for j in self.jobs],
             )
             scheduler.start()
             socket_mode = await self.start_socket_mode()
@@ -317,6 +328,7 @@ class Mentorbot:
                 scheduler.shutdown(wait=False)
             if socket_mode is not None:
                 await socket_mode.close_async()
+            await self.ops.stop_server()
             await self.stop_telegram()
             await self.close()
 
