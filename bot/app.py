@@ -292,7 +292,9 @@ class Mentorbot:
                 f"could not listen on {web.host}:{web.port}: {exc.strerror or exc}"
             ) from None
         server = uvicorn.Server(
-            uvicorn.Config(self.web_app(), log_level="info", lifespan="off", access_log=False)
+            uvicorn.Config(
+                self.web_app(), log_level="info", lifespan="off", access_log=False, log_config=None
+            )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         scheduler = None

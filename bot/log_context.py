@@ -92,14 +92,19 @@ CHATTY_LOGGERS = ("apscheduler.executors", "apscheduler.scheduler")
 QUIET_AT_INFO = ("httpx", "httpcore", "aiohttp.access")
 
 
+HANDLER_NAME = "mentorbot"
+
+
 def setup_logging(fmt: str = "text", level: str = "INFO", verbose: bool = False) -> None:
     """Configure the root logger: one handler on stderr, the chosen format, the ids filter."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(ContextFilter())
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == HANDLER_NAME:  # set up before (tests, the demo): replace ours only
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else getattr(logging, level))
     for name in CHATTY_LOGGERS:
