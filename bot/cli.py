@@ -281,8 +281,15 @@ def _register_stats() -> None:
     register(app)
 
 
+def _register_ops() -> None:
+    from bot.ops_cli import register
+
+    register(app)
+
+
 _register_score()
 _register_stats()
+_register_ops()
 
 
 def main() -> None:

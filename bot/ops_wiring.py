@@ -269,5 +269,8 @@ def install_ops(bot: Mentorbot) -> Ops:
     # unless it is off or has a port of its own.
     on_main = metrics.enabled and metrics.port is None
     bot.add_routes([r for r in ops.routes() if on_main or r.path == "/readyz"])
+    from bot.retention_wiring import install_retention
+
+    install_retention(bot)
     return ops
 
