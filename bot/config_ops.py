@@ -43,6 +43,11 @@ class MetricsConfig(_Section):
     token: SecretStr | None = None
     """When set, scrapes must send ``Authorization: Bearer <token>``."""
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, token: object) -> object:
+        return None if token == "" else token  # ${MENTORBOT_METRICS_TOKEN:-} left unset
+
     @field_validator("token")
     @classmethod
     def _long_token(cls, token: SecretStr | None) -> SecretStr | None:

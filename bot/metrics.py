@@ -54,7 +54,9 @@ def failure_reason(exc: BaseException) -> str:
 class BotMetrics:
     """The counters and histograms one bot moves while it runs, in its own registry."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        """False (``metrics.enabled: false``): the seams pass calls straight through."""
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.messages_sent = Counter(
@@ -98,19 +100,19 @@ class BotMetrics:
         self.job_runs = Counter(
             "mentorbot_scheduler_job_runs",
             "Periodic job runs in this worker.",
-            ["job"],
+            ["task"],
             registry=r,
         )
         self.job_failures = Counter(
             "mentorbot_scheduler_job_failures",
             "Periodic job runs that failed (reason: database or error).",
-            ["job", "reason"],
+            ["task", "reason"],
             registry=r,
         )
         self.job_seconds = Histogram(
             "mentorbot_scheduler_job_duration_seconds",
             "Time one periodic job run took.",
-            ["job"],
+            ["task"],
             buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0),
             registry=r,
         )
@@ -123,7 +125,7 @@ class BotMetrics:
 
     def channel(self, inner: CustomerChannel, name: str) -> CustomerChannel:
         """``inner`` with every call counted (sent, failed by reason)."""
-        return CountingChannel(inner, name, self)
+        return CountingChannel(inner, name, self) if self.enabled else inner
 
     def pipeline(self, inner: AnswerPipeline) -> AnswerPipeline:
         """``inner`` timed, with each answer's ids on the log lines it writes."""
@@ -131,6 +133,8 @@ class BotMetrics:
 
     def job(self, name: str, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[Any]]:
         """``run`` counted and timed; its exceptions still reach the scheduler's guard."""
+        if not self.enabled:
+            return run
         runs = self.job_runs.labels(name)
         seconds = self.job_seconds.labels(name)
 
@@ -153,6 +157,9 @@ class BotMetrics:
     @contextmanager
     def timed_update(self, update: IncomingUpdate) -> Iterator[None]:
         """Time the handling of ``update``; count it as an error when it raises."""
+        if not self.enabled:
+            yield
+            return
         start = time.perf_counter()
         try:
             yield
@@ -220,6 +227,7 @@ class TimedPipeline:
 
     def __init__(self, inner: AnswerPipeline, metrics: BotMetrics) -> None:
         self.inner = inner
+        self._m = metrics
         self._seconds = metrics.scoring_seconds
         self._ok = metrics.answers_processed.labels("scored")
         self._failed = metrics.answers_processed.labels("failed")
@@ -231,6 +239,9 @@ class TimedPipeline:
         """Process one answer through the real pipeline, timed."""
         start = time.perf_counter()
         with log_context(answer_id=answer.id, checkin_id=answer.checkin_id):
+            if not self._m.enabled:  # the ids on the log lines stay
+                await self.inner.process(answer)
+                return
             try:
                 await self.inner.process(answer)
             except Exception:

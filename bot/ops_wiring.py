@@ -161,7 +161,7 @@ class Ops:
 
     def __init__(self, bot: Mentorbot) -> None:
         self.bot = bot
-        self.metrics = BotMetrics()
+        self.metrics = BotMetrics(enabled=bot.config.metrics.enabled)
         self.collector = DatabaseCollector(bot)
         self.metrics.registry.register(self.collector)
         self._head: str | None = None

@@ -3,13 +3,21 @@ outage of the support desk's outbox, a 429 from Telegram, a job run, a lease."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.metrics import BotMetrics
 from tests.bot.metrics_reading import Scrape, scrape
 from tests.bot.support.desk_harness import DeskHarness
+
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+ALERTS = DEPLOY / "prometheus" / "mentorbot-alerts.yml"
+DASHBOARD = DEPLOY / "grafana" / "mentorbot-dashboard.json"
 
 
 async def fresh(desk: DeskHarness) -> Scrape:
@@ -90,11 +98,11 @@ async def test_job_runs_failures_and_leases(desk: DeskHarness) -> None:
     assert await bot.store.take_lease("outbox_test", bot.worker, now, timedelta(minutes=5))
     assert await bot.store.take_lease("other_test", "elsewhere:1", now, timedelta(minutes=5))
     s = await fresh(desk)
-    assert s.value("mentorbot_scheduler_job_runs_total", job="dispatch") == 1
-    assert s.value("mentorbot_scheduler_job_runs_total", job="housekeeping") == 1
-    assert s.value("mentorbot_scheduler_job_failures_total", job="housekeeping") == 1
+    assert s.value("mentorbot_scheduler_job_runs_total", task="dispatch") == 1
+    assert s.value("mentorbot_scheduler_job_runs_total", task="housekeeping") == 1
+    assert s.value("mentorbot_scheduler_job_failures_total", task="housekeeping") == 1
     assert s.value("mentorbot_scheduler_job_failures_total", reason="database") == 1
-    assert s.value("mentorbot_scheduler_job_duration_seconds_count", job="dispatch") == 1
+    assert s.value("mentorbot_scheduler_job_duration_seconds_count", task="dispatch") == 1
     assert s.value("mentorbot_lease_held", lease="outbox_test") == 1
     assert s.value("mentorbot_lease_held", lease="other_test") == 0
 
@@ -114,3 +122,20 @@ async def test_no_customer_data_in_any_label(desk: DeskHarness) -> None:
     body = (await fresh(desk)).body
     for personal in ("Ann Smith", "m-3@example.com", "leaked", "5103", "M-3"):
         assert personal not in body
+
+
+async def test_deploy_alerts_and_dashboard_use_only_metrics_the_bot_exposes(
+    desk: DeskHarness,
+) -> None:
+    await desk.unhappy_customer(5104, "M-4")
+    body = (await fresh(desk)).body
+    exposed = set(re.findall(r"^# HELP (\S+)", body, flags=re.MULTILINE))
+    used: set[str] = set()
+    for path in (ALERTS, DASHBOARD):
+        used |= set(re.findall(r"\bmentorbot_[a-z_]+", path.read_text()))
+    json.loads(DASHBOARD.read_text())  # valid JSON
+    assert yaml.safe_load(ALERTS.read_text())["groups"][0]["rules"]
+    assert len(used) > 10
+    for name in sorted(used):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        assert name in exposed or base in exposed, f"{name} is not exposed by the bot"
