@@ -305,10 +305,13 @@ class Mentorbot:
                     task.result()  # raises what stopped it
                     raise WebServerFailed(f"the web server on {web.host}:{web.port} stopped")
                 await asyncio.sleep(0.02)
+            try:
+                await self.ops.start_server()  # metrics.port, when set
+            except OSError as exc:
+                raise WebServerFailed(f"metrics.port: {exc.strerror or exc}") from None
             if on_listening is not None:
                 on_listening(f"http://{web.host}:{web.port}")
             await self.start_telegram(poll_interval=0.5)
-            await self.ops.start_server()
             timed = self.ops.metrics.job
             scheduler = build_scheduler(
                 timed("dispatch", self.dispatch),

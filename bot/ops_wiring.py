@@ -58,6 +58,9 @@ class DatabaseCollector(Collector):
             self.database_up = 1
         except ConnectionError:
             self.figures, self.database_up = None, 0
+        except Exception:  # a bug in a query: say so once per scrape, keep serving the rest
+            log.exception("metrics: reading the database gauges failed")
+            self.figures, self.database_up = None, 0
         self.read_seconds = time.perf_counter() - start
         self.read_at = time.monotonic()
 
@@ -167,6 +170,7 @@ class Ops:
         self._head: str | None = None
         self._server: Any = None
         self._server_task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
 
     async def readiness(self) -> tuple[bool, dict[str, str]]:
         """(ready, what was checked): the database answers, its migrations are at head, and
@@ -239,9 +243,12 @@ class Ops:
         import uvicorn
 
         sock = socket.create_server((cfg.host, cfg.port))
+        self._sock = sock
         app = Starlette(routes=self.routes())
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(
+                app, log_level="warning", lifespan="off", access_log=False, log_config=None
+            )
         )
         self._server_task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
@@ -257,6 +264,9 @@ class Ops:
             self._server.should_exit = True
             await asyncio.wait([self._server_task], timeout=5)
             self._server = self._server_task = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 def install_ops(bot: Mentorbot) -> Ops:
@@ -273,4 +283,3 @@ def install_ops(bot: Mentorbot) -> Ops:
 
     install_retention(bot)
     return ops
-

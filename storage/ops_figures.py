@@ -73,8 +73,12 @@ async def ops_figures(db: Database, now: datetime) -> OpsFigures:
                 await s.execute(
                     select(func.max(CheckIn.sent_at)).where(
                         CheckIn.status.in_(
-                            (CheckInStatus.SENT, CheckInStatus.REMINDED, CheckInStatus.ANSWERED,
-                             CheckInStatus.EXPIRED)
+                            (
+                                CheckInStatus.SENT,
+                                CheckInStatus.REMINDED,
+                                CheckInStatus.ANSWERED,
+                                CheckInStatus.EXPIRED,
+                            )
                         )
                     )
                 )
