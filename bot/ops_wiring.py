@@ -152,11 +152,19 @@ def _outbox_gauges(f: OpsFigures, now: float) -> Iterator[GaugeMetricFamily]:
         pending.add_metric([dest], n)
         first = f.outbox_oldest.get(dest)
         oldest.add_metric([dest], max(0.0, now - first.timestamp()) if first else 0.0)
+    retrying = GaugeMetricFamily(
+        "mentorbot_outbox_retrying_messages",
+        "Waiting messages that failed at least once and wait for their next try (backoff).",
+        labels=["destination"],
+    )
     for dest, n in sorted(f.outbox_failed.items()):
         failed.add_metric([dest], n)
+    for dest, n in sorted(f.outbox_retrying.items()):
+        retrying.add_metric([dest], n)
     yield pending
     yield oldest
     yield failed
+    yield retrying
 
 
 class Ops:

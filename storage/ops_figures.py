@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from storage.db import Database
 from storage.models import (
@@ -38,6 +38,8 @@ class OpsFigures:
     outbox_pending: dict[str, int] = field(default_factory=dict)
     outbox_oldest: dict[str, datetime] = field(default_factory=dict)
     outbox_failed: dict[str, int] = field(default_factory=dict)
+    outbox_retrying: dict[str, int] = field(default_factory=dict)
+    """Waiting messages that failed at least once and wait for their next try."""
     leases: dict[str, str] = field(default_factory=dict)
     """Unexpired lease -> its holder."""
 
@@ -105,14 +107,18 @@ async def ops_figures(db: Database, now: datetime) -> OpsFigures:
 
 async def _outboxes(s: object, out: OpsFigures) -> None:
     """Depth, oldest pending message and failures of the Slack outbox and the customers'."""
+    retried = case((OutboxMessage.attempts > 0, 1), else_=0)
     slack = (
         await s.execute(  # type: ignore[attr-defined]
-            select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.status == OutboxStatus.PENDING
-            )
+            select(
+                func.count(),
+                func.min(OutboxMessage.created_at),
+                func.coalesce(func.sum(retried), 0),
+            ).where(OutboxMessage.status == OutboxStatus.PENDING)
         )
     ).one()
     out.outbox_pending["slack"] = slack[0]
+    out.outbox_retrying["slack"] = int(slack[2])
     if slack[1] is not None:
         out.outbox_oldest["slack"] = _aware(slack[1])  # type: ignore[assignment]
     out.outbox_failed["slack"] = (
@@ -120,13 +126,20 @@ async def _outboxes(s: object, out: OpsFigures) -> None:
             select(func.count()).where(OutboxMessage.status == OutboxStatus.FAILED)
         )
     ).scalar_one()
+    retried = case((CustomerMessage.attempts > 0, 1), else_=0)
     rows = await s.execute(  # type: ignore[attr-defined]
-        select(CustomerMessage.channel, func.count(), func.min(CustomerMessage.created_at))
+        select(
+            CustomerMessage.channel,
+            func.count(),
+            func.min(CustomerMessage.created_at),
+            func.coalesce(func.sum(retried), 0),
+        )
         .where(CustomerMessage.status == OutboxStatus.PENDING)
         .group_by(CustomerMessage.channel)
     )
-    for channel, count, oldest in rows:
+    for channel, count, oldest, retrying in rows:
         out.outbox_pending[channel] = count
+        out.outbox_retrying[channel] = int(retrying)
         if oldest is not None:
             out.outbox_oldest[channel] = _aware(oldest)  # type: ignore[assignment]
     rows = await s.execute(  # type: ignore[attr-defined]
@@ -138,3 +151,4 @@ async def _outboxes(s: object, out: OpsFigures) -> None:
         out.outbox_failed[channel] = count
     out.outbox_pending.setdefault("telegram", 0)
     out.outbox_failed.setdefault("telegram", 0)
+    out.outbox_retrying.setdefault("telegram", 0)

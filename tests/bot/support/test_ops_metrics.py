@@ -62,12 +62,14 @@ async def test_metrics_follow_a_checkin_an_answer_a_case_and_an_outbox_outage(
     outage = await fresh(desk)
     assert outage.value("mentorbot_outbox_pending_messages", destination="slack") >= 1
     assert outage.value("mentorbot_outbox_oldest_pending_age_seconds", destination="slack") > 600
+    assert outage.value("mentorbot_outbox_retrying_messages", destination="slack") >= 1
 
     desk.slack.set_outage(False)
     await desk.support.deliver()
     back = await fresh(desk)
     assert back.value("mentorbot_outbox_pending_messages", destination="slack") == 0
     assert back.value("mentorbot_outbox_oldest_pending_age_seconds", destination="slack") == 0
+    assert back.value("mentorbot_outbox_retrying_messages", destination="slack") == 0
 
 
 async def test_a_429_from_telegram_is_counted_by_reason(desk: DeskHarness) -> None:
@@ -110,9 +112,9 @@ async def test_job_runs_failures_and_leases(desk: DeskHarness) -> None:
 def test_two_bots_in_one_process_keep_their_own_figures() -> None:
     one, two = BotMetrics(), BotMetrics()
     one.job_runs.labels("dispatch").inc()
-    assert one.registry.get_sample_value("mentorbot_scheduler_job_runs_total", {"job": "dispatch"})
+    assert one.registry.get_sample_value("mentorbot_scheduler_job_runs_total", {"task": "dispatch"})
     assert (
-        two.registry.get_sample_value("mentorbot_scheduler_job_runs_total", {"job": "dispatch"})
+        two.registry.get_sample_value("mentorbot_scheduler_job_runs_total", {"task": "dispatch"})
         is None
     )
 
