@@ -121,6 +121,9 @@ def main() -> None:
     }
     for backend in backends:
         rates: dict[str, list[int]] = {"metrics_off": [], "metrics_on": []}
+        # The bot's own CPU per answer: far less swayed by other work on the machine than the
+        # answers per second are.
+        cpu: dict[str, list[float]] = {"metrics_off": [], "metrics_on": []}
         scrape: dict = {}
         for _ in range(args.rounds):
             for enabled in (False, True):
@@ -137,7 +140,12 @@ def main() -> None:
                             scrape = asyncio.run(scrape_ms(url, schema, server))
                 key = "metrics_on" if enabled else "metrics_off"
                 rates[key].append(got["answers_per_s"])
-                print(f"{backend} {key}: {got['answers_per_s']}/s", file=sys.stderr)
+                cpu[key].append(got["bot_cpu_ms_per_answer"])
+                print(
+                    f"{backend} {key}: {got['answers_per_s']}/s, "
+                    f"{got['bot_cpu_ms_per_answer']} ms CPU per answer",
+                    file=sys.stderr,
+                )
         off = statistics.median(rates["metrics_off"])
         on = statistics.median(rates["metrics_on"])
         report["results"][backend] = {
@@ -146,6 +154,10 @@ def main() -> None:
             "median_off": off,
             "median_on": on,
             "on_vs_off": round(on / off, 3),
+            "bot_cpu_ms_per_answer": cpu,
+            "cpu_on_vs_off": round(
+                statistics.median(cpu["metrics_on"]) / statistics.median(cpu["metrics_off"]), 3
+            ),
             "scrape": scrape,
         }
     print(json.dumps(report, indent=2))
