@@ -17,6 +17,8 @@ from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.keyed_locks import KeyedLocks
+from bot.log_context import log_context
+from bot.ops_wiring import install_ops
 from bot.scheduler import Job, build_scheduler, worker_id
 from handlers.conversation import handle_update
 from handlers.deps import (
@@ -115,8 +117,9 @@ class Mentorbot:
         ]
         self.worker = worker_id()
         self.scoring = config.sentiment.scoring()
-        self.pipeline: AnswerPipeline = scoring_pipeline(
-            self.store, self.after_scoring, self.scoring
+        self.ops = install_ops(self)  # metrics, /readyz, retention sweep
+        self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
+            scoring_pipeline(self.store, self.after_scoring, self.scoring)
         )
         self.support = self._install_support()
         self._install_advocacy()
@@ -193,7 +196,9 @@ class Mentorbot:
             concurrent_updates=tg.concurrent_updates,
             rate_limiter=pacer,
         )
-        self.customer_deps(TelegramChannel(self.telegram.bot))  # the pacer spaces each chat
+        # the pacer spaces each chat
+        channel = TelegramChannel(self.telegram.bot)
+        self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(
@@ -204,8 +209,9 @@ class Mentorbot:
     async def on_update(self, update: IncomingUpdate) -> None:
         """Every customer update, converted by the adapter, goes to the handlers."""
         assert self.deps is not None
-        async with self._chat_locks.hold((update.channel, update.chat_id)):
-            await handle_update(self.deps, update)
+        with log_context(update_id=update.update_id), self.ops.metrics.timed_update(update):
+            async with self._chat_locks.hold((update.channel, update.chat_id)):
+                await handle_update(self.deps, update)
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
@@ -307,7 +313,9 @@ class Mentorbot:
                 f"could not listen on {web.host}:{web.port}: {exc.strerror or exc}"
             ) from None
         server = uvicorn.Server(
-            uvicorn.Config(self.web_app(), log_level="info", lifespan="off", access_log=False)
+            uvicorn.Config(
+                self.web_app(), log_level="info", lifespan="off", access_log=False, log_config=None
+            )
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         scheduler = None
@@ -318,11 +326,19 @@ class Mentorbot:
                     task.result()  # raises what stopped it
                     raise WebServerFailed(f"the web server on {web.host}:{web.port} stopped")
                 await asyncio.sleep(0.02)
+            try:
+                await self.ops.start_server()  # metrics.port, when set
+            except OSError as exc:
+                raise WebServerFailed(f"metrics.port: {exc.strerror or exc}") from None
             if on_listening is not None:
                 on_listening(f"http://{web.host}:{web.port}")
             await self.start_telegram(poll_interval=0.5)
+            timed = self.ops.metrics.job
             scheduler = build_scheduler(
-                self.dispatch, self.config.survey.dispatch_every, self.housekeeping, self.jobs
+                timed("dispatch", self.dispatch),
+                self.config.survey.dispatch_every,
+                timed("housekeeping", self.housekeeping),
+                [Job(j.name, timed(j.name, j.run), j.trigger, j.args) for j in self.jobs],
             )
             scheduler.start()
             socket_mode = await self.start_socket_mode()
@@ -338,6 +354,7 @@ class Mentorbot:
                 scheduler.shutdown(wait=False)
             if socket_mode is not None:
                 await socket_mode.close_async()
+            await self.ops.stop_server()
             await self.stop_telegram()
             await self.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from datetime import datetime
@@ -14,6 +13,8 @@ import typer
 from rich.console import Console
 
 from bot.config import Config, ConfigError, load_config
+from bot.log_context import CHATTY_LOGGERS as CHATTY_LOGGERS  # re-exported
+from bot.log_context import setup_logging
 
 app = typer.Typer(
     name="mentorbot",
@@ -64,18 +65,10 @@ def get_config(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
-# Lines every periodic run writes ("Running job ...", "executed successfully"): most of a
-# quiet day's log at INFO. They show with --verbose.
-CHATTY_LOGGERS = ("apscheduler.executors", "apscheduler.scheduler")
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+def _setup_logging(verbose: bool, fmt: str = "text", level: str = "INFO") -> None:
+    """One line per event on stderr, as text or JSON (``logging.*``); APScheduler's per-run
+    lines (CHATTY_LOGGERS) only with --verbose."""
+    setup_logging(fmt, level, verbose)
 
 
 def _run(coro: Any) -> Any:
@@ -105,7 +98,7 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
     from bot.app import Mentorbot, WebServerFailed
 
     cfg = get_config(config or _parent_config())
-    _setup_logging(verbose)
+    _setup_logging(verbose, cfg.logging.format, cfg.logging.level)
     bot = Mentorbot(cfg)
 
     def listening(url: str) -> None:
@@ -288,8 +281,15 @@ def _register_stats() -> None:
     register(app)
 
 
+def _register_ops() -> None:
+    from bot.ops_cli import register
+
+    register(app)
+
+
 _register_score()
 _register_stats()
+_register_ops()
 
 
 def main() -> None:

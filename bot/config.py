@@ -26,6 +26,7 @@ from bot.config_advocacy import AdvocacyConfig, ReviewPlatform, pick_language
 from bot.config_base import _Section, check_zone
 from bot.config_insights import InsightsConfig
 from bot.config_loading import ConfigError, describe_validation_error, read_yaml, substitute_env
+from bot.config_ops import LoggingConfig, MetricsConfig, RetentionConfig
 from bot.config_sentiment import SentimentConfig
 from bot.config_support import BusinessHours, SupportConfig
 from handlers.journeys import Journey, parse_duration
@@ -221,6 +222,9 @@ class Config(_Section):
     insights: InsightsConfig = InsightsConfig()
     sentiment: SentimentConfig = SentimentConfig()
     survey: SurveyConfig = SurveyConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    privacy: RetentionConfig = RetentionConfig()
     journeys: dict[str, Journey] = Field(default_factory=default_journeys)
     default_journey: str = "standard"
     product_journeys: dict[str, str] = {}

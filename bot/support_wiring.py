@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.desk_messages import ActionResult, DeskAction
+from bot.log_context import log_context
 from bot.scheduler import Job
 from handlers import case_ack, case_actions, case_sla, cases
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
@@ -144,8 +145,10 @@ class SupportDesk:
     async def on_action(self, action: DeskAction) -> ActionResult:
         """A staff action from Slack, handled."""
         self.busy += 1
+        case_id = int(action.ref) if action.ref.isdigit() else None  # buttons and forms
         try:
-            return await case_actions.handle_desk_action(self.deps, action)
+            with log_context(case_id=case_id):
+                return await case_actions.handle_desk_action(self.deps, action)
         finally:
             self.busy -= 1
 

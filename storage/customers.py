@@ -21,8 +21,11 @@ from storage.models import (
     CheckInStatus,
     ConversationState,
     Customer,
+    CustomerMessage,
     Event,
     OptInState,
+    OutboxMessage,
+    OutboxStatus,
     Purchase,
     ReferralCredit,
     Testimonial,
@@ -199,6 +202,7 @@ class CustomerQueries:
                 )
                 .values(status="cancelled")
             )
+            await _erase_delivered_messages(s, customer_id)
             s.add(Event(kind="customer.forgotten", customer_id=customer_id, data={}))
             await s.execute(
                 delete(ConversationState).where(
@@ -207,6 +211,27 @@ class CustomerQueries:
                     )
                 )
             )
+
+
+async def _erase_delivered_messages(s: AsyncSession, customer_id: int) -> None:
+    """The words of messages already delivered: greetings that named the customer, and the
+    desk posts (cards, relayed words) of their cases. Pending ones still go out."""
+    await s.execute(
+        update(CustomerMessage)
+        .where(
+            CustomerMessage.customer_id == customer_id,
+            CustomerMessage.status != OutboxStatus.PENDING,
+        )
+        .values(text="", buttons=[])
+    )
+    await s.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.case_id.in_(select(Case.id).where(Case.customer_id == customer_id)),
+            OutboxMessage.status != OutboxStatus.PENDING,
+        )
+        .values(text=None, payload={})
+    )
 
 
 def _jsonable(value: Any) -> Any:
