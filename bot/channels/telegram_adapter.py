@@ -6,7 +6,6 @@ callback; :class:`TelegramChannel` sends :class:`OutgoingMessage` through the Bo
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -81,41 +80,14 @@ def keyboard(message: OutgoingMessage) -> dict[str, Any] | None:
     }
 
 
-class ChatPacer:
-    """Keeps at least ``interval`` seconds between messages to one chat (Telegram's 1/s per chat).
-
-    PTB's AIORateLimiter paces the overall rate and groups but not private chats; a question
-    edit and its follow-up would otherwise hit a 429 in the same second.
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next: dict[int, float] = {}
-
-    async def wait(self, chat_id: int) -> None:
-        """Sleep until this chat may get its next message, and book that slot."""
-        if self.interval <= 0:
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self._next.get(chat_id, 0.0))
-        self._next[chat_id] = slot + self.interval
-        if len(self._next) > 10_000:  # forget chats that have been quiet for a while
-            self._next = {c: t for c, t in self._next.items() if t > now}
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
 class TelegramChannel:
     """Sends channel-neutral messages through a PTB ``Bot``; errors become channel errors."""
 
-    def __init__(self, bot: TolerantBot, per_chat_interval: float = 0.0) -> None:
+    def __init__(self, bot: TolerantBot) -> None:
         self.bot = bot
-        self.pacer = ChatPacer(per_chat_interval)
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send text with optional inline buttons."""
-        await self.pacer.wait(message.chat_id)
         data: dict[str, Any] = {"chat_id": message.chat_id, "text": message.text}
         markup = keyboard(message)
         if markup is not None:
@@ -128,7 +100,6 @@ class TelegramChannel:
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> None:
         """Replace a message's text and drop its keyboard."""
-        await self.pacer.wait(chat_id)
         try:  # without a reply_markup the keyboard goes
             await self.bot.post_unparsed(
                 "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text}
@@ -152,7 +123,6 @@ class TelegramChannel:
         return await self._upload(self.bot.send_photo, photo)
 
     async def _upload(self, method: Any, file: OutgoingDocument | OutgoingPhoto) -> SentMessage:
-        await self.pacer.wait(file.chat_id)
         try:
             sent = await method(
                 file.chat_id,

@@ -39,9 +39,7 @@ async def test_an_edited_answer_is_revised_and_scored_again(tg: Harness) -> None
     assert revised.id == first.id and revised.sentiment == "negative" and revised.escalate
     assert (revised.polarity or 0) < (first.polarity or 0)
     async with tg.bot.db.session() as s:
-        (event,) = (
-            await s.execute(select(Event).where(Event.kind == "answer.edited"))
-        ).scalars()
+        (event,) = (await s.execute(select(Event).where(Event.kind == "answer.edited"))).scalars()
     assert event.data == {"answer_id": first.id, "before": "Lovely, all perfect, thank you"}
     await tg.settle()
     assert len(tg.server.messages(2101)) == before  # an edit gets no reply
