@@ -8,20 +8,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bot.config_base import _Section
+from sentiment.learned_features import INTENTS as FEATURE_INTENTS
 from sentiment.operating_point import OperatingPoint
 from sentiment.service import Scoring
 
-INTENTS = (
-    "refund",
-    "cancel",
-    "damage",
-    "safety",
-    "legal",
-    "public_review",
-    "missing_order",
-    "follow_up",
-    "contact_request",
-)
+# Intents an operator may make escalate always: those the learned backend reads, but for the
+# two that never call for a person by themselves.
+INTENTS = tuple(i for i in FEATURE_INTENTS if i not in ("opt_out", "question"))
 
 
 class EscalationPointConfig(_Section):
