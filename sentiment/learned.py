@@ -25,8 +25,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment.base import Item, unpack
+from sentiment.base import Item, history_of, unpack
 from sentiment.embeddings import Encoder, load_head
+from sentiment.history import HistoryLike, apply_history
 from sentiment.learned_features import cut, rules_view
 from sentiment.operating_point import Cut, OperatingPoint, resolve
 from sentiment.result import LABELS, Analysis, max_priority
@@ -88,15 +89,17 @@ class LearnedAnalyzer:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
         """Analyse one reply (one model call: prefer :meth:`analyze_many` or BatchScorer)."""
-        return self.analyze_many(
-            [{"text": text, "lang": lang, "score": score, "question": question}]
-        )[0]
+        item = {"text": text, "lang": lang, "score": score, "question": question}
+        return self.analyze_many([{**item, "history": history}])[0]
 
     def analyze_many(self, items: Iterable[Item], batch_size: int = 32) -> list[Analysis]:
         """Analyse replies in order, embedding them in batches."""
+        items = list(items)
         unpacked = [unpack(i) for i in items]
+        histories = [history_of(i) for i in items]
         out: list[Analysis] = []
         for start in range(0, len(unpacked), batch_size):
             chunk = [
@@ -108,7 +111,9 @@ class LearnedAnalyzer:
             probs = self.predict(emb, [v[2] for v in views])
             for k, (_tokens, ruled, _vec) in enumerate(views):
                 out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}))
-        return out
+        return [
+            apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
+        ]
 
     def predict(self, embeddings: Any, rule_vectors: list[list[float]]) -> dict[str, Any]:
         """Calibrated probabilities of every head for a batch (numpy arrays)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from sentiment.history import HistoryPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,12 +15,14 @@ class OperatingPoint:
     - ``recall``: escalate enough replies to catch this share of those that need a person,
       as measured by cross-validation on the train part (the default 0.95 is the trained point);
     - ``threshold``: or set the probability cut-off directly (wins over ``recall``);
-    - ``always``: intents that escalate whatever the model says (safety and legal by default).
+    - ``always``: intents that escalate whatever the model says (safety and legal by default);
+    - ``history``: which parts of the customer's history escalate (every backend reads it).
     """
 
     recall: float | None = None
     threshold: float | None = None
     always: tuple[str, ...] = ("safety", "legal")
+    history: HistoryPolicy = field(default_factory=HistoryPolicy)
 
     def __post_init__(self) -> None:
         """Reject points outside 0..1 with a message naming the key."""
