@@ -1,11 +1,13 @@
 """The ``learned`` backend: logistic heads over e5 embeddings and the rules' own verdict.
 
 Three heads, trained by :mod:`sentiment.train_learned` on the train part of the check-in
-replies (and the train halves of two public review sets), stored in ``data/learned_head.json``:
+replies only, stored in ``data/learned_head.json``:
 
-- sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold;
+- sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
+  blended with a text-only head (the embedding alone) at a weight chosen by cross-validation;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
-  chosen on the train part for recall >= 0.95 (the operator moves it: :mod:`operating_point`);
+  chosen on the train part for recall >= 0.95 per language with 95 % confidence (the operator
+  moves it: :mod:`operating_point`);
 - themes: one logistic regression per theme with a cut-off chosen by cross-validation.
 
 Inputs: the embedding of the reply (cut to what the model reads, see
@@ -124,10 +126,12 @@ class LearnedAnalyzer:
             [np.asarray(embeddings, dtype=np.float64), np.asarray(rule_vectors, dtype=np.float64)]
         )
         z = (x - h["mean"]) / h["scale"]
-        logits = (z @ h["sent_w"] + h["sent_b"]) / h["temperature"]
-        logits -= logits.max(axis=1, keepdims=True)
-        sent = np.exp(logits)
-        sent /= sent.sum(axis=1, keepdims=True)
+        sent = _softmax((z @ h["sent_w"] + h["sent_b"]) / h["temperature"])
+        if h["text_alpha"]:
+            text = z[:, : h["text_w"].shape[0]] @ h["text_w"] + h["text_b"]
+            sent = (1 - h["text_alpha"]) * sent + h["text_alpha"] * _softmax(
+                text / h["text_temperature"]
+            )
         raw = z @ h["esc_w"] + h["esc_b"]
         esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
         out = {"sentiment": sent, "escalate": esc}
@@ -193,10 +197,18 @@ class LearnedAnalyzer:
         )
 
 
+def _softmax(logits: Any) -> Any:
+    import numpy as np
+
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     themes = raw.get("themes") or {}
+    text = raw["sentiment"].get("text_only") or {}
     names = list(themes)
     return {
         "raw": raw,
@@ -205,6 +217,10 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
         "sent_w": np.asarray(raw["sentiment"]["weights"]),
         "sent_b": np.asarray(raw["sentiment"]["bias"]),
         "temperature": float(raw["sentiment"]["temperature"]),
+        "text_alpha": float(text.get("alpha", 0.0)),
+        "text_w": np.asarray(text["weights"]) if text else None,
+        "text_b": np.asarray(text["bias"]) if text else None,
+        "text_temperature": float(text.get("temperature", 1.0)),
         "esc_w": np.asarray(raw["escalation"]["weights"]),
         "esc_b": float(raw["escalation"]["bias"]),
         "platt": tuple(raw["escalation"]["platt"]),

@@ -45,15 +45,24 @@ class Cut:
 def resolve(point: OperatingPoint, head: dict[str, Any]) -> Cut:
     """The probability cut-off for ``point`` from the head's cross-validated curve.
 
-    The curve holds (threshold, recall, precision) rows measured out of fold on the train part;
-    a recall target takes the highest threshold that still reaches it.
+    The curve holds (threshold, recall, precision[, floor]) rows measured out of fold on the
+    train part; ``floor`` is the lowest per-language recall with 95 % confidence. A recall
+    target takes the highest threshold whose floor (or, in an older head, recall) reaches it;
+    no target means the trained point, ``head["threshold"]``.
     """
     curve = [tuple(row) for row in head["curve"]]
     if point.threshold is not None:
         near = min(curve, key=lambda row: abs(row[0] - point.threshold))
         return Cut(point.threshold, near[1], near[2], "sentiment.escalation.threshold")
+    col = 3 if len(curve[0]) > 3 else 1
+    if point.recall is None and "threshold" in head and col == 3:
+        row = min(curve, key=lambda r: abs(r[0] - head["threshold"]))
+        where = f"recall >= {head['recall_target']:.2f} per language, 95 % confidence"
+        return Cut(
+            float(head["threshold"]), float(row[1]), float(row[2]), f"trained point ({where})"
+        )
     target = head["recall_target"] if point.recall is None else point.recall
-    reaching = [row for row in curve if row[1] >= target]
+    reaching = [row for row in curve if row[col] >= target]
     row = max(reaching, key=lambda r: r[0]) if reaching else min(curve, key=lambda r: r[0])
     source = "trained point" if point.recall is None else "sentiment.escalation.recall"
     return Cut(float(row[0]), float(row[1]), float(row[2]), f"{source} (recall >= {target:.2f})")
