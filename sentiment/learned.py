@@ -46,6 +46,8 @@ DECISION_REASONS = (
     "opt-out",
 )
 """How the rules' escalation reasons begin (:func:`sentiment.escalation.decide`)."""
+SCORED = ("nps", "csat", "ces")
+BLANK_REASON = "no words and no NPS/CSAT/CES score: the rules decide"
 
 
 def head_path() -> Path:
@@ -112,6 +114,15 @@ class LearnedAnalyzer:
             emb = self.encoder.encode([cut(str(item["text"])) for item in chunk])
             probs = self.predict(emb, [v[2] for v in views])
             for k, (_tokens, ruled, _vec) in enumerate(views):
+                if not str(chunk[k]["text"]).strip() and ruled.question not in SCORED:
+                    # a bare yes/no tap (or nothing): no words and no score the model was
+                    # trained on, so its probability means nothing here; the rules decide
+                    out.append(
+                        dataclasses.replace(
+                            ruled, backend=self.name, reasons=(*ruled.reasons, BLANK_REASON)
+                        )
+                    )
+                    continue
                 out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}))
         return [
             apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
