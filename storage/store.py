@@ -65,11 +65,12 @@ class Store(
         updates: list[DeliveryUpdate],
         make_token: Callable[[], str],
         token_expires_at: datetime,
+        now: datetime | None = None,
     ) -> list[SavedPurchase]:
         """Write a batch of purchases atomically; ConcurrentWrite if an order id raced in."""
         try:
             return await purchases.save_purchases(
-                self.db, new, updates, make_token, token_expires_at
+                self.db, new, updates, make_token, token_expires_at, now
             )
         except IntegrityError as exc:
             raise ConcurrentWrite(str(exc.orig)) from exc
