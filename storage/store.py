@@ -17,6 +17,7 @@ from storage.chat_links import ChatLinkQueries
 from storage.chat_snapshots import ChatSnapshotQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
+from storage.customer_history import CustomerHistoryQueries
 from storage.customer_outbox import CustomerOutboxQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
@@ -34,6 +35,7 @@ class Store(
     ChatLinkQueries,
     CheckInQueries,
     CustomerOutboxQueries,
+    CustomerHistoryQueries,
     CustomerQueries,
     ConversationQueries,
     AnswerQueries,
