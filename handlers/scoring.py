@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.models import Answer, Event, utcnow
@@ -48,10 +49,15 @@ class ScoringPipeline:
     """
 
     def __init__(
-        self, store: Store, analyze: Analyze, after: list[AfterScoring] | None = None
+        self,
+        store: Store,
+        analyze: Analyze,
+        after: list[AfterScoring] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.analyze = analyze
+        self.clock = clock  # the bot's clock: the history window ends at its now
         self.after: list[AfterScoring] = list(after or [])
 
     async def process(self, answer: Answer) -> None:
@@ -71,7 +77,7 @@ class ScoringPipeline:
             question = None if score is None else question
         history = None
         if answer.customer_id:
-            history = await self.store.customer_history(answer.customer_id, answer, utcnow())
+            history = await self.store.customer_history(answer.customer_id, answer, self.clock())
         found = self.analyze(
             answer.text or "",
             lang=answer.language,
