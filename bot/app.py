@@ -63,7 +63,8 @@ def scoring_pipeline(
     clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
     """The answer seam: scored by the configured sentiment backend, then ``after``."""
-    pipeline = ScoringPipeline(store, scoring or Scoring(), clock=clock)
+    scoring = scoring or Scoring()
+    pipeline = ScoringPipeline(store, scoring, clock=clock, history=scoring)
     pipeline.after = after  # the same list: capabilities installed later still get answers
     return pipeline
 

@@ -34,6 +34,21 @@ class AnalysisLike(Protocol):
 Analyze = Callable[..., AnalysisLike | Awaitable[AnalysisLike]]
 """A sync analyzer, or an async one that scores off the event loop (``sentiment.service``);
 called with ``text`` and the keywords ``lang``, ``score``, ``question`` and ``history``."""
+
+
+class HistoryStep(Protocol):
+    """Adds the customer's history to an analysis made without it (``sentiment.Scoring``), so
+    the customer is looked up only when their history could change the outcome."""
+
+    def history_can_matter(self, analysis: Any) -> bool:
+        """False when no history could escalate ``analysis`` (a positive reply, an opt-out)."""
+        ...
+
+    def with_history(self, analysis: Any, history: dict[str, Any] | None) -> Any:
+        """``analysis`` as it would have been with ``history``."""
+        ...
+
+
 AfterScoring = Callable[[Answer, AnalysisLike], Awaitable[None]]
 """Called with each scored answer and its analysis (the support desk opens cases here)."""
 _WORDS_SUFFIXES = ("_why", "_comment")
@@ -54,10 +69,14 @@ class ScoringPipeline:
         analyze: Analyze,
         after: list[AfterScoring] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        history: HistoryStep | None = None,
     ) -> None:
         self.store = store
         self.analyze = analyze
         self.clock = clock  # the bot's clock: the history window ends at its now
+        # Without a history step the customer is looked up for every answer and the history
+        # goes into ``analyze``; with one, only for replies whose history could matter.
+        self.history = history
         self.after: list[AfterScoring] = list(after or [])
 
     async def process(self, answer: Answer) -> None:
@@ -76,7 +95,7 @@ class ScoringPipeline:
         if question in ("text", "yes_no") and answer.score is None:
             question = None if score is None else question
         history = None
-        if answer.customer_id:
+        if answer.customer_id and self.history is None:
             history = await self.store.customer_history(answer.customer_id, answer, self.clock())
         found = self.analyze(
             answer.text or "",
@@ -86,6 +105,9 @@ class ScoringPipeline:
             history=history,
         )
         result = await found if inspect.isawaitable(found) else found
+        if answer.customer_id and self.history and self.history.history_can_matter(result):
+            history = await self.store.customer_history(answer.customer_id, answer, self.clock())
+            result = self.history.with_history(result, history)
         event = None
         if result.escalate:
             log.info(

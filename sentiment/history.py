@@ -83,9 +83,15 @@ class HistoryPolicy:
             raise ValueError("sentiment.escalation.history.repeat_complaints must be 0 or more")
 
 
+def history_can_matter(analysis: Analysis) -> bool:
+    """Whether any history could escalate this reply: not for a positive reply or an opt-out,
+    so a caller may skip looking the customer up for those."""
+    return analysis.label != "positive" and "opt_out" not in analysis.intents
+
+
 def history_reasons(analysis: Analysis, history: History, policy: HistoryPolicy) -> list[str]:
     """Why the history sends this reply to a person (empty: it does not)."""
-    if analysis.label == "positive" or "opt_out" in analysis.intents:
+    if not history_can_matter(analysis):
         return []
     out = []
     if policy.open_case and history.open_case:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sentiment.base import Analyzer
 from sentiment.batching import BatchScorer
-from sentiment.history import HistoryLike
+from sentiment.history import History, HistoryLike, apply_history, history_can_matter
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
 
@@ -70,6 +70,18 @@ class Scoring:
         if self._batcher is None:
             self._batcher = BatchScorer(analyzer, self.max_batch)
         return await self._batcher(text, lang=lang, score=score, question=question, history=history)
+
+    def history_can_matter(self, analysis: Analysis) -> bool:
+        """Whether the customer's history could still escalate ``analysis`` (see
+        :meth:`with_history`); False for a positive reply or an opt-out."""
+        return history_can_matter(analysis)
+
+    def with_history(self, analysis: Analysis, history: HistoryLike | None) -> Analysis:
+        """``analysis`` (made without history) as it would have been with ``history``: the
+        configured ``sentiment.escalation.history`` policy applied, as every backend applies
+        it last. Lets a caller look the customer up only when it can matter."""
+        policy = (self.point or OperatingPoint()).history
+        return apply_history(analysis, History.from_obj(history), policy)
 
     def close(self) -> None:
         """Stop the worker thread of a model backend (if one was started)."""

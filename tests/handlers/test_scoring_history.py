@@ -67,3 +67,37 @@ async def test_the_history_window_ends_at_the_bots_clock(store: Store) -> None:
     second = await new_answer(store, cid, "Too expensive", 5, at=then)
     await pipeline.process(second)
     assert second.escalate is True
+
+
+class CountingStore(Store):
+    """The real store, counting the history look-ups."""
+
+    lookups = 0
+
+    async def customer_history(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.lookups += 1
+        return await super().customer_history(*args, **kwargs)
+
+
+async def test_with_a_history_step_the_customer_is_looked_up_only_when_it_can_matter(
+    store: Store,
+) -> None:
+    counting = CountingStore(store.db)
+    async with store.db.session() as s:
+        customer = Customer(name="Robin")
+        s.add(customer)
+        await s.flush()
+        cid = customer.id or 0
+    scoring = Scoring("rules")
+    pipeline = ScoringPipeline(counting, scoring, history=scoring)
+    praise = await new_answer(counting, cid, "Love it, works perfectly", 10)
+    await pipeline.process(praise)
+    assert counting.lookups == 0 and praise.escalate is False
+    first = await new_answer(counting, cid, "Too expensive", 5)
+    await pipeline.process(first)
+    assert counting.lookups == 1 and first.escalate is False
+    second = await new_answer(counting, cid, "Too expensive", 5)
+    await pipeline.process(second)
+    assert counting.lookups == 2 and second.escalate is True
+    stored = await counting.answers_for_checkin(second.checkin_id or 0)
+    assert any(r.startswith("history: another complaint") for r in stored[0].analysis["reasons"])

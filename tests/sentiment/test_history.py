@@ -91,3 +91,57 @@ def test_the_learned_backend_reads_history_too(learned):
     assert not learned.analyze(
         "Love it, works perfectly", score=10, question="nps", history=every
     ).escalate
+
+
+HISTORIES = [
+    None,
+    History(),
+    History(open_case=True),
+    History(recent_case=True),
+    History(last_detractor=True),
+    History(recent_complaints=2),
+    History(open_case=True, recent_case=True, last_detractor=True, recent_complaints=3),
+]
+REPLIES = [
+    MILD,
+    NEUTRAL,
+    PRAISE,
+    ("Broken on arrival, I want a refund", 2, "nps"),
+    ("Stop sending me these", None, None),
+    ("when does the part arrive?", 7, "nps"),
+    ("", 3, "csat"),
+]
+
+
+@pytest.mark.parametrize("policy", [HistoryPolicy(), HistoryPolicy(False, False, 2)])
+async def test_history_added_afterwards_is_what_the_analyzer_gives_with_it(policy):
+    """The scoring pipeline analyses first and looks the customer up only when history can
+    matter: adding it afterwards must equal analysing with it, reply for reply."""
+    from sentiment.service import Scoring
+
+    point = OperatingPoint(history=policy)
+    scoring = Scoring("rules", point=point)
+    skipped = 0
+    for text, score, question in REPLIES:
+        bare = await scoring(text, score=score, question=question)
+        for history in HISTORIES:
+            together = await scoring(text, score=score, question=question, history=history)
+            if not scoring.history_can_matter(bare):
+                assert together == bare
+                skipped += 1
+            assert scoring.with_history(bare, history) == together
+    assert skipped >= len(HISTORIES) * 2  # praise and the opt-out need no lookup
+
+
+async def test_history_added_afterwards_matches_on_the_learned_backend_too(learned):
+    from sentiment.service import Scoring
+
+    scoring = Scoring("learned")
+    try:
+        for text, score, question in REPLIES:
+            bare = await scoring(text, score=score, question=question)
+            for history in HISTORIES:
+                together = await scoring(text, score=score, question=question, history=history)
+                assert scoring.with_history(bare, history) == together, (text, history)
+    finally:
+        scoring.close()
