@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,7 +18,7 @@ from starlette.routing import BaseRoute
 from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
-from bot.keyed_locks import KeyedLocks
+from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
 from bot.ops_wiring import install_ops
 from bot.scheduler import Job, build_scheduler, worker_id
@@ -42,6 +44,8 @@ from storage.models import utcnow
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+POLL_LEASE = "telegram-polling"
+POLL_LEASE_TTL = timedelta(seconds=15)
 
 
 def intake_settings(config: Config) -> IntakeSettings:
@@ -126,7 +130,10 @@ class Mentorbot:
         self.insights = self._install_insights()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
-        self._chat_locks = KeyedLocks()
+        self.inbox: InboxRunner | None = None
+        self.poller: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._poll_holder = f"{self.worker}:{secrets.token_hex(4)}"
 
     def _install_support(self) -> Any:
         from bot.support_wiring import install_support
@@ -175,9 +182,14 @@ class Mentorbot:
         self._extra_routes.extend(routes)
 
     def build_telegram(self) -> Any:
-        """Build the PTB application and the customer channel (no network yet)."""
+        """Build the PTB application, the customer channel and the inbox (no network yet)."""
         from bot.channels.send_pacing import send_pacer
-        from bot.channels.telegram_adapter import TelegramChannel, build_application, webhook_route
+        from bot.channels.telegram_adapter import (
+            TelegramChannel,
+            build_application,
+            decode_update,
+            webhook_route,
+        )
 
         tg = self.config.telegram
         if tg.token is None or not tg.token.get_secret_value():
@@ -190,28 +202,39 @@ class Mentorbot:
             tg.token.get_secret_value(),
             tg.base_url,
             tg.base_file_url,
-            self.on_update,
             rate_limit=tg.rate_limit,
-            polling=tg.mode == "polling",
             concurrent_updates=tg.concurrent_updates,
             rate_limiter=pacer,
         )
         # the pacer spaces each chat
         channel = TelegramChannel(self.telegram.bot)
-        self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
+        deps = self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
+        bot = self.telegram.bot
+        self.inbox = InboxRunner(
+            self.store,
+            deps.channel_name,
+            self.worker,
+            lambda payload: decode_update(payload, bot),
+            self.on_update,
+            utcnow,  # leases are real time, whatever clock the business logic runs on
+        )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(
-                webhook_route(self.telegram, tg.webhook_secret.get_secret_value())
+                webhook_route(bot, self.inbox.receive, tg.webhook_secret.get_secret_value())
             )
         return self.telegram
 
     async def on_update(self, update: IncomingUpdate) -> None:
-        """Every customer update, converted by the adapter, goes to the handlers."""
+        """Every customer update, claimed from the inbox (in order per chat), goes to the
+        handlers."""
         assert self.deps is not None
         with log_context(update_id=update.update_id), self.ops.metrics.timed_update(update):
-            async with self._chat_locks.hold((update.channel, update.chat_id)):
-                await handle_update(self.deps, update)
+            await handle_update(self.deps, update)
+
+    async def may_poll(self) -> bool:
+        """Take or renew the polling lease: one worker per database polls Telegram."""
+        return await self.store.take_lease(POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL)
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
@@ -225,14 +248,18 @@ class Mentorbot:
         return await self.deps.outbox.deliver_due()
 
     async def housekeeping(self) -> int:
-        """Forget processed update ids after a week (Telegram re-delivers within a day)."""
-        return await self.store.prune_processed_updates(timedelta(days=7))
+        """Forget handled updates after a week (Telegram re-delivers within a day)."""
+        week = timedelta(days=7)
+        return await self.store.prune_processed_updates(week) + await self.store.prune_inbox(week)
 
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
-        """Connect to the Bot API, register commands, start polling or set the webhook."""
+        """Connect to the Bot API, register commands, start polling or set the webhook, and
+        start sweeping the inbox for updates left unhandled (a crash, a database outage)."""
         from bot.channels.telegram_adapter import register_commands
+        from bot.channels.telegram_polling import UpdatePoller
 
         app = self.telegram or self.build_telegram()
+        assert self.inbox is not None
         # Load the sentiment lexicons (and model) now, once per process, in a thread, not
         # while the first customer's answer waits.
         log.info("sentiment backend in use: %s", await self.scoring.warm())
@@ -240,11 +267,18 @@ class Mentorbot:
         await register_commands(app.bot, COMMANDS, self.chat_menus)
         await app.start()
         tg = self.config.telegram
+        self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
         if tg.mode == "polling":
-            await app.bot.delete_webhook()
-            await app.updater.start_polling(
-                poll_interval=poll_interval, timeout=10, drop_pending_updates=False
+            self.poller = UpdatePoller(
+                app.bot, self.inbox.receive, self.may_poll, interval=poll_interval
             )
+            try:  # only the worker that will poll drops a webhook
+                polls = await self.may_poll()
+            except ConnectionError:  # the database is away: the poller waits for it
+                polls = False
+            if polls:
+                await app.bot.delete_webhook()
+            self.poller.start()
         else:
             assert tg.webhook_secret is not None and self.config.web.public_url
             await app.bot.set_webhook(
@@ -253,12 +287,22 @@ class Mentorbot:
             )
 
     async def stop_telegram(self) -> None:
-        """Stop polling and shut the PTB application down."""
+        """Stop polling, finish the updates being handled, shut the PTB application down."""
         app = self.telegram
         if app is None:
             return
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
+            with contextlib.suppress(ConnectionError):
+                await self.store.release_lease(POLL_LEASE, self._poll_holder)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        if self.inbox is not None:
+            await self.inbox.close()
         if app.running:
             await app.stop()
         await app.shutdown()

@@ -95,6 +95,18 @@ class ChatSnapshotQueries:
         async with self.db.session() as s:
             return (await _snapshots(s, [(key, checkin_id)]))[0]
 
+    async def read_snapshot(self, key: StorageKey, checkin_id: int | None = None) -> Snapshot:
+        """``chat_snapshot``, read in one transaction with the snapshots asked for at the same
+        moment (a customer's every answer needs one; see :mod:`storage.coalesce`)."""
+        reads = coalescer_of(self, "_snapshot_reads", self._read_snapshots)
+        return await reads((key, checkin_id))
+
+    async def _read_snapshots(
+        self, calls: Sequence[tuple[StorageKey, int | None]]
+    ) -> list[Snapshot]:
+        async with self.db.session() as s:
+            return await _snapshots(s, list(calls))
+
     async def claim_with_snapshot(
         self, update_id: int, key: StorageKey, checkin_id: int | None = None
     ) -> Snapshot | None:

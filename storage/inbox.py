@@ -1,0 +1,266 @@
+"""The inbox: every update, as it arrived, stored before the channel is told it was received.
+
+An update is confirmed to Telegram (the next getUpdates offset, or the webhook's 200) only once
+its row is committed here. Updates are then handled from the inbox, in order per chat: a worker
+claims all of a chat's unhandled updates under a short lease (``claimed_by`` is a token of that
+claim), handles them one by one, and marks each handled. An answer's update is marked handled in
+the transaction that stores the answer (:func:`mark_handled_in`), so an answer is stored once:
+a crash before that commit leaves the update unhandled (it is handled again when the lease runs
+out), a crash after it leaves it handled (never handled again). Claims and marks made at the
+same moment share a transaction (see :mod:`storage.coalesce`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.coalesce import coalescer_of
+from storage.db import Database
+from storage.models import InboxUpdate, utcnow
+
+INBOX = InboxUpdate.__table__
+_C = INBOX.c
+_INSERTS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One claimed update: its id, the payload as it arrived, how often it was claimed, and the
+    token of the claim (the gate its answer's transaction passes)."""
+
+    channel: str
+    update_id: int
+    chat_id: int
+    payload: str
+    attempts: int
+    claim: str
+
+
+@dataclass(frozen=True)
+class ChatClaim:
+    """A request to claim a chat's unhandled updates for ``worker`` until ``until``."""
+
+    channel: str
+    chat_id: int
+    worker: str
+    now: datetime
+    until: datetime
+
+
+def _insert(dialect: str) -> Any:
+    if dialect not in _INSERTS:
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(INBOX)
+        _INSERTS[dialect] = stmt.on_conflict_do_nothing().returning(_C.update_id)
+    return _INSERTS[dialect]
+
+
+# Built once: every update runs them.
+_CHAT_ROWS = (
+    select(_C.chat_id, _C.update_id, _C.payload, _C.attempts, _C.claimed_by, _C.claimed_until,
+           _C.handled_at)
+    .where(
+        _C.channel == bindparam("channel"),
+        _C.chat_id.in_(bindparam("chats", expanding=True)),
+        or_(_C.handled_at.is_(None), _C.claimed_until > bindparam("now")),
+    )
+    .order_by(_C.chat_id, _C.update_id)
+)  # fmt: skip
+_TAKE = (
+    update(INBOX)
+    .where(_C.channel == bindparam("k_channel"), _C.update_id == bindparam("k_update"))
+    .values(
+        claimed_by=bindparam("k_claim"),
+        claimed_until=bindparam("k_until"),
+        attempts=_C.attempts + 1,
+    )
+)
+_FINISH = (
+    update(INBOX)
+    .where(
+        _C.channel == bindparam("k_channel"),
+        _C.update_id == bindparam("k_update"),
+        _C.claimed_by == bindparam("k_claim"),
+    )
+    .values(
+        handled_at=func.coalesce(_C.handled_at, bindparam("k_now")),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_RELEASE = (
+    update(INBOX)
+    .where(_C.claimed_by == bindparam("k_claim"))
+    .values(claimed_until=None, claimed_by=None)
+)
+
+
+async def mark_handled_in(
+    s: AsyncSession, marks: Sequence[tuple[str, int, str]], now: datetime
+) -> set[tuple[str, int, str]]:
+    """Inside the caller's transaction: mark the (channel, update id, claim) updates handled,
+    where that claim still holds them; returns the marks that held. An answer is stored only
+    with its mark, so a second attempt at the same update (its claim lost) stores nothing."""
+    if not marks:
+        return set()
+    ids = sorted({m[1] for m in marks})
+    stmt = (
+        update(INBOX)
+        .where(
+            _C.update_id.in_(ids),
+            tuple_(_C.channel, _C.update_id, _C.claimed_by).in_(list(set(marks))),
+        )
+        .values(handled_at=now)
+        .returning(_C.channel, _C.update_id, _C.claimed_by)
+    )
+    return {(c, u, k) for c, u, k in (await s.execute(stmt)).all()}
+
+
+class InboxQueries:
+    """Storing updates as they arrive, claiming a chat's updates, marking them handled."""
+
+    db: Database
+
+    async def store_updates(self, rows: Sequence[dict[str, Any]]) -> set[int]:
+        """Store updates (dicts with channel, update_id, chat_id, payload) in one transaction;
+        returns the ids that were new (a re-delivery is stored once)."""
+        if not rows:
+            return set()
+        now = utcnow()
+        values = [{**r, "received_at": now, "attempts": 0} for r in rows]
+        async with self.db.session() as s:
+            return {u for (u,) in (await s.execute(_insert(self.db.dialect), values)).all()}
+
+    async def store_update(self, row: dict[str, Any]) -> bool:
+        """Store one update; updates stored at the same moment share a transaction. False when
+        it was already stored (a re-delivery)."""
+        return await coalescer_of(self, "_inbox_writes", self._store_batch)(row)
+
+    async def _store_batch(self, rows: Sequence[dict[str, Any]]) -> list[bool]:
+        new = await self.store_updates(rows)
+        result = []
+        for r in rows:
+            result.append(r["update_id"] in new)
+            new.discard(r["update_id"])
+        return result
+
+    async def claim_chat(self, claim: ChatClaim) -> list[InboxRow] | None:
+        """Claim the chat's unhandled updates, oldest first; None while another claim on the
+        chat still holds. Claims made at the same moment share a transaction."""
+        return await coalescer_of(self, "_inbox_claims", self._claim_batch)(claim)
+
+    async def _claim_batch(self, claims: Sequence[ChatClaim]) -> list[list[InboxRow] | None]:
+        results: dict[tuple[str, int], list[InboxRow] | None] = {}
+        async with self.db.session() as s:
+            by_channel: dict[str, list[ChatClaim]] = {}
+            for c in claims:
+                by_channel.setdefault(c.channel, []).append(c)
+            for channel, wanted in by_channel.items():
+                now = min(c.now for c in wanted)
+                stmt = _CHAT_ROWS
+                if self.db.dialect == "postgresql":  # a second worker waits, then sees our claim
+                    stmt = stmt.with_for_update()
+                params = {
+                    "channel": channel,
+                    "chats": sorted({c.chat_id for c in wanted}),
+                    "now": now,
+                }
+                rows: dict[int, list[Any]] = {}
+                for row in (await s.execute(stmt, params)).all():
+                    rows.setdefault(row.chat_id, []).append(row)
+                takes = []
+                for c in wanted:
+                    if (channel, c.chat_id) in results:
+                        continue
+                    found = rows.get(c.chat_id, [])
+                    held = any(
+                        r.claimed_until is not None and r.claimed_until > c.now for r in found
+                    )
+                    todo = [r for r in found if r.handled_at is None]
+                    if held or not todo:
+                        results[(channel, c.chat_id)] = None if held else []
+                        continue
+                    token = f"{c.worker}:{secrets.token_hex(6)}"
+                    results[(channel, c.chat_id)] = [
+                        InboxRow(channel, r.update_id, c.chat_id, r.payload, r.attempts + 1, token)
+                        for r in todo
+                    ]
+                    takes += [
+                        {"k_channel": channel, "k_update": r.update_id, "k_claim": token,
+                         "k_until": c.until}
+                        for r in todo
+                    ]  # fmt: skip
+                if takes:
+                    await s.execute(_TAKE, takes)
+        out: list[list[InboxRow] | None] = []
+        for c in claims:  # the same chat twice in a batch: the second finds it taken
+            out.append(results.pop((c.channel, c.chat_id), None))
+        return out
+
+    async def finish_update(self, row: InboxRow) -> None:
+        """Mark a claimed update handled and give its claim up (an answer's update was marked
+        handled with the answer already; this keeps that time). Coalesced."""
+        await coalescer_of(self, "_inbox_finishes", self._finish_batch)(row)
+
+    async def _finish_batch(self, rows: Sequence[InboxRow]) -> list[None]:
+        now = utcnow()
+        params = [
+            {"k_channel": r.channel, "k_update": r.update_id, "k_claim": r.claim, "k_now": now}
+            for r in rows
+        ]
+        async with self.db.session() as s:  # an answer's update keeps its handled_at
+            await s.execute(_FINISH, params)
+        return [None] * len(rows)
+
+    async def release_claim(self, claim: str) -> None:
+        """Give a claim's unhandled updates back (they are handled again, by any worker)."""
+        async with self.db.session() as s:
+            await s.execute(_RELEASE, {"k_claim": claim})
+
+    async def renew_claim(self, claim: str, until: datetime) -> int:
+        """Extend a claim while its worker is alive; returns how many updates it holds."""
+        async with self.db.session() as s:
+            done = await s.execute(
+                update(INBOX).where(_C.claimed_by == claim).values(claimed_until=until)
+            )
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def waiting_chats(
+        self, now: datetime, received_before: datetime, limit: int = 100
+    ) -> list[tuple[str, int]]:
+        """Chats with unhandled updates nobody holds, received before ``received_before``:
+        what a crash, a lost database or a failed handler left behind."""
+        free = or_(_C.claimed_until.is_(None), _C.claimed_until < now)
+        stmt = (
+            select(_C.channel, _C.chat_id)
+            .where(and_(_C.handled_at.is_(None), free, _C.received_at < received_before))
+            .group_by(_C.channel, _C.chat_id)
+            .order_by(_C.channel, _C.chat_id)
+            .limit(limit)
+        )
+        async with self.db.session() as s:
+            return [(c, chat) for c, chat in (await s.execute(stmt)).all()]
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """How many updates are handled and waiting (for tests and health)."""
+        async with self.db.session() as s:
+            rows = (await s.execute(select(_C.handled_at.is_(None)))).all()
+        waiting = sum(1 for (w,) in rows if w)
+        return {"handled": len(rows) - waiting, "waiting": waiting}
+
+    async def prune_inbox(self, older_than: timedelta) -> int:
+        """Forget handled updates older than ``older_than`` (Telegram re-delivers within a day)."""
+        cutoff = utcnow() - older_than
+        async with self.db.session() as s:
+            done = await s.execute(
+                delete(INBOX).where(_C.handled_at.is_not(None), _C.handled_at < cutoff)
+            )
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
