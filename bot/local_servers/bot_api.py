@@ -61,6 +61,8 @@ class LocalBotApi(BotApiState):
         self._webhook_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._stopping = False
+        self._poll_seq = 0  # getUpdates calls so far
+        self._polling = 0  # getUpdates calls waiting now
         self._last_seq = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -202,6 +204,12 @@ class LocalBotApi(BotApiState):
             )
         if params.get("allowed_updates") is not None:
             self.allowed_updates = params["allowed_updates"] or None
+        # One poller at a time, as Telegram: a newer getUpdates ends the one still waiting.
+        self._poll_seq += 1
+        mine = self._poll_seq
+        if self._polling:
+            event, self._updates_event = self._updates_event, asyncio.Event()
+            event.set()
         offset = int(params.get("offset") or 0)
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = float(params.get("timeout") or 0)
@@ -214,8 +222,18 @@ class LocalBotApi(BotApiState):
                 pending.popleft()
         if not pending and timeout > 0 and not self._stopping:
             event = self._updates_event
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+            self._polling += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout)
+            finally:
+                self._polling -= 1
+            if self._poll_seq != mine:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one"
+                    " bot instance is running",
+                )
         return list(itertools.islice(pending, limit))
 
     def _deliver(self, payload: dict[str, Any], chat_id: int | None = None) -> dict[str, Any]:

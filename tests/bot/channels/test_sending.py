@@ -222,8 +222,8 @@ async def test_database_away_leaves_updates_unconfirmed_and_the_bot_running(tg_c
             h.server.push_message(3008, "hallo?", language_code="nl")
             await asyncio.sleep(1.0)
             assert h.server.messages(3008) == []
-            pending = [u["message"]["text"] for u in h.server.pending]
-            assert pending == ["/start sometoken", "hallo?"]
+            kept = [u["message"]["text"] for u in h.server.pending]
+            assert kept == ["/start sometoken", "hallo?"]
             assert h.bot.poller is not None and h.bot.poller.running
         finally:
             await stop_harness(h)
