@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,10 +24,15 @@ from storage.models import CheckIn, CheckInStatus, OptInState
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-SEND_CONCURRENCY = (
-    4  # more only adds client-side overhead; 4 in flight cover 30 msg/s at 100 ms RTT
-)
+# Claims are short and renewed every RENEW_EVERY while their worker lives: a dead worker's
+# check-ins are taken over after LEASE, not minutes later.
+LEASE = timedelta(seconds=15)
+RENEW_EVERY = 5.0
+# Check-ins in flight at once. Each is marked sent as soon as Telegram took it, and its slot is
+# free only once that mark is stored, so a crash leaves at most this many check-ins sent but
+# not marked: those, and only those, are sent a second time by the worker that takes over.
+# One: at most one duplicate per crash (30 msg/s needs a round trip under 33 ms).
+SEND_CONCURRENCY = 1
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -89,17 +96,23 @@ async def dispatch_due(
         report.expired += 1
     claimed = await deps.store.claim_due_checkins(worker, now, batch, LEASE)
     if claimed:
-        await _send_batch(deps, claimed, now, report, concurrency)
+        await _send_batch(deps, worker, claimed, now, report, concurrency)
     reminders = await deps.store.claim_reminders(
         worker, now, deps.rules.reminder_after, batch, LEASE
     )
-    for checkin in reminders:
-        await _remind_one(deps, checkin, now, report)
+    async with _renewing(deps, worker, [c.id or 0 for c in reminders]):
+        for checkin in reminders:
+            await _remind_one(deps, checkin, now, report)
     return report
 
 
 async def _send_batch(
-    deps: Deps, claimed: list[CheckIn], now: datetime, report: DispatchReport, concurrency: int
+    deps: Deps,
+    worker: str,
+    claimed: list[CheckIn],
+    now: datetime,
+    report: DispatchReport,
+    concurrency: int,
 ) -> None:
     contexts = await deps.store.checkin_contexts([c.id or 0 for c in claimed])
     facts = await deps.store.fatigue_facts_many(sorted({c.customer_id for c in claimed}))
@@ -144,26 +157,49 @@ async def _send_batch(
         [(keys[c], ctx.checkin.id or 0) for c, ctx in chosen.items()]
     )
     gate = asyncio.Semaphore(concurrency)
+    sent_ok = 0
 
-    async def send(ctx: CheckInContext) -> tuple[CheckInContext, int | Exception]:
+    async def send(ctx: CheckInContext) -> tuple[CheckInContext, Exception | None]:
+        nonlocal sent_ok
         async with gate:
             try:
-                return ctx, await checkin_flow.ask_first(deps, ctx)
+                message_id = await checkin_flow.ask_first(deps, ctx)
             except Exception as exc:
                 return ctx, exc
+            # Marked before the slot is free: a crash leaves at most `concurrency` unmarked.
+            key = keys[ctx.customer.id or 0]
+            await deps.store.mark_sent(key, ctx.checkin.id or 0, message_id, now, expires)
+            sent_ok += 1
+            return ctx, None
 
-    results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
-    sent = [
-        (keys[ctx.customer.id or 0], ctx.checkin.id or 0, outcome)
-        for ctx, outcome in results
-        if isinstance(outcome, int)
-    ]
-    await deps.store.finish_sends(sent, now, now + deps.rules.expire_after)
-    report.sent += len(sent)
+    expires = now + deps.rules.expire_after
+    ids = [ctx.checkin.id or 0 for ctx in chosen.values()]
+    async with _renewing(deps, worker, ids):
+        results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
+    report.sent += sent_ok
     for ctx, outcome in results:
-        if isinstance(outcome, Exception):
+        if outcome is not None:
             await deps.store.clear_state(keys[ctx.customer.id or 0])
             await _failed(deps, ctx, outcome, now, report)
+
+
+@asynccontextmanager
+async def _renewing(deps: Deps, worker: str, ids: list[int]) -> AsyncIterator[None]:
+    """Renew ``worker``'s claims on ``ids`` every RENEW_EVERY seconds while the block runs."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await deps.store.renew_checkin_claims(worker, ids, deps.clock() + LEASE)
+            except ConnectionError as exc:  # the sends fail too; the lease runs out
+                log.warning("could not renew check-in claims: %s", exc)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def _cannot_send(ctx: CheckInContext) -> str | None:
