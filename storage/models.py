@@ -300,6 +300,8 @@ class OutboxMessage(SQLModel, table=True):
     result_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # set before a case card is posted: an attempt after a crash looks for the card first
+    started_at: datetime | None = None
 
 
 class CustomerMessage(SQLModel, table=True):

@@ -1,5 +1,8 @@
 """inbox of updates: each update is stored before the channel is told it was received
 
+Also outbox.started_at: set before a case card is posted, so an attempt after a crash looks
+for the card in the channel before posting it again.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04 18:10:00
@@ -34,10 +37,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_inbox_updates_chat", "inbox_updates", ["channel", "chat_id", "update_id"])
     op.create_index("ix_inbox_updates_handled_at", "inbox_updates", ["handled_at"])
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("started_at")
     op.drop_index("ix_inbox_updates_handled_at", table_name="inbox_updates")
     op.drop_index("ix_inbox_updates_chat", table_name="inbox_updates")
     op.drop_table("inbox_updates")
