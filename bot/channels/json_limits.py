@@ -16,6 +16,7 @@ from starlette.requests import Request
 MAX_DEPTH = 32
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(rb"[^\[\]{}]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class TooDeep(ValueError):
@@ -49,8 +50,8 @@ def clean_text(text: str) -> str:
         text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a str holds a surrogate only when it is half of a pair
+        text = _SURROGATES.sub("\ufffd", text)
     return text
 
 
