@@ -168,7 +168,7 @@ async def _send_batch(
                 return ctx, exc
             # Marked before the slot is free: a crash leaves at most `concurrency` unmarked.
             key = keys[ctx.customer.id or 0]
-            await deps.store.mark_sent(key, ctx.checkin.id or 0, message_id, now, expires)
+            await _mark_sent(deps, key, ctx.checkin.id or 0, message_id, now, expires)
             sent_ok += 1
             return ctx, None
 
@@ -181,6 +181,23 @@ async def _send_batch(
         if outcome is not None:
             await deps.store.clear_state(keys[ctx.customer.id or 0])
             await _failed(deps, ctx, outcome, now, report)
+
+
+async def _mark_sent(
+    deps: Deps, key: StorageKey, checkin_id: int, message_id: int, now: datetime, expires: datetime
+) -> None:
+    """Mark a check-in Telegram took as sent; with the database away, keep trying (the claim
+    outlives an outage shorter than LEASE, so nobody sends it again meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + 2 * LEASE.total_seconds()
+    while True:
+        try:
+            await deps.store.mark_sent(key, checkin_id, message_id, now, expires)
+            return
+        except ConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                log.error("check-in %s was sent but could not be marked sent", checkin_id)
+                raise
+            await asyncio.sleep(0.5)
 
 
 @asynccontextmanager
