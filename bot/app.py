@@ -217,6 +217,7 @@ class Mentorbot:
             lambda payload: decode_update(payload, bot),
             self.on_update,
             utcnow,  # leases are real time, whatever clock the business logic runs on
+            concurrency=tg.concurrent_updates,
         )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None

@@ -46,6 +46,7 @@ class InboxRunner:
         decode: Callable[[str], IncomingUpdate | None],
         handle: Callable[[IncomingUpdate], Awaitable[None]],
         clock: Callable[[], datetime],
+        concurrency: int = 32,
     ) -> None:
         self.store = store
         self.channel = channel
@@ -59,6 +60,7 @@ class InboxRunner:
         self._claims: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self.handled = 0
+        self._gate = asyncio.Semaphore(concurrency)  # updates handled at once
 
     async def receive(self, arrivals: list[Arrival]) -> None:
         """Store ``arrivals`` in the inbox (raises StorageUnavailable when the database is
@@ -100,19 +102,22 @@ class InboxRunner:
     async def drain(self, chat_id: int, patience: float | None = None) -> None:
         """Handle the chat's unhandled updates in order until none are left. When another
         worker holds the chat, wait a little for it (it takes what arrived meanwhile when it
-        looks again), then leave the rest to the sweep."""
+        looks again), then leave the rest to the sweep. Handled updates are marked in the
+        transaction that looks for the chat's next ones (one transaction fewer per update)."""
         wait, waited = 0.1, 0.0
         patience = LEASE.total_seconds() if patience is None else patience
+        done: tuple[InboxRow, ...] = ()
         async with self._locks.hold(chat_id):
             while True:
                 now = self.clock()
+                claim = ChatClaim(self.channel, chat_id, self.worker, now, now + LEASE, done)
                 try:
-                    rows = await self.store.claim_chat(
-                        ChatClaim(self.channel, chat_id, self.worker, now, now + LEASE)
-                    )
+                    rows = await self.store.claim_chat(claim)
                 except StorageUnavailable:
                     log.warning("inbox: database away; chat %s is handled when it is back", chat_id)
                     return
+                self.handled += len(done)
+                done = ()
                 if rows is None:  # held by another worker
                     if waited >= patience:
                         return
@@ -121,21 +126,29 @@ class InboxRunner:
                     continue
                 if not rows:
                     return
-                if not await self._handle_claimed(rows):
+                ok, finished = await self._handle_claimed(rows)
+                if not ok:
+                    with contextlib.suppress(StorageUnavailable):
+                        for row in finished:
+                            await self.store.finish_update(row)
+                        await self.store.release_claim(rows[0].claim)
                     return
+                done = tuple(finished)
 
-    async def _handle_claimed(self, rows: list[InboxRow]) -> bool:
-        """Handle a claim's updates in order; False when the rest must wait (database away,
-        a failing handler)."""
+    async def _handle_claimed(self, rows: list[InboxRow]) -> tuple[bool, list[InboxRow]]:
+        """Handle a claim's updates in order; returns whether all were, and those to mark
+        handled (False: the rest waits for a database that is away or a failing handler)."""
         claim = rows[0].claim
         self._claims.add(claim)
+        finished: list[InboxRow] = []
         try:
             for row in rows:
                 incoming = self._decoded.pop(row.update_id, None) or self._decode(row)
                 try:
                     if incoming is not None:
                         extra = {**incoming.extra, INBOX_CLAIM: row.claim}
-                        await self.handle(dataclasses.replace(incoming, extra=extra))
+                        async with self._gate:
+                            await self.handle(dataclasses.replace(incoming, extra=extra))
                 except UpdateAlreadyHandled:
                     log.info("update %s was handled by another attempt", row.update_id)
                     continue
@@ -144,7 +157,7 @@ class InboxRunner:
                         "inbox: database away while handling update %s; kept for later",
                         row.update_id,
                     )
-                    return False
+                    return False, finished
                 except Exception:
                     if row.attempts < MAX_ATTEMPTS:
                         log.exception(
@@ -152,18 +165,12 @@ class InboxRunner:
                             row.update_id,
                             row.attempts,
                         )
-                        with contextlib.suppress(StorageUnavailable):
-                            await self.store.release_claim(claim)
-                        return False
+                        return False, finished
                     log.exception(
                         "update %s failed %s times; given up", row.update_id, row.attempts
                     )
-                try:
-                    await self.store.finish_update(row)
-                except StorageUnavailable:
-                    return False
-                self.handled += 1
-            return True
+                finished.append(row)
+            return True, finished
         finally:
             self._claims.discard(claim)
 

@@ -47,13 +47,15 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class ChatClaim:
-    """A request to claim a chat's unhandled updates for ``worker`` until ``until``."""
+    """A request to claim a chat's unhandled updates for ``worker`` until ``until``, after
+    marking ``done`` (updates of the worker's previous claim on the chat) handled."""
 
     channel: str
     chat_id: int
     worker: str
     now: datetime
     until: datetime
+    done: tuple[InboxRow, ...] = ()
 
 
 def _insert(dialect: str) -> Any:
@@ -101,6 +103,10 @@ _RELEASE = (
     .where(_C.claimed_by == bindparam("k_claim"))
     .values(claimed_until=None, claimed_by=None)
 )
+
+
+def _finish_params(row: InboxRow, now: datetime) -> dict[str, Any]:
+    return {"k_channel": row.channel, "k_update": row.update_id, "k_claim": row.claim, "k_now": now}
 
 
 async def mark_handled_in(
@@ -159,7 +165,10 @@ class InboxQueries:
 
     async def _claim_batch(self, claims: Sequence[ChatClaim]) -> list[list[InboxRow] | None]:
         results: dict[tuple[str, int], list[InboxRow] | None] = {}
+        finished = [_finish_params(r, utcnow()) for c in claims for r in c.done]
         async with self.db.session() as s:
+            if finished:
+                await s.execute(_FINISH, finished)
             by_channel: dict[str, list[ChatClaim]] = {}
             for c in claims:
                 by_channel.setdefault(c.channel, []).append(c)
@@ -212,10 +221,7 @@ class InboxQueries:
 
     async def _finish_batch(self, rows: Sequence[InboxRow]) -> list[None]:
         now = utcnow()
-        params = [
-            {"k_channel": r.channel, "k_update": r.update_id, "k_claim": r.claim, "k_now": now}
-            for r in rows
-        ]
+        params = [_finish_params(r, now) for r in rows]
         async with self.db.session() as s:  # an answer's update keeps its handled_at
             await s.execute(_FINISH, params)
         return [None] * len(rows)

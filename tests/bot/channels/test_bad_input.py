@@ -48,6 +48,7 @@ async def test_forged_ids_and_refused_characters_in_one_batch(
     warned = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("stale or forged button" in r.getMessage() for r in warned)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await tg.bot.inbox.idle()
     assert (await tg.bot.store.inbox_counts())["waiting"] == 0
 
 
