@@ -135,3 +135,37 @@ async def test_a_second_poller_stands_by_and_takes_over(
     finally:
         await second.stop_telegram()
         await second.close()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_webhook_answers_503_while_the_database_is_away_and_200_once_it_is_back(
+    tg_config, db_url
+) -> None:  # type: ignore[no-untyped-def]
+    """Telegram keeps an update the webhook answered with 503 and sends it again."""
+    import httpx
+
+    async with database_proxy() as proxy, LocalBotApi() as server:
+        config = tg_config(
+            server,
+            database={"url": proxy.url()},
+            telegram={"mode": "webhook", "webhook_secret": "s3cret-token_value"},
+            web={"public_url": "https://bot.example.com"},
+        )
+        bot = Mentorbot(config, clock=FakeClock(), db_schema=db_url[1])
+        bot.build_telegram()
+        await bot.start_telegram()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_value"}
+        update = {"update_id": 11, "message": server.build_user_message(12, "/help")}
+        transport = httpx.ASGITransport(app=bot.web_app())
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as c:
+                proxy.cut()
+                away = await c.post("/telegram/webhook", json=update, headers=headers)
+                proxy.restore()
+                back = await c.post("/telegram/webhook", json=update, headers=headers)
+            assert (away.status_code, back.status_code) == (503, 200)
+            await bot.inbox.idle()
+            assert len(server.messages(12)) == 1
+        finally:
+            await bot.stop_telegram()
+            await bot.close()
