@@ -240,7 +240,10 @@ class Mentorbot:
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
         assert self.deps is not None
-        return await dispatch_due(self.deps, self.worker, self.config.survey.dispatch_batch)
+        survey = self.config.survey
+        return await dispatch_due(
+            self.deps, self.worker, survey.dispatch_batch, survey.checkins_in_flight
+        )
 
     async def deliver_customer_messages(self) -> int:
         """One round of the customers' outbox: messages Telegram did not take yet, retried."""

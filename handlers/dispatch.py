@@ -28,10 +28,10 @@ log = logging.getLogger(__name__)
 # check-ins are taken over after LEASE, not minutes later.
 LEASE = timedelta(seconds=15)
 RENEW_EVERY = 5.0
-# Check-ins in flight at once. Each is marked sent as soon as Telegram took it, and its slot is
-# free only once that mark is stored, so a crash leaves at most this many check-ins sent but
-# not marked: those, and only those, are sent a second time by the worker that takes over.
-# One: at most one duplicate per crash (30 msg/s needs a round trip under 33 ms).
+# Check-ins in flight at once (survey.checkins_in_flight). Each is marked sent as soon as
+# Telegram took it, and its slot is free only once that mark is stored, so a crash leaves at most
+# this many check-ins sent but not marked: those, and only those, are sent a second time by the
+# worker that takes over. One: at most one duplicate per crash.
 SEND_CONCURRENCY = 1
 MAX_BACKOFF = timedelta(hours=1)
 
