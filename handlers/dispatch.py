@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # check-ins are taken over after LEASE, not minutes later.
 LEASE = timedelta(seconds=15)
 RENEW_EVERY = 5.0
+# A round renews its claims this long at most: a worker stuck in a round (a send or the database
+# hanging) does not keep its check-ins from the other workers for ever.
+MAX_RENEWING = 120.0
 # Check-ins in flight at once (survey.checkins_in_flight). Each is marked sent as soon as
 # Telegram took it, and its slot is free only once that mark is stored, so a crash leaves at most
 # this many check-ins sent but not marked: those, and only those, are sent a second time by the
@@ -202,10 +205,11 @@ async def _mark_sent(
 
 @asynccontextmanager
 async def _renewing(deps: Deps, worker: str, ids: list[int]) -> AsyncIterator[None]:
-    """Renew ``worker``'s claims on ``ids`` every RENEW_EVERY seconds while the block runs."""
+    """Renew ``worker``'s claims on ``ids`` every RENEW_EVERY seconds while the block runs
+    (MAX_RENEWING seconds at most)."""
 
     async def renew() -> None:
-        while True:
+        for _ in range(int(MAX_RENEWING // RENEW_EVERY)):
             await asyncio.sleep(RENEW_EVERY)
             try:
                 await deps.store.renew_checkin_claims(worker, ids, deps.clock() + LEASE)

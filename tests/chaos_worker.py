@@ -7,8 +7,10 @@ Telegram webhook, scheduler, outbox), on a PostgreSQL schema of the test's own.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import signal
 import sys
 
 from bot.app import Mentorbot
@@ -25,7 +27,20 @@ def main() -> None:
     )
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     config = Config.model_validate(json.loads(config_json))
-    asyncio.run(Mentorbot(config, db_schema=schema).serve())
+    asyncio.run(serve(Mentorbot(config, db_schema=schema)))
+
+
+async def serve(bot: Mentorbot) -> None:
+    """Serve; SIGUSR1 logs what every task is waiting on (the test asks before it ends)."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
+    await bot.serve()
+
+
+def _dump_tasks() -> None:
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=8, file=out)
+    logging.getLogger("chaos").info("tasks:\n%s", out.getvalue())
 
 
 if __name__ == "__main__":

@@ -259,6 +259,10 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
                     if c.status == "scheduled"
                 ]
         finally:
+            for proc in procs.values():  # what each worker waits on, into its log
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(0.5)
             for proc in procs.values():
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(signal.SIGKILL)

@@ -169,3 +169,28 @@ async def test_webhook_answers_503_while_the_database_is_away_and_200_once_it_is
         finally:
             await bot.stop_telegram()
             await bot.close()
+
+
+async def test_a_poller_of_another_database_is_reported_once_not_a_stream_of_conflicts(
+    tg: Harness, tg_config, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """A second bot process with its own database polls the same bot: Telegram ends one
+    getUpdates with "Conflict" each time the other starts one. Each side says so once, as an
+    error that says what to do, and tries again only every conflict_wait seconds."""
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    upgrade(url)
+    other = Mentorbot(tg_config(tg.server, database={"url": url}), clock=tg.clock)
+    other.build_telegram()
+    await other.start_telegram(poll_interval=0)
+    try:
+        await asyncio.sleep(3.0)
+    finally:
+        await other.stop_telegram()
+        await other.close()
+    said = [r for r in caplog.records if "another process polls this bot" in r.getMessage()]
+    assert 1 <= len(said) <= 2  # once per process at most
+    assert all(r.levelname == "ERROR" and r.exc_info is None for r in said)
+    conflicts = [c for c in tg.server.calls if c.method.lower() == "getupdates" and c.status == 409]
+    assert len(conflicts) <= 2
