@@ -126,6 +126,7 @@ class Mentorbot:
             scoring_pipeline(self.store, self.after_scoring, self.scoring)
         )
         self.support = self._install_support()
+        self.socket_mode: Any = None  # the Socket Mode handler once started
         self._install_advocacy()
         self.insights = self._install_insights()
         self.telegram: Any = None  # the PTB Application once built
@@ -367,7 +368,6 @@ class Mentorbot:
         )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         scheduler = None
-        socket_mode = None
         try:
             while not server.started:
                 if task.done():
@@ -389,7 +389,7 @@ class Mentorbot:
                 [Job(j.name, timed(j.name, j.run), j.trigger, j.args) for j in self.jobs],
             )
             scheduler.start()
-            socket_mode = await self.start_socket_mode()
+            await self.start_socket_mode()
             if stop is None:
                 await task
             else:
@@ -400,24 +400,33 @@ class Mentorbot:
             sock.close()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            if socket_mode is not None:
-                await socket_mode.close_async()
+            await self.stop_socket_mode()
             await self.ops.stop_server()
             await self.stop_telegram()
             await self.close()
 
     async def start_socket_mode(self) -> Any:
         """Connect the support desk over Slack's Socket Mode when configured; returns the
-        handler (close it with ``close_async``), or None."""
+        handler (kept as ``socket_mode``; :meth:`stop_socket_mode` closes it), or None."""
         slack = self.config.slack
         if self.support is None or not slack.socket_mode or slack.app_token is None:
             return None
         from bot.channels.slack_adapter import start_socket_mode
 
-        return await start_socket_mode(self.support.bolt, slack.app_token.get_secret_value())
+        self.socket_mode = await start_socket_mode(
+            self.support.bolt, slack.app_token.get_secret_value(), slack.socket_ping_interval
+        )
+        return self.socket_mode
+
+    async def stop_socket_mode(self) -> None:
+        """Close the Socket Mode connection, if one was started."""
+        if self.socket_mode is not None:
+            handler, self.socket_mode = self.socket_mode, None
+            await handler.close_async()
 
     async def close(self) -> None:
         """Finish pending desk deliveries and release the database connections."""
+        await self.stop_socket_mode()
         if self.support is not None:
             await self.support.close()
         await self.db.dispose()

@@ -118,6 +118,8 @@ class SlackConfig(_Section):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     socket_mode: bool = False
+    # How often (seconds) a Socket Mode connection is pinged, and a lost one reconnected.
+    socket_ping_interval: float = Field(default=10.0, gt=0, le=300)
     support_channel: str | None = None
     manager_channel: str | None = None
     escalation_usergroup: str | None = None

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         try:
             source = sqlite_path(cfg.database_url)
             if source is None:
-                _postgres(pg_commands(cfg.database_url, file), "dump", file)
+                _pg_dump(cfg.database_url, file)
                 return
             pages = backup_sqlite(source, file)
         except BackupError as exc:
@@ -61,6 +61,8 @@ def register(app: typer.Typer) -> None:
         if not yes:
             typer.confirm(f"Replace the database of {cfg.database_url} with {file}?", abort=True)
         try:
+            if not file.is_file():
+                raise BackupError(f"no backup at {file}")
             target = sqlite_path(cfg.database_url)
             if target is None:
                 _postgres(pg_commands(cfg.database_url, file), "restore", file)
@@ -113,6 +115,21 @@ async def _sweep(cfg: object, dry_run: bool) -> object:
         return await run_sweep(bot, dry_run=dry_run)
     finally:
         await bot.close()
+
+
+def _pg_dump(url: str, file: Path) -> None:
+    """pg_dump into ``file`` (its folder made if missing) through a partial file, so a failed
+    dump never leaves something that looks like a backup."""
+    if shutil.which("pg_dump") is None:
+        _postgres(pg_commands(url, file), "dump", file)  # prints the command to run elsewhere
+    file.parent.mkdir(parents=True, exist_ok=True)
+    partial = file.with_name(file.name + ".partial")
+    try:
+        _postgres(pg_commands(url, partial), "dump", file)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(file)
 
 
 def _postgres(commands: object, which: str, file: Path) -> None:

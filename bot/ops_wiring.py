@@ -199,7 +199,19 @@ class Ops:
             report["database"] = "ok" if current == self._head else f"at {current}, not at head"
         report["channels"] = "started" if self.channels_started() else "not started"
         ready = report["database"] == "ok" and report["channels"] == "started"
+        if self.bot.config.slack.enabled and self.bot.config.slack.socket_mode:
+            report["slack"] = "connected" if await self.socket_mode_connected() else "not connected"
+            ready = ready and report["slack"] == "connected"
         return ready, report
+
+    async def socket_mode_connected(self) -> bool:
+        """Slack's Socket Mode WebSocket is up (the desk hears claims and replies)."""
+        handler = self.bot.socket_mode
+        if handler is None:
+            return False
+        from bot.channels.slack_adapter import socket_mode_connected
+
+        return await socket_mode_connected(handler)
 
     def channels_started(self) -> bool:
         """Telegram's application runs (and, in polling mode, its poller: polling, or standing

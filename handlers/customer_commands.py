@@ -117,7 +117,9 @@ async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:
         await deps.store.set_language(customer.id or 0, value)
         await _reply(deps, update.chat_id, say("language_set", value))
     elif value == "yes":
-        await deps.store.forget_customer(customer.id or 0, case_note=FORGOTTEN_CASE_NOTE)
+        await deps.store.forget_customer(
+            customer.id or 0, case_note=FORGOTTEN_CASE_NOTE, now=deps.clock()
+        )
         await deps.store.clear_state(StorageKey(deps.channel_name, update.chat_id, update.user_id))
         await _reply(deps, update.chat_id, say("forgotten", customer.language))
     else:

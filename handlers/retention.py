@@ -64,7 +64,7 @@ async def sweep(
                 report.answers += candidate.answers
                 if not dry_run:
                     await store.forget_customer(
-                        candidate.customer_id, case_note=RETENTION_CASE_NOTE
+                        candidate.customer_id, case_note=RETENTION_CASE_NOTE, now=now
                     )
             if len(plan.candidates) < batch:
                 break

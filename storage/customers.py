@@ -148,14 +148,18 @@ class CustomerQueries:
             "referred_purchases": rows(credits),
         }
 
-    async def forget_customer(self, customer_id: int, case_note: str | None = None) -> None:
+    async def forget_customer(
+        self, customer_id: int, case_note: str | None = None, now: datetime | None = None
+    ) -> None:
         """Erase a customer's personal data; scores stay for the aggregates, anonymised.
 
         Their open support case, if any, is closed (they can no longer be reached), with
-        ``case_note`` posted in its thread and its card updated.
+        ``case_note`` posted in its thread and its card updated, due at ``now`` (the bot's
+        clock; the wall clock when not given).
         """
+        now = now or utcnow()
         async with self.db.session() as s:
-            await _close_case_of_forgotten(s, customer_id, case_note)
+            await _close_case_of_forgotten(s, customer_id, case_note, now)
             await s.execute(
                 update(Customer)
                 .where(Customer.id == customer_id)
@@ -167,7 +171,7 @@ class CustomerQueries:
                     opt_in_state=OptInState.FORGOTTEN,
                     consent_checkins=False,
                     consent_marketing=False,
-                    updated_at=utcnow(),
+                    updated_at=now,
                 )
             )
             await s.execute(
@@ -242,11 +246,12 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-async def _close_case_of_forgotten(s: AsyncSession, customer_id: int, note: str | None) -> None:
+async def _close_case_of_forgotten(
+    s: AsyncSession, customer_id: int, note: str | None, now: datetime
+) -> None:
     case = (await s.execute(select(Case).where(Case.open_for_customer == customer_id))).scalar()
     if case is None:
         return
-    now = utcnow()
     close_in(s, case, CaseStatus.NOT_AN_ISSUE, CLOSED_BY_FORGET, now)
     if note:
         enqueue_in(s, "thread", now, case_id=case.id, text=note)

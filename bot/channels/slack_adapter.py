@@ -260,10 +260,16 @@ def slack_route(app: AsyncApp, path: str = "/slack/events") -> Route:
     return Route(path, endpoint, methods=["POST"])
 
 
-async def start_socket_mode(app: AsyncApp, app_token: str) -> Any:
-    """Connect over Socket Mode (no public URL needed); returns the handler to close later."""
+async def start_socket_mode(app: AsyncApp, app_token: str, ping_interval: float = 10.0) -> Any:
+    """Connect over Socket Mode (no public URL needed); returns the handler to close later.
+    A lost connection is noticed and reconnected within ``ping_interval`` seconds."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    handler = AsyncSocketModeHandler(app, app_token)
+    handler = AsyncSocketModeHandler(app, app_token, ping_interval=ping_interval)
     await handler.connect_async()
     return handler
+
+
+async def socket_mode_connected(handler: Any) -> bool:
+    """Whether a Socket Mode handler's WebSocket is up (slack_sdk's public ``is_connected``)."""
+    return bool(await handler.client.is_connected())

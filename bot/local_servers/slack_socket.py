@@ -52,6 +52,14 @@ class SocketHub:
             self._notify()
         return ws
 
+    async def drop_all(self) -> int:
+        """Close every client's WebSocket from the server's side (as Slack does when it
+        refreshes or loses a connection); returns how many were closed."""
+        dropped = list(self.clients)
+        for ws in dropped:
+            await ws.close(code=1001, message=b"going away")
+        return len(dropped)
+
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()

@@ -14,10 +14,12 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Config
 from bot.local_servers.bot_api import LocalBotApi
+from bot.local_servers.slack_api import LocalSlackApi
 from storage.migrate import upgrade
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness
 from tests.bot.metrics_reading import Scrape
+from tests.bot.support.desk_harness import CHANNEL, TOKEN
 from tests.conftest import PG_URL
 from tests.tcp_proxy import TcpProxy
 
@@ -139,3 +141,50 @@ async def test_a_worker_that_loses_its_database_goes_unready_and_comes_back(
             await asyncio.sleep(0.1)
         assert back.status_code == 200, back.text
         assert Scrape((await http.get("/metrics")).text).value("mentorbot_database_up") == 1
+
+
+async def test_socket_mode_desk_counts_for_readiness_and_reconnects(tg_config, db_url) -> None:  # type: ignore[no-untyped-def]
+    """With the desk on Socket Mode, /readyz waits for the WebSocket, turns 503 while Slack
+    is away, and comes back when the SDK reconnects by itself."""
+    async with LocalBotApi() as server, LocalSlackApi(TOKEN, app_token="xapp-test") as slack:
+        slack_cfg = {
+            "bot_token": TOKEN,
+            "app_token": "xapp-test",
+            "socket_mode": True,
+            "socket_ping_interval": 0.2,
+            "support_channel": CHANNEL,
+            "base_url": slack.base_url,
+        }
+        h = await start_harness(server, tg_config(server, slack=slack_cfg), db_url[1], FakeClock())
+        try:
+            async with client(h) as http:
+                before = await http.get("/readyz")
+                assert before.status_code == 503
+                assert before.json()["slack"] == "not connected"
+                assert before.json()["channels"] == "started"
+                await h.bot.start_socket_mode()
+                await slack.socket.wait_connected()
+                up = await http.get("/readyz")
+                assert up.status_code == 200, up.text
+                assert up.json()["slack"] == "connected"
+                slack.set_outage(True)  # apps.connections.open fails: no way back in
+                assert await slack.socket.drop_all() == 1
+                away = await poll_readyz(http, 503)
+                assert away.json()["slack"] == "not connected"
+                assert away.json()["database"] == "ok"
+                slack.set_outage(False)
+                back = await poll_readyz(http, 200)  # nobody restarts the worker
+                assert back.json()["slack"] == "connected"
+        finally:
+            await stop_harness(h)
+        assert h.bot.socket_mode is None  # closed with the bot
+
+
+async def poll_readyz(http: httpx.AsyncClient, status: int) -> httpx.Response:
+    """/readyz until it answers ``status`` (at most 15 s)."""
+    for _ in range(150):
+        answer = await http.get("/readyz")
+        if answer.status_code == status:
+            return answer
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"/readyz never answered {status}: {answer.text}")
