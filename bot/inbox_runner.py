@@ -116,6 +116,11 @@ class InboxRunner:
                 except StorageUnavailable:
                     log.warning("inbox: database away; chat %s is handled when it is back", chat_id)
                     return
+                except Exception as exc:  # e.g. PostgreSQL broke a lock cycle between workers
+                    log.warning(
+                        "inbox: claiming chat %s failed (%s); the sweep retries", chat_id, exc
+                    )
+                    return
                 self.handled += len(done)
                 done = ()
                 if rows is None:  # held by another worker
@@ -185,9 +190,8 @@ class InboxRunner:
         """Renew the leases of the claims this worker is working on, while it lives."""
         while self._tasks:
             await asyncio.sleep(RENEW_EVERY)
-            for claim in list(self._claims):
-                with contextlib.suppress(StorageUnavailable):
-                    await self.store.renew_claim(claim, self.clock() + LEASE)
+            with contextlib.suppress(StorageUnavailable):  # one statement for all of them
+                await self.store.renew_claims(list(self._claims), self.clock() + LEASE)
 
     async def sweep(self, limit: int = 200, concurrency: int = 8) -> int:
         """Handle what nobody holds (after a crash, a database outage, a failed handler);

@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,28 +88,6 @@ _CHAT_ROWS = (
     )
     .order_by(_C.chat_id, _C.update_id)
 )  # fmt: skip
-_TAKE = (
-    update(INBOX)
-    .where(_C.channel == bindparam("k_channel"), _C.update_id == bindparam("k_update"))
-    .values(
-        claimed_by=bindparam("k_claim"),
-        claimed_until=bindparam("k_until"),
-        attempts=_C.attempts + 1,
-    )
-)
-_FINISH = (
-    update(INBOX)
-    .where(
-        _C.channel == bindparam("k_channel"),
-        _C.update_id == bindparam("k_update"),
-        _C.claimed_by == bindparam("k_claim"),
-    )
-    .values(
-        handled_at=func.coalesce(_C.handled_at, bindparam("k_now")),
-        claimed_by=None,
-        claimed_until=None,
-    )
-)
 _RELEASE = (
     update(INBOX)
     .where(_C.claimed_by == bindparam("k_claim"))
@@ -105,8 +95,29 @@ _RELEASE = (
 )
 
 
-def _finish_params(row: InboxRow, now: datetime) -> dict[str, Any]:
-    return {"k_channel": row.channel, "k_update": row.update_id, "k_claim": row.claim, "k_now": now}
+def _take(channel: str, update_ids: list[int], prefix: str, until: datetime) -> Any:
+    """One statement for a batch of claims: every chat's updates get the claim token
+    ``prefix`` + chat id (a claim is one chat's), leased until ``until``."""
+    token = literal(prefix) + cast(_C.chat_id, String)
+    return (
+        update(INBOX)
+        .where(_C.channel == channel, _C.update_id.in_(update_ids))
+        .values(claimed_by=token, claimed_until=until, attempts=_C.attempts + 1)
+    )
+
+
+def _finish(rows: Sequence[InboxRow], now: datetime) -> Any:
+    """One statement: the rows, where their claim still holds them, marked handled (an answer's
+    update keeps the time its answer's transaction gave it) and their claims given up."""
+    marks = sorted({(r.channel, r.update_id, r.claim) for r in rows})
+    return (
+        update(INBOX)
+        .where(
+            _C.update_id.in_(sorted({m[1] for m in marks})),
+            tuple_(_C.channel, _C.update_id, _C.claimed_by).in_(marks),
+        )
+        .values(handled_at=func.coalesce(_C.handled_at, now), claimed_by=None, claimed_until=None)
+    )
 
 
 async def mark_handled_in(
@@ -165,10 +176,10 @@ class InboxQueries:
 
     async def _claim_batch(self, claims: Sequence[ChatClaim]) -> list[list[InboxRow] | None]:
         results: dict[tuple[str, int], list[InboxRow] | None] = {}
-        finished = [_finish_params(r, utcnow()) for c in claims for r in c.done]
+        finished = [r for c in claims for r in c.done]
         async with self.db.session() as s:
             if finished:
-                await s.execute(_FINISH, finished)
+                await s.execute(_finish(finished, utcnow()))
             by_channel: dict[str, list[ChatClaim]] = {}
             for c in claims:
                 by_channel.setdefault(c.channel, []).append(c)
@@ -185,7 +196,9 @@ class InboxQueries:
                 rows: dict[int, list[Any]] = {}
                 for row in (await s.execute(stmt, params)).all():
                     rows.setdefault(row.chat_id, []).append(row)
-                takes = []
+                prefix = f"{wanted[0].worker}:{secrets.token_hex(6)}:"
+                until = min(c.until for c in wanted)
+                taken: list[int] = []
                 for c in wanted:
                     if (channel, c.chat_id) in results:
                         continue
@@ -197,18 +210,14 @@ class InboxQueries:
                     if held or not todo:
                         results[(channel, c.chat_id)] = None if held else []
                         continue
-                    token = f"{c.worker}:{secrets.token_hex(6)}"
+                    token = f"{prefix}{c.chat_id}"
                     results[(channel, c.chat_id)] = [
                         InboxRow(channel, r.update_id, c.chat_id, r.payload, r.attempts + 1, token)
                         for r in todo
                     ]
-                    takes += [
-                        {"k_channel": channel, "k_update": r.update_id, "k_claim": token,
-                         "k_until": c.until}
-                        for r in todo
-                    ]  # fmt: skip
-                if takes:
-                    await s.execute(_TAKE, takes)
+                    taken += [r.update_id for r in todo]
+                if taken:
+                    await s.execute(_take(channel, taken, prefix, until))
         out: list[list[InboxRow] | None] = []
         for c in claims:  # the same chat twice in a batch: the second finds it taken
             out.append(results.pop((c.channel, c.chat_id), None))
@@ -220,10 +229,8 @@ class InboxQueries:
         await coalescer_of(self, "_inbox_finishes", self._finish_batch)(row)
 
     async def _finish_batch(self, rows: Sequence[InboxRow]) -> list[None]:
-        now = utcnow()
-        params = [_finish_params(r, now) for r in rows]
         async with self.db.session() as s:  # an answer's update keeps its handled_at
-            await s.execute(_FINISH, params)
+            await s.execute(_finish(rows, utcnow()))
         return [None] * len(rows)
 
     async def release_claim(self, claim: str) -> None:
@@ -233,9 +240,18 @@ class InboxQueries:
 
     async def renew_claim(self, claim: str, until: datetime) -> int:
         """Extend a claim while its worker is alive; returns how many updates it holds."""
+        return await self.renew_claims([claim], until)
+
+    async def renew_claims(self, claims: Sequence[str], until: datetime) -> int:
+        """Extend all the claims a worker holds, in one statement (one per renewal round, not
+        one per claim); returns how many updates they hold."""
+        if not claims:
+            return 0
         async with self.db.session() as s:
             done = await s.execute(
-                update(INBOX).where(_C.claimed_by == claim).values(claimed_until=until)
+                update(INBOX)
+                .where(_C.claimed_by.in_(sorted(set(claims))), _C.claimed_until.is_not(None))
+                .values(claimed_until=until)
             )
             return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
