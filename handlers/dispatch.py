@@ -99,9 +99,16 @@ async def dispatch_due(
         report.expired += 1
     claimed = await deps.store.claim_due_checkins(worker, now, batch, LEASE)
     if claimed:
-        await _send_batch(deps, worker, claimed, now, report, concurrency)
+        # Renewed from the claim on: reading contexts and the fatigue rules, rescheduling and
+        # starting conversations take as long as the database does, and a lease that ran out
+        # meanwhile let another worker send the same check-ins.
+        async with _renewing(deps, worker, [c.id or 0 for c in claimed]):
+            await _send_batch(deps, claimed, now, report, concurrency)
+    # The reminders' lease starts now, not when the round started: a long send batch would
+    # otherwise leave them claimed until a moment already past, free for any other worker.
+    lease = LEASE + max(deps.clock() - now, timedelta(0))  # claimed until the clock's now + LEASE
     reminders = await deps.store.claim_reminders(
-        worker, now, deps.rules.reminder_after, batch, LEASE
+        worker, now, deps.rules.reminder_after, batch, lease
     )
     async with _renewing(deps, worker, [c.id or 0 for c in reminders]):
         for checkin in reminders:
@@ -111,7 +118,6 @@ async def dispatch_due(
 
 async def _send_batch(
     deps: Deps,
-    worker: str,
     claimed: list[CheckIn],
     now: datetime,
     report: DispatchReport,
@@ -171,14 +177,19 @@ async def _send_batch(
                 return ctx, exc
             # Marked before the slot is free: a crash leaves at most `concurrency` unmarked.
             key = keys[ctx.customer.id or 0]
-            await _mark_sent(deps, key, ctx.checkin.id or 0, message_id, now, expires)
+            try:
+                await _mark_sent(deps, key, ctx.checkin.id or 0, message_id, now, expires)
+            except Exception:
+                # Sent, but not marked: not a failed send (never retried as one). Its claim
+                # runs out and it goes out once more, the one repeat a crash also leaves. The
+                # other sends of the batch carry on under the renewed claims.
+                log.exception("check-in %s was sent but could not be marked sent", ctx.checkin.id)
+                return ctx, None
             sent_ok += 1
             return ctx, None
 
     expires = now + deps.rules.expire_after
-    ids = [ctx.checkin.id or 0 for ctx in chosen.values()]
-    async with _renewing(deps, worker, ids):
-        results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
+    results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
     report.sent += sent_ok
     for ctx, outcome in results:
         if outcome is not None:
@@ -198,7 +209,6 @@ async def _mark_sent(
             return
         except ConnectionError:
             if asyncio.get_running_loop().time() > deadline:
-                log.error("check-in %s was sent but could not be marked sent", checkin_id)
                 raise
             await asyncio.sleep(0.5)
 
