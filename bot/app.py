@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -46,6 +47,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 POLL_LEASE = "telegram-polling"
 POLL_LEASE_TTL = timedelta(seconds=15)
+START_PATIENCE = 60.0  # seconds a starting worker waits for a database that is away
 
 
 def intake_settings(config: Config) -> IntakeSettings:
@@ -316,6 +318,25 @@ class Mentorbot:
         """Apply pending database migrations; returns the revision."""
         return await upgrade_async(self.config.database_url, self.db.schema)
 
+    async def migrate_when_reachable(self, patience: float = START_PATIENCE) -> str | None:
+        """``migrate``, waiting up to ``patience`` seconds for a database that cannot be
+        reached (a worker started while the database is away starts once it is back, instead
+        of exiting); then the error is raised."""
+        loop = asyncio.get_running_loop()
+        deadline, wait = loop.time() + patience, 0.5
+        while True:
+            try:
+                return await self.migrate()
+            except OperationalError as exc:
+                if loop.time() + wait > deadline:
+                    raise
+                first_line = str(exc.orig or exc).strip().splitlines()[0]
+                log.warning(
+                    "database not reachable at start (%s); retrying in %.1fs", first_line, wait
+                )
+                await asyncio.sleep(wait)
+                wait = min(2 * wait, 5.0)
+
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
         results = await ingest_raw(self.store, self.intake, raw, self.clock())
@@ -351,7 +372,7 @@ class Mentorbot:
         (a webhook set by a failed start would silently stop a running poller)."""
         import uvicorn
 
-        await self.migrate()
+        await self.migrate_when_reachable()
         self.build_telegram()
         web = self.config.web
         try:
