@@ -12,6 +12,7 @@ same moment share a transaction (see :mod:`storage.coalesce`).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,6 +228,12 @@ class InboxQueries:
         """Mark a claimed update handled and give its claim up (an answer's update was marked
         handled with the answer already; this keeps that time). Coalesced."""
         await coalescer_of(self, "_inbox_finishes", self._finish_batch)(row)
+
+    async def finish_updates(self, rows: Sequence[InboxRow]) -> None:
+        """``finish_update`` for several rows, in one transaction with the other finishes of
+        that moment."""
+        if rows:
+            await asyncio.gather(*(self.finish_update(r) for r in rows))
 
     async def _finish_batch(self, rows: Sequence[InboxRow]) -> list[None]:
         async with self.db.session() as s:  # an answer's update keeps its handled_at

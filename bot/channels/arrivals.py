@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.channels.messages import IncomingUpdate
 
@@ -22,3 +25,22 @@ class Arrival:
 
 Receive = Callable[[list[Arrival]], Awaitable[None]]
 """Stores arrivals durably; returns only once they are stored, raises when they could not be."""
+
+
+INCOMING = "incoming"  # the key of a payload that holds the channel-neutral form
+
+
+def encode_incoming(incoming: IncomingUpdate) -> str:
+    """An update's channel-neutral form as an inbox payload. Polled updates are stored so:
+    PTB has parsed them already, and writing Telegram's JSON back from its objects
+    (``Update.to_json``) cost about 0.4 ms of CPU per update, a tenth of handling an answer."""
+    return json.dumps({INCOMING: dataclasses.asdict(incoming)}, ensure_ascii=False)
+
+
+def decode_incoming(data: dict[str, Any]) -> IncomingUpdate | None:
+    """The update an ``encode_incoming`` payload (already parsed) holds; None if ``data`` is
+    another kind of payload (a channel's own JSON)."""
+    fields = data.get(INCOMING)
+    if not isinstance(fields, dict):
+        return None
+    return IncomingUpdate(**{**fields, "args": tuple(fields.get("args") or ())})

@@ -36,7 +36,7 @@ from telegram.error import (
 from telegram.ext import Application, BaseRateLimiter
 
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.arrivals import Arrival, Receive
+from bot.channels.arrivals import Arrival, Receive, decode_incoming
 from bot.channels.json_limits import clean_text, loads_shallow, read_limited
 from bot.channels.messages import (
     ChannelUnavailable,
@@ -231,9 +231,12 @@ def build_application(
 
 
 def decode_update(payload: str, bot: Bot) -> IncomingUpdate | None:
-    """An update as stored in the inbox (Telegram's JSON) in its channel-neutral form; None for
-    kinds the bot does not handle."""
-    return to_incoming(Update.de_json(json.loads(payload), bot))
+    """An update as stored in the inbox in its channel-neutral form: a webhook's body is
+    Telegram's JSON, a polled update is stored already converted (``encode_incoming``); None
+    for kinds the bot does not handle."""
+    data = json.loads(payload)
+    stored = decode_incoming(data)
+    return stored if stored is not None else to_incoming(Update.de_json(data, bot))
 
 
 async def register_commands(

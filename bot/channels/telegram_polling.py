@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 
-from bot.channels.arrivals import Arrival, Receive
+from bot.channels.arrivals import Arrival, Receive, encode_incoming
 from bot.channels.telegram_adapter import to_incoming
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,8 @@ class UpdatePoller:
                         "ignored update %s of a kind the bot does not handle", update.update_id
                     )
                     continue
-                arrivals.append(
-                    Arrival(update.update_id, incoming.chat_id, update.to_json(), incoming)
-                )
+                payload = encode_incoming(incoming)
+                arrivals.append(Arrival(update.update_id, incoming.chat_id, payload, incoming))
             try:
                 await self.receive(arrivals)
             except Exception as exc:  # not stored: not confirmed, fetched again
