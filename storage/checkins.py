@@ -238,7 +238,8 @@ class CheckInQueries:
     async def renew_checkin_claims(
         self, worker: str, checkin_ids: list[int], until: datetime
     ) -> None:
-        """Extend ``worker``'s claims on those check-ins it still holds (it is alive)."""
+        """Extend ``worker``'s claims on those check-ins it still holds (it is alive). A claim
+        already held longer (a failed send's retry time, see ``mark_retry``) is left alone."""
         if not checkin_ids:
             return
         async with self.db.session() as s:
@@ -248,6 +249,7 @@ class CheckInQueries:
                     CHECKINS.c.id.in_(checkin_ids),
                     CHECKINS.c.claimed_by == worker,
                     CHECKINS.c.claimed_until.is_not(None),
+                    CHECKINS.c.claimed_until < until,
                 )
                 .values(claimed_until=until)
             )
