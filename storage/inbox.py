@@ -12,7 +12,6 @@ same moment share a transaction (see :mod:`storage.coalesce`).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    literal,
     or_,
     select,
     tuple_,
@@ -96,29 +94,56 @@ _RELEASE = (
 )
 
 
-def _take(channel: str, update_ids: list[int], prefix: str, until: datetime) -> Any:
+# Built once with expanding parameters (building them per call cost more than running them).
+_TAKE = (
+    update(INBOX)
+    .where(
+        _C.channel == bindparam("t_channel"),
+        _C.update_id.in_(bindparam("t_ids", expanding=True)),
+    )
+    .values(
+        claimed_by=bindparam("t_prefix", type_=String) + cast(_C.chat_id, String),
+        claimed_until=bindparam("t_until"),
+        attempts=_C.attempts + 1,
+    )
+)
+_MARKED = (
+    _C.update_id.in_(bindparam("m_ids", expanding=True)),
+    tuple_(_C.channel, _C.update_id, _C.claimed_by).in_(bindparam("m_marks", expanding=True)),
+)
+_FINISH = (
+    update(INBOX)
+    .where(*_MARKED)
+    .values(
+        handled_at=func.coalesce(_C.handled_at, bindparam("m_now")),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_MARK_HANDLED = (
+    update(INBOX)
+    .where(*_MARKED)
+    .values(handled_at=bindparam("m_now"))
+    .returning(_C.channel, _C.update_id, _C.claimed_by)
+)
+
+
+def _take(channel: str, update_ids: list[int], prefix: str, until: datetime) -> tuple[Any, dict]:
     """One statement for a batch of claims: every chat's updates get the claim token
     ``prefix`` + chat id (a claim is one chat's), leased until ``until``."""
-    token = literal(prefix) + cast(_C.chat_id, String)
-    return (
-        update(INBOX)
-        .where(_C.channel == channel, _C.update_id.in_(update_ids))
-        .values(claimed_by=token, claimed_until=until, attempts=_C.attempts + 1)
-    )
+    params = {"t_channel": channel, "t_ids": update_ids, "t_prefix": prefix, "t_until": until}
+    return _TAKE, params
 
 
-def _finish(rows: Sequence[InboxRow], now: datetime) -> Any:
+def _marked(marks: Sequence[tuple[str, int, str]], now: datetime) -> dict[str, Any]:
+    unique = sorted(set(marks))
+    return {"m_ids": sorted({m[1] for m in unique}), "m_marks": unique, "m_now": now}
+
+
+def _finish(rows: Sequence[InboxRow], now: datetime) -> tuple[Any, dict]:
     """One statement: the rows, where their claim still holds them, marked handled (an answer's
     update keeps the time its answer's transaction gave it) and their claims given up."""
-    marks = sorted({(r.channel, r.update_id, r.claim) for r in rows})
-    return (
-        update(INBOX)
-        .where(
-            _C.update_id.in_(sorted({m[1] for m in marks})),
-            tuple_(_C.channel, _C.update_id, _C.claimed_by).in_(marks),
-        )
-        .values(handled_at=func.coalesce(_C.handled_at, now), claimed_by=None, claimed_until=None)
-    )
+    return _FINISH, _marked([(r.channel, r.update_id, r.claim) for r in rows], now)
 
 
 async def mark_handled_in(
@@ -129,17 +154,8 @@ async def mark_handled_in(
     with its mark, so a second attempt at the same update (its claim lost) stores nothing."""
     if not marks:
         return set()
-    ids = sorted({m[1] for m in marks})
-    stmt = (
-        update(INBOX)
-        .where(
-            _C.update_id.in_(ids),
-            tuple_(_C.channel, _C.update_id, _C.claimed_by).in_(list(set(marks))),
-        )
-        .values(handled_at=now)
-        .returning(_C.channel, _C.update_id, _C.claimed_by)
-    )
-    return {(c, u, k) for c, u, k in (await s.execute(stmt)).all()}
+    found = await s.execute(_MARK_HANDLED, _marked(marks, now))
+    return {(c, u, k) for c, u, k in found.all()}
 
 
 class InboxQueries:
@@ -180,7 +196,7 @@ class InboxQueries:
         finished = [r for c in claims for r in c.done]
         async with self.db.session() as s:
             if finished:
-                await s.execute(_finish(finished, utcnow()))
+                await s.execute(*_finish(finished, utcnow()))
             by_channel: dict[str, list[ChatClaim]] = {}
             for c in claims:
                 by_channel.setdefault(c.channel, []).append(c)
@@ -218,7 +234,7 @@ class InboxQueries:
                     ]
                     taken += [r.update_id for r in todo]
                 if taken:
-                    await s.execute(_take(channel, taken, prefix, until))
+                    await s.execute(*_take(channel, taken, prefix, until))
         out: list[list[InboxRow] | None] = []
         for c in claims:  # the same chat twice in a batch: the second finds it taken
             out.append(results.pop((c.channel, c.chat_id), None))
@@ -227,18 +243,19 @@ class InboxQueries:
     async def finish_update(self, row: InboxRow) -> None:
         """Mark a claimed update handled and give its claim up (an answer's update was marked
         handled with the answer already; this keeps that time). Coalesced."""
-        await coalescer_of(self, "_inbox_finishes", self._finish_batch)(row)
+        await self.finish_updates([row])
 
     async def finish_updates(self, rows: Sequence[InboxRow]) -> None:
         """``finish_update`` for several rows, in one transaction with the other finishes of
-        that moment."""
+        that moment (one call of the coalescer, not one per row)."""
         if rows:
-            await asyncio.gather(*(self.finish_update(r) for r in rows))
+            await coalescer_of(self, "_inbox_finishes", self._finish_batch)(tuple(rows))
 
-    async def _finish_batch(self, rows: Sequence[InboxRow]) -> list[None]:
+    async def _finish_batch(self, calls: Sequence[tuple[InboxRow, ...]]) -> list[None]:
+        rows = [r for call in calls for r in call]
         async with self.db.session() as s:  # an answer's update keeps its handled_at
-            await s.execute(_finish(rows, utcnow()))
-        return [None] * len(rows)
+            await s.execute(*_finish(rows, utcnow()))
+        return [None] * len(calls)
 
     async def release_claim(self, claim: str) -> None:
         """Give a claim's unhandled updates back (they are handled again, by any worker)."""

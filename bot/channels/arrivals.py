@@ -28,13 +28,15 @@ Receive = Callable[[list[Arrival]], Awaitable[None]]
 
 
 INCOMING = "incoming"  # the key of a payload that holds the channel-neutral form
+_FIELDS = dataclasses.fields(IncomingUpdate)
 
 
 def encode_incoming(incoming: IncomingUpdate) -> str:
     """An update's channel-neutral form as an inbox payload. Polled updates are stored so:
     PTB has parsed them already, and writing Telegram's JSON back from its objects
     (``Update.to_json``) cost about 0.4 ms of CPU per update, a tenth of handling an answer."""
-    return json.dumps({INCOMING: dataclasses.asdict(incoming)}, ensure_ascii=False)
+    fields = {f.name: getattr(incoming, f.name) for f in _FIELDS}  # asdict deep-copies
+    return json.dumps({INCOMING: fields}, ensure_ascii=False)
 
 
 def decode_incoming(data: dict[str, Any]) -> IncomingUpdate | None:
