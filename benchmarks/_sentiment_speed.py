@@ -1,8 +1,13 @@
 """Speed of the sentiment backends (part of ``benchmarks/sentiment_eval.py``).
 
-- rules: replies per second on one thread (one core) and the p95 of one reply;
+- rules: replies per second on one thread (one core), CPU seconds per reply, the p95 of one
+  reply; the named baseline in the same run is VADER (another lexicon analyzer) on the same
+  texts;
 - model backends (embeddings, learned), model loaded before the clock starts:
-  ``batched``: replies per second through ``analyze_many`` in batches of 32;
+  ``batched``: replies per second through ``analyze_many`` in batches of 32, and the process's
+  CPU time per reply (all threads: on a shared, loaded machine the wall figures vary with the
+  other jobs, the CPU time much less); the named baseline is ``encoder_alone``, the same texts
+  through the bare e5 encoder, in batches of 32, in the same run;
   ``arriving``: replies arriving at 20/s (Poisson) into :class:`sentiment.batching.BatchScorer`
   on an event loop; per-reply latency p50/p95 and the longest the loop was held up (a 5 ms
   ticker's lateness);
@@ -28,18 +33,44 @@ def rules_speed(texts: list[str], seconds: float) -> dict[str, Any]:
     from sentiment import get_analyzer
 
     analyzer = get_analyzer("rules")
+    for text in texts[:200]:
+        analyzer.analyze(text)  # warm the lexicons
     lat = []
     for text in texts[:500]:
         t0 = time.perf_counter()
         analyzer.analyze(text)
         lat.append(time.perf_counter() - t0)
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         for text in texts:
             analyzer.analyze(text)
         n += len(texts)
     rate = n / (time.perf_counter() - t0)
-    return {"replies_per_second": round(rate, 1), "p95_ms": _p95(lat), "threads": 1}
+    cpu = (time.process_time() - c0) / n
+    return {
+        "replies_per_second": round(rate, 1),
+        "cpu_us_per_reply": round(1e6 * cpu, 1),
+        "replies_per_cpu_second": round(1 / cpu, 1),
+        "p95_ms": _p95(lat),
+        "threads": 1,
+        "baseline_vader": _vader_speed(texts, seconds),
+    }
+
+
+def _vader_speed(texts: list[str], seconds: float) -> dict[str, Any]:
+    """VADER on the same texts, one thread: the rules backend's named baseline."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < seconds:
+        for text in texts:
+            vader.polarity_scores(text)
+        n += len(texts)
+    return {
+        "replies_per_second": round(n / (time.perf_counter() - t0), 1),
+        "cpu_us_per_reply": round(1e6 * (time.process_time() - c0) / n, 1),
+    }
 
 
 async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float) -> dict:
@@ -82,6 +113,21 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
     }
 
 
+def _encoder_speed(analyzer: Any, batch: list[str]) -> dict[str, Any]:
+    """The bare encoder on the same texts in batches of 32: the model backends' baseline."""
+    from sentiment.learned_features import cut
+
+    texts = [cut(t) for t in batch]
+    t0, c0 = time.perf_counter(), time.process_time()
+    for start in range(0, len(texts), 32):
+        analyzer.encoder.encode(texts[start : start + 32])
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "replies_per_second": round(len(texts) / wall, 1),
+        "cpu_ms_per_reply": round(1000 * cpu / len(texts), 2),
+    }
+
+
 def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] | None:
     """Batched throughput, latency under arriving load, and a long reply, of a model backend."""
     from sentiment import get_analyzer
@@ -92,13 +138,17 @@ def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] |
     short = [t for t in texts if len(t.split()) <= 30] or texts
     analyzer.analyze_many(short[:32])  # load the model and the head before the clock
     batch = short[: 256 if quick else 1024]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     analyzer.analyze_many(batch)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     out: dict[str, Any] = {
         "batched": {
             "replies": len(batch),
-            "replies_per_second": round(len(batch) / (time.perf_counter() - t0), 1),
+            "replies_per_second": round(len(batch) / wall, 1),
+            "cpu_ms_per_reply": round(1000 * cpu / len(batch), 2),
+            "replies_per_cpu_second": round(len(batch) / cpu, 1),
         },
+        "encoder_alone": _encoder_speed(analyzer, batch),
         "threads": int(os.environ.get("OMP_NUM_THREADS", "1")),
     }
     out["arriving"] = asyncio.run(_arriving(analyzer, short, 20.0, 5.0 if quick else 20.0))

@@ -104,6 +104,19 @@ async def instruments_us(n: int = 20000) -> dict:
     }
 
 
+def paired(figures: dict[str, list]) -> dict:
+    """on/off per round, with their median, lowest and highest."""
+    ratios = [
+        on / off for on, off in zip(figures["metrics_on"], figures["metrics_off"], strict=True)
+    ]
+    return {
+        "ratios": [round(r, 3) for r in ratios],
+        "median": round(statistics.median(ratios), 3),
+        "min": round(min(ratios), 3),
+        "max": round(max(ratios), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=1000)
@@ -125,8 +138,10 @@ def main() -> None:
         # answers per second are.
         cpu: dict[str, list[float]] = {"metrics_off": [], "metrics_on": []}
         scrape: dict = {}
-        for _ in range(args.rounds):
-            for enabled in (False, True):
+        for round_no in range(args.rounds):
+            # ABBA order: a drift in the machine's speed over the run falls on both settings.
+            order = (False, True) if round_no % 2 == 0 else (True, False)
+            for enabled in order:
                 with fresh_database(backend) as (url, schema):
                     seed_due_checkins(url, schema, args.customers, replies.NOW)
                     with replies.server_process(history=2, control=True) as server:
@@ -158,6 +173,10 @@ def main() -> None:
             "cpu_on_vs_off": round(
                 statistics.median(cpu["metrics_on"]) / statistics.median(cpu["metrics_off"]), 3
             ),
+            # Each round's on/off pair, taken minutes apart at most: the ratios' median and
+            # range say whether the difference is real or the machine's noise.
+            "paired_cpu_ratios": paired(cpu),
+            "paired_rate_ratios": paired(rates),
             "scrape": scrape,
         }
     print(json.dumps(report, indent=2))

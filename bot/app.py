@@ -63,10 +63,13 @@ def intake_settings(config: Config) -> IntakeSettings:
 
 
 def scoring_pipeline(
-    store: Store, after: list[AfterScoring], scoring: Scoring | None = None
+    store: Store,
+    after: list[AfterScoring],
+    scoring: Scoring | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
     """The answer seam: scored by the configured sentiment backend, then ``after``."""
-    pipeline = ScoringPipeline(store, scoring or Scoring())
+    pipeline = ScoringPipeline(store, scoring or Scoring(), clock=clock)
     pipeline.after = after  # the same list: capabilities installed later still get answers
     return pipeline
 
@@ -125,7 +128,7 @@ class Mentorbot:
         self.scoring = config.sentiment.scoring()
         self.ops = install_ops(self)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
-            scoring_pipeline(self.store, self.after_scoring, self.scoring)
+            scoring_pipeline(self.store, self.after_scoring, self.scoring, self.clock)
         )
         self.support = self._install_support()
         self.socket_mode: Any = None  # the Socket Mode handler once started

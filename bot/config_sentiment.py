@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bot.config_base import _Section
+from sentiment.history import HistoryPolicy
 from sentiment.learned_features import INTENTS as FEATURE_INTENTS
 from sentiment.operating_point import OperatingPoint
 from sentiment.service import Scoring
@@ -15,6 +16,23 @@ from sentiment.service import Scoring
 # Intents an operator may make escalate always: those the learned backend reads, but for the
 # two that never call for a person by themselves.
 INTENTS = tuple(i for i in FEATURE_INTENTS if i not in ("opt_out", "question"))
+
+
+class HistoryConfig(_Section):
+    """Which parts of a customer's history send a reply to a person (never a positive one)."""
+
+    open_case: bool = True
+    """A reply that is not positive, from a customer with an open case, reaches the desk."""
+    after_case: bool = True
+    """A negative reply within 30 days of their case being resolved reaches the desk."""
+    repeat_complaints: int = Field(1, ge=0, le=20)
+    """A negative reply reaches the desk once the customer made this many complaints in the
+    last 30 days (a previous detractor score counts as one); 1: a second complaint in a row;
+    0: off."""
+
+    def policy(self) -> HistoryPolicy:
+        """The policy the sentiment backends apply."""
+        return HistoryPolicy(self.open_case, self.after_case, self.repeat_complaints)
 
 
 class EscalationPointConfig(_Section):
@@ -36,9 +54,14 @@ class EscalationPointConfig(_Section):
             raise ValueError(f"unknown intent(s) {unknown}: use any of {list(INTENTS)}")
         return names
 
+    history: HistoryConfig = HistoryConfig()
+    """The customer's history as an escalation input (every backend)."""
+
     def point(self) -> OperatingPoint:
-        """The operating point the learned backend uses."""
-        return OperatingPoint(self.recall, self.threshold, tuple(self.always))
+        """The operating point the backends use."""
+        return OperatingPoint(
+            self.recall, self.threshold, tuple(self.always), self.history.policy()
+        )
 
 
 class SentimentConfig(_Section):

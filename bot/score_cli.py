@@ -10,7 +10,9 @@ import typer
 
 from bot.config_sentiment import SentimentConfig
 
-JSONL_HELP = 'read JSON lines {"text", "lang", "score", "question"} from stdin, write JSON lines'
+JSONL_HELP = (
+    'read JSON lines {"text", "lang", "score", "question", "history"} from stdin, write JSON lines'
+)
 
 
 def sentiment_settings() -> SentimentConfig:
@@ -40,7 +42,9 @@ def score_one(obj: Any, backend: str, settings: SentimentConfig | None = None) -
         return {"error": "'score' must be a whole number or null"}
     try:
         analyzer = get_analyzer(backend, settings.extra_data, settings.escalation.point())
-        result = analyzer.analyze(text, lang=lang, score=score, question=obj.get("question"))
+        result = analyzer.analyze(
+            text, lang=lang, score=score, question=obj.get("question"), history=obj.get("history")
+        )
     except ValueError as exc:
         return {"error": str(exc)}
     return result.to_dict()
@@ -66,6 +70,7 @@ def run_jsonl(lines: Any, out: Any, backend: str, settings: SentimentConfig | No
 
 DECISIONS = (
     "needs a person",
+    "history:",
     "no case",
     "asks/reports:",
     "low score",

@@ -238,7 +238,7 @@ async def _ingest_once(
         )
         statuses[order_id] = "created"
     saved = await store.save_purchases(
-        new, updates, new_opt_in_token, now + settings.opt_in_token_ttl
+        new, updates, new_opt_in_token, now + settings.opt_in_token_ttl, now
     )
     by_order = {s.external_order_id: (s.customer_id, s.purchase_id, s.opt_in_token) for s in saved}
     old_tokens = await store.pending_tokens(sorted({e.customer_id for e in existing.values()}))

@@ -28,6 +28,7 @@ class PurchaseStore(Protocol):
         updates: list[DeliveryUpdate],
         make_token: Callable[[], str],
         token_expires_at: datetime,
+        now: datetime | None = None,
     ) -> list[SavedPurchase]:
         """Write a batch of purchases atomically."""
         ...

@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from storage.models import Answer, Event
+from storage.models import Answer, Event, utcnow
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -31,7 +32,8 @@ class AnalysisLike(Protocol):
 
 
 Analyze = Callable[..., AnalysisLike | Awaitable[AnalysisLike]]
-"""A sync analyzer, or an async one that scores off the event loop (``sentiment.service``)."""
+"""A sync analyzer, or an async one that scores off the event loop (``sentiment.service``);
+called with ``text`` and the keywords ``lang``, ``score``, ``question`` and ``history``."""
 AfterScoring = Callable[[Answer, AnalysisLike], Awaitable[None]]
 """Called with each scored answer and its analysis (the support desk opens cases here)."""
 _WORDS_SUFFIXES = ("_why", "_comment")
@@ -41,14 +43,21 @@ class ScoringPipeline:
     """Scores an answer with the injected analyzer, combining words with the score they explain.
 
     A follow-up ("what went wrong?") is scored together with the score given just before, so a
-    9 with an angry comment and a 4 with "fine, only the price" come out right.
+    9 with an angry comment and a 4 with "fine, only the price" come out right. The customer's
+    history (an open case, a recent one, earlier complaints; see ``Store.customer_history``) is
+    passed with the reply: the analyzer's config says which of it escalates.
     """
 
     def __init__(
-        self, store: Store, analyze: Analyze, after: list[AfterScoring] | None = None
+        self,
+        store: Store,
+        analyze: Analyze,
+        after: list[AfterScoring] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.analyze = analyze
+        self.clock = clock  # the bot's clock: the history window ends at its now
         self.after: list[AfterScoring] = list(after or [])
 
     async def process(self, answer: Answer) -> None:
@@ -66,8 +75,15 @@ class ScoringPipeline:
                     score, question = earlier.score, earlier.question_type
         if question in ("text", "yes_no") and answer.score is None:
             question = None if score is None else question
+        history = None
+        if answer.customer_id:
+            history = await self.store.customer_history(answer.customer_id, answer, self.clock())
         found = self.analyze(
-            answer.text or "", lang=answer.language, score=score, question=question
+            answer.text or "",
+            lang=answer.language,
+            score=score,
+            question=question,
+            history=history,
         )
         result = await found if inspect.isawaitable(found) else found
         event = None

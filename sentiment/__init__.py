@@ -8,7 +8,8 @@ Importing this package is cheap: lexicons and models load on first use.
 """
 
 from sentiment.base import Analyzer
+from sentiment.history import History, HistoryPolicy
 from sentiment.registry import analyze, get_analyzer
 from sentiment.result import Analysis
 
-__all__ = ["Analysis", "Analyzer", "analyze", "get_analyzer"]
+__all__ = ["Analysis", "Analyzer", "History", "HistoryPolicy", "analyze", "get_analyzer"]

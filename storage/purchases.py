@@ -128,13 +128,15 @@ async def save_purchases(
     updates: list[DeliveryUpdate],
     make_token: Callable[[], str],
     token_expires_at: datetime,
+    now: datetime | None = None,
 ) -> list[SavedPurchase]:
     """Create ``new`` purchases (with customers, opt-in tokens and check-ins) and apply
     ``updates``, all in one transaction: either the whole batch is stored or nothing is.
 
-    ``make_token`` is a zero-argument callable returning a fresh opt-in token.
+    ``make_token`` is a zero-argument callable returning a fresh opt-in token; ``now`` is the
+    caller's clock (the wall clock when not given): rows are dated by it and tokens expire by it.
     """
-    now = utcnow()
+    now = now or utcnow()
     async with db.session() as s:
         for upd in updates:
             await s.execute(
@@ -154,8 +156,10 @@ async def save_purchases(
                 )
         if not new:
             return []
-        customer_ids = await _resolve_customers(s, new)
-        tokens = await _ensure_links(s, sorted(set(customer_ids)), make_token, token_expires_at)
+        customer_ids = await _resolve_customers(s, new, now)
+        tokens = await _ensure_links(
+            s, sorted(set(customer_ids)), make_token, token_expires_at, now
+        )
         purchase_rows = [
             {
                 "external_order_id": p.external_order_id,
@@ -202,7 +206,7 @@ async def save_purchases(
     ]
 
 
-async def _resolve_customers(s: AsyncSession, new: list[NewPurchase]) -> list[int]:
+async def _resolve_customers(s: AsyncSession, new: list[NewPurchase], now: datetime) -> list[int]:
     """The customer id for each new purchase: matched by e-mail, then phone, else created.
 
     Two purchases of one new customer in the same batch share the customer created for the first.
@@ -234,7 +238,6 @@ async def _resolve_customers(s: AsyncSession, new: list[NewPurchase]) -> list[in
         if key(p) not in known:
             to_create.setdefault(key(p), p)
     if to_create:
-        now = utcnow()
         rows_in = [
             {
                 "name": p.customer_name,
@@ -265,6 +268,7 @@ async def _ensure_links(
     customer_ids: list[int],
     make_token: Callable[[], str],
     expires_at: datetime,
+    now: datetime,
 ) -> dict[int, str | None]:
     """Give every customer a Telegram link row; renew used or expired tokens of unlinked ones."""
     rows = await s.execute(
@@ -278,7 +282,6 @@ async def _ensure_links(
         ).where(LINKS.c.customer_id.in_(customer_ids), LINKS.c.channel == "telegram")
     )
     tokens: dict[int, str | None] = {}
-    now = utcnow()
     for link_id, cid, token, chat_id, token_expires, used in rows.all():
         if chat_id is not None:
             tokens[cid] = None

@@ -17,6 +17,7 @@ from storage.chat_links import ChatLinkQueries
 from storage.chat_snapshots import ChatSnapshotQueries
 from storage.checkins import CheckInQueries
 from storage.conversations import ConversationQueries
+from storage.customer_history import CustomerHistoryQueries
 from storage.customer_outbox import CustomerOutboxQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
@@ -35,6 +36,7 @@ class Store(
     ChatLinkQueries,
     CheckInQueries,
     CustomerOutboxQueries,
+    CustomerHistoryQueries,
     CustomerQueries,
     ConversationQueries,
     AnswerQueries,
@@ -65,11 +67,12 @@ class Store(
         updates: list[DeliveryUpdate],
         make_token: Callable[[], str],
         token_expires_at: datetime,
+        now: datetime | None = None,
     ) -> list[SavedPurchase]:
         """Write a batch of purchases atomically; ConcurrentWrite if an order id raced in."""
         try:
             return await purchases.save_purchases(
-                self.db, new, updates, make_token, token_expires_at
+                self.db, new, updates, make_token, token_expires_at, now
             )
         except IntegrityError as exc:
             raise ConcurrentWrite(str(exc.orig)) from exc

@@ -76,3 +76,19 @@ def test_jsonl_in_order_with_errors_on_their_line():
 def test_score_without_text_fails_cleanly():
     result = runner.invoke(make_app(), ["score"])
     assert result.exit_code != 0
+
+
+def test_jsonl_takes_the_customers_history_and_says_why():
+    line = {"text": "Too expensive", "score": 5, "question": "nps", "lang": "en"}
+    lines = [
+        json.dumps(line),
+        json.dumps({**line, "history": {"recent_complaints": 1}}),
+        json.dumps({**line, "history": {"open_case": "maybe"}}),
+    ]
+    result = runner.invoke(
+        make_app(), ["score", "--jsonl", "--backend", "rules"], input="\n".join(lines) + "\n"
+    )
+    first, second, bad = (json.loads(x) for x in result.output.splitlines())
+    assert first["escalate"] is False and second["escalate"] is True
+    assert "history: another complaint (1 before in the window)" in second["reasons"]
+    assert "open_case must be true or false" in bad["error"]

@@ -133,3 +133,23 @@ async def test_no_consent_means_no_checkins(mentorbot: Mentorbot) -> None:
 def test_validation_names_the_field(change: dict, problem: str) -> None:
     _, errors = validate_purchases([purchase(**change)])
     assert errors and any(problem in p for p in errors[0]["problems"]), errors
+
+
+async def test_tokens_expire_and_rows_are_dated_by_the_bots_clock(
+    make_config, db_url  # type: ignore[no-untyped-def]
+) -> None:
+    """A bot whose clock is years behind the wall clock (a replayed import, a test) keeps an
+    unexpired opt-in token for the customer's next purchase and dates the rows by its clock."""
+    then = datetime(2020, 3, 2, 9, 0, tzinfo=UTC)
+    bot = Mentorbot(make_config(), clock=lambda: then, db_schema=db_url[1])
+    try:
+        (first,) = await bot.ingest([purchase("OLD-1", purchased_at="2020-03-01T10:00:00+01:00")])
+        (second,) = await bot.ingest([purchase("OLD-2", purchased_at="2020-03-02T08:00:00+01:00")])
+        async with bot.db.session() as s:
+            customer = (await s.execute(select(Customer))).scalar_one()
+            created = [p.created_at for p in (await s.execute(select(Purchase))).scalars()]
+    finally:
+        await bot.close()
+    assert second["opt_in_link"] == first["opt_in_link"]  # the same, still valid token
+    assert customer.created_at is not None and customer.created_at.year == 2020
+    assert [c.year for c in created if c is not None] == [2020, 2020]

@@ -49,30 +49,37 @@ async def customers_answering(h: Harness) -> None:
     await asyncio.gather(*(one(chat) for chat in CHATS))
 
 
+async def bot_with_checkins_due(server: LocalBotApi, url: str, tmp_path: Path) -> Harness:
+    """A running bot on the database at ``url`` whose customers (CHATS) have opted in and
+    have a check-in waiting for their answers."""
+    config = Config.model_validate(
+        {
+            "data_dir": str(tmp_path),
+            "database": {"url": url},
+            "telegram": {
+                "token": "123:TEST",
+                "base_url": server.base_url,
+                "base_file_url": server.base_file_url,
+                "rate_limit": False,
+            },
+        }
+    )
+    h = await start_harness(server, config, None, FakeClock())
+    for chat in CHATS:
+        await h.opt_in(chat, f"B-{chat}")
+    h.clock.advance(days=14)
+    await h.bot.dispatch()
+    return h
+
+
 async def test_backup_of_a_running_bot_while_answers_are_written(tmp_path: Path) -> None:
     live = tmp_path / "live" / "mentorbot.db"
     live.parent.mkdir()
     url = f"sqlite:///{live}"
     upgrade(url)
     async with LocalBotApi() as server:
-        config = Config.model_validate(
-            {
-                "data_dir": str(tmp_path),
-                "database": {"url": url},
-                "telegram": {
-                    "token": "123:TEST",
-                    "base_url": server.base_url,
-                    "base_file_url": server.base_file_url,
-                    "rate_limit": False,
-                },
-            }
-        )
-        h = await start_harness(server, config, None, FakeClock())
+        h = await bot_with_checkins_due(server, url, tmp_path)
         try:
-            for chat in CHATS:
-                await h.opt_in(chat, f"B-{chat}")
-            h.clock.advance(days=14)
-            await h.bot.dispatch()
             writing = asyncio.create_task(customers_answering(h))
             copies: list[tuple[set[int], Path]] = []
             while not writing.done():  # back up again and again while answers come in

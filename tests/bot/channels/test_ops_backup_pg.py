@@ -18,12 +18,15 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import Config
 from bot.local_servers.bot_api import LocalBotApi
 from storage.migrate import upgrade
-from tests.bot.channels.conftest import start_harness, stop_harness
-from tests.bot.channels.harness import FakeClock
-from tests.bot.channels.test_ops_backup import CHATS, customers_answering, stored_ids
+from tests.bot.channels.conftest import stop_harness
+from tests.bot.channels.test_ops_backup import (
+    CHATS,
+    bot_with_checkins_due,
+    customers_answering,
+    stored_ids,
+)
 from tests.conftest import IN_CI, PG_URL
 
 
@@ -67,24 +70,8 @@ async def test_pg_dump_of_a_running_bot_restores_every_answer(
     runner = CliRunner()
     dump = tmp_path / "backups" / "mentorbot.dump"
     async with LocalBotApi() as server:
-        config = Config.model_validate(
-            {
-                "data_dir": str(tmp_path),
-                "database": {"url": live},
-                "telegram": {
-                    "token": "123:TEST",
-                    "base_url": server.base_url,
-                    "base_file_url": server.base_file_url,
-                    "rate_limit": False,
-                },
-            }
-        )
-        h = await start_harness(server, config, None, FakeClock())
+        h = await bot_with_checkins_due(server, live, tmp_path)
         try:
-            for chat in CHATS:
-                await h.opt_in(chat, f"P-{chat}")
-            h.clock.advance(days=14)
-            await h.bot.dispatch()
             writing = asyncio.create_task(customers_answering(h))
             await asyncio.sleep(0.05)
             before = await stored_ids(h)
