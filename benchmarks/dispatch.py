@@ -11,7 +11,7 @@
 4. Memory: peak RSS while dispatching with many more check-ins scheduled in the database.
 
     python benchmarks/dispatch.py [--checkins 100000] [--limited 600] [--workers-checkins 600]
-                                  [--scheduled 1000000]
+                                  [--scheduled 1000000] [--in-flight 1]
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def make_bot(
     concurrent_updates: int = 8,
     pacing: str = "auto",
     token: str = "1:BENCH",
+    in_flight: int = 1,
 ) -> Mentorbot:
     """A bot on the benchmark database, pointed at ``server``, on a fixed clock; ``pacing``
     is ``telegram.rate_limit_backend`` (``token``: its id names the shared budget)."""
     config = Config.model_validate(
         {
             "database": {"url": url},
-            "survey": {"dispatch_batch": batch},
+            "survey": {"dispatch_batch": batch, "checkins_in_flight": in_flight},
             "telegram": {
                 "token": token,
                 "base_url": server.base_url,
@@ -166,16 +167,19 @@ def server_process(
         proc.wait(5)
 
 
-async def unlimited(url: str, schema: str | None, count: int, batch: int) -> dict:
+async def unlimited(
+    url: str, schema: str | None, count: int, batch: int, in_flight: int = 1
+) -> dict:
     with server_process() as server:
         base = await bare_loop(server, count)
-        bot = make_bot(url, schema, server, rate_limit=False, batch=batch)
+        bot = make_bot(url, schema, server, rate_limit=False, batch=batch, in_flight=in_flight)
         start = time.perf_counter()
         sent = await drain(bot)
         rate = sent / (time.perf_counter() - start)
     assert sent == count, (sent, count)
     return {
         "checkins": count,
+        "checkins_in_flight": in_flight,
         "dispatch_checkins_per_s": round(rate),
         "bare_ptb_send_loop_per_s": round(base),
         "ratio": round(rate / base, 3),
@@ -283,6 +287,12 @@ def main() -> None:
     parser.add_argument("--scheduled", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        help="survey.checkins_in_flight for the unlimited run (also the most a crash repeats)",
+    )
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b != "postgresql" or pg_available()]
     report: dict = {
@@ -303,7 +313,9 @@ def main() -> None:
         if args.checkins:
             with fresh_database(backend) as (url, schema):
                 seed_due_checkins(url, schema, args.checkins, NOW)
-                result["unlimited"] = asyncio.run(unlimited(url, schema, args.checkins, args.batch))
+                result["unlimited"] = asyncio.run(
+                    unlimited(url, schema, args.checkins, args.batch, args.in_flight)
+                )
             print(f"{backend}: unlimited done", file=sys.stderr)
         with fresh_database(backend) as (url, schema):
             seed_due_checkins(url, schema, args.limited, NOW)

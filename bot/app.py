@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
-from bot.keyed_locks import KeyedLocks
+from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
 from bot.ops_wiring import install_ops
 from bot.scheduler import Job, build_scheduler, worker_id
@@ -42,6 +45,9 @@ from storage.models import utcnow
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+POLL_LEASE = "telegram-polling"
+POLL_LEASE_TTL = timedelta(seconds=15)
+START_PATIENCE = 60.0  # seconds a starting worker waits for a database that is away
 
 
 def intake_settings(config: Config) -> IntakeSettings:
@@ -131,7 +137,10 @@ class Mentorbot:
         self.insights = self._install_insights()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
-        self._chat_locks = KeyedLocks()
+        self.inbox: InboxRunner | None = None
+        self.poller: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._poll_holder = f"{self.worker}:{secrets.token_hex(4)}"
 
     def _install_support(self) -> Any:
         from bot.support_wiring import install_support
@@ -180,9 +189,14 @@ class Mentorbot:
         self._extra_routes.extend(routes)
 
     def build_telegram(self) -> Any:
-        """Build the PTB application and the customer channel (no network yet)."""
+        """Build the PTB application, the customer channel and the inbox (no network yet)."""
         from bot.channels.send_pacing import send_pacer
-        from bot.channels.telegram_adapter import TelegramChannel, build_application, webhook_route
+        from bot.channels.telegram_adapter import (
+            TelegramChannel,
+            build_application,
+            decode_update,
+            webhook_route,
+        )
 
         tg = self.config.telegram
         if tg.token is None or not tg.token.get_secret_value():
@@ -195,33 +209,48 @@ class Mentorbot:
             tg.token.get_secret_value(),
             tg.base_url,
             tg.base_file_url,
-            self.on_update,
             rate_limit=tg.rate_limit,
-            polling=tg.mode == "polling",
             concurrent_updates=tg.concurrent_updates,
             rate_limiter=pacer,
         )
         # the pacer spaces each chat
         channel = TelegramChannel(self.telegram.bot)
-        self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
+        deps = self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
+        bot = self.telegram.bot
+        self.inbox = InboxRunner(
+            self.store,
+            deps.channel_name,
+            self.worker,
+            lambda payload: decode_update(payload, bot),
+            self.on_update,
+            utcnow,  # leases are real time, whatever clock the business logic runs on
+            concurrency=tg.concurrent_updates,
+        )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
             self._extra_routes.append(
-                webhook_route(self.telegram, tg.webhook_secret.get_secret_value())
+                webhook_route(bot, self.inbox.receive, tg.webhook_secret.get_secret_value())
             )
         return self.telegram
 
     async def on_update(self, update: IncomingUpdate) -> None:
-        """Every customer update, converted by the adapter, goes to the handlers."""
+        """Every customer update, claimed from the inbox (in order per chat), goes to the
+        handlers."""
         assert self.deps is not None
         with log_context(update_id=update.update_id), self.ops.metrics.timed_update(update):
-            async with self._chat_locks.hold((update.channel, update.chat_id)):
-                await handle_update(self.deps, update)
+            await handle_update(self.deps, update)
+
+    async def may_poll(self) -> bool:
+        """Take or renew the polling lease: one worker per database polls Telegram."""
+        return await self.store.take_lease(POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL)
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
         assert self.deps is not None
-        return await dispatch_due(self.deps, self.worker, self.config.survey.dispatch_batch)
+        survey = self.config.survey
+        return await dispatch_due(
+            self.deps, self.worker, survey.dispatch_batch, survey.checkins_in_flight
+        )
 
     async def deliver_customer_messages(self) -> int:
         """One round of the customers' outbox: messages Telegram did not take yet, retried."""
@@ -230,14 +259,18 @@ class Mentorbot:
         return await self.deps.outbox.deliver_due()
 
     async def housekeeping(self) -> int:
-        """Forget processed update ids after a week (Telegram re-delivers within a day)."""
-        return await self.store.prune_processed_updates(timedelta(days=7))
+        """Forget handled updates after a week (Telegram re-delivers within a day)."""
+        week = timedelta(days=7)
+        return await self.store.prune_processed_updates(week) + await self.store.prune_inbox(week)
 
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
-        """Connect to the Bot API, register commands, start polling or set the webhook."""
+        """Connect to the Bot API, register commands, start polling or set the webhook, and
+        start sweeping the inbox for updates left unhandled (a crash, a database outage)."""
         from bot.channels.telegram_adapter import register_commands
+        from bot.channels.telegram_polling import UpdatePoller
 
         app = self.telegram or self.build_telegram()
+        assert self.inbox is not None
         # Load the sentiment lexicons (and model) now, once per process, in a thread, not
         # while the first customer's answer waits.
         log.info("sentiment backend in use: %s", await self.scoring.warm())
@@ -245,11 +278,18 @@ class Mentorbot:
         await register_commands(app.bot, COMMANDS, self.chat_menus)
         await app.start()
         tg = self.config.telegram
+        self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
         if tg.mode == "polling":
-            await app.bot.delete_webhook()
-            await app.updater.start_polling(
-                poll_interval=poll_interval, timeout=10, drop_pending_updates=False
+            self.poller = UpdatePoller(
+                app.bot, self.inbox.receive, self.may_poll, interval=poll_interval
             )
+            try:  # only the worker that will poll drops a webhook
+                polls = await self.may_poll()
+            except ConnectionError:  # the database is away: the poller waits for it
+                polls = False
+            if polls:
+                await app.bot.delete_webhook()
+            self.poller.start()
         else:
             assert tg.webhook_secret is not None and self.config.web.public_url
             await app.bot.set_webhook(
@@ -258,12 +298,22 @@ class Mentorbot:
             )
 
     async def stop_telegram(self) -> None:
-        """Stop polling and shut the PTB application down."""
+        """Stop polling, finish the updates being handled, shut the PTB application down."""
         app = self.telegram
         if app is None:
             return
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
+            with contextlib.suppress(ConnectionError):
+                await self.store.release_lease(POLL_LEASE, self._poll_holder)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        if self.inbox is not None:
+            await self.inbox.close()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -271,6 +321,25 @@ class Mentorbot:
     async def migrate(self) -> str | None:
         """Apply pending database migrations; returns the revision."""
         return await upgrade_async(self.config.database_url, self.db.schema)
+
+    async def migrate_when_reachable(self, patience: float = START_PATIENCE) -> str | None:
+        """``migrate``, waiting up to ``patience`` seconds for a database that cannot be
+        reached (a worker started while the database is away starts once it is back, instead
+        of exiting); then the error is raised."""
+        loop = asyncio.get_running_loop()
+        deadline, wait = loop.time() + patience, 0.5
+        while True:
+            try:
+                return await self.migrate()
+            except OperationalError as exc:
+                if loop.time() + wait > deadline:
+                    raise
+                first_line = str(exc.orig or exc).strip().splitlines()[0]
+                log.warning(
+                    "database not reachable at start (%s); retrying in %.1fs", first_line, wait
+                )
+                await asyncio.sleep(wait)
+                wait = min(2 * wait, 5.0)
 
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
@@ -307,7 +376,7 @@ class Mentorbot:
         (a webhook set by a failed start would silently stop a running poller)."""
         import uvicorn
 
-        await self.migrate()
+        await self.migrate_when_reachable()
         self.build_telegram()
         web = self.config.web
         try:

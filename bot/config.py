@@ -178,6 +178,8 @@ class SurveyConfig(_Section):
     lockout: timedelta = timedelta(minutes=30)
     dispatch_every: timedelta = timedelta(seconds=30)
     dispatch_batch: int = Field(100, ge=1, le=5000)
+    # Check-ins a worker has in flight at once; after a crash at most this many go out twice.
+    checkins_in_flight: int = Field(1, ge=1, le=16)
 
     @field_validator(
         "min_gap",

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.channels.json_limits import TooDeep, clean_json, loads_shallow
+
 log = logging.getLogger(__name__)
 
 IngestFn = Callable[[list[Any]], Awaitable[list[dict[str, Any]]]]
@@ -88,8 +90,12 @@ def purchase_routes(
         if not body.strip():
             return _error(400, "empty body: send a purchase as JSON")
         try:
-            batch = _as_batch(json.loads(body))
+            batch = _as_batch(clean_json(loads_shallow(body)))
+        except TooDeep as exc:
+            log.warning("purchase API: refused a body (%s)", exc)
+            return _error(400, str(exc))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            log.warning("purchase API: malformed JSON (%s)", exc)
             return _error(400, f"malformed JSON: {exc}")
         except TypeError as exc:
             return _error(400, str(exc))

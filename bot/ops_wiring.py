@@ -214,12 +214,14 @@ class Ops:
         return await socket_mode_connected(handler)
 
     def channels_started(self) -> bool:
-        """Telegram's application runs (and polls, in polling mode)."""
+        """Telegram's application runs (and, in polling mode, its poller: polling, or standing
+        by while another worker holds the polling lease)."""
         app = self.bot.telegram
         if app is None or not app.running:
             return False
         if self.bot.config.telegram.mode == "polling":
-            return app.updater is not None and app.updater.running
+            poller = self.bot.poller
+            return poller is not None and poller.running
         return True
 
     def routes(self) -> list[Route]:

@@ -111,6 +111,16 @@ def parse_typed_answer(q: Question, text: str) -> int | None:
     return value if low <= value <= high else None
 
 
+INBOX_CLAIM = "inbox_claim"
+
+
+def inbox_mark(update: IncomingUpdate) -> tuple[str, int, str] | None:
+    """(channel, update id, claim) of an update handled from the inbox: its answer is stored
+    with the update's handled mark, in one transaction (None outside the inbox)."""
+    claim = update.extra.get(INBOX_CLAIM)
+    return (update.channel, update.update_id, claim) if claim else None
+
+
 def _label(q: Question, value: int, lang: str) -> str:
     if q.type == "yes_no":
         return say("yes" if value else "no", lang)
@@ -147,7 +157,8 @@ async def store_answer(
             raw_update_id=update.update_id,
             source_message_id=update.message_id if update.kind == "text" else None,
             created_at=deps.clock(),
-        )
+        ),
+        handled=inbox_mark(update),
     )
     try:
         await deps.pipeline.process(answer)

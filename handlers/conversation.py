@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.messages import IncomingUpdate, OutgoingMessage
+from bot.channels.messages import ChannelError, IncomingUpdate, OutgoingMessage
 from handlers import answer_edits, checkin_flow, customer_commands, optin
 from handlers.deps import Deps
 from handlers.insights_commands import MAIN_COMMAND, SHORTCUTS
 from handlers.texts import say
 from storage.chat_snapshots import Snapshot
 from storage.conversations import StorageKey
-from storage.db import StorageUnavailable
 from storage.models import CheckInStatus
 
 log = logging.getLogger(__name__)
@@ -28,51 +27,26 @@ COMMANDS = {
 MANAGER_COMMANDS = frozenset((MAIN_COMMAND, *SHORTCUTS))
 # SCHEDULED too: the customer may answer before the dispatcher has marked the check-in sent;
 # the conversation state (saved only after a successful send) proves the question went out.
+_INT_MAX = 2**31 - 1
 _OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
 
 
 async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
-    """Handle one update exactly once (a re-delivered update id is ignored).
+    """Handle one update from the inbox (the caller claimed it there and marks it handled).
 
-    With the database away the customer is asked to try again later; nothing half-done stays.
+    An answer is stored together with the update's handled mark (see ``checkin_flow``); with the
+    database away :class:`StorageUnavailable` goes to the caller, the update stays in the inbox
+    and is handled again once the database is back: the customer is not asked to repeat it.
     """
     if update.chat_type != "private" and not _managers_command(deps, update):
         log.info("ignored an update from a %s chat %s", update.chat_type, update.chat_id)
         return
     snapshot: Snapshot | None = None
-    try:
-        if update.kind in ("button", "text"):
-            # An answer needs the chat's state as well: read it in the claim's transaction.
-            key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-            target = answer_button_target(update.button_data) if update.kind == "button" else None
-            snapshot = await deps.store.claim_with_snapshot(
-                update.update_id, key, target[0] if target else None
-            )
-            fresh = snapshot is not None
-        else:
-            fresh = await deps.store.claim_update(deps.channel_name, update.update_id)
-    except StorageUnavailable:
-        log.error(
-            "database unavailable: update %s from chat %s not handled",
-            update.update_id,
-            update.chat_id,
-        )
-        await _apologise(deps, update)
-        return
-    if not fresh:
-        log.info("update %s was already processed; ignored", update.update_id)
-        return
-    try:
-        await _route(deps, update, snapshot)
-    except StorageUnavailable:
-        # Nothing could be stored: let a re-delivery try again, and tell the customer.
-        log.error(
-            "database unavailable while handling update %s from chat %s",
-            update.update_id,
-            update.chat_id,
-        )
-        await _release(deps, update)
-        await _apologise(deps, update)
+    if update.kind in ("button", "text"):
+        key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
+        target = answer_button_target(update.button_data) if update.kind == "button" else None
+        snapshot = await deps.store.read_snapshot(key, target[0] if target else None)
+    await _route(deps, update, snapshot)
 
 
 def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:
@@ -80,24 +54,6 @@ def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:
     its route answers in the asker's private chat only, never in the group."""
     name = update.command.lower()
     return update.kind == "command" and name in MANAGER_COMMANDS and name in deps.commands
-
-
-async def _apologise(deps: Deps, update: IncomingUpdate) -> None:
-    try:
-        if update.kind == "button":
-            await deps.channel.answer_button(update.callback_id, say("try_later", "en"))
-        await deps.channel.send(
-            OutgoingMessage(update.chat_id, say("try_later", optin.chat_language(update)))
-        )
-    except Exception:
-        log.warning("could not tell chat %s about the outage", update.chat_id)
-
-
-async def _release(deps: Deps, update: IncomingUpdate) -> None:
-    try:
-        await deps.store.release_update(deps.channel_name, update.update_id)
-    except StorageUnavailable:
-        log.warning("could not release update %s", update.update_id)
 
 
 async def _route(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None) -> None:
@@ -121,8 +77,21 @@ def answer_button_target(data: str) -> tuple[int, int, int] | None:
         and parts[0] == checkin_flow.ANSWER_PREFIX
         and all(p.lstrip("-").isdigit() and len(p) < 12 for p in parts[1:])
     ):
-        return int(parts[1]), int(parts[2]), int(parts[3])
+        values = int(parts[1]), int(parts[2]), int(parts[3])
+        # ids beyond a database integer are forged: PostgreSQL would refuse the lookup
+        if all(-_INT_MAX <= v <= _INT_MAX for v in values):
+            return values
     return None
+
+
+async def acknowledge(deps: Deps, update: IncomingUpdate, text: str | None = None) -> None:
+    """Stop a button's spinner, best effort: the answer is stored first, and a tap handled late
+    (a backlog, a restart, a database that was away) finds its query expired ("query is too
+    old"), which changes nothing about the answer."""
+    try:
+        await deps.channel.answer_button(update.callback_id, text)
+    except ChannelError as exc:
+        log.info("button of chat %s not acknowledged (%s)", update.chat_id, exc)
 
 
 async def handle_button(
@@ -165,8 +134,8 @@ async def handle_button(
     if not low <= value <= high:
         await _stale(deps, update, lang, f"value {value} outside {q.type} scale")
         return
-    await deps.channel.answer_button(update.callback_id)
     await checkin_flow.record_score(deps, update, state, ctx, value)
+    await acknowledge(deps, update)
 
 
 async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> None:
@@ -176,7 +145,7 @@ async def _stale(deps: Deps, update: IncomingUpdate, lang: str, why: str) -> Non
         why,
         update.button_data[:64],
     )
-    await deps.channel.answer_button(update.callback_id, say("stale_button", lang))
+    await acknowledge(deps, update, say("stale_button", lang))
 
 
 async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | None = None) -> None:

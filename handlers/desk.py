@@ -19,8 +19,20 @@ if TYPE_CHECKING:
 class DeskChannel(Protocol):
     """Where support staff work (Slack); raises ``bot.channels.desk_messages`` errors."""
 
-    async def post(self, channel: str, message: DeskMessage, thread_ts: str | None = None) -> str:
-        """Post a message (in a thread when ``thread_ts`` is given); returns its ts."""
+    async def post(
+        self,
+        channel: str,
+        message: DeskMessage,
+        thread_ts: str | None = None,
+        card_of: int | None = None,
+    ) -> str:
+        """Post a message (in a thread when ``thread_ts`` is given); returns its ts.
+        ``card_of``: the message is the card of that case (it can be found again)."""
+        ...
+
+    async def find_card(self, channel: str, case_id: int, recent: int = 1000) -> str | None:
+        """The ts of the case's card among the channel's ``recent`` newest messages (a post
+        that went out before a crash could record it), or None."""
         ...
 
     async def update(self, channel: str, ts: str, message: DeskMessage) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,10 +24,18 @@ from storage.models import CheckIn, CheckInStatus, OptInState
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-SEND_CONCURRENCY = (
-    4  # more only adds client-side overhead; 4 in flight cover 30 msg/s at 100 ms RTT
-)
+# Claims are short and renewed every RENEW_EVERY while their worker lives: a dead worker's
+# check-ins are taken over after LEASE, not minutes later.
+LEASE = timedelta(seconds=15)
+RENEW_EVERY = 5.0
+# A round renews its claims this long at most: a worker stuck in a round (a send or the database
+# hanging) does not keep its check-ins from the other workers for ever.
+MAX_RENEWING = 120.0
+# Check-ins in flight at once (survey.checkins_in_flight). Each is marked sent as soon as
+# Telegram took it, and its slot is free only once that mark is stored, so a crash leaves at most
+# this many check-ins sent but not marked: those, and only those, are sent a second time by the
+# worker that takes over. One: at most one duplicate per crash.
+SEND_CONCURRENCY = 1
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -89,17 +99,29 @@ async def dispatch_due(
         report.expired += 1
     claimed = await deps.store.claim_due_checkins(worker, now, batch, LEASE)
     if claimed:
-        await _send_batch(deps, claimed, now, report, concurrency)
+        # Renewed from the claim on: reading contexts and the fatigue rules, rescheduling and
+        # starting conversations take as long as the database does, and a lease that ran out
+        # meanwhile let another worker send the same check-ins.
+        async with _renewing(deps, worker, [c.id or 0 for c in claimed]):
+            await _send_batch(deps, claimed, now, report, concurrency)
+    # The reminders' lease starts now, not when the round started: a long send batch would
+    # otherwise leave them claimed until a moment already past, free for any other worker.
+    lease = LEASE + max(deps.clock() - now, timedelta(0))  # claimed until the clock's now + LEASE
     reminders = await deps.store.claim_reminders(
-        worker, now, deps.rules.reminder_after, batch, LEASE
+        worker, now, deps.rules.reminder_after, batch, lease
     )
-    for checkin in reminders:
-        await _remind_one(deps, checkin, now, report)
+    async with _renewing(deps, worker, [c.id or 0 for c in reminders]):
+        for checkin in reminders:
+            await _remind_one(deps, checkin, now, report)
     return report
 
 
 async def _send_batch(
-    deps: Deps, claimed: list[CheckIn], now: datetime, report: DispatchReport, concurrency: int
+    deps: Deps,
+    claimed: list[CheckIn],
+    now: datetime,
+    report: DispatchReport,
+    concurrency: int,
 ) -> None:
     contexts = await deps.store.checkin_contexts([c.id or 0 for c in claimed])
     facts = await deps.store.fatigue_facts_many(sorted({c.customer_id for c in claimed}))
@@ -144,26 +166,71 @@ async def _send_batch(
         [(keys[c], ctx.checkin.id or 0) for c, ctx in chosen.items()]
     )
     gate = asyncio.Semaphore(concurrency)
+    sent_ok = 0
 
-    async def send(ctx: CheckInContext) -> tuple[CheckInContext, int | Exception]:
+    async def send(ctx: CheckInContext) -> tuple[CheckInContext, Exception | None]:
+        nonlocal sent_ok
         async with gate:
             try:
-                return ctx, await checkin_flow.ask_first(deps, ctx)
+                message_id = await checkin_flow.ask_first(deps, ctx)
             except Exception as exc:
                 return ctx, exc
+            # Marked before the slot is free: a crash leaves at most `concurrency` unmarked.
+            key = keys[ctx.customer.id or 0]
+            try:
+                await _mark_sent(deps, key, ctx.checkin.id or 0, message_id, now, expires)
+            except Exception:
+                # Sent, but not marked: not a failed send (never retried as one). Its claim
+                # runs out and it goes out once more, the one repeat a crash also leaves. The
+                # other sends of the batch carry on under the renewed claims.
+                log.exception("check-in %s was sent but could not be marked sent", ctx.checkin.id)
+                return ctx, None
+            sent_ok += 1
+            return ctx, None
 
+    expires = now + deps.rules.expire_after
     results = await asyncio.gather(*(send(ctx) for ctx in chosen.values()))
-    sent = [
-        (keys[ctx.customer.id or 0], ctx.checkin.id or 0, outcome)
-        for ctx, outcome in results
-        if isinstance(outcome, int)
-    ]
-    await deps.store.finish_sends(sent, now, now + deps.rules.expire_after)
-    report.sent += len(sent)
+    report.sent += sent_ok
     for ctx, outcome in results:
-        if isinstance(outcome, Exception):
+        if outcome is not None:
             await deps.store.clear_state(keys[ctx.customer.id or 0])
             await _failed(deps, ctx, outcome, now, report)
+
+
+async def _mark_sent(
+    deps: Deps, key: StorageKey, checkin_id: int, message_id: int, now: datetime, expires: datetime
+) -> None:
+    """Mark a check-in Telegram took as sent; with the database away, keep trying (the claim
+    outlives an outage shorter than LEASE, so nobody sends it again meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + 2 * LEASE.total_seconds()
+    while True:
+        try:
+            await deps.store.mark_sent(key, checkin_id, message_id, now, expires)
+            return
+        except ConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+@asynccontextmanager
+async def _renewing(deps: Deps, worker: str, ids: list[int]) -> AsyncIterator[None]:
+    """Renew ``worker``'s claims on ``ids`` every RENEW_EVERY seconds while the block runs
+    (MAX_RENEWING seconds at most)."""
+
+    async def renew() -> None:
+        for _ in range(int(MAX_RENEWING // RENEW_EVERY)):
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await deps.store.renew_checkin_claims(worker, ids, deps.clock() + LEASE)
+            except ConnectionError as exc:  # the sends fail too; the lease runs out
+                log.warning("could not renew check-in claims: %s", exc)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def _cannot_send(ctx: CheckInContext) -> str | None:

@@ -19,7 +19,8 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = "outbox"
-LEASE_TTL = timedelta(seconds=60)
+# Renewed before every post while a round runs: a dead worker's round is taken over in seconds.
+LEASE_TTL = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(seconds=15)
 
 
@@ -51,6 +52,8 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
             if message.next_attempt_at > dd.clock():
                 held = True
                 break
+            if not await dd.store.take_lease(LEASE, holder, dd.clock(), LEASE_TTL):
+                break  # this round was too slow and another took over
             later = pending[i + 1 :]
             try:
                 ts = await _deliver(dd, message, later)
@@ -115,8 +118,15 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
     if message.kind == "case_card":
         if case.slack_ts:  # posted before the mark could be stored: never post it twice
             return case.slack_ts
+        if message.started_at is not None:  # an attempt was cut off: did its post go out?
+            found = await dd.desk.find_card(channel, case.id or 0)
+            if found:
+                log.info("case %s: the card an interrupted attempt posted is used", case.id)
+                return found
+        else:
+            await dd.store.outbox_started(message.id or 0, dd.clock())
         assert view is not None
-        return await dd.desk.post(channel, render_case(view, dd.clock()))
+        return await dd.desk.post(channel, render_case(view, dd.clock()), card_of=case.id)
     if not case.slack_ts or not case.slack_channel:
         raise DeskRejected(f"case {case.id} has no card to update or reply under")
     if message.kind == "card_update":

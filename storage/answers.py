@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from storage.coalesce import coalescer_of
 from storage.db import Database
+from storage.inbox import mark_handled_in
 from storage.models import Answer, Customer, Event, utcnow
 
 # Every answer runs these; built once, as building them costs more than running them, and on
@@ -36,20 +37,44 @@ _CUSTOMER_SEGMENT = (
 )
 
 
+class UpdateAlreadyHandled(Exception):
+    """The update an answer came in was handled by another attempt: the answer is not stored."""
+
+
 class AnswerQueries:
     """Queries on answers."""
 
     db: Database
 
-    async def save_answer(self, answer: Answer) -> Answer:
-        """Store an answer at once; returns it with its id."""
-        row = {name: getattr(answer, name) for name in _ANSWER_COLUMNS}
-        answer.id = await coalescer_of(self, "_answer_writes", self._insert_answers)(row)
+    async def save_answer(
+        self, answer: Answer, handled: tuple[str, int, str] | None = None
+    ) -> Answer:
+        """Store an answer at once; returns it with its id.
+
+        ``handled`` (channel, update id, inbox claim): the inbox update the answer came in,
+        marked handled in the answer's own transaction; if that claim no longer holds the update
+        (another attempt has it) nothing is stored and :class:`UpdateAlreadyHandled` is raised.
+        """
+        row: dict[str, Any] = {name: getattr(answer, name) for name in _ANSWER_COLUMNS}
+        row["_handled"] = handled
+        answer_id = await coalescer_of(self, "_answer_writes", self._insert_answers)(row)
+        if answer_id is None:
+            raise UpdateAlreadyHandled(f"update {handled} is no longer this attempt's")
+        answer.id = answer_id
         return answer
 
-    async def _insert_answers(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+    async def _insert_answers(self, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+        marks = [r["_handled"] for r in rows if r["_handled"] is not None]
         async with self.db.session() as s:
-            return list((await s.execute(_INSERT_ANSWERS, list(rows))).scalars())
+            held = await mark_handled_in(s, marks, utcnow()) if marks else set()
+            keep = [r["_handled"] is None or r["_handled"] in held for r in rows]
+            values = [
+                {k: v for k, v in r.items() if k != "_handled"}
+                for r, ok in zip(rows, keep, strict=True)
+                if ok
+            ]
+            ids = iter(list((await s.execute(_INSERT_ANSWERS, values)).scalars()) if values else [])
+            return [next(ids) if ok else None for ok in keep]
 
     async def record_scoring(
         self,

@@ -1,8 +1,7 @@
 """What handling a customer's update reads first: the chat's state, its customer and check-in.
 
-An answer needs its update claimed (so a re-delivery is processed once) and the chat read; both
-happen in one transaction, and the claims of answers arriving together share it (see
-:mod:`storage.coalesce`).
+Every answer needs the chat read; the reads of answers arriving together share one transaction
+(see :mod:`storage.coalesce`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins import CONTEXTS_OF, CheckInContext
 from storage.coalesce import coalescer_of
-from storage.conversations import StorageKey, claim_new_updates
+from storage.conversations import StorageKey
 from storage.db import Database
 from storage.models import ChannelLink, ConversationState, Customer
 
@@ -85,7 +84,7 @@ async def _snapshots(
 
 
 class ChatSnapshotQueries:
-    """Reading chats, and claiming the updates that come from them."""
+    """Reading chats."""
 
     db: Database
 
@@ -95,25 +94,14 @@ class ChatSnapshotQueries:
         async with self.db.session() as s:
             return (await _snapshots(s, [(key, checkin_id)]))[0]
 
-    async def claim_with_snapshot(
-        self, update_id: int, key: StorageKey, checkin_id: int | None = None
-    ) -> Snapshot | None:
-        """``claim_update`` and ``chat_snapshot`` in one transaction (a customer's every answer
-        needs both); None when the update was already processed (a re-delivery)."""
-        claims = coalescer_of(self, "_claims", self._claim_snapshots)
-        return await claims((update_id, key, checkin_id))
+    async def read_snapshot(self, key: StorageKey, checkin_id: int | None = None) -> Snapshot:
+        """``chat_snapshot``, read in one transaction with the snapshots asked for at the same
+        moment (a customer's every answer needs one; see :mod:`storage.coalesce`)."""
+        reads = coalescer_of(self, "_snapshot_reads", self._read_snapshots)
+        return await reads((key, checkin_id))
 
-    async def _claim_snapshots(
-        self, calls: Sequence[tuple[int, StorageKey, int | None]]
-    ) -> list[Snapshot | None]:
+    async def _read_snapshots(
+        self, calls: Sequence[tuple[StorageKey, int | None]]
+    ) -> list[Snapshot]:
         async with self.db.session() as s:
-            claimed = await claim_new_updates(
-                s, self.db.dialect, [(key.channel, update_id) for update_id, key, _ in calls]
-            )
-            fresh = []
-            for update_id, key, _ in calls:
-                fresh.append((key.channel, update_id) in claimed)
-                claimed.discard((key.channel, update_id))  # the same update twice: once
-            wanted = [(key, cid) for (_, key, cid), new in zip(calls, fresh, strict=True) if new]
-            found = iter(await _snapshots(s, wanted))
-            return [next(found) if new else None for new in fresh]
+            return await _snapshots(s, list(calls))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
+from storage.coalesce import coalescer_of
 from storage.conversations import StorageKey, upsert_states
 from storage.db import Database
 from storage.models import (
@@ -213,6 +215,43 @@ class CheckInQueries:
                     }
                     for k, checkin_id in starts
                 ],
+            )
+
+    async def mark_sent(
+        self, key: StorageKey, checkin_id: int, message_id: int, now: datetime, expires_at: datetime
+    ) -> None:
+        """Mark one check-in sent the moment Telegram took it (``finish_sends`` for one);
+        marks made at the same moment share a transaction (see :mod:`storage.coalesce`)."""
+        marks = coalescer_of(self, "_sent_marks", self._mark_sent_batch)
+        await marks((key, checkin_id, message_id, now, expires_at))
+
+    async def _mark_sent_batch(
+        self, marks: Sequence[tuple[StorageKey, int, int, datetime, datetime]]
+    ) -> list[None]:
+        groups: dict[tuple[datetime, datetime], list[tuple[StorageKey, int, int]]] = {}
+        for key, checkin_id, message_id, now, expires_at in marks:
+            groups.setdefault((now, expires_at), []).append((key, checkin_id, message_id))
+        for (now, expires_at), sent in groups.items():
+            await self.finish_sends(sent, now, expires_at)
+        return [None] * len(marks)
+
+    async def renew_checkin_claims(
+        self, worker: str, checkin_ids: list[int], until: datetime
+    ) -> None:
+        """Extend ``worker``'s claims on those check-ins it still holds (it is alive). A claim
+        already held longer (a failed send's retry time, see ``mark_retry``) is left alone."""
+        if not checkin_ids:
+            return
+        async with self.db.session() as s:
+            await s.execute(
+                update(CHECKINS)
+                .where(
+                    CHECKINS.c.id.in_(checkin_ids),
+                    CHECKINS.c.claimed_by == worker,
+                    CHECKINS.c.claimed_until.is_not(None),
+                    CHECKINS.c.claimed_until < until,
+                )
+                .values(claimed_until=until)
             )
 
     async def finish_sends(

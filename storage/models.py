@@ -198,6 +198,30 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class InboxUpdate(SQLModel, table=True):
+    """An update as it arrived from a channel, stored before the channel is told it was received.
+
+    Handled from here in order per chat: ``claimed_by``/``claimed_until`` is a short lease of the
+    worker handling the chat's updates (a dead worker's lease runs out in seconds), and
+    ``handled_at`` is set in the transaction that stores the update's answer.
+    """
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (
+        Index("ix_inbox_updates_chat", "channel", "chat_id", "update_id"),
+        Index("ix_inbox_updates_handled_at", "handled_at"),
+    )
+    channel: str = Field(primary_key=True, max_length=20)
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
+    chat_id: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    payload: str  # the update as the channel sent it (Telegram's JSON)
+    received_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = None
+    handled_at: datetime | None = None
+
+
 class Case(SQLModel, table=True):
     """An unhappy customer handed to support."""
 
@@ -276,6 +300,8 @@ class OutboxMessage(SQLModel, table=True):
     result_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # set before a case card is posted: an attempt after a crash looks for the card first
+    started_at: datetime | None = None
 
 
 class CustomerMessage(SQLModel, table=True):

@@ -132,6 +132,13 @@ class OutboxQueries:
                 placed = {"case_id": card[0], "channel": card[1], "ts": ts}
                 await s.execute(_PLACE_CARD, placed)
 
+    async def outbox_started(self, message_id: int, now: datetime) -> None:
+        """Record that a post is about to go out (the next attempt knows it may have)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id).values(started_at=now)
+            )
+
     async def outbox_retry(self, message_id: int, retry_at: datetime, error: str) -> None:
         """Count a failed attempt and hold the post (and all after it) until ``retry_at``."""
         async with self.db.session() as s:

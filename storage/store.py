@@ -21,6 +21,7 @@ from storage.customer_history import CustomerHistoryQueries
 from storage.customer_outbox import CustomerOutboxQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
+from storage.inbox import InboxQueries
 from storage.outbox import OutboxQueries
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 from storage.vouchers import VoucherQueries
@@ -45,6 +46,7 @@ class Store(
     CaseViewQueries,
     OutboxQueries,
     VoucherQueries,
+    InboxQueries,
 ):
     """Queries bound to one :class:`Database`; handlers use this, never raw sessions."""
 

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 OnAction = Callable[[DeskAction], Awaitable[ActionResult]]
 # Errors that will not go away by retrying the same post.
+CARD_EVENT = "mentorbot_case_card"  # Slack message metadata marking a case card
 PERMANENT = {
     "channel_not_found",
     "not_in_channel",
@@ -69,11 +70,22 @@ class SlackDesk:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # New posts go through a client that never repeats a call itself: the SDK re-sends a
+        # request whose connection dropped, and a post that did arrive would appear twice. The
+        # outbox retries posts, and looks for a case's card before posting it again.
+        self.poster = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            session=client.session,
+            retry_handlers=[],
+        )
         self._staff: dict[str, Staff] = {}
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            call = getattr(self.client, method.replace(".", "_"))  # chat.update -> chat_update
+            client = self.poster if method == "chat.postMessage" else self.client
+            call = getattr(client, method.replace(".", "_"))  # chat.update -> chat_update
             response = await call(**kwargs)
             return dict(response.data) if isinstance(response.data, dict) else {}
         except SlackApiError as exc:
@@ -88,13 +100,44 @@ class SlackDesk:
         except Exception as exc:  # connection refused, reset, timeout, garbage body
             raise DeskUnavailable(f"{method}: {type(exc).__name__}: {exc}") from exc
 
-    async def post(self, channel: str, message: DeskMessage, thread_ts: str | None = None) -> str:
-        """Post a message (in a thread when ``thread_ts`` is given); returns its ts."""
+    async def post(
+        self,
+        channel: str,
+        message: DeskMessage,
+        thread_ts: str | None = None,
+        card_of: int | None = None,
+    ) -> str:
+        """Post a message (in a thread when ``thread_ts`` is given); returns its ts. A case's
+        card carries the case id in Slack's message metadata, so it can be found again."""
         args = {"channel": channel, **message_args(message)}
         if thread_ts:
             args["thread_ts"] = thread_ts
+        if card_of is not None:
+            args["metadata"] = {"event_type": CARD_EVENT, "event_payload": {"case_id": card_of}}
         data = await self._call("chat.postMessage", **args)
         return str(data.get("ts", ""))
+
+    async def find_card(self, channel: str, case_id: int, recent: int = 1000) -> str | None:
+        """The ts of the case's card among the channel's ``recent`` newest top-level messages
+        (conversations.history with metadata, 200 a page), or None."""
+        cursor = None
+        for _ in range(max(1, recent // 200)):
+            data = await self._call(
+                "conversations.history",
+                channel=channel,
+                limit=200,
+                include_all_metadata=True,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in data.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == CARD_EVENT and payload.get("case_id") == case_id:
+                    return str(message.get("ts"))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
 
     async def update(self, channel: str, ts: str, message: DeskMessage) -> None:
         """Replace a posted message in place."""

@@ -1,7 +1,8 @@
 """The Telegram adapter: converts between python-telegram-bot objects and channel-neutral messages.
 
-It holds no business logic: updates become :class:`IncomingUpdate` and go to an injected
-callback; :class:`TelegramChannel` sends :class:`OutgoingMessage` through the Bot API.
+It holds no business logic: updates are handed to an injected ``receive`` (the inbox) with
+their :class:`IncomingUpdate`; :class:`TelegramChannel` sends :class:`OutgoingMessage` through
+the Bot API.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -32,9 +33,11 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, BaseRateLimiter, ContextTypes, TypeHandler
+from telegram.ext import Application, BaseRateLimiter
 
 from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.arrivals import Arrival, Receive, decode_incoming
+from bot.channels.json_limits import clean_text, loads_shallow, read_limited
 from bot.channels.messages import (
     ChannelUnavailable,
     ChatUnreachable,
@@ -51,7 +54,6 @@ from bot.channels.send_pacing import SendPacer
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
-UpdateCallback = Callable[[IncomingUpdate], Awaitable[None]]
 
 
 def _translate(exc: TelegramError) -> Exception:
@@ -108,9 +110,16 @@ class TelegramChannel:
             raise _translate(exc) from exc
 
     async def answer_button(self, callback_id: str, text: str | None = None) -> None:
-        """Stop the button's spinner, optionally with a notice."""
+        """Stop the button's spinner, optionally with a notice. A query Telegram no longer
+        takes (pressed too long ago: the tap was handled late) is not an error: the spinner
+        has stopped on the customer's side already."""
         try:
             await self.bot.answer_callback_query(callback_id, text=text)
+        except BadRequest as exc:
+            if "query is too old" in exc.message.lower():
+                log.info("callback query %s expired before it was answered", callback_id)
+                return
+            raise _translate(exc) from exc
         except TelegramError as exc:
             raise _translate(exc) from exc
 
@@ -146,11 +155,11 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
             kind="button",
             chat_id=chat_id,
             user_id=query.from_user.id,
-            button_data=(query.data or "")[:64],
+            button_data=clean_text((query.data or "")[:64]),
             callback_id=query.id,
             message_id=message.message_id if message else None,
             language_code=query.from_user.language_code,
-            first_name=query.from_user.first_name,
+            first_name=clean_text(query.from_user.first_name or ""),
             chat_type=message.chat.type if message is not None else "private",
         )
     edited = update.edited_message
@@ -161,16 +170,16 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
             kind="edit",
             chat_id=edited.chat.id,
             user_id=edited.from_user.id,
-            text=edited.text or edited.caption or "",
+            text=clean_text(edited.text or edited.caption or ""),
             message_id=edited.message_id,
             language_code=edited.from_user.language_code,
-            first_name=edited.from_user.first_name,
+            first_name=clean_text(edited.from_user.first_name or ""),
             chat_type=edited.chat.type,
         )
     message = update.message
     if message is None or message.from_user is None:
         return None
-    text = message.text or message.caption or ""
+    text = clean_text(message.text or message.caption or "")
     base: dict[str, Any] = dict(
         channel=CHANNEL,
         update_id=update.update_id,
@@ -178,7 +187,7 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
         user_id=message.from_user.id,
         message_id=message.message_id,
         language_code=message.from_user.language_code,
-        first_name=message.from_user.first_name,
+        first_name=clean_text(message.from_user.first_name or ""),
         chat_type=message.chat.type,
     )
     entities = message.entities or ()
@@ -195,18 +204,18 @@ def build_application(
     token: str,
     base_url: str,
     base_file_url: str,
-    on_update: UpdateCallback,
     *,
     rate_limit: bool = True,
-    polling: bool = True,
     concurrent_updates: int = 32,
     rate_limiter: BaseRateLimiter[None] | None = None,
 ) -> Application:
-    """A PTB Application that hands every update, converted, to ``on_update``.
+    """A PTB Application for the bot's sends (its Bot, rate limiter and lifecycle).
 
-    ``concurrent_updates`` updates are handled at once (per-chat order is kept by the caller).
-    With ``rate_limit``, sends are paced by ``rate_limiter`` (default: a :class:`SendPacer` for
-    this process alone; see :mod:`bot.channels.send_pacing`).
+    Updates do not go through PTB's Updater or handlers: they are stored in the inbox before
+    Telegram is told they arrived (see :mod:`bot.channels.telegram_polling` and
+    :func:`webhook_route`). ``concurrent_updates`` sizes the connection pool. With
+    ``rate_limit``, sends are paced by ``rate_limiter`` (default: a :class:`SendPacer` for this
+    process alone; see :mod:`bot.channels.send_pacing`).
     """
     # Updates and sends run concurrently: a pool of connections, not PTB's default of one.
     # The transport is aiohttp, not PTB's httpx: a third of the CPU per call (see the module).
@@ -218,30 +227,16 @@ def build_application(
         get_updates_request=AiohttpRequest(connection_pool_size=2),
         rate_limiter=(rate_limiter or SendPacer()) if rate_limit else None,
     )
-    builder = Application.builder().bot(bot)
-    if not polling:
-        builder = builder.updater(None)
-    application = builder.concurrent_updates(concurrent_updates).build()
+    return Application.builder().bot(bot).updater(None).build()
 
-    async def dispatch(update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        incoming = to_incoming(update)
-        if incoming is None:
-            log.info("ignored update %s of a kind the bot does not handle", update.update_id)
-            return
-        await on_update(incoming)
 
-    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error(
-            "error while handling update %s",
-            getattr(update, "update_id", "?"),
-            exc_info=context.error,
-        )
-
-    application.add_handler(TypeHandler(Update, dispatch))
-    application.add_error_handler(on_error)
-    return application
+def decode_update(payload: str, bot: Bot) -> IncomingUpdate | None:
+    """An update as stored in the inbox in its channel-neutral form: a webhook's body is
+    Telegram's JSON, a polled update is stored already converted (``encode_incoming``); None
+    for kinds the bot does not handle."""
+    data = json.loads(payload)
+    stored = decode_incoming(data)
+    return stored if stored is not None else to_incoming(Update.de_json(data, bot))
 
 
 async def register_commands(
@@ -271,25 +266,42 @@ async def _set_menu(
             await bot.set_my_commands(cmds, scope=scope)
 
 
-def webhook_route(application: Application, secret: str, path: str = "/telegram/webhook") -> Route:
-    """The webhook endpoint: checks Telegram's secret-token header, then processes the update."""
+MAX_WEBHOOK_BODY = 1_000_000
+
+
+def webhook_route(
+    bot: Bot, receive: Receive, secret: str, path: str = "/telegram/webhook"
+) -> Route:
+    """The webhook endpoint: checks Telegram's secret-token header, stores the update in the
+    inbox, and only then answers 200. With the database away it answers 503, so Telegram keeps
+    the update and sends it again."""
     expected = secret.encode()
 
-    async def receive(request: Request) -> Response:
+    async def receive_update(request: Request) -> Response:
         presented = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
         if not hmac.compare_digest(presented, expected):
             log.warning("telegram webhook: refused a request with a wrong or missing secret token")
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > 1_000_000:
+        body = await read_limited(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            log.warning("telegram webhook: refused a body over %d bytes", MAX_WEBHOOK_BODY)
             return JSONResponse({"error": "too large"}, status_code=413)
         try:
-            data = json.loads(body)
-            update = Update.de_json(data, application.bot)
+            data = loads_shallow(body)
+            update = Update.de_json(data, bot)
+            incoming = to_incoming(update)
         except Exception as exc:  # garbage: say so, and never retry it
-            log.warning("telegram webhook: unreadable update (%s)", exc)
+            log.warning("telegram webhook: unreadable update (%s)", str(exc)[:200])
             return JSONResponse({"error": "unreadable update"}, status_code=400)
-        await application.process_update(update)
+        if incoming is None:
+            log.info("ignored update %s of a kind the bot does not handle", update.update_id)
+            return JSONResponse({"ok": True})
+        arrival = Arrival(update.update_id, incoming.chat_id, body.decode(), incoming)
+        try:
+            await receive([arrival])
+        except Exception as exc:  # not stored: Telegram must keep it and retry
+            log.warning("telegram webhook: update %s not stored (%s); 503", update.update_id, exc)
+            return JSONResponse({"error": "unavailable"}, status_code=503)
         return JSONResponse({"ok": True})
 
-    return Route(path, receive, methods=["POST"])
+    return Route(path, receive_update, methods=["POST"])

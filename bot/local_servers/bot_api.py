@@ -61,6 +61,10 @@ class LocalBotApi(BotApiState):
         self._webhook_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._stopping = False
+        self.webhook_attempts = 1  # deliveries of one update to the webhook (Telegram retries)
+        self.webhook_retry_delay = 0.2
+        self._poll_seq = 0  # getUpdates calls so far
+        self._polling = 0  # getUpdates calls waiting now
         self._last_seq = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -202,6 +206,12 @@ class LocalBotApi(BotApiState):
             )
         if params.get("allowed_updates") is not None:
             self.allowed_updates = params["allowed_updates"] or None
+        # One poller at a time, as Telegram: a newer getUpdates ends the one still waiting.
+        self._poll_seq += 1
+        mine = self._poll_seq
+        if self._polling:
+            event, self._updates_event = self._updates_event, asyncio.Event()
+            event.set()
         offset = int(params.get("offset") or 0)
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = float(params.get("timeout") or 0)
@@ -214,8 +224,18 @@ class LocalBotApi(BotApiState):
                 pending.popleft()
         if not pending and timeout > 0 and not self._stopping:
             event = self._updates_event
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+            self._polling += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout)
+            finally:
+                self._polling -= 1
+            if self._poll_seq != mine:
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one"
+                    " bot instance is running",
+                )
         return list(itertools.islice(pending, limit))
 
     def _deliver(self, payload: dict[str, Any], chat_id: int | None = None) -> dict[str, Any]:
@@ -295,16 +315,24 @@ class LocalBotApi(BotApiState):
                 self.pending.append(update)
                 continue
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-            record: dict[str, Any] = {"update_id": update.get("update_id"), "url": url}
             if self._session is None:
                 self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-            try:
-                async with self._session.post(url, json=update, headers=headers) as response:
-                    record["status"] = response.status
-                    await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                record["status"], record["error"] = None, repr(exc)
-            self.webhook_deliveries.append(record)
+            # Like Telegram, an update the webhook did not take (no 2xx) is sent again, before
+            # the ones after it, ``webhook_attempts`` times at most.
+            for attempt in range(1, self.webhook_attempts + 1):
+                record: dict[str, Any] = {"update_id": update.get("update_id"), "url": url}
+                record["attempt"] = attempt
+                try:
+                    async with self._session.post(url, json=update, headers=headers) as response:
+                        record["status"] = response.status
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    record["status"], record["error"] = None, repr(exc)
+                self.webhook_deliveries.append(record)
+                if record["status"] is not None and 200 <= record["status"] < 300:
+                    break
+                if attempt < self.webhook_attempts:
+                    await asyncio.sleep(self.webhook_retry_delay)
             future = self._delivery_waiters.pop(record["update_id"], None)
             if future is not None and not future.done():
                 future.set_result(record)

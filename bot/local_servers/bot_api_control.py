@@ -11,6 +11,8 @@ read back what the bot sent.
 - ``GET /_local/stats``: calls per method, failures, 429s, and the accepted sends: how many,
   the most in any rolling second, seconds from the first to the last, and per whole second;
   the most send attempts (refused ones too) in any rolling second.
+- ``POST /_local/age_callbacks?seconds=S``: every callback query so far becomes S seconds older
+  (a tap handled late: answerCallbackQuery refuses queries past Telegram's limit).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
                 found[str(chat_id)] = kept[-1]
         return web.json_response(found)
 
+    async def age_callbacks(request: web.Request) -> web.Response:
+        server.age_callbacks(float(request.query["seconds"]))
+        return web.json_response({"ok": True})
+
     async def stats(_request: web.Request) -> web.Response:
         return web.json_response(
             {
@@ -70,6 +76,7 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
     app.router.add_post("/_local/push", push)
     app.router.add_get("/_local/last", last)
     app.router.add_get("/_local/stats", stats)
+    app.router.add_post("/_local/age_callbacks", age_callbacks)
 
 
 class RemoteControl:
@@ -116,3 +123,7 @@ class RemoteControl:
         """How many calls of ``method`` the server has answered so far."""
         stats = await self._call("GET", "/_local/stats")
         return int(stats["by_method"].get(method, 0))
+
+    async def age_callbacks(self, seconds: float) -> None:
+        """Make every callback query so far ``seconds`` older (a tap handled late)."""
+        await self._call("POST", "/_local/age_callbacks", params={"seconds": seconds})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.local_servers.bot_api_format import EntityParseError, parse_html, utf16_len
@@ -28,6 +29,9 @@ class BotApiMethods:
     commands: dict[tuple[str, str], list[dict[str, Any]]]
     callback_queries: dict[str, dict[str, Any]]
     answered_callbacks: dict[str, dict[str, Any]]
+    callback_made_at: dict[str, float]
+    callback_query_ttl: float
+    clock: Callable[[], float]
     chat_actions: list[tuple[int, str]]
     webhook: dict[str, Any]
     allowed_updates: list[str] | None
@@ -258,7 +262,9 @@ class BotApiMethods:
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id") or "")
-        if query_id not in self.callback_queries or query_id in self.answered_callbacks:
+        made = self.callback_made_at.get(query_id)
+        too_old = made is not None and self.clock() - made > self.callback_query_ttl
+        if query_id not in self.callback_queries or query_id in self.answered_callbacks or too_old:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )

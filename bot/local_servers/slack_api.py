@@ -138,6 +138,7 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
         self._rate_limits: list[list[Any]] = []  # [method|None, retry_after, remaining]
         self._failures: list[list[Any]] = []  # [method, error, remaining]
         self._latency = 0.0
+        self._lost_answers: list[list[Any]] = []  # [method, None, remaining]
         self._new_call = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -253,6 +254,8 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
             self._record(Call(method, params, self.clock(), 200, err.error, body))
         else:
             self._record(Call(method, params, self.clock(), 200, None, body))
+            if self._take(self._lost_answers, method) is not None:  # done, but never answered
+                return self._drop(request)
         return web.json_response(body)
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:

@@ -32,6 +32,7 @@ class SlackApiFaults:
     _rate_limits: list[list[Any]]  # [method|None, retry_after, remaining]
     _failures: list[list[Any]]  # [method, error, remaining]
     _latency: float
+    _lost_answers: list[list[Any]]  # [method, None, remaining]
 
     def set_outage(self, on: bool, mode: Literal["503", "disconnect"] = "503") -> None:
         """Fail every request with HTTP 503 (default) or a dropped connection until turned off."""
@@ -46,6 +47,11 @@ class SlackApiFaults:
     def fail_next(self, method: str, error: str, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
         self._failures.append([method, error, times])
+
+    def lose_next_answer(self, method: str, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method`, then drop the connection instead of
+        answering: the caller cannot tell whether it happened (a crash mid-call looks so)."""
+        self._lost_answers.append([method, None, times])
 
     def set_latency(self, seconds: float) -> None:
         """Delay every answer by `seconds` (simulates a slow Slack)."""

@@ -7,6 +7,7 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 
 from bot.app import Mentorbot
 from bot.local_servers.bot_api import LocalBotApi
@@ -117,3 +118,41 @@ async def test_the_webhook_is_set_once_the_server_listens(make_config, db_url) -
         finally:
             stop.set()
             await asyncio.wait_for(task, 15)
+
+
+async def test_a_worker_started_while_postgresql_is_away_starts_once_it_is_back(
+    make_config, pg_schema, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """The database away at start (an outage, a restart of PostgreSQL): the worker waits for it
+    and migrates once it is back, instead of exiting (a chaos run lost a restarted worker so)."""
+    from tests.db_proxy import database_proxy
+
+    async with database_proxy() as proxy:
+        proxy.cut()
+        bot = Mentorbot(make_config(database={"url": proxy.url()}), db_schema=pg_schema)
+        try:
+            started = asyncio.create_task(bot.migrate_when_reachable(patience=30))
+            await asyncio.sleep(1.5)
+            assert not started.done()
+            proxy.restore()
+            async with asyncio.timeout(20):
+                revision = await started
+        finally:
+            await bot.close()
+    assert revision is not None
+    assert any("database not reachable at start" in r.message for r in caplog.records)
+
+
+async def test_a_worker_gives_up_on_a_database_that_stays_away(make_config, pg_schema) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    from tests.db_proxy import database_proxy
+
+    async with database_proxy() as proxy:
+        proxy.cut()
+        bot = Mentorbot(make_config(database={"url": proxy.url()}), db_schema=pg_schema)
+        try:
+            with pytest.raises(OperationalError):  # a database that never comes back
+                await bot.migrate_when_reachable(patience=1.0)
+        finally:
+            await bot.close()

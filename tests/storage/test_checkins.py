@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from storage.db import Database
 from storage.models import CheckIn, Customer
@@ -100,3 +100,23 @@ async def test_processed_updates_are_claimed_once_and_pruned(store: Store) -> No
     assert await store.prune_processed_updates(timedelta(days=7)) == 0
     assert await store.prune_processed_updates(timedelta(seconds=-1)) == 2
     assert await store.claim_update("telegram", 42) is True
+
+
+async def test_renewing_claims_extends_live_ones_and_never_shortens_a_retry(store: Store) -> None:
+    """A worker renews the claims of its round; a check-in whose send failed keeps its retry
+    time (a renewal during the round must not make it due again in 15 s), and another worker's
+    claim is not touched."""
+    await seed(store.db, due=3, later=0)
+    lease = timedelta(seconds=15)
+    mine = await store.claim_due_checkins("w1", NOW, limit=2, lease=lease)
+    (theirs,) = await store.claim_due_checkins("w2", NOW, limit=5, lease=lease)
+    failed, live = mine
+    await store.mark_retry(failed.id or 0, NOW + timedelta(minutes=1), "timed out")
+    later = NOW + timedelta(seconds=10)
+    await store.renew_checkin_claims("w1", [c.id or 0 for c in mine], later + lease)
+    await store.renew_checkin_claims("w1", [theirs.id or 0], later + lease)  # not w1's
+    async with store.db.session() as s:
+        rows = {c.id: c.claimed_until for c in (await s.execute(select(CheckIn))).scalars()}
+    assert rows[live.id] == later + lease
+    assert rows[failed.id] == NOW + timedelta(minutes=1)
+    assert rows[theirs.id] == NOW + lease

@@ -12,10 +12,20 @@ from sqlalchemy import event
 
 from storage.conversations import StorageKey
 from storage.db import Database
+from storage.inbox import ChatClaim
 from storage.migrate import upgrade
+from storage.models import utcnow
 from storage.store import Store
 
-HOT_TABLES = {"conversation_states", "channel_links", "customers", "checkins", "cases", "purchases"}
+HOT_TABLES = {
+    "conversation_states",
+    "channel_links",
+    "customers",
+    "checkins",
+    "cases",
+    "purchases",
+    "inbox_updates",
+}
 
 
 async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
@@ -30,9 +40,17 @@ async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
         lambda _c, _cur, statement, *_: statements.append(statement),
     )
     key, other = StorageKey("telegram", 42, 42), StorageKey("telegram", 43, 43)
-    await asyncio.gather(  # answers from two chats at once share the claim's reads
-        store.claim_with_snapshot(1, key), store.claim_with_snapshot(2, other, checkin_id=7)
+    await asyncio.gather(  # answers from two chats at once share the reads
+        store.read_snapshot(key), store.read_snapshot(other, checkin_id=7)
     )
+    now = utcnow()
+    await store.store_updates(
+        [{"channel": "telegram", "update_id": 1, "chat_id": 42, "payload": "{}"}]
+    )
+    (row,) = await store.claim_chat(ChatClaim("telegram", 42, "w", now, now)) or []
+    await store.claim_chat(ChatClaim("telegram", 42, "w", now, now, done=(row,)))
+    await store.finish_update(row)
+    await store.waiting_chats(now, now)
     await store.chat_snapshot(key)
     await store.clear_states_for_checkin(7)
     await store.case_for_thread("C1", "1700000000.000100")

@@ -109,6 +109,9 @@ class Harness:
         return await self.server.wait_for_message(chat_id, since=since, contains=contains)
 
     async def settle(self) -> None:
-        """Let in-flight updates finish."""
+        """Let in-flight updates finish: the inbox's handling (a reply can come before the rest
+        of its update's work, e.g. a question to another chat), then a few turns of the loop."""
+        if self.bot.inbox is not None:
+            await self.bot.inbox.idle(timeout=10)
         for _ in range(20):
             await asyncio.sleep(0.01)

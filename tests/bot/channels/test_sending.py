@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -141,7 +142,9 @@ async def test_webhook_mode_checks_the_secret_token(make_config, db_url) -> None
                     headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_value"},
                 )
             assert (missing.status_code, wrong.status_code, garbage.status_code) == (403, 403, 400)
-            assert ok.status_code == 200
+            assert ok.status_code == 200  # stored in the inbox; handled right after
+            assert (await bot.store.inbox_counts())["waiting"] + bot.inbox.handled == 1
+            await bot.inbox.idle()
             assert server.messages(3005)[-1]["text"].startswith("Hi Wim!")
         finally:
             await bot.stop_telegram()
@@ -208,14 +211,19 @@ async def test_free_text_question_from_a_configured_journey(tg_config, db_url) -
             await stop_harness(h)
 
 
-async def test_database_away_gets_a_polite_reply_and_the_bot_keeps_running(tg_config) -> None:  # type: ignore[no-untyped-def]
+async def test_database_away_leaves_updates_unconfirmed_and_the_bot_running(tg_config) -> None:  # type: ignore[no-untyped-def]
+    """No database: nothing can be stored, so nothing is confirmed to Telegram (it keeps the
+    updates) and the customer is not told to try again; the bot keeps running."""
     async with LocalBotApi() as server:
         config = tg_config(server, database={"url": "postgresql://postgres@127.0.0.1:1/test"})
         h = await start_harness(server, config, None, FakeClock())
         try:
-            first = await h.send(3008, "/start sometoken", lang="nl")
-            second = await h.send(3008, "hallo?", lang="nl")
-            for reply in (first, second):
-                assert reply["text"].startswith("Sorry, dat lukt me nu even niet.")
+            h.server.push_message(3008, "/start sometoken", language_code="nl")
+            h.server.push_message(3008, "hallo?", language_code="nl")
+            await asyncio.sleep(1.0)
+            assert h.server.messages(3008) == []
+            kept = [u["message"]["text"] for u in h.server.pending]
+            assert kept == ["/start sometoken", "hallo?"]
+            assert h.bot.poller is not None and h.bot.poller.running
         finally:
             await stop_harness(h)

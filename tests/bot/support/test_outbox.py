@@ -68,3 +68,27 @@ async def test_overlapping_delivery_rounds_post_each_card_once(desk: DeskHarness
     reports = await asyncio.gather(*(desk.support.deliver() for _ in range(3)))
     assert sum(r.sent for r in reports) == len(await desk.outbox())
     assert len(desk.slack.top_level(CHANNEL)) == 3
+
+
+async def test_a_card_posted_but_not_confirmed_is_found_again_not_posted_twice(
+    desk: DeskHarness,
+) -> None:
+    """The card's post reaches Slack but its answer is lost (as when the worker dies mid-post):
+    the next attempt finds the card in the channel's history by the case id in its metadata
+    and records it, instead of posting a second card."""
+    desk.slack.lose_next_answer("chat.postMessage")
+    await desk.unhappy_customer(3410, "G-10")
+    (card,) = desk.slack.top_level(CHANNEL)  # it went out
+    (case,) = await desk.cases()
+    assert case.slack_ts is None  # ... but the bot could not know
+    first = (await desk.outbox())[0]
+    assert first.kind == "case_card" and first.status == "pending" and first.started_at
+    desk.tg.clock.advance(seconds=31)
+    report = await desk.support.deliver()
+    assert report.sent >= 1 and not report.held
+    assert len(desk.slack.top_level(CHANNEL)) == 1  # recognised, not repeated
+    (case,) = await desk.cases()
+    assert case.slack_ts == card["ts"]
+    assert len(desk.slack.calls_to("conversations.history")) == 1
+    posts = [c for c in desk.slack.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(posts) == 1
