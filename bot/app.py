@@ -36,6 +36,7 @@ from handlers.deps import (
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
+from handlers.rescoring import RescoreReport, score_left_behind
 from handlers.scoring import AfterScoring, ScoringPipeline
 from handlers.texts import COMMANDS
 from sentiment.service import Scoring
@@ -123,7 +124,8 @@ class Mentorbot:
         self.after_scoring: list[AfterScoring] = []
         self.closing_words: list[ClosingWords] = []
         self.jobs: list[Job] = [
-            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
+            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5}),
+            Job("score_left_behind", self.score_left_behind, "interval", {"seconds": 60}),
         ]
         self.worker = worker_id()
         self.scoring = config.sentiment.scoring()
@@ -257,6 +259,11 @@ class Mentorbot:
         if self.deps is None:
             return 0
         return await self.deps.outbox.deliver_due()
+
+    async def score_left_behind(self) -> RescoreReport:
+        """Score the answers that a crash or a failed scoring left stored but unscored (one
+        worker at a time), so an unhappy customer's case still opens."""
+        return await score_left_behind(self.store, self.pipeline, self.clock(), worker=self.worker)
 
     async def housekeeping(self) -> int:
         """Forget handled updates after a week (Telegram re-delivers within a day)."""

@@ -182,3 +182,19 @@ class AnswerQueries:
                 select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
             )
         return list(rows.scalars().all())
+
+    async def unscored_answers(self, since: datetime, until: datetime, limit: int) -> list[Answer]:
+        """Answers stored between ``since`` and ``until`` that were never scored (a crash
+        between storing and scoring, a scoring that failed), oldest first."""
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(Answer)
+                .where(
+                    Answer.created_at >= since,
+                    Answer.created_at <= until,
+                    Answer.scoring_status == "unscored",
+                )
+                .order_by(Answer.created_at, Answer.id)
+                .limit(limit)
+            )
+        return list(rows.scalars().all())

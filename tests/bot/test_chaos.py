@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
+from bot.app import Mentorbot
+from bot.config import Config
 from bot.local_servers.bot_api import LocalBotApi
 from bot.local_servers.slack_api import LocalSlackApi
 from storage.db import Database
@@ -286,6 +289,22 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
             await address.stop()
             await db.dispose()
 
+        # A kill between an answer's commit and its scoring leaves it unscored: the
+        # score_left_behind job (every minute, on answers unscored for two minutes) scores it.
+        # One run of it, as a worker would run it two minutes on.
+        config = worker_config(PG_URL, tg, slack, free_port(), public, tmp_path)
+        later = utcnow() + timedelta(minutes=3)
+        keeper = Mentorbot(Config.model_validate(config), clock=lambda: later, db_schema=pg_schema)
+        try:
+            rescored = await keeper.score_left_behind()
+            assert keeper.support is not None
+            await keeper.support.deliver()
+            async with keeper.db.session() as s:
+                answers = (await s.execute(select(Answer))).scalars().all()
+                cases = (await s.execute(select(Case))).scalars().all()
+        finally:
+            await keeper.close()
+
         logs = worker_logs(tmp_path)
         assert kills == KILLS
         # Every check-in went out; at most one went out twice per kill (the one in flight).
@@ -303,6 +322,11 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
         statuses = Counter(d.get("status") for d in tg.webhook_deliveries)
         assert not missing, (len(missing), statuses, len(tg.webhook_deliveries), inbox)
         assert max(by_checkin.values()) == 1, by_checkin.most_common(3)
+        # Every answer is scored, and every very unhappy customer has a case.
+        assert all(a.scoring_status == "scored" for a in answers), rescored
+        unhappy = {a.customer_id for a in answers if a.score == 1}
+        assert len(unhappy) == len([h for _, h in answered.values() if h == "tap 1"])
+        assert unhappy <= {c.customer_id for c in cases}, (len(unhappy), len(cases), rescored)
         # Every case has one card.
         assert cases, "the unhappy answers opened cases"
         cards = Counter(
@@ -318,6 +342,7 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
             "kills": kills,
             "sent_twice": twice,
             "cases": len(cases),
+            "scored_after_a_kill": rescored.scored,
             "seconds_to_settle_after_the_chaos": round(settled, 1),
         }
         print("chaos:", summary, "webhook answers:", dict(statuses))
@@ -328,8 +353,6 @@ async def test_three_workers_send_no_more_than_30_messages_in_any_second(
 ) -> None:
     """Telegram allows a bot 30 messages a second, however many processes it runs in: three
     workers share one budget through PostgreSQL (bot.channels.send_pacing)."""
-    from bot.app import Mentorbot
-    from bot.config import Config
 
     upgrade(PG_URL, pg_schema)
     seed_due_checkins(PG_URL, pg_schema, 300, utcnow())
