@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import pytest
+from telegram.error import NetworkError
 from telegram.ext import ExtBot
 
 from bot.channels.send_pacing import SendPacer, budget, chat_interval, is_message, send_pacer
@@ -174,28 +175,37 @@ async def test_two_workers_sharing_a_book_stay_within_thirty(books: BookFactory)
     assert elapsed >= 2 * budget(WIDE)[1]  # together no faster than one
 
 
-async def test_an_unreachable_shared_book_falls_back_to_pacing_alone() -> None:
-    class Flaky(LocalSlots):
-        """A shared book on another clock that fails every other booking."""
+async def test_an_unreachable_shared_book_holds_sends_back_and_none_go_unpaced() -> None:
+    """While the shared budget is away a send fails as a NetworkError (its sender retries it
+    from where it waits) instead of going out paced by this worker alone: three workers alone
+    would send three times the bot's rate. Once the book is back, the sends go."""
 
+    class Away(LocalSlots):
+        """A shared book on another clock that is away until told otherwise."""
+
+        away = True
         calls = 0
 
         async def reserve(self, *args: Any) -> Any:
             self.calls += 1
-            if self.calls % 2:
+            if self.away:
                 raise ConnectionError("database away")
             return await super().reserve(*args)
 
-    shared = Flaky(*BUDGET, clock=lambda: time.time() + 5000.0)
-    pacer = SendPacer(shared, fallback=LocalSlots(*BUDGET))
+    shared = Away(*BUDGET, clock=lambda: time.time() + 5000.0)
+    pacer = SendPacer(shared)
     async with LocalBotApi(enforce_limits=True) as server:
         async with ExtBot("1:PACE", base_url=server.base_url, rate_limiter=pacer) as bot:
+            with pytest.raises(NetworkError, match="shared send budget unavailable"):
+                await bot.send_message(1000, "How was your delivery?")
+            assert server.stats.sent == 0  # nothing went out unpaced
+            shared.away = False
             started = time.monotonic()
             await _send_all(bot, range(10))
             elapsed = time.monotonic() - started
     assert server.stats.sent == 10 and server.stats.rejected_429 == 0
-    assert shared.calls >= 10
-    assert elapsed < 30  # each book's clock is mapped on its own (else: 5000 s)
+    assert shared.calls >= 11
+    assert elapsed < 30  # the book's clock is mapped on its own (else: 5000 s)
 
 
 def test_the_pacer_picks_its_book_from_the_config() -> None:
