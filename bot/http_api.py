@@ -17,32 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.channels.json_limits import TooDeep, clean_json, loads_shallow
+from bot.channels.json_limits import TooDeep, clean_json, loads_shallow, read_limited
 
 log = logging.getLogger(__name__)
 
 IngestFn = Callable[[list[Any]], Awaitable[list[dict[str, Any]]]]
 HealthFn = Callable[[], Awaitable[dict[str, str]]]
 MAX_BATCH = 1000
-
-
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit."""
-
-
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (BodyTooLarge) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -83,9 +64,8 @@ def purchase_routes(
                 request.client.host if request.client else "?",
             )
             return _error(401, "unauthorized")
-        try:
-            body = await read_limited_body(request, max_body_bytes)
-        except BodyTooLarge:
+        body = await read_limited(request, max_body_bytes)
+        if body is None:
             return _error(413, f"request body over {max_body_bytes} bytes; send smaller batches")
         if not body.strip():
             return _error(400, "empty body: send a purchase as JSON")
