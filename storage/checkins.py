@@ -57,6 +57,53 @@ def _contexts() -> Any:
 CONTEXTS_OF = _contexts().where(CheckIn.id.in_(bindparam("ids", expanding=True)))
 
 
+def _sent_values() -> dict[str, Any]:
+    """What marking a check-in sent sets (``m_now``, ``m_expires``: its bound parameters)."""
+    return {
+        "status": case(
+            (CHECKINS.c.status == CheckInStatus.SCHEDULED, CheckInStatus.SENT.value),
+            else_=CHECKINS.c.status,
+        ),
+        "sent_at": bindparam("m_now"),
+        "expires_at": bindparam("m_expires"),
+        "attempt_count": CHECKINS.c.attempt_count + 1,
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": None,
+    }
+
+
+def _question_message_id() -> Any:
+    """The first question's message id into its chat's state (``m_*`` parameters)."""
+    states = ConversationState.__table__
+    return (
+        update(states)
+        .where(
+            states.c.channel == bindparam("m_channel"),
+            states.c.chat_id == bindparam("m_chat"),
+            states.c.user_id == bindparam("m_user"),
+            states.c.checkin_id == bindparam("m_id"),
+            states.c.question_index == 0,
+        )
+        .values(data=bindparam("m_data"))
+    )
+
+
+# One check-in marked sent, built once: the dispatcher marks each check-in before the next goes
+# out, so this is on every send's path. On PostgreSQL both writes are one statement (a
+# data-modifying CTE), which commits itself in one round trip; SQLite runs the two in one
+# transaction.
+MARK_ONE_CHECKIN = update(CHECKINS).where(CHECKINS.c.id == bindparam("m_id")).values(_sent_values())
+MARK_ONE_MESSAGE_ID = _question_message_id()
+MARK_ONE_SENT = _question_message_id().add_cte(
+    update(CHECKINS)
+    .where(CHECKINS.c.id == bindparam("m_id"))
+    .values(_sent_values())
+    .returning(CHECKINS.c.id)
+    .cte("marked")
+)
+
+
 class CheckInQueries:
     """Check-in queries bound to a database."""
 
@@ -228,12 +275,35 @@ class CheckInQueries:
     async def _mark_sent_batch(
         self, marks: Sequence[tuple[StorageKey, int, int, datetime, datetime]]
     ) -> list[None]:
+        if len(marks) == 1:  # one in flight (the default): one statement
+            await self._mark_one_sent(*marks[0])
+            return [None]
         groups: dict[tuple[datetime, datetime], list[tuple[StorageKey, int, int]]] = {}
         for key, checkin_id, message_id, now, expires_at in marks:
             groups.setdefault((now, expires_at), []).append((key, checkin_id, message_id))
         for (now, expires_at), sent in groups.items():
             await self.finish_sends(sent, now, expires_at)
         return [None] * len(marks)
+
+    async def _mark_one_sent(
+        self, key: StorageKey, checkin_id: int, message_id: int, now: datetime, expires: datetime
+    ) -> None:
+        """``finish_sends`` for one check-in, with prebuilt statements on a bare connection."""
+        params = {
+            "m_id": checkin_id,
+            "m_now": now,
+            "m_expires": expires,
+            "m_channel": key.channel,
+            "m_chat": key.chat_id,
+            "m_user": key.user_id,
+            "m_data": {"message_id": message_id},
+        }
+        async with self.db.statements() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(MARK_ONE_SENT, params)
+            else:
+                await conn.execute(MARK_ONE_CHECKIN, params)
+                await conn.execute(MARK_ONE_MESSAGE_ID, params)
 
     async def renew_checkin_claims(
         self, worker: str, checkin_ids: list[int], until: datetime

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -117,6 +118,23 @@ class Database:
         """
         async with _unavailable_as_error(), self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection for prebuilt Core statements, without an ORM session's cost.
+
+        On PostgreSQL it is in autocommit: a statement commits itself in its one round trip
+        (no BEGIN and COMMIT round trips around it), so several writes that must be atomic go
+        in one statement. On SQLite the block is one transaction. A lost database becomes
+        :class:`StorageUnavailable`.
+        """
+        async with _unavailable_as_error():
+            if self.dialect == "postgresql":
+                async with self.engine.connect() as conn:
+                    yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                async with self.engine.begin() as conn:
+                    yield conn
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -120,3 +120,34 @@ async def test_renewing_claims_extends_live_ones_and_never_shortens_a_retry(stor
     assert rows[live.id] == later + lease
     assert rows[failed.id] == NOW + timedelta(minutes=1)
     assert rows[theirs.id] == NOW + lease
+
+
+async def test_marking_one_checkin_sent_records_it_and_its_question_in_one_go(
+    store: Store,
+) -> None:
+    """The dispatcher's mark (one statement on PostgreSQL): the check-in is sent, its claim
+    let go, and its chat's state remembers the question's message id; another chat's state,
+    and a check-in already reminded, keep what they had."""
+    from storage.conversations import StorageKey
+
+    await seed(store.db, due=3, later=0)
+    first, second, reminded = await store.claim_due_checkins("w1", NOW, limit=3, lease=LEASE)
+    async with store.db.session() as s:
+        await s.execute(
+            update(CheckIn).where(CheckIn.id == reminded.id).values(status="reminded")
+        )
+    key, other = StorageKey("telegram", 7, 7), StorageKey("telegram", 8, 8)
+    await store.begin_conversations([(key, first.id or 0), (other, second.id or 0)])
+    expires = NOW + timedelta(days=2)
+    await store.mark_sent(key, first.id or 0, 4321, NOW, expires)
+    await store.mark_sent(other, reminded.id or 0, 99, NOW, expires)  # not that chat's check-in
+    async with store.db.session() as s:
+        rows = {c.id: c for c in (await s.execute(select(CheckIn))).scalars()}
+    marked = rows[first.id]
+    assert (marked.status, marked.attempt_count, marked.claimed_by) == ("sent", 1, None)
+    assert marked.claimed_until is None and marked.sent_at is not None
+    assert marked.expires_at is not None and marked.expires_at.replace(tzinfo=UTC) == expires
+    assert rows[second.id].status == "scheduled" and rows[second.id].claimed_by == "w1"
+    assert rows[reminded.id].status == "reminded"
+    assert (await store.get_state(key)).data == {"message_id": 4321}
+    assert (await store.get_state(other)).data == {}
