@@ -133,9 +133,7 @@ async def test_marking_one_checkin_sent_records_it_and_its_question_in_one_go(
     await seed(store.db, due=3, later=0)
     first, second, reminded = await store.claim_due_checkins("w1", NOW, limit=3, lease=LEASE)
     async with store.db.session() as s:
-        await s.execute(
-            update(CheckIn).where(CheckIn.id == reminded.id).values(status="reminded")
-        )
+        await s.execute(update(CheckIn).where(CheckIn.id == reminded.id).values(status="reminded"))
     key, other = StorageKey("telegram", 7, 7), StorageKey("telegram", 8, 8)
     await store.begin_conversations([(key, first.id or 0), (other, second.id or 0)])
     expires = NOW + timedelta(days=2)
