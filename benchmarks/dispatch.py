@@ -1,7 +1,9 @@
 """Dispatch throughput: due check-ins through the whole dispatch path to the local Bot API.
 
 1. Unlimited: N due check-ins (claim, fatigue rules, intro + first question sent, state saved,
-   marked sent) next to a bare PTB ``send_message`` loop to the same server, same run.
+   marked sent) next to a bare PTB ``send_message`` loop to the same server, same run, and
+   next to the floor of one check-in in flight: the bot's own client sending the same message
+   with one one-row commit after each send (``send_then_commit_loop``).
 2. Telegram's limits enforced by the local server in its own process (rolling windows: 30 sends
    in any second, 1 per chat per second, 429 beyond) with the bot's pacing on: sustained rate,
    429s, and the most sends any rolling second held, per backend.
@@ -110,6 +112,35 @@ async def bare_loop(server: LocalBotApi | ServerAddress, count: int) -> float:
         return count / (time.perf_counter() - start)
 
 
+async def send_then_commit_loop(bot: Mentorbot, count: int) -> float:
+    """Check-ins per second no design with one check-in in flight can beat: the bot's own
+    Telegram client sends the same message, and after each send one one-row write is committed
+    (the least a durable "sent" mark costs) before the next goes out. Nothing else: no claims,
+    no rendering, no conversation state."""
+    from sqlalchemy import text
+
+    touch = text("UPDATE checkins SET attempt_count = attempt_count WHERE id = :id")
+    text_ = (
+        "Hi Customer! Your order should have arrived by now.\n\nHow satisfied are you with "
+        "the delivery? (1 = very unhappy, 5 = very happy)"
+    )
+    markup = {
+        "inline_keyboard": [[{"text": str(v), "callback_data": f"a:1:0:{v}"} for v in range(1, 6)]]
+    }
+    client = bot.telegram.bot
+    await client.initialize()
+    try:
+        start = time.perf_counter()
+        for i in range(count):
+            data = {"chat_id": CHAT_BASE + i, "text": text_, "reply_markup": markup}
+            await client.post_unparsed("sendMessage", data)
+            async with bot.db.statements() as conn:
+                await conn.execute(touch, {"id": i + 1})
+        return count / (time.perf_counter() - start)
+    finally:
+        await client.shutdown()
+
+
 async def drain(bot: Mentorbot, rss: list[float] | None = None) -> int:
     await bot.telegram.initialize()
     sent = 0
@@ -172,6 +203,11 @@ async def unlimited(
 ) -> dict:
     with server_process() as server:
         base = await bare_loop(server, count)
+        floor_bot = make_bot(url, schema, server, rate_limit=False, batch=batch)
+        try:
+            floor = await send_then_commit_loop(floor_bot, min(count, 2000))
+        finally:
+            await floor_bot.close()
         bot = make_bot(url, schema, server, rate_limit=False, batch=batch, in_flight=in_flight)
         start = time.perf_counter()
         sent = await drain(bot)
@@ -183,6 +219,9 @@ async def unlimited(
         "dispatch_checkins_per_s": round(rate),
         "bare_ptb_send_loop_per_s": round(base),
         "ratio": round(rate / base, 3),
+        # the ceiling for one in flight: a send, then a commit, nothing else
+        "send_then_commit_loop_per_s": round(floor),
+        "ratio_to_send_then_commit": round(rate / floor, 3),
     }
 
 

@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -26,6 +27,8 @@ def main() -> None:
         format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    if os.environ.get("MENTORBOT_CHAOS_SLOTS"):  # each send's slot and departure, into the log
+        logging.getLogger("bot.channels.send_pacing").setLevel(logging.DEBUG)
     config = Config.model_validate(json.loads(config_json))
     asyncio.run(serve(Mentorbot(config, db_schema=schema)))
 

@@ -187,7 +187,13 @@ class SendPacer(BaseRateLimiter[None]):
             wait = at - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            if not overall or time.monotonic() - at <= self.late_tolerance:
+            late = time.monotonic() - at
+            if not overall or late <= self.late_tolerance:
+                if overall and log.isEnabledFor(logging.DEBUG):
+                    # slot: the book's clock; left: this process's wall clock (the chaos test
+                    # compares both with the server's arrival stamps)
+                    log.debug("slot %.6f left %.6f late %.6f chat %s",
+                              booking.now + booking.delay, time.time(), late, chat_id)  # fmt: skip
                 return
             self.forfeited += 1
             held = True  # the chat is ours until a new slot is booked for it

@@ -454,6 +454,11 @@ def main(argv: list[str] | None = None) -> None:
         default=1000,
         help="bot messages kept per chat (0: none, for benchmarks)",
     )
+    parser.add_argument("--calls-kept", type=int, default=10_000, help="calls kept for /_local/")
+    parser.add_argument(
+        "--webhook-attempts", type=int, default=1, help="deliveries of one update (retries)"
+    )
+    parser.add_argument("--webhook-retry-delay", type=float, default=0.2)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -461,7 +466,10 @@ def main(argv: list[str] | None = None) -> None:
         server = LocalBotApi(
             token=args.token, username=args.username, enforce_limits=args.enforce_limits,
             log_calls=not args.quiet, history_per_chat=args.history, control=args.control,
+            calls_maxlen=args.calls_kept,
         )  # fmt: skip
+        server.webhook_attempts = args.webhook_attempts
+        server.webhook_retry_delay = args.webhook_retry_delay
         await server.start(args.host, args.port)
         log.info("Bot API on %s (files: %s)", server.base_url, server.base_file_url)
         try:

@@ -11,6 +11,9 @@ read back what the bot sent.
 - ``GET /_local/stats``: calls per method, failures, 429s, and the accepted sends: how many,
   the most in any rolling second, seconds from the first to the last, and per whole second;
   the most send attempts (refused ones too) in any rolling second.
+- ``GET /_local/calls?since=SEQ[&method=M]``: the calls after SEQ (method, params, arrival
+  time, status, result) and how the webhook deliveries were answered, for a test that reads
+  what the bot sent (the chaos test).
 - ``POST /_local/age_callbacks?seconds=S``: every callback query so far becomes S seconds older
   (a tap handled late: answerCallbackQuery refuses queries past Telegram's limit).
 """
@@ -18,6 +21,7 @@ read back what the bot sent.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +77,27 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
             }
         )
 
+    async def calls(request: web.Request) -> web.Response:
+        since = int(request.query.get("since", "0"))
+        method = request.query.get("method")
+        found = [
+            {
+                "seq": c.seq,
+                "method": c.method,
+                "params": {k: v for k, v in c.params.items() if not isinstance(v, web.FileField)},
+                "time": c.time,
+                "status": c.status,
+                "result": c.result,
+            }
+            for c in list(server.calls)
+            if c.seq > since and (method is None or c.method == method)
+        ]
+        statuses = Counter(str(d.get("status")) for d in server.webhook_deliveries)
+        body = json.dumps({"calls": found, "webhook_statuses": statuses}, default=str)
+        return web.Response(body=body.encode(), content_type="application/json")
+
     app.router.add_post("/_local/push", push)
+    app.router.add_get("/_local/calls", calls)
     app.router.add_get("/_local/last", last)
     app.router.add_get("/_local/stats", stats)
     app.router.add_post("/_local/age_callbacks", age_callbacks)
@@ -123,6 +147,18 @@ class RemoteControl:
         """How many calls of ``method`` the server has answered so far."""
         stats = await self._call("GET", "/_local/stats")
         return int(stats["by_method"].get(method, 0))
+
+    async def calls_after(
+        self, seq: int, method: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """The calls after ``seq`` (of ``method`` only, if given), oldest first, each with its
+        seq, method, params, arrival time (the server's wall clock), status and result; and how
+        the webhook deliveries so far were answered (status: count)."""
+        params: dict[str, Any] = {"since": seq}
+        if method is not None:
+            params["method"] = method
+        found = await self._call("GET", "/_local/calls", params=params)
+        return list(found["calls"]), dict(found["webhook_statuses"])
 
     async def age_callbacks(self, seconds: float) -> None:
         """Make every callback query so far ``seconds`` older (a tap handled late)."""
