@@ -134,8 +134,13 @@ async def send_then_commit_loop(bot: Mentorbot, count: int) -> float:
         for i in range(count):
             data = {"chat_id": CHAT_BASE + i, "text": text_, "reply_markup": markup}
             await client.post_unparsed("sendMessage", data)
-            async with bot.db.statements() as conn:
-                await conn.execute(touch, {"id": i + 1})
+            if bot.db.dialect == "postgresql":  # autocommit: the statement commits itself
+                async with bot.db.engine.connect() as conn:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    await conn.execute(touch, {"id": i + 1})
+            else:
+                async with bot.db.engine.begin() as conn:
+                    await conn.execute(touch, {"id": i + 1})
         return count / (time.perf_counter() - start)
     finally:
         await client.shutdown()

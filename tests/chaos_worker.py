@@ -29,6 +29,7 @@ def main() -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     if os.environ.get("MENTORBOT_CHAOS_SLOTS"):  # each send's slot and departure, into the log
         logging.getLogger("bot.channels.send_pacing").setLevel(logging.DEBUG)
+        logging.getLogger("bot.channels.aiohttp_request").setLevel(logging.DEBUG)
     config = Config.model_validate(json.loads(config_json))
     asyncio.run(serve(Mentorbot(config, db_schema=schema)))
 

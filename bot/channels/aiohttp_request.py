@@ -14,11 +14,15 @@ for the whole request instead.
 
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AiohttpRequest"]
 
@@ -111,6 +115,11 @@ class AiohttpRequest(BaseRequest):
             headers = {"User-Agent": self.USER_AGENT}
             if content_type:
                 headers["Content-Type"] = content_type
+            if request_data is not None and log.isEnabledFor(logging.DEBUG):
+                # when a request leaves for the wire (the chaos test compares it with the pacer's
+                # slot and the server's arrival stamp)
+                chat = request_data.json_parameters.get("chat_id")
+                log.debug("request %s chat %s at %.6f", url.rsplit("/", 1)[-1], chat, time.time())
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
