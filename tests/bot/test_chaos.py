@@ -6,10 +6,12 @@ the end waits 45 s at most (25-70 s in all on a loaded 2-core machine).
 
 The workers run what ``mentorbot run`` runs (tests/chaos_worker.py: ``Mentorbot.serve``). The
 local Bot API server runs in a process of its own, as Telegram is on another machine: it stamps
-each request's arrival, and in the test process, whose event loop also carries the simulated
-customers, the proxies and the Slack server, the stamps came late and bunched (a paced run's
-busiest rolling second then held 32 arrivals of sends that left at most 30 a second). The test
-reads the calls and pushes the customers' answers through its ``/_local/`` control routes. The
+each request's arrival, and in the test process its event loop also carries the simulated
+customers, the proxies and the Slack server, so stamps could come late and bunch. The test
+reads the calls and pushes the customers' answers through its ``/_local/`` control routes. A
+paced run reports, beside the server's busiest rolling second, those of the slots the workers
+booked and of the moments their pacers let the sends go, and how long a send took from there
+to the wire and from the wire to the server's stamp. The
 Slack server, the one address in front of the workers (a round-robin HTTP proxy) and a TCP
 proxy in front of PostgreSQL (cut to take the database away from the workers only; other
 tests share the server) run in the test process.
@@ -22,15 +24,12 @@ import contextlib
 import json
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -43,13 +42,18 @@ from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
 from bot.config import Config
 from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.bot_api_control import RemoteControl
-from bot.local_servers.bot_api_types import Call
 from bot.local_servers.slack_api import LocalSlackApi
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Answer, Case, CheckIn, utcnow
 from storage.store import Store
+from tests.bot.chaos_reading import (
+    BotApiAddress,
+    bot_api_process,
+    busiest_second,
+    pacing_report,
+    sent_messages,
+)
 from tests.bot.support.desk_harness import SECRET, TOKEN
 from tests.conftest import PG_URL
 from tests.db_proxy import database_proxy
@@ -109,46 +113,6 @@ class OneAddress:
         return web.Response(status=502)
 
 
-@dataclass(frozen=True)
-class BotApiAddress:
-    """Where the local Bot API server (in its own process) listens."""
-
-    base_url: str
-    base_file_url: str
-
-
-@contextlib.asynccontextmanager
-async def bot_api_process() -> AsyncIterator[tuple[BotApiAddress, RemoteControl]]:
-    """The local Bot API server in its own process, keeping every call for the test and
-    retrying webhook deliveries for long, as Telegram does."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.local_servers.bot_api", "--port", "0", "--quiet", "--control",
-        "--calls-kept", "100000", "--webhook-attempts", "200", "--webhook-retry-delay", "0.1",
-        stderr=asyncio.subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        assert proc.stderr is not None
-        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-        match = re.search(r"Bot API on (\S+) \(files: (\S+)\)", line)
-        assert match, line
-        async with RemoteControl(match.group(1).removesuffix("/bot")) as control:
-            yield BotApiAddress(match.group(1), match.group(2)), control
-    finally:
-        proc.terminate()
-        await proc.wait()
-
-
-async def sent_messages(
-    control: RemoteControl, after: int = 0
-) -> tuple[list[Call], dict[str, int]]:
-    """The ``sendMessage`` calls the server took after seq ``after``, and the webhook's answers."""
-    found, statuses = await control.calls_after(after, "sendMessage")
-    calls = [
-        Call(c["seq"], c["method"], c["params"], c["time"], c["status"], c["result"]) for c in found
-    ]
-    return calls, statuses
-
-
 def worker_config(
     proxy_url: str,
     tg: LocalBotApi | BotApiAddress,
@@ -190,67 +154,6 @@ def worker_config(
 def worker_logs(folder: Path) -> str:
     """What the workers logged."""
     return "".join(p.read_text() for p in sorted(folder.glob("worker*.log")))
-
-
-def busiest_second(times: list[float]) -> tuple[int, float]:
-    """The most of ``times`` in any rolling second, and when that second began."""
-    times = sorted(times)
-    best, at = 0, 0.0
-    for i, start in enumerate(times):
-        n = sum(1 for t in times[i : i + 100] if t - start < 1.0)
-        if n > best:
-            best, at = n, start
-    return best, at
-
-
-def pacing_report(logs: str, calls: list[Any]) -> dict[str, Any]:
-    """Where a send's time went, from the workers' slot lines (``MENTORBOT_CHAOS_SLOTS``) and
-    the server's arrival stamps: the busiest rolling second of the booked slots, of the moments
-    the workers let the sends go, and of the arrivals; and how long after leaving a send was
-    stamped (sends matched per chat, in order)."""
-    slots, left = [], []
-    by_chat: dict[int, list[float]] = {}
-    wire: dict[int, list[float]] = {}  # chat: when its sends left for the wire
-    for line in logs.splitlines():
-        if " request sendMessage chat " in line:  # REQUEST chat CHAT at WHEN
-            fields = line.split(" request sendMessage chat ", 1)[1].split()
-            if fields[0].lstrip("-").isdigit():
-                wire.setdefault(int(fields[0]), []).append(float(fields[2]))
-            continue
-        parts = line.split(" slot ", 1)
-        if len(parts) < 2:
-            continue
-        fields = parts[1].split()  # SLOT left LEFT late LATE chat CHAT
-        slots.append(float(fields[0]))
-        left.append(float(fields[2]))
-        if fields[6] != "None":
-            by_chat.setdefault(int(fields[6]), []).append(float(fields[2]))
-    arrived = [c for c in calls if c.method == "sendMessage" and c.status == 200]
-    stamped: dict[int, list[float]] = {}
-    for c in arrived:
-        stamped.setdefault(c.params.get("chat_id"), []).append(c.time)
-    lags: dict[str, list[float]] = {"left_to_wire": [], "wire_to_arrival": []}
-    for chat, departures in by_chat.items():
-        stamps, onto_wire = sorted(stamped.get(chat, [])), sorted(wire.get(chat, []))
-        if len(stamps) == len(departures) == len(onto_wire):  # no retries: pairs line up
-            for d, w, s in zip(sorted(departures), onto_wire, stamps, strict=True):
-                lags["left_to_wire"].append(w - d)
-                lags["wire_to_arrival"].append(s - w)
-    report: dict[str, Any] = {"sends_logged": len(slots), "arrivals": len(arrived)}
-    if not slots or not arrived:
-        return report
-    first = min(c.time for c in arrived)
-    for name, times in (("slots", slots), ("left", left), ("arrived", [c.time for c in arrived])):
-        n, at = busiest_second(times)
-        report[f"busiest_{name}"] = (n, round(at - first, 2))
-    for name, values in lags.items():
-        values.sort()
-        if values:
-            report[f"{name}_ms"] = {
-                q: round(values[min(len(values) - 1, int(len(values) * q / 100))] * 1000, 1)
-                for q in (50, 90, 99, 100)
-            }
-    return report
 
 
 def first_question(call: Any) -> int | None:
