@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers.business_hours import add_business_time
 from handlers.case_card import describe_answer
+from handlers.case_rules import (
+    FlaggedAnswer,
+    RecoveryAnswer,
+    open_or_join_case,
+    record_recovery_answer,
+)
 from handlers.checkin_flow import store_answer
 from handlers.desk import DeskDeps
 from handlers.texts import say
@@ -33,7 +39,7 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
     if answer.checkin_id is None and await dd.store.open_case_of(answer.customer_id):
         return  # words outside a check-in during an open case: the relay posts them
     now = dd.clock()
-    opening = await dd.store.open_case(
+    flagged = FlaggedAnswer(
         answer_id=answer.id or 0,
         customer_id=answer.customer_id,
         priority=analysis.priority or "normal",
@@ -43,6 +49,7 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
         channel=dd.settings.support_channel,
         checkin_id=answer.checkin_id,
     )
+    opening = await open_or_join_case(dd.units, flagged)
     log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)
     if opening.outcome != "duplicate":
         dd.kick()
@@ -50,21 +57,9 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
 
 async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
     """Post a recovery check-in answer to the case thread; an NPS answer decides recovery."""
-    case = await dd.store.get_case(case_id)
-    if case is None:
-        return
-    now = dd.clock()
     line = f"🔁 Recovery check-in ({answer.question_id or 'words'}): {describe_answer(answer)}"
-    await dd.store.enqueue("thread", now, case_id=case_id, text=line)
-    if answer.question_type == "nps" and answer.score is not None:
-        opening = await dd.store.answer_with_checkin(case.answer_id or 0)
-        if opening and opening[0].segment == "promoter":
-            # A promoter with a complaint was never lost: nothing to count as recovered.
-            log.info("case %s: recovery NPS %s from a promoter", case_id, answer.score)
-        else:
-            recovered = answer.score >= 9
-            await dd.store.record_recovery(case_id, recovered, now)
-            log.info("case %s: recovery NPS %s, recovered=%s", case_id, answer.score, recovered)
+    nps = answer.score if answer.question_type == "nps" else None
+    await record_recovery_answer(dd.units, RecoveryAnswer(case_id, line, nps, dd.clock()))
     dd.kick()
 
 

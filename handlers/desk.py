@@ -11,6 +11,7 @@ from bot.channels.desk_messages import DeskMessage, Form, Staff
 from handlers.customer_outbox import CustomerOutbox
 from handlers.gestures import GestureSpec
 from handlers.ports import CustomerChannel
+from handlers.unit_of_work import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -90,6 +91,8 @@ class DeskDeps:
     customers: CustomerChannel
     settings: DeskSettings
     clock: Callable[[], datetime]
+    units: UnitOfWorkFactory
+    """Begins a unit of work: the transaction a desk decision is made in."""
     worker: str = "worker"
     kick: Callable[[], None] = field(default=lambda: None)
     """Asks for the outbox to be delivered now (a card should not wait for the next round)."""

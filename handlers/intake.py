@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from handlers.journeys import Journey
 from handlers.ports import PurchaseStore
+from storage.errors import ConcurrentWrite
 from storage.purchases import DeliveryUpdate, NewPurchase, PlannedCheckIn
-from storage.store import ConcurrentWrite
 
 log = logging.getLogger(__name__)
 

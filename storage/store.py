@@ -21,14 +21,11 @@ from storage.customer_history import CustomerHistoryQueries
 from storage.customer_outbox import CustomerOutboxQueries
 from storage.customers import CustomerQueries
 from storage.db import Database
+from storage.errors import ConcurrentWrite
 from storage.inbox import InboxQueries
 from storage.outbox import OutboxQueries
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 from storage.vouchers import VoucherQueries
-
-
-class ConcurrentWrite(RuntimeError):
-    """Another writer stored the same thing at the same moment; retry the whole operation."""
 
 
 class Store(

@@ -1,0 +1,110 @@
+"""The unit of work a handler holds while it makes a decision, and the repositories inside it.
+
+A handler opens a unit of work, reads what it needs through the repositories, decides, writes
+through the same repositories, and the unit commits as one transaction when the ``async with``
+block ends (it rolls back if the block raises). Storage executes and answers; the decision
+(open a case or join one, count a recovery or not) is the handler's.
+
+Two writers deciding at the same moment can both be right on their own reading and wrong
+together (two open cases for one customer); the store refuses the second at write time with
+:class:`storage.errors.ConcurrentWrite`, and the handler decides again on a fresh unit.
+
+Implementations: :mod:`storage.unit_of_work` (SQLite and PostgreSQL) and
+:mod:`storage.memory` (in memory, for rule tests that run in milliseconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, Self
+
+from storage.models import Case, Event
+from storage.records import AnswerFacts, DeskPost
+
+__all__ = [
+    "AnswerFacts",
+    "AnswerFactsReader",
+    "AuditLog",
+    "CaseRepository",
+    "DeskPost",
+    "DeskPosts",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+class CaseRepository(Protocol):
+    """Support cases, as stored: reads and writes, no decisions."""
+
+    async def get(self, case_id: int) -> Case | None:
+        """One case by id."""
+        ...
+
+    async def open_case_of(self, customer_id: int) -> Case | None:
+        """The customer's open case (open, claimed or waiting on them), if any."""
+        ...
+
+    async def opened_by(self, answer_id: int) -> int | None:
+        """The id of the case this answer opened, if it opened one."""
+        ...
+
+    async def joined_by(self, customer_id: int, answer_id: int) -> int | None:
+        """The id of the case this answer was added to, if it was added to one."""
+        ...
+
+    async def add(self, case: Case) -> int:
+        """Store a new case and return its id.
+
+        Raises ConcurrentWrite when the answer already opened a case or the customer already
+        has an open one (a writer that decided at the same moment).
+        """
+        ...
+
+    async def save(self, case: Case) -> None:
+        """Store the changes made to a case read through this unit."""
+        ...
+
+
+class AnswerFactsReader(Protocol):
+    """Stored answers, seen from the desk's decisions."""
+
+    async def facts(self, answer_id: int) -> AnswerFacts | None:
+        """Who gave the answer, in which check-in, in which segment; None if it is gone."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The audit trail: who did what, when."""
+
+    async def record(self, event: Event) -> None:
+        """Add one event."""
+        ...
+
+
+class DeskPosts(Protocol):
+    """The desk's outbox: posts delivered to Slack after the unit commits, in order, retried."""
+
+    async def queue(self, post: DeskPost) -> None:
+        """Queue a post; it is delivered only if the unit commits."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories; commits when the ``async with`` block ends."""
+
+    cases: CaseRepository
+    answers: AnswerFactsReader
+    audit: AuditLog
+    desk_posts: DeskPosts
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Commit, or roll back when the block raised."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Begins a fresh unit of work; what a handler is given instead of a store."""
