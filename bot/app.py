@@ -44,6 +44,7 @@ from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
 from storage.store import Store
+from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "telegram-polling"
@@ -169,12 +170,17 @@ class Mentorbot:
             )
         return insights
 
+    def units(self) -> SqlUnitOfWork:
+        """A fresh unit of work on the bot's database (what handlers decide in)."""
+        return SqlUnitOfWork(self.db)
+
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
         self.deps = Deps(
             store=self.store,
             channel=channel,
             journeys=self.config.journeys,
+            units=self.units,
             rules=survey_rules(self.config),
             pipeline=self.pipeline,
             clock=self.clock,

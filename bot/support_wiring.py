@@ -163,7 +163,6 @@ class SupportDesk:
 def install_support(bot: Mentorbot) -> SupportDesk | None:
     """Build the Slack desk and plug it into ``bot``; None when Slack is not configured."""
     from bot.channels.slack_adapter import SlackDesk, build_bolt_app, slack_route, web_client
-    from storage.unit_of_work import SqlUnitOfWork
 
     slack = bot.config.slack
     if not slack.enabled or slack.bot_token is None:  # the config checked the rest
@@ -177,7 +176,7 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         customers=_CustomerChannelOf(bot),  # type: ignore[arg-type]
         settings=desk_settings(bot.config),
         clock=bot.clock,
-        units=lambda: SqlUnitOfWork(bot.store.db),
+        units=bot.units,
         worker=bot.worker,
     )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""

@@ -16,6 +16,7 @@ Implementations: :mod:`storage.unit_of_work` (SQLite and PostgreSQL) and
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol, Self
 
 from storage.models import Case, Event
@@ -26,6 +27,7 @@ __all__ = [
     "AnswerFactsReader",
     "AuditLog",
     "CaseRepository",
+    "CustomerRepository",
     "DeskPost",
     "DeskPosts",
     "UnitOfWork",
@@ -89,10 +91,21 @@ class DeskPosts(Protocol):
         ...
 
 
+class CustomerRepository(Protocol):
+    """Customers' personal data, as stored."""
+
+    async def erase(self, customer_id: int, now: datetime) -> None:
+        """Erase what identifies the customer everywhere it is kept: name and contact details,
+        their words, their chat, their pending check-ins and asks, their quotable words and
+        referral links, the words of messages already delivered. Scores stay, anonymised."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits when the ``async with`` block ends."""
 
     cases: CaseRepository
+    customers: CustomerRepository
     answers: AnswerFactsReader
     audit: AuditLog
     desk_posts: DeskPosts

@@ -10,6 +10,7 @@ moment end with one of them refused (:class:`~storage.errors.ConcurrentWrite`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Self
 
 from storage.errors import ConcurrentWrite
@@ -29,6 +30,8 @@ class MemoryData:
     events: list[Event] = field(default_factory=list)
     answers: dict[int, AnswerFacts] = field(default_factory=dict)
     desk_posts: list[DeskPost] = field(default_factory=list)
+    erased: dict[int, datetime] = field(default_factory=dict)
+    """Customers whose personal data was erased, and when."""
     next_case_id: int = 1
 
     def add_answer(self, facts: AnswerFacts) -> None:
@@ -108,6 +111,17 @@ class MemoryCases:
         self._unit.saved.add(case.id)
 
 
+class MemoryCustomers:
+    """:class:`handlers.unit_of_work.CustomerRepository`: erasures kept until commit."""
+
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    async def erase(self, customer_id: int, now: datetime) -> None:
+        """Note the erasure in the unit."""
+        self._unit.erasures[customer_id] = now
+
+
 class MemoryAnswers:
     """:class:`handlers.unit_of_work.AnswerFactsReader` over the committed answers."""
 
@@ -151,6 +165,7 @@ class MemoryUnitOfWork:
         self.saved: set[int] = set()
         self.events: list[Event] = []
         self.posts: list[DeskPost] = []
+        self.erasures: dict[int, datetime] = {}
 
     def events_seen(self) -> list[Event]:
         """The committed events and this unit's own."""
@@ -160,6 +175,7 @@ class MemoryUnitOfWork:
         """Take a working copy of the committed cases."""
         self.working = {i: _copy(c) for i, c in self.data.cases.items()}
         self.cases = MemoryCases(self)
+        self.customers = MemoryCustomers(self)
         self.answers = MemoryAnswers(self.data)
         self.audit = MemoryAudit(self)
         self.desk_posts = MemoryDeskPosts(self)
@@ -181,6 +197,7 @@ class MemoryUnitOfWork:
         self.data.cases = committed
         self.data.events.extend(self.events)
         self.data.desk_posts.extend(self.posts)
+        self.data.erased.update(self.erasures)
 
 
 def memory_units(data: MemoryData) -> MemoryUnitOfWork:

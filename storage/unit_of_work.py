@@ -9,12 +9,14 @@ a second writer (one case per answer, one open case per customer); an integrity 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import datetime
 from typing import Self
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.customers import erase_customer
 from storage.db import Database
 from storage.errors import ConcurrentWrite
 from storage.models import Answer, Case, Event
@@ -71,6 +73,17 @@ class SqlCases:
             raise ConcurrentWrite(str(exc.orig)) from exc
 
 
+class SqlCustomers:
+    """:class:`handlers.unit_of_work.CustomerRepository` on a session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def erase(self, customer_id: int, now: datetime) -> None:
+        """Erase the customer's personal data in this transaction."""
+        await erase_customer(self._s, customer_id, now)
+
+
 class SqlAnswerFacts:
     """:class:`handlers.unit_of_work.AnswerFactsReader` on a session."""
 
@@ -125,6 +138,7 @@ class SqlUnitOfWork:
     """A unit of work on one database session; build one per decision."""
 
     cases: SqlCases
+    customers: SqlCustomers
     answers: SqlAnswerFacts
     audit: SqlAudit
     desk_posts: SqlDeskPosts
@@ -137,6 +151,7 @@ class SqlUnitOfWork:
         """Open the session and begin its transaction."""
         session = await self._stack.enter_async_context(self._db.session())
         self.cases = SqlCases(session)
+        self.customers = SqlCustomers(session)
         self.answers = SqlAnswerFacts(session)
         self.audit = SqlAudit(session)
         self.desk_posts = SqlDeskPosts(session)

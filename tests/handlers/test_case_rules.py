@@ -15,6 +15,7 @@ from handlers.case_rules import (
     open_or_join_case,
     record_recovery_answer,
 )
+from handlers.forgetting import forget_customer
 from storage.memory import MemoryData, MemoryUnitOfWork
 from storage.records import AnswerFacts
 
@@ -118,3 +119,22 @@ async def test_words_in_a_recovery_check_in_are_posted_and_decide_nothing() -> N
     gone = RecoveryAnswer(case_id + 1, "🔁 9", 9, NOW)
     assert await record_recovery_answer(units(data), gone) is None
     assert posts(data) == ["thread"]
+
+
+async def test_forgetting_closes_the_open_case_with_a_note_and_erases() -> None:
+    data, case_id = await recovery_case("detractor")
+    closed = await forget_customer(units(data), KIM, "They asked us to forget them.", NOW)
+    assert closed == case_id and data.erased == {KIM: NOW}
+    case = data.cases[case_id]
+    assert (case.status, case.closed_by, case.open_for_customer) == (
+        "not_an_issue",
+        "customer",
+        None,
+    )
+    assert posts(data) == ["card_update", "thread"]
+    assert data.events[-1].kind == "case.not_an_issue"
+    data.desk_posts.clear()
+    assert await forget_customer(units(data), KIM, "again", NOW) is None  # no open case now
+    assert posts(data) == []
+    kept = world()
+    assert await forget_customer(units(kept), KIM, None, NOW) is None and kept.erased == {KIM: NOW}
