@@ -356,12 +356,14 @@ class Mentorbot:
 
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
-        results = await ingest_raw(self.store, self.intake, raw, self.clock())
+        results = await ingest_raw(self.store, self.units, self.intake, raw, self.clock())
         return [r.to_dict() for r in results]
 
     async def add_purchase(self, purchase: PurchaseIn) -> IntakeResult:
         """Store one validated purchase."""
-        (result,) = await ingest_purchases(self.store, self.intake, [purchase], self.clock())
+        (result,) = await ingest_purchases(
+            self.store, self.units, self.intake, [purchase], self.clock()
+        )
         return result
 
     async def health(self) -> dict[str, str]:

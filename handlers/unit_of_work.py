@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Protocol, Self
 
 from storage.models import Case, Event
-from storage.records import AnswerFacts, DeskPost
+from storage.purchases import DeliveryUpdate, NewPurchase
+from storage.records import AnswerFacts, DeskPost, NewCustomer, OptInLink
 
 __all__ = [
     "AnswerFacts",
@@ -30,6 +31,7 @@ __all__ = [
     "CustomerRepository",
     "DeskPost",
     "DeskPosts",
+    "PurchaseRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -101,11 +103,53 @@ class CustomerRepository(Protocol):
         ...
 
 
+class PurchaseRepository(Protocol):
+    """Purchases, their customers, opt-in links and planned check-ins: batch reads and writes."""
+
+    async def apply_delivery(self, upd: DeliveryUpdate) -> None:
+        """Store a delivery date learnt later and move the still-scheduled check-ins."""
+        ...
+
+    async def customers_by_email(self, emails: list[str]) -> dict[str, int]:
+        """The ids of the customers with these (normalised) e-mail addresses."""
+        ...
+
+    async def customers_by_phone(self, phones: list[str]) -> dict[str, int]:
+        """The ids of the customers with these phone numbers."""
+        ...
+
+    async def add_customers(self, customers: list[NewCustomer], now: datetime) -> list[int]:
+        """Create the customers (pending opt-in); their ids, in order."""
+        ...
+
+    async def telegram_links(self, customer_ids: list[int]) -> list[OptInLink]:
+        """The customers' Telegram link rows."""
+        ...
+
+    async def renew_token(self, link_id: int, token: str, expires_at: datetime) -> None:
+        """Give an unlinked customer's link a fresh, unused token."""
+        ...
+
+    async def add_links(self, tokens: dict[int, str], expires_at: datetime) -> None:
+        """Create Telegram link rows with these tokens, one per customer."""
+        ...
+
+    async def add_purchases(
+        self, new: list[NewPurchase], customer_ids: list[int], now: datetime
+    ) -> list[int]:
+        """Create the purchases and their planned check-ins; their ids, in order.
+
+        Raises ConcurrentWrite when an order id was stored by another writer meanwhile.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits when the ``async with`` block ends."""
 
     cases: CaseRepository
     customers: CustomerRepository
+    purchases: PurchaseRepository
     answers: AnswerFactsReader
     audit: AuditLog
     desk_posts: DeskPosts

@@ -15,11 +15,22 @@ from typing import Self
 
 from storage.errors import ConcurrentWrite
 from storage.models import Case, Event
-from storage.records import AnswerFacts, DeskPost
+from storage.purchases import DeliveryUpdate, NewPurchase
+from storage.records import AnswerFacts, DeskPost, NewCustomer, OptInLink
 
 
 def _copy(case: Case) -> Case:
     return Case(**case.model_dump())
+
+
+@dataclass
+class MemoryPurchase:
+    """A stored purchase: its ids, delivery date and its check-ins' due times by touchpoint."""
+
+    purchase_id: int
+    customer_id: int
+    delivered_at: datetime | None
+    due: dict[str, datetime]
 
 
 @dataclass
@@ -32,7 +43,18 @@ class MemoryData:
     desk_posts: list[DeskPost] = field(default_factory=list)
     erased: dict[int, datetime] = field(default_factory=dict)
     """Customers whose personal data was erased, and when."""
+    customers: dict[int, NewCustomer] = field(default_factory=dict)
+    links: dict[int, OptInLink] = field(default_factory=dict)
+    purchases: dict[str, MemoryPurchase] = field(default_factory=dict)
+    """By order id."""
     next_case_id: int = 1
+    next_id: int = 1
+    """Ids of customers, links and purchases, drawn like a sequence's."""
+
+    def draw_id(self) -> int:
+        """A fresh id, never given back."""
+        self.next_id += 1
+        return self.next_id - 1
 
     def add_answer(self, facts: AnswerFacts) -> None:
         """Seed a stored answer (answers are written by the check-in flow, not by these ports)."""
@@ -122,6 +144,68 @@ class MemoryCustomers:
         self._unit.erasures[customer_id] = now
 
 
+class MemoryPurchases:
+    """:class:`handlers.unit_of_work.PurchaseRepository` over a unit's working copy."""
+
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    async def apply_delivery(self, upd: DeliveryUpdate) -> None:
+        """Note the delivery date and move the scheduled check-ins."""
+        for purchase in self._unit.orders.values():
+            if purchase.purchase_id == upd.purchase_id:
+                purchase.delivered_at = upd.delivered_at
+                purchase.due.update(upd.new_due)
+
+    async def customers_by_email(self, emails: list[str]) -> dict[str, int]:
+        """Customers with these e-mail addresses."""
+        found = self._unit.customers_seen.items()
+        return {c.email: i for i, c in found if c.email is not None and c.email in emails}
+
+    async def customers_by_phone(self, phones: list[str]) -> dict[str, int]:
+        """Customers with these phone numbers."""
+        found = self._unit.customers_seen.items()
+        return {c.phone: i for i, c in found if c.phone is not None and c.phone in phones}
+
+    async def add_customers(self, customers: list[NewCustomer], now: datetime) -> list[int]:
+        """Create the customers; their ids in order."""
+        ids = [self._unit.data.draw_id() for _ in customers]
+        self._unit.customers_seen.update(zip(ids, customers, strict=True))
+        return ids
+
+    async def telegram_links(self, customer_ids: list[int]) -> list[OptInLink]:
+        """The customers' links."""
+        return [link for link in self._unit.links.values() if link.customer_id in customer_ids]
+
+    async def renew_token(self, link_id: int, token: str, expires_at: datetime) -> None:
+        """A fresh, unused token on the link."""
+        old = self._unit.links[link_id]
+        self._unit.links[link_id] = OptInLink(
+            link_id, old.customer_id, token, old.linked, expires_at, None
+        )
+
+    async def add_links(self, tokens: dict[int, str], expires_at: datetime) -> None:
+        """One link per customer."""
+        for cid, token in tokens.items():
+            link_id = self._unit.data.draw_id()
+            self._unit.links[link_id] = OptInLink(link_id, cid, token, False, expires_at, None)
+
+    async def add_purchases(
+        self, new: list[NewPurchase], customer_ids: list[int], now: datetime
+    ) -> list[int]:
+        """The purchases, refused when an order id is already stored."""
+        ids = []
+        for p, cid in zip(new, customer_ids, strict=True):
+            if p.external_order_id in self._unit.orders:
+                raise ConcurrentWrite(f"order {p.external_order_id} is already stored")
+            due = {c.touchpoint: c.due_at for c in p.checkins}
+            ids.append(self._unit.data.draw_id())
+            self._unit.orders[p.external_order_id] = MemoryPurchase(
+                ids[-1], cid, p.delivered_at, due
+            )
+        return ids
+
+
 class MemoryAnswers:
     """:class:`handlers.unit_of_work.AnswerFactsReader` over the committed answers."""
 
@@ -166,6 +250,10 @@ class MemoryUnitOfWork:
         self.events: list[Event] = []
         self.posts: list[DeskPost] = []
         self.erasures: dict[int, datetime] = {}
+        self.customers_seen: dict[int, NewCustomer] = {}
+        self.links: dict[int, OptInLink] = {}
+        self.orders: dict[str, MemoryPurchase] = {}
+        self.seen_orders: set[str] = set()
 
     def events_seen(self) -> list[Event]:
         """The committed events and this unit's own."""
@@ -174,8 +262,16 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         """Take a working copy of the committed cases."""
         self.working = {i: _copy(c) for i, c in self.data.cases.items()}
+        self.customers_seen = dict(self.data.customers)
+        self.links = dict(self.data.links)
+        self.orders = {
+            order: MemoryPurchase(p.purchase_id, p.customer_id, p.delivered_at, dict(p.due))
+            for order, p in self.data.purchases.items()
+        }
+        self.seen_orders = set(self.orders)
         self.cases = MemoryCases(self)
         self.customers = MemoryCustomers(self)
+        self.purchases = MemoryPurchases(self)
         self.answers = MemoryAnswers(self.data)
         self.audit = MemoryAudit(self)
         self.desk_posts = MemoryDeskPosts(self)
@@ -185,6 +281,9 @@ class MemoryUnitOfWork:
         """Apply the unit's changes when the block succeeded, checking the unique rules again."""
         if exc_type is not None:
             return
+        raced = [o for o in self.orders if o in self.data.purchases and o not in self.seen_orders]
+        if raced:
+            raise ConcurrentWrite(f"orders {raced} were stored by another unit")
         changed = {i: self.working[i] for i in [*self.added, *sorted(self.saved)]}
         committed = dict(self.data.cases)
         for case in changed.values():
@@ -198,6 +297,9 @@ class MemoryUnitOfWork:
         self.data.events.extend(self.events)
         self.data.desk_posts.extend(self.posts)
         self.data.erased.update(self.erasures)
+        self.data.customers.update(self.customers_seen)
+        self.data.links.update(self.links)
+        self.data.purchases.update(self.orders)
 
 
 def memory_units(data: MemoryData) -> MemoryUnitOfWork:

@@ -31,3 +31,28 @@ class DeskPost:
     channel: str | None = None
     text: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer to create from a purchase (the e-mail already normalised)."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    postcode: str | None
+    language: str
+    timezone: str
+    consent_checkins: bool
+
+
+@dataclass(frozen=True)
+class OptInLink:
+    """A customer's Telegram link as stored: their opt-in token and whether a chat is linked."""
+
+    link_id: int
+    customer_id: int
+    token: str | None
+    linked: bool
+    token_expires_at: datetime | None
+    token_used_at: datetime | None

@@ -21,6 +21,7 @@ from storage.db import Database
 from storage.errors import ConcurrentWrite
 from storage.models import Answer, Case, Event
 from storage.outbox import enqueue_in
+from storage.purchase_writes import SqlPurchases
 from storage.records import AnswerFacts, DeskPost
 
 
@@ -139,6 +140,7 @@ class SqlUnitOfWork:
 
     cases: SqlCases
     customers: SqlCustomers
+    purchases: SqlPurchases
     answers: SqlAnswerFacts
     audit: SqlAudit
     desk_posts: SqlDeskPosts
@@ -152,6 +154,7 @@ class SqlUnitOfWork:
         session = await self._stack.enter_async_context(self._db.session())
         self.cases = SqlCases(session)
         self.customers = SqlCustomers(session)
+        self.purchases = SqlPurchases(session)
         self.answers = SqlAnswerFacts(session)
         self.audit = SqlAudit(session)
         self.desk_posts = SqlDeskPosts(session)
