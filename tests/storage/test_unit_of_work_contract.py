@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 import pytest
 
 from handlers.case_rules import FlaggedAnswer, open_or_join_case
+from handlers.purchase_rules import save_purchases
 from storage.errors import ConcurrentWrite
 from storage.models import Case, Event
-from storage.records import DeskPost
+from storage.purchases import NewPurchase, PlannedCheckIn
+from storage.records import DeskPost, NewCustomer
 from tests.storage.unit_backends import UnitBackend
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -118,3 +120,67 @@ async def test_racing_decisions_end_with_one_case(backend: UnitBackend) -> None:
     assert len({o.case_id for o in outcomes}) == 1
     kinds = [kind for kind, _ in await backend.posts()]
     assert sorted(kinds) == ["case_answer", "case_answer", "case_answer", "case_card"]
+
+
+def order(order_id: str, email: str | None, phone: str | None = None) -> NewPurchase:
+    return NewPurchase(
+        external_order_id=order_id,
+        product="Oven OV-60",
+        purchased_at=NOW,
+        journey="standard",
+        customer_name="Kim",
+        email=email,
+        phone=phone,
+        language="en",
+        timezone="Europe/Amsterdam",
+        checkins=[PlannedCheckIn("standard", "delivery", NOW)],
+    )
+
+
+async def test_purchases_customers_and_links_read_back_alike(backend: UnitBackend) -> None:
+    later = NOW.replace(year=2027)
+    async with backend.units() as uow:
+        ids = await uow.purchases.add_customers(
+            [
+                NewCustomer("Kim", "kim@x.nl", None, None, "nl", "Europe/Amsterdam", True),
+                NewCustomer("Ann", None, "+316", None, "en", "Europe/London", False),
+            ],
+            NOW,
+        )
+        await uow.purchases.add_links({ids[0]: "tok-a", ids[1]: "tok-b"}, later)
+        purchase_ids = await uow.purchases.add_purchases(
+            [order("P1", "kim@x.nl"), order("P2", None, "+316")], ids, NOW
+        )
+    assert len(set(ids)) == 2 and len(set(purchase_ids)) == 2
+    async with backend.units() as uow:
+        assert await uow.purchases.customers_by_email(["kim@x.nl", "no@x.nl"]) == {
+            "kim@x.nl": ids[0]
+        }
+        assert await uow.purchases.customers_by_phone(["+316"]) == {"+316": ids[1]}
+        assert await uow.purchases.customers_by_email([]) == {}
+        links = {link.customer_id: link for link in await uow.purchases.telegram_links(ids)}
+        assert {c: (link.token, link.linked) for c, link in links.items()} == {
+            ids[0]: ("tok-a", False),
+            ids[1]: ("tok-b", False),
+        }
+        await uow.purchases.renew_token(links[ids[0]].link_id, "tok-c", later)
+    async with backend.units() as uow:
+        (link,) = await uow.purchases.telegram_links([ids[0]])
+        assert (link.token, link.token_used_at) == ("tok-c", None)
+        with pytest.raises(ConcurrentWrite):  # the order id is taken
+            await uow.purchases.add_purchases([order("P1", "kim@x.nl")], [ids[0]], NOW)
+
+
+async def test_racing_batches_of_one_new_order_store_it_once(backend: UnitBackend) -> None:
+    async def one_batch(n: int) -> object:
+        try:
+            return await save_purchases(
+                backend.units, [order("R1", "r@x.nl")], [], lambda: f"tok{n}", NOW, NOW
+            )
+        except ConcurrentWrite:
+            return "refused"
+
+    outcomes = await asyncio.gather(*(one_batch(n) for n in range(3)))
+    assert sum(1 for o in outcomes if o != "refused") == 1
+    async with backend.units() as uow:
+        assert len(await uow.purchases.customers_by_email(["r@x.nl"])) == 1
