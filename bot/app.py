@@ -34,10 +34,11 @@ from handlers.deps import (
     TextRoute,
 )
 from handlers.dispatch import DispatchReport, dispatch_due
+from handlers.events import EventBus
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
 from handlers.rescoring import RescoreReport, score_left_behind
-from handlers.scoring import AfterScoring, ScoringPipeline
+from handlers.scoring import ScoringPipeline
 from handlers.texts import COMMANDS
 from sentiment.service import Scoring
 from storage.db import Database
@@ -66,15 +67,13 @@ def intake_settings(config: Config) -> IntakeSettings:
 
 def scoring_pipeline(
     store: Store,
-    after: list[AfterScoring],
+    events: EventBus,
     scoring: Scoring | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
-    """The answer seam: scored by the configured sentiment backend, then ``after``."""
+    """The answer seam: scored by the configured sentiment backend, then AnswerScored."""
     scoring = scoring or Scoring()
-    pipeline = ScoringPipeline(store, scoring, clock=clock, history=scoring)
-    pipeline.after = after  # the same list: capabilities installed later still get answers
-    return pipeline
+    return ScoringPipeline(store, scoring, events=events, clock=clock, history=scoring)
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -99,8 +98,9 @@ class Mentorbot:
     """One running Mentorbot: database, store, web server, channels and scheduler.
 
     Capabilities beyond the customer conversation plug in through the lists made here (routes
-    for buttons, words and commands, steps after a check-in or a scored answer, web routes,
-    periodic jobs); they may be filled before or after the channels are built.
+    for buttons, words and commands, steps after a check-in, web routes, periodic jobs) and
+    subscribe to the answer's events (:mod:`handlers.events`) while the bot is assembled; the
+    event bus is frozen once it is.
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class Mentorbot:
         # Command menus for particular chats (managers'), beside everyone's: (chats, menu).
         self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
-        self.after_scoring: list[AfterScoring] = []
+        self.events = EventBus()  # the answer's path: see handlers/events.py
         self.closing_words: list[ClosingWords] = []
         self.jobs: list[Job] = [
             Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5}),
@@ -132,12 +132,13 @@ class Mentorbot:
         self.scoring = config.sentiment.scoring()
         self.ops = install_ops(self)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
-            scoring_pipeline(self.store, self.after_scoring, self.scoring, self.clock)
+            scoring_pipeline(self.store, self.events, self.scoring, self.clock)
         )
         self.support = self._install_support()
         self.socket_mode: Any = None  # the Socket Mode handler once started
         self._install_advocacy()
         self.insights = self._install_insights()
+        self.events.freeze()  # every capability has subscribed: the answer's path is fixed
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self.inbox: InboxRunner | None = None

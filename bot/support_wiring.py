@@ -18,6 +18,7 @@ from bot.log_context import log_context
 from bot.scheduler import Job
 from handlers import case_ack, case_actions, case_sla, cases
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
+from handlers.events import AnswerScored, CaseChanged
 from handlers.gestures import GestureSpec
 from handlers.outbox_delivery import DeliveryReport, deliver_outbox
 
@@ -177,14 +178,18 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         settings=desk_settings(bot.config),
         clock=bot.clock,
         units=bot.units,
+        events=bot.events,
         worker=bot.worker,
     )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
     support = SupportDesk(dd, None, client)
     support.bolt = build_bolt_app(secret, client, desk, support.on_action)
 
-    async def after_scoring(answer: Any, analysis: Any) -> None:
-        await cases.on_scored(dd, answer, analysis)
+    async def on_scored(event: AnswerScored) -> None:
+        await cases.on_scored(dd, event.answer, event.analysis)
+
+    async def deliver_now(_event: CaseChanged) -> None:
+        dd.kick()  # the card should not wait for the next outbox round
 
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
         return await cases.relay_customer_words(dd, deps, update, customer, text)
@@ -196,7 +201,8 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             dd, deps.channel, customer, chat_id, checkin_id=checkin_id, answer_id=answer_id
         )
 
-    bot.after_scoring.append(after_scoring)
+    bot.events.subscribe(AnswerScored, on_scored)
+    bot.events.subscribe(CaseChanged, deliver_now)
     bot.text_routes.append(relay)
     bot.closing_words.append(acknowledge)
     bot.jobs.append(

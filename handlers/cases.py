@@ -17,6 +17,7 @@ from handlers.case_rules import (
 )
 from handlers.checkin_flow import store_answer
 from handlers.desk import DeskDeps
+from handlers.events import CaseChanged
 from handlers.texts import say
 from storage.models import Answer, Customer
 
@@ -52,7 +53,7 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
     opening = await open_or_join_case(dd.units, flagged)
     log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)
     if opening.outcome != "duplicate":
-        dd.kick()
+        await dd.events.publish(CaseChanged(opening.case_id, opening.outcome))
 
 
 async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
@@ -60,7 +61,7 @@ async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
     line = f"🔁 Recovery check-in ({answer.question_id or 'words'}): {describe_answer(answer)}"
     nps = answer.score if answer.question_type == "nps" else None
     await record_recovery_answer(dd.units, RecoveryAnswer(case_id, line, nps, dd.clock()))
-    dd.kick()
+    await dd.events.publish(CaseChanged(case_id, "recovery"))
 
 
 async def relay_customer_words(
@@ -78,7 +79,7 @@ async def relay_customer_words(
     )
     name = customer.name or f"Customer #{customer.id}"
     await dd.store.note_customer_message(case.id or 0, f"💬 *{name}:* {text}", dd.clock())
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)
     if case.owner:
         staff = await _staff_name(dd, case.owner)

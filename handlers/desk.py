@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.channels.desk_messages import DeskMessage, Form, Staff
 from handlers.customer_outbox import CustomerOutbox
+from handlers.events import EventBus
 from handlers.gestures import GestureSpec
 from handlers.ports import CustomerChannel
 from handlers.unit_of_work import UnitOfWorkFactory
@@ -93,6 +94,8 @@ class DeskDeps:
     clock: Callable[[], datetime]
     units: UnitOfWorkFactory
     """Begins a unit of work: the transaction a desk decision is made in."""
+    events: EventBus
+    """Where the desk announces what changed (CaseChanged: the card goes out now)."""
     worker: str = "worker"
     kick: Callable[[], None] = field(default=lambda: None)
     """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
