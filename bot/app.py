@@ -136,7 +136,8 @@ class Mentorbot:
         )
         self.support = self._install_support()
         self.socket_mode: Any = None  # the Socket Mode handler once started
-        self._install_advocacy()
+        self.advocacy: Any = None
+        self.advocacy = self._install_advocacy()
         self.insights = self._install_insights()
         self.events.freeze()  # every capability has subscribed: the answer's path is fixed
         self.telegram: Any = None  # the PTB Application once built
@@ -151,10 +152,10 @@ class Mentorbot:
 
         return install_support(self)
 
-    def _install_advocacy(self) -> None:
+    def _install_advocacy(self) -> Any:
         from bot.advocacy_wiring import install_advocacy
 
-        install_advocacy(self)
+        return install_advocacy(self)
 
     def _install_insights(self) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
@@ -191,6 +192,8 @@ class Mentorbot:
             after_checkin=self.after_checkin,
             closing_words=self.closing_words,
         )
+        if self.support is not None:
+            self.support.deps.customers = channel
         return self.deps
 
     def add_routes(self, routes: list[BaseRoute]) -> None:

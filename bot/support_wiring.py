@@ -65,18 +65,6 @@ class OutboxPump:
             await asyncio.wait({self._task})
 
 
-class _CustomerChannelOf:
-    """The bot's customer channel, looked up when used (Telegram is built after the desk)."""
-
-    def __init__(self, bot: Mentorbot) -> None:
-        self._bot = bot
-
-    def __getattr__(self, name: str) -> Any:
-        if self._bot.deps is None:
-            raise RuntimeError("the customer channel is not built yet")
-        return getattr(self._bot.deps.channel, name)
-
-
 def desk_settings(config: Config) -> DeskSettings:
     """The desk's rules from the config (support channel, targets, hours, recovery timing)."""
     slack, support = config.slack, config.support
@@ -174,7 +162,7 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     dd = DeskDeps(
         store=bot.store,
         desk=desk,
-        customers=_CustomerChannelOf(bot),  # type: ignore[arg-type]
+        customers=None,  # the bot hands the desk its customer channel once it is built
         settings=desk_settings(bot.config),
         clock=bot.clock,
         units=bot.units,

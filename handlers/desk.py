@@ -89,7 +89,8 @@ class DeskDeps:
 
     store: Store
     desk: DeskChannel
-    customers: CustomerChannel
+    customers: CustomerChannel | None
+    """The customers' channel; None until the bot has built it (it is built after the desk)."""
     settings: DeskSettings
     clock: Callable[[], datetime]
     units: UnitOfWorkFactory
@@ -103,4 +104,6 @@ class DeskDeps:
     @property
     def customer_outbox(self) -> CustomerOutbox:
         """Messages to customers: stored first, delivered in order per chat, retried."""
+        if self.customers is None:
+            raise RuntimeError("the customer channel is not built yet")
         return CustomerOutbox(self.store, self.customers, self.clock)

@@ -58,15 +58,15 @@ class SqlCases:
 
     async def add(self, case: Case) -> int:
         """Store a new case; ConcurrentWrite when a unique index refuses it."""
-        self._s.add(case)
-        try:
-            await self._s.flush()
-        except IntegrityError as exc:
-            raise ConcurrentWrite(str(exc.orig)) from exc
+        await self._write(case)
         return case.id or 0
 
     async def save(self, case: Case) -> None:
         """Changes to a case read through this session are tracked; flush them now."""
+        await self._write(case)
+
+    async def _write(self, case: Case) -> None:
+        # Flushing now, not at commit, lets the unique indexes refuse a second writer here.
         self._s.add(case)
         try:
             await self._s.flush()

@@ -16,8 +16,8 @@ from handlers.case_rules import FlaggedAnswer, open_or_join_case
 from handlers.purchase_rules import save_purchases
 from storage.errors import ConcurrentWrite
 from storage.models import Case, Event
-from storage.purchases import NewPurchase, PlannedCheckIn
 from storage.records import DeskPost, NewCustomer
+from tests.handlers.test_purchase_rules import purchase
 from tests.storage.unit_backends import UnitBackend
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -122,21 +122,6 @@ async def test_racing_decisions_end_with_one_case(backend: UnitBackend) -> None:
     assert sorted(kinds) == ["case_answer", "case_answer", "case_answer", "case_card"]
 
 
-def order(order_id: str, email: str | None, phone: str | None = None) -> NewPurchase:
-    return NewPurchase(
-        external_order_id=order_id,
-        product="Oven OV-60",
-        purchased_at=NOW,
-        journey="standard",
-        customer_name="Kim",
-        email=email,
-        phone=phone,
-        language="en",
-        timezone="Europe/Amsterdam",
-        checkins=[PlannedCheckIn("standard", "delivery", NOW)],
-    )
-
-
 async def test_purchases_customers_and_links_read_back_alike(backend: UnitBackend) -> None:
     later = NOW.replace(year=2027)
     async with backend.units() as uow:
@@ -149,7 +134,7 @@ async def test_purchases_customers_and_links_read_back_alike(backend: UnitBacken
         )
         await uow.purchases.add_links({ids[0]: "tok-a", ids[1]: "tok-b"}, later)
         purchase_ids = await uow.purchases.add_purchases(
-            [order("P1", "kim@x.nl"), order("P2", None, "+316")], ids, NOW
+            [purchase("P1", "kim@x.nl"), purchase("P2", None, "+316")], ids, NOW
         )
     assert len(set(ids)) == 2 and len(set(purchase_ids)) == 2
     async with backend.units() as uow:
@@ -168,14 +153,14 @@ async def test_purchases_customers_and_links_read_back_alike(backend: UnitBacken
         (link,) = await uow.purchases.telegram_links([ids[0]])
         assert (link.token, link.token_used_at) == ("tok-c", None)
         with pytest.raises(ConcurrentWrite):  # the order id is taken
-            await uow.purchases.add_purchases([order("P1", "kim@x.nl")], [ids[0]], NOW)
+            await uow.purchases.add_purchases([purchase("P1", "kim@x.nl")], [ids[0]], NOW)
 
 
 async def test_racing_batches_of_one_new_order_store_it_once(backend: UnitBackend) -> None:
     async def one_batch(n: int) -> object:
         try:
             return await save_purchases(
-                backend.units, [order("R1", "r@x.nl")], [], lambda: f"tok{n}", NOW, NOW
+                backend.units, [purchase("R1", "r@x.nl")], [], lambda: f"tok{n}", NOW, NOW
             )
         except ConcurrentWrite:
             return "refused"
