@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.channels.desk_messages import ActionResult, DeskAction
 from bot.log_context import log_context
 from bot.scheduler import Job
-from handlers import case_ack, case_actions, case_sla, cases
+from handlers import case_ack, case_actions, case_sla, case_sweep, cases
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
 from handlers.events import AnswerScored, CaseChanged
 from handlers.gestures import GestureSpec
@@ -131,6 +131,10 @@ class SupportDesk:
         """One round of reminders and escalations."""
         return await case_sla.check_response_times(self.deps)
 
+    async def open_cases_left_behind(self) -> case_sweep.CaseSweepReport:
+        """Decide the case of flagged answers whose step after scoring failed."""
+        return await case_sweep.open_cases_left_behind(self.deps, self.deps.clock())
+
     async def on_action(self, action: DeskAction) -> ActionResult:
         """A staff action from Slack, handled."""
         self.busy += 1
@@ -203,6 +207,9 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     )
     bot.jobs.append(
         Job("response_times", support.check_response_times, "interval", {"seconds": 60})
+    )
+    bot.jobs.append(
+        Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60})
     )
     if not slack.socket_mode:
         bot.add_routes([slack_route(support.bolt)])

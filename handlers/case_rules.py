@@ -13,7 +13,7 @@ from datetime import datetime
 
 from handlers.unit_of_work import DeskPost, UnitOfWork, UnitOfWorkFactory
 from storage.errors import ConcurrentWrite
-from storage.models import Case, Event
+from storage.models import Answer, Case, Event
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,27 @@ async def _join(uow: UnitOfWork, case: Case, f: FlaggedAnswer) -> CaseOpening:
             DeskPost("case_answer", f.now, case_id=case_id, payload={"answer_id": f.answer_id})
         )
     return CaseOpening(case_id, "joined")
+
+
+async def left_to_the_relay(units: UnitOfWorkFactory, answer: Answer, now: datetime) -> bool:
+    """Whether flagged words sent outside a check-in go to the customer's open case by the
+    relay (which posted them to its thread) rather than to a case decision; noted, so that
+    the sweep for flagged answers no decision took up leaves them alone."""
+    async with units() as uow:
+        case = await uow.cases.open_case_of(answer.customer_id)
+        if case is None:
+            return False
+        await uow.audit.record(
+            Event(
+                kind="case.words_relayed",
+                at=now,
+                actor=f"answer:{answer.id}",
+                customer_id=answer.customer_id,
+                case_id=case.id,
+                data={},
+            )
+        )
+        return True
 
 
 @dataclass(frozen=True)

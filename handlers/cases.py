@@ -12,6 +12,7 @@ from handlers.case_card import describe_answer
 from handlers.case_rules import (
     FlaggedAnswer,
     RecoveryAnswer,
+    left_to_the_relay,
     open_or_join_case,
     record_recovery_answer,
 )
@@ -35,9 +36,14 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
         checkin = found[1] if found else None
         if checkin is not None and checkin.case_id is not None:
             await _recovery_answer(dd, answer, checkin.case_id)
-    if not analysis.escalate:
-        return
-    if answer.checkin_id is None and await dd.store.open_case_of(answer.customer_id):
+    if analysis.escalate:
+        await decide_case(dd, answer, analysis)
+
+
+async def decide_case(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
+    """A flagged answer: open or join a case (words outside a check-in while a case is open
+    are left to the relay)."""
+    if answer.checkin_id is None and await left_to_the_relay(dd.units, answer, dd.clock()):
         return  # words outside a check-in during an open case: the relay posts them
     now = dd.clock()
     flagged = FlaggedAnswer(
