@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from functools import partial
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from bot.config import Config, ReviewPlatform
 from bot.redirects import redirect_routes
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from bot.app import Mentorbot
 
 log = logging.getLogger(__name__)
-_INSTALLED: WeakKeyDictionary[Mentorbot, Advocacy] = WeakKeyDictionary()
 
 
 def _site(platform: ReviewPlatform) -> ReviewSite:
@@ -56,13 +54,12 @@ def advocacy_settings(config: Config) -> AdvocacySettings:
     )
 
 
-def install_advocacy(bot: Mentorbot) -> None:
-    """Append advocacy's routes, hooks, web route and job to ``bot`` (once; call before
-    ``bot.web_app()``)."""
-    if bot in _INSTALLED:
-        return
+def install_advocacy(bot: Mentorbot) -> Advocacy:
+    """Append advocacy's routes, hooks, web route and job to ``bot`` and return it (the bot
+    keeps it as ``bot.advocacy``; a second call returns that one and adds nothing)."""
+    if bot.advocacy is not None:
+        return bot.advocacy
     adv = Advocacy(advocacy_settings(bot.config), AdvocacyQueries(bot.db))
-    _INSTALLED[bot] = adv
     bot.button_routes.append(partial(advocacy_answers.handle_button, adv))
     bot.text_routes.append(partial(advocacy_answers.handle_text, adv))
     bot.after_checkin.append(partial(on_checkin_finished, adv))
@@ -75,16 +72,17 @@ def install_advocacy(bot: Mentorbot) -> None:
             {"seconds": bot.config.advocacy.every.total_seconds()},
         )
     )
+    return adv
 
 
 def advocacy_of(bot: Mentorbot) -> Advocacy | None:
     """The advocacy installed on ``bot``, if any."""
-    return _INSTALLED.get(bot)
+    return bot.advocacy
 
 
 async def run_advocacy(bot: Mentorbot) -> AdvocacyReport | None:
     """One advocacy round on ``bot`` (what the periodic job runs); None before Telegram is built."""
-    adv = _INSTALLED.get(bot)
+    adv = bot.advocacy
     if adv is None or bot.deps is None:
         return None
     return await run_round(adv, bot.deps)

@@ -34,16 +34,18 @@ from handlers.deps import (
     TextRoute,
 )
 from handlers.dispatch import DispatchReport, dispatch_due
+from handlers.events import EventBus
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
 from handlers.ports import AnswerPipeline, CustomerChannel
 from handlers.rescoring import RescoreReport, score_left_behind
-from handlers.scoring import AfterScoring, ScoringPipeline
+from handlers.scoring import ScoringPipeline
 from handlers.texts import COMMANDS
 from sentiment.service import Scoring
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
 from storage.store import Store
+from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "telegram-polling"
@@ -65,15 +67,13 @@ def intake_settings(config: Config) -> IntakeSettings:
 
 def scoring_pipeline(
     store: Store,
-    after: list[AfterScoring],
+    events: EventBus,
     scoring: Scoring | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
-    """The answer seam: scored by the configured sentiment backend, then ``after``."""
+    """The answer seam: scored by the configured sentiment backend, then AnswerScored."""
     scoring = scoring or Scoring()
-    pipeline = ScoringPipeline(store, scoring, clock=clock, history=scoring)
-    pipeline.after = after  # the same list: capabilities installed later still get answers
-    return pipeline
+    return ScoringPipeline(store, scoring, events=events, clock=clock, history=scoring)
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -98,8 +98,9 @@ class Mentorbot:
     """One running Mentorbot: database, store, web server, channels and scheduler.
 
     Capabilities beyond the customer conversation plug in through the lists made here (routes
-    for buttons, words and commands, steps after a check-in or a scored answer, web routes,
-    periodic jobs); they may be filled before or after the channels are built.
+    for buttons, words and commands, steps after a check-in, web routes, periodic jobs) and
+    subscribe to the answer's events (:mod:`handlers.events`) while the bot is assembled; the
+    event bus is frozen once it is.
     """
 
     def __init__(
@@ -121,7 +122,7 @@ class Mentorbot:
         # Command menus for particular chats (managers'), beside everyone's: (chats, menu).
         self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
         self.after_checkin: list[CheckInFinished] = []
-        self.after_scoring: list[AfterScoring] = []
+        self.events = EventBus()  # the answer's path: see handlers/events.py
         self.closing_words: list[ClosingWords] = []
         self.jobs: list[Job] = [
             Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5}),
@@ -131,12 +132,14 @@ class Mentorbot:
         self.scoring = config.sentiment.scoring()
         self.ops = install_ops(self)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
-            scoring_pipeline(self.store, self.after_scoring, self.scoring, self.clock)
+            scoring_pipeline(self.store, self.events, self.scoring, self.clock)
         )
         self.support = self._install_support()
         self.socket_mode: Any = None  # the Socket Mode handler once started
-        self._install_advocacy()
+        self.advocacy: Any = None
+        self.advocacy = self._install_advocacy()
         self.insights = self._install_insights()
+        self.events.freeze()  # every capability has subscribed: the answer's path is fixed
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self.inbox: InboxRunner | None = None
@@ -149,10 +152,10 @@ class Mentorbot:
 
         return install_support(self)
 
-    def _install_advocacy(self) -> None:
+    def _install_advocacy(self) -> Any:
         from bot.advocacy_wiring import install_advocacy
 
-        install_advocacy(self)
+        return install_advocacy(self)
 
     def _install_insights(self) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
@@ -169,12 +172,17 @@ class Mentorbot:
             )
         return insights
 
+    def units(self) -> SqlUnitOfWork:
+        """A fresh unit of work on the bot's database (what handlers decide in)."""
+        return SqlUnitOfWork(self.db)
+
     def customer_deps(self, channel: CustomerChannel) -> Deps:
         """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
         self.deps = Deps(
             store=self.store,
             channel=channel,
             journeys=self.config.journeys,
+            units=self.units,
             rules=survey_rules(self.config),
             pipeline=self.pipeline,
             clock=self.clock,
@@ -184,6 +192,8 @@ class Mentorbot:
             after_checkin=self.after_checkin,
             closing_words=self.closing_words,
         )
+        if self.support is not None:
+            self.support.deps.customers = channel
         return self.deps
 
     def add_routes(self, routes: list[BaseRoute]) -> None:
@@ -350,12 +360,14 @@ class Mentorbot:
 
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
-        results = await ingest_raw(self.store, self.intake, raw, self.clock())
+        results = await ingest_raw(self.store, self.units, self.intake, raw, self.clock())
         return [r.to_dict() for r in results]
 
     async def add_purchase(self, purchase: PurchaseIn) -> IntakeResult:
         """Store one validated purchase."""
-        (result,) = await ingest_purchases(self.store, self.intake, [purchase], self.clock())
+        (result,) = await ingest_purchases(
+            self.store, self.units, self.intake, [purchase], self.clock()
+        )
         return result
 
     async def health(self) -> dict[str, str]:

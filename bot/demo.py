@@ -108,6 +108,25 @@ class Demo:
             p.chat_id, text, first_name=p.name.split()[0], language_code=p.language
         )
 
+    async def button(self, chat_id: int, label: str) -> tuple[dict[str, Any], str]:
+        """The newest message in the chat with a button ``label``, and that button's data.
+
+        A busy machine can keep the bot silent longer than :meth:`settle` waits (scoring runs
+        off the event loop), so the question may still be on its way: look again for a while.
+        """
+        for _ in range(200):
+            for message in reversed(self.server.messages(chat_id)):
+                rows = message.get("reply_markup", {}).get("inline_keyboard")
+                if not rows:
+                    continue
+                for row in rows:
+                    for b in row:
+                        if b["text"] == label:
+                            return message, b["callback_data"]
+                break  # only the newest message with buttons counts
+            await self.settle()
+        raise RuntimeError(f"no button {label!r} in chat {chat_id}")
+
     async def settle(self) -> None:
         """Wait until the bot is quiet, then print its messages."""
         last, quiet = -1, 0
@@ -186,17 +205,7 @@ class Demo:
                     self.ignored_at[p.chat_id] = self.server.messages(p.chat_id)[-1]["message_id"]
                     continue
                 if kind == "tap":
-                    message = next(
-                        m
-                        for m in reversed(self.server.messages(p.chat_id))
-                        if m.get("reply_markup", {}).get("inline_keyboard")
-                    )
-                    data = next(
-                        b["callback_data"]
-                        for row in message["reply_markup"]["inline_keyboard"]
-                        for b in row
-                        if b["text"] == value
-                    )
+                    message, data = await self.button(p.chat_id, value)
                     self.out.print(f"{self.stamp()} [cyan]{p.name}[/cyan] → taps [{value}]")
                     self.server.push_callback(p.chat_id, message["message_id"], data)
                 else:

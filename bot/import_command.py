@@ -38,6 +38,7 @@ async def run_import(
             task = progress.add_task("rows", total=total)
             summary = await import_purchases(
                 bot.store,
+                bot.units,
                 bot.intake,
                 read_rows(file),
                 bot.clock(),

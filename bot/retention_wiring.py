@@ -18,6 +18,7 @@ async def run_sweep(bot: Mentorbot, dry_run: bool = False) -> SweepReport | None
         return None
     return await sweep(
         bot.store,
+        bot.units,
         privacy.retention,
         bot.clock(),
         worker=bot.worker,

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from bot.channels.desk_messages import ActionResult, DeskAction
 from bot.log_context import log_context
 from bot.scheduler import Job
-from handlers import case_ack, case_actions, case_sla, cases
+from handlers import case_ack, case_actions, case_sla, case_sweep, cases
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
+from handlers.events import AnswerScored, CaseChanged
 from handlers.gestures import GestureSpec
 from handlers.outbox_delivery import DeliveryReport, deliver_outbox
 
@@ -62,18 +63,6 @@ class OutboxPump:
         """Wait for a running delivery to finish (tests, shutdown)."""
         while self._task is not None and not self._task.done():
             await asyncio.wait({self._task})
-
-
-class _CustomerChannelOf:
-    """The bot's customer channel, looked up when used (Telegram is built after the desk)."""
-
-    def __init__(self, bot: Mentorbot) -> None:
-        self._bot = bot
-
-    def __getattr__(self, name: str) -> Any:
-        if self._bot.deps is None:
-            raise RuntimeError("the customer channel is not built yet")
-        return getattr(self._bot.deps.channel, name)
 
 
 def desk_settings(config: Config) -> DeskSettings:
@@ -142,6 +131,10 @@ class SupportDesk:
         """One round of reminders and escalations."""
         return await case_sla.check_response_times(self.deps)
 
+    async def open_cases_left_behind(self) -> case_sweep.CaseSweepReport:
+        """Decide the case of flagged answers whose step after scoring failed."""
+        return await case_sweep.open_cases_left_behind(self.deps, self.deps.clock())
+
     async def on_action(self, action: DeskAction) -> ActionResult:
         """A staff action from Slack, handled."""
         self.busy += 1
@@ -173,17 +166,22 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     dd = DeskDeps(
         store=bot.store,
         desk=desk,
-        customers=_CustomerChannelOf(bot),  # type: ignore[arg-type]
+        customers=None,  # the bot hands the desk its customer channel once it is built
         settings=desk_settings(bot.config),
         clock=bot.clock,
+        units=bot.units,
+        events=bot.events,
         worker=bot.worker,
     )
     secret = slack.signing_secret.get_secret_value() if slack.signing_secret else ""
     support = SupportDesk(dd, None, client)
     support.bolt = build_bolt_app(secret, client, desk, support.on_action)
 
-    async def after_scoring(answer: Any, analysis: Any) -> None:
-        await cases.on_scored(dd, answer, analysis)
+    async def on_scored(event: AnswerScored) -> None:
+        await cases.on_scored(dd, event.answer, event.analysis)
+
+    async def deliver_now(_event: CaseChanged) -> None:
+        dd.kick()  # the card should not wait for the next outbox round
 
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
         return await cases.relay_customer_words(dd, deps, update, customer, text)
@@ -195,7 +193,8 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             dd, deps.channel, customer, chat_id, checkin_id=checkin_id, answer_id=answer_id
         )
 
-    bot.after_scoring.append(after_scoring)
+    bot.events.subscribe(AnswerScored, on_scored)
+    bot.events.subscribe(CaseChanged, deliver_now)
     bot.text_routes.append(relay)
     bot.closing_words.append(acknowledge)
     bot.jobs.append(
@@ -208,6 +207,9 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     )
     bot.jobs.append(
         Job("response_times", support.check_response_times, "interval", {"seconds": 60})
+    )
+    bot.jobs.append(
+        Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60})
     )
     if not slack.socket_mode:
         bot.add_routes([slack_route(support.bolt)])

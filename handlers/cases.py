@@ -9,8 +9,16 @@ from typing import TYPE_CHECKING
 from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers.business_hours import add_business_time
 from handlers.case_card import describe_answer
+from handlers.case_rules import (
+    FlaggedAnswer,
+    RecoveryAnswer,
+    left_to_the_relay,
+    open_or_join_case,
+    record_recovery_answer,
+)
 from handlers.checkin_flow import store_answer
 from handlers.desk import DeskDeps
+from handlers.events import CaseChanged
 from handlers.texts import say
 from storage.models import Answer, Customer
 
@@ -28,12 +36,17 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
         checkin = found[1] if found else None
         if checkin is not None and checkin.case_id is not None:
             await _recovery_answer(dd, answer, checkin.case_id)
-    if not analysis.escalate:
-        return
-    if answer.checkin_id is None and await dd.store.open_case_of(answer.customer_id):
+    if analysis.escalate:
+        await decide_case(dd, answer, analysis)
+
+
+async def decide_case(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
+    """A flagged answer: open or join a case (words outside a check-in while a case is open
+    are left to the relay)."""
+    if answer.checkin_id is None and await left_to_the_relay(dd.units, answer, dd.clock()):
         return  # words outside a check-in during an open case: the relay posts them
     now = dd.clock()
-    opening = await dd.store.open_case(
+    flagged = FlaggedAnswer(
         answer_id=answer.id or 0,
         customer_id=answer.customer_id,
         priority=analysis.priority or "normal",
@@ -43,29 +56,18 @@ async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> Non
         channel=dd.settings.support_channel,
         checkin_id=answer.checkin_id,
     )
+    opening = await open_or_join_case(dd.units, flagged)
     log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)
     if opening.outcome != "duplicate":
-        dd.kick()
+        await dd.events.publish(CaseChanged(opening.case_id, opening.outcome))
 
 
 async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
     """Post a recovery check-in answer to the case thread; an NPS answer decides recovery."""
-    case = await dd.store.get_case(case_id)
-    if case is None:
-        return
-    now = dd.clock()
     line = f"🔁 Recovery check-in ({answer.question_id or 'words'}): {describe_answer(answer)}"
-    await dd.store.enqueue("thread", now, case_id=case_id, text=line)
-    if answer.question_type == "nps" and answer.score is not None:
-        opening = await dd.store.answer_with_checkin(case.answer_id or 0)
-        if opening and opening[0].segment == "promoter":
-            # A promoter with a complaint was never lost: nothing to count as recovered.
-            log.info("case %s: recovery NPS %s from a promoter", case_id, answer.score)
-        else:
-            recovered = answer.score >= 9
-            await dd.store.record_recovery(case_id, recovered, now)
-            log.info("case %s: recovery NPS %s, recovered=%s", case_id, answer.score, recovered)
-    dd.kick()
+    nps = answer.score if answer.question_type == "nps" else None
+    await record_recovery_answer(dd.units, RecoveryAnswer(case_id, line, nps, dd.clock()))
+    await dd.events.publish(CaseChanged(case_id, "recovery"))
 
 
 async def relay_customer_words(
@@ -83,7 +85,7 @@ async def relay_customer_words(
     )
     name = customer.name or f"Customer #{customer.id}"
     await dd.store.note_customer_message(case.id or 0, f"💬 *{name}:* {text}", dd.clock())
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)
     if case.owner:
         staff = await _staff_name(dd, case.owner)

@@ -7,6 +7,7 @@ import logging
 
 from bot.channels.messages import Button, IncomingUpdate, OutgoingDocument, OutgoingMessage
 from handlers.deps import Deps
+from handlers.forgetting import forget_customer
 from handlers.optin import chat_language
 from handlers.texts import say
 from storage.conversations import StorageKey
@@ -117,9 +118,7 @@ async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:
         await deps.store.set_language(customer.id or 0, value)
         await _reply(deps, update.chat_id, say("language_set", value))
     elif value == "yes":
-        await deps.store.forget_customer(
-            customer.id or 0, case_note=FORGOTTEN_CASE_NOTE, now=deps.clock()
-        )
+        await forget_customer(deps.units, customer.id or 0, FORGOTTEN_CASE_NOTE, deps.clock())
         await deps.store.clear_state(StorageKey(deps.channel_name, update.chat_id, update.user_id))
         await _reply(deps, update.chat_id, say("forgotten", customer.language))
     else:

@@ -12,6 +12,7 @@ from bot.channels.messages import IncomingUpdate
 from handlers.customer_outbox import CustomerOutbox
 from handlers.journeys import Journey
 from handlers.ports import AnswerPipeline, CustomerChannel
+from handlers.unit_of_work import UnitOfWorkFactory
 from storage.models import Answer, ConversationState, Customer
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class Deps:
     store: Store
     channel: CustomerChannel
     journeys: dict[str, Journey]
+    units: UnitOfWorkFactory
+    """Begins a unit of work: the transaction a decision is made in."""
     rules: SurveyRules = field(default_factory=SurveyRules)
     pipeline: AnswerPipeline = field(default_factory=UnscoredPipeline)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())

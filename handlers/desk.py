@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.channels.desk_messages import DeskMessage, Form, Staff
 from handlers.customer_outbox import CustomerOutbox
+from handlers.events import EventBus
 from handlers.gestures import GestureSpec
 from handlers.ports import CustomerChannel
+from handlers.unit_of_work import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -87,9 +89,14 @@ class DeskDeps:
 
     store: Store
     desk: DeskChannel
-    customers: CustomerChannel
+    customers: CustomerChannel | None
+    """The customers' channel; None until the bot has built it (it is built after the desk)."""
     settings: DeskSettings
     clock: Callable[[], datetime]
+    units: UnitOfWorkFactory
+    """Begins a unit of work: the transaction a desk decision is made in."""
+    events: EventBus
+    """Where the desk announces what changed (CaseChanged: the card goes out now)."""
     worker: str = "worker"
     kick: Callable[[], None] = field(default=lambda: None)
     """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
@@ -97,4 +104,6 @@ class DeskDeps:
     @property
     def customer_outbox(self) -> CustomerOutbox:
         """Messages to customers: stored first, delivered in order per chat, retried."""
+        if self.customers is None:
+            raise RuntimeError("the customer channel is not built yet")
         return CustomerOutbox(self.store, self.customers, self.clock)

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from handlers.journeys import Journey
 from handlers.ports import PurchaseStore
+from handlers.purchase_rules import save_purchases
+from handlers.unit_of_work import UnitOfWorkFactory
+from storage.errors import ConcurrentWrite
 from storage.purchases import DeliveryUpdate, NewPurchase, PlannedCheckIn
-from storage.store import ConcurrentWrite
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +161,11 @@ def new_opt_in_token() -> str:
 
 
 async def ingest_purchases(
-    store: PurchaseStore, settings: IntakeSettings, purchases: list[PurchaseIn], now: datetime
+    store: PurchaseStore,
+    units: UnitOfWorkFactory,
+    settings: IntakeSettings,
+    purchases: list[PurchaseIn],
+    now: datetime,
 ) -> list[IntakeResult]:
     """Store validated purchases idempotently on their order id and schedule their check-ins.
 
@@ -169,7 +175,7 @@ async def ingest_purchases(
     """
     for attempt in range(3):
         try:
-            return await _ingest_once(store, settings, purchases, now)
+            return await _ingest_once(store, units, settings, purchases, now)
         except ConcurrentWrite:
             if attempt == 2:
                 raise
@@ -178,7 +184,11 @@ async def ingest_purchases(
 
 
 async def _ingest_once(
-    store: PurchaseStore, settings: IntakeSettings, purchases: list[PurchaseIn], now: datetime
+    store: PurchaseStore,
+    units: UnitOfWorkFactory,
+    settings: IntakeSettings,
+    purchases: list[PurchaseIn],
+    now: datetime,
 ) -> list[IntakeResult]:
     zone = ZoneInfo(settings.timezone)
     unique: dict[str, PurchaseIn] = {}
@@ -237,8 +247,8 @@ async def _ingest_once(
             )
         )
         statuses[order_id] = "created"
-    saved = await store.save_purchases(
-        new, updates, new_opt_in_token, now + settings.opt_in_token_ttl, now
+    saved = await save_purchases(
+        units, new, updates, new_opt_in_token, now + settings.opt_in_token_ttl, now
     )
     by_order = {s.external_order_id: (s.customer_id, s.purchase_id, s.opt_in_token) for s in saved}
     old_tokens = await store.pending_tokens(sorted({e.customer_id for e in existing.values()}))
@@ -260,10 +270,14 @@ async def _ingest_once(
 
 
 async def ingest_raw(
-    store: PurchaseStore, settings: IntakeSettings, raw: list[Any], now: datetime
+    store: PurchaseStore,
+    units: UnitOfWorkFactory,
+    settings: IntakeSettings,
+    raw: list[Any],
+    now: datetime,
 ) -> list[IntakeResult]:
     """Validate raw purchases and store them all, or raise InvalidPurchases and store nothing."""
     valid, errors = validate_purchases(raw)
     if errors:
         raise InvalidPurchases(errors)
-    return await ingest_purchases(store, settings, valid, now)
+    return await ingest_purchases(store, units, settings, valid, now)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from bot.channels.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
 from storage.models import Answer
-from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
+from storage.purchases import ExistingPurchase
 
 
 class PurchaseStore(Protocol):
-    """What purchase intake needs from storage."""
+    """What purchase intake reads from storage (it writes through a unit of work)."""
 
     async def find_purchases(self, order_ids: list[str]) -> dict[str, ExistingPurchase]:
         """The stored purchases among ``order_ids``."""
@@ -20,17 +18,6 @@ class PurchaseStore(Protocol):
 
     async def pending_tokens(self, customer_ids: list[int]) -> dict[int, str | None]:
         """Per customer, the unused opt-in token (None once linked)."""
-        ...
-
-    async def save_purchases(
-        self,
-        new: list[NewPurchase],
-        updates: list[DeliveryUpdate],
-        make_token: Callable[[], str],
-        token_expires_at: datetime,
-        now: datetime | None = None,
-    ) -> list[SavedPurchase]:
-        """Write a batch of purchases atomically."""
         ...
 
 

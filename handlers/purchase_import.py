@@ -11,6 +11,7 @@ from typing import Any
 
 from handlers.intake import IntakeSettings, PurchaseIn, ingest_purchases, validate_purchases
 from handlers.ports import PurchaseStore
+from handlers.unit_of_work import UnitOfWorkFactory
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "language", "timezone", "postcode")
 PURCHASE_COLUMNS = (
@@ -96,6 +97,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 async def import_purchases(
     store: PurchaseStore,
+    units: UnitOfWorkFactory,
     settings: IntakeSettings,
     rows: Iterator[tuple[int, dict[str, Any]]],
     now: datetime,
@@ -135,7 +137,7 @@ async def import_purchases(
                     summary.created += 1
                 seen.add(p.order_id)
             return
-        results = await ingest_purchases(store, settings, valid, now)
+        results = await ingest_purchases(store, units, settings, valid, now)
         counts = {r.order_id: r.status for r in results}
         summary.created += sum(1 for s in counts.values() if s == "created")
         summary.updated += sum(1 for s in counts.values() if s == "updated")

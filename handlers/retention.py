@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from handlers.forgetting import forget_customer
+from handlers.unit_of_work import UnitOfWorkFactory
 from storage.retention import SweepPlan, customers_past_retention
 from storage.store import Store
 
@@ -39,6 +41,7 @@ class SweepReport:
 
 async def sweep(
     store: Store,
+    units: UnitOfWorkFactory,
     retention: timedelta,
     now: datetime,
     *,
@@ -63,9 +66,7 @@ async def sweep(
                 report.purchases += candidate.purchases
                 report.answers += candidate.answers
                 if not dry_run:
-                    await store.forget_customer(
-                        candidate.customer_id, case_note=RETENTION_CASE_NOTE, now=now
-                    )
+                    await forget_customer(units, candidate.customer_id, RETENTION_CASE_NOTE, now)
             if len(plan.candidates) < batch:
                 break
             after = plan.candidates[-1].customer_id

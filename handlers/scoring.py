@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from handlers.events import AnswerScored, EventBus
 from storage.models import Answer, Event, utcnow
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ class HistoryStep(Protocol):
         ...
 
 
-AfterScoring = Callable[[Answer, AnalysisLike], Awaitable[None]]
-"""Called with each scored answer and its analysis (the support desk opens cases here)."""
 _WORDS_SUFFIXES = ("_why", "_comment")
 
 
@@ -67,7 +66,7 @@ class ScoringPipeline:
         self,
         store: Store,
         analyze: Analyze,
-        after: list[AfterScoring] | None = None,
+        events: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
         history: HistoryStep | None = None,
     ) -> None:
@@ -77,7 +76,7 @@ class ScoringPipeline:
         # Without a history step the customer is looked up for every answer and the history
         # goes into ``analyze``; with one, only for replies whose history could matter.
         self.history = history
-        self.after: list[AfterScoring] = list(after or [])
+        self.events = events  # AnswerScored goes here (the support desk opens cases on it)
 
     async def process(self, answer: Answer) -> None:
         """Score one stored answer; a failure leaves it stored and unscored."""
@@ -138,8 +137,5 @@ class ScoringPipeline:
         answer.polarity, answer.sentiment = result.polarity, result.label
         answer.segment, answer.escalate = result.segment, result.escalate
         answer.scoring_status = "scored"
-        for listener in self.after:
-            try:
-                await listener(answer, result)
-            except Exception:  # the answer is stored and scored; a listener's failure is logged
-                log.exception("after-scoring step failed for answer %s", answer.id)
+        if self.events is not None:
+            await self.events.publish(AnswerScored(answer, result))

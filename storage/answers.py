@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, cast, exists, insert, literal, select, update
 
 from storage.coalesce import coalescer_of
 from storage.db import Database
 from storage.inbox import mark_handled_in
-from storage.models import Answer, Customer, Event, utcnow
+from storage.models import Answer, Case, Customer, Event, utcnow
 
 # Every answer runs these; built once, as building them costs more than running them, and on
 # the tables rather than through the ORM's unit of work and bulk paths.
@@ -180,6 +180,34 @@ class AnswerQueries:
         async with self.db.session() as s:
             rows = await s.execute(
                 select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
+            )
+        return list(rows.scalars().all())
+
+    async def escalated_without_case(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[Answer]:
+        """Answers stored between ``since`` and ``until``, scored and flagged for support, that
+        no case decision took up: none opened a case, joined one, or was left to the relay
+        (the step after scoring failed, e.g. the database went away). Oldest first."""
+        tag = literal("answer:").concat(cast(Answer.id, String))
+        decided = select(Event.id).where(
+            Event.customer_id == Answer.customer_id,
+            Event.kind.in_(("case.answer_added", "case.words_relayed")),
+            Event.actor == tag,
+        )
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(Answer)
+                .where(
+                    Answer.created_at >= since,
+                    Answer.created_at <= until,
+                    Answer.scoring_status == "scored",
+                    Answer.escalate.is_(True),
+                    ~exists(select(Case.id).where(Case.answer_id == Answer.id)),
+                    ~exists(decided),
+                )
+                .order_by(Answer.created_at, Answer.id)
+                .limit(limit)
             )
         return list(rows.scalars().all())
 

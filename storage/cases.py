@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -23,14 +22,6 @@ log = logging.getLogger(__name__)
 
 OPEN_CASE = (CaseStatus.OPEN, CaseStatus.CLAIMED, CaseStatus.WAITING_ON_CUSTOMER)
 CLOSED_CASE = (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE)
-
-
-@dataclass(frozen=True)
-class CaseOpening:
-    """What became of a flagged answer: a new case, joined to an open one, or already handled."""
-
-    case_id: int
-    outcome: str  # "opened", "joined" or "duplicate"
 
 
 @dataclass(frozen=True)
@@ -46,120 +37,6 @@ class CaseQueries:
     """Queries on support cases."""
 
     db: Database
-
-    async def open_case(
-        self,
-        *,
-        answer_id: int,
-        customer_id: int,
-        priority: str,
-        reasons: list[str],
-        now: datetime,
-        respond_by: datetime | None,
-        channel: str | None,
-        checkin_id: int | None = None,
-    ) -> CaseOpening:
-        """Open a case for a flagged answer, or add the answer to the customer's open case.
-
-        A case is never opened twice for one answer, and a customer never has two open cases:
-        the database refuses both (unique ``answer_id`` and ``open_for_customer``), so two
-        workers racing on the same customer end with one case and one thread post.
-        """
-        for _ in range(3):
-            try:
-                return await self._open_case_once(
-                    answer_id, customer_id, priority, reasons, now, respond_by, channel, checkin_id
-                )
-            except IntegrityError:
-                log.info("case for answer %s raced with another writer; looking again", answer_id)
-        raise RuntimeError(f"could not open a case for answer {answer_id}")
-
-    async def _open_case_once(
-        self,
-        answer_id: int,
-        customer_id: int,
-        priority: str,
-        reasons: list[str],
-        now: datetime,
-        respond_by: datetime | None,
-        channel: str | None,
-        checkin_id: int | None,
-    ) -> CaseOpening:
-        async with self.db.session() as s:
-            done = (
-                await s.execute(select(Case.id).where(Case.answer_id == answer_id))
-            ).scalar_one_or_none()
-            joined = (
-                await s.execute(
-                    select(Event.case_id).where(
-                        Event.kind == "case.answer_added",
-                        Event.customer_id == customer_id,
-                        Event.actor == f"answer:{answer_id}",
-                    )
-                )
-            ).first()
-            if done is not None or joined is not None:
-                return CaseOpening(done or (joined[0] if joined else 0), "duplicate")
-            open_case = (
-                await s.execute(select(Case).where(Case.open_for_customer == customer_id))
-            ).scalar_one_or_none()
-            if open_case is not None:
-                s.add(
-                    Event(
-                        kind="case.answer_added",
-                        at=now,
-                        actor=f"answer:{answer_id}",
-                        customer_id=customer_id,
-                        case_id=open_case.id,
-                        data={"answer_id": answer_id, "priority": priority},
-                    )
-                )
-                same_checkin = (
-                    checkin_id is not None
-                    and checkin_id
-                    == (
-                        await s.execute(
-                            select(Answer.checkin_id).where(Answer.id == open_case.answer_id)
-                        )
-                    ).scalar_one_or_none()
-                )
-                raised = _more_urgent(priority, open_case.priority)
-                if raised:
-                    open_case.priority = priority
-                if same_checkin or raised:
-                    enqueue_in(s, "card_update", now, case_id=open_case.id)  # the card shows it
-                if not same_checkin:
-                    enqueue_in(
-                        s,
-                        "case_answer",
-                        now,
-                        case_id=open_case.id,
-                        payload={"answer_id": answer_id},
-                    )
-                return CaseOpening(open_case.id or 0, "joined")
-            case = Case(
-                customer_id=customer_id,
-                answer_id=answer_id,
-                priority=priority,
-                reasons=reasons,
-                opened_at=now,
-                respond_by=respond_by,
-                open_for_customer=customer_id,
-                slack_channel=channel,
-            )
-            s.add(case)
-            await s.flush()
-            s.add(
-                Event(
-                    kind="case.opened",
-                    at=now,
-                    customer_id=customer_id,
-                    case_id=case.id,
-                    data={"answer_id": answer_id, "priority": priority, "reasons": reasons},
-                )
-            )
-            enqueue_in(s, "case_card", now, case_id=case.id, channel=channel)
-            return CaseOpening(case.id or 0, "opened")
 
     async def get_case(self, case_id: int) -> Case | None:
         """One case by id."""
@@ -269,16 +146,6 @@ class CaseQueries:
                 case.status = CaseStatus.CLAIMED if case.owner else CaseStatus.OPEN
                 enqueue_in(s, "card_update", now, case_id=case_id)
 
-    async def record_recovery(self, case_id: int, recovered: bool, now: datetime) -> None:
-        """Note whether a detractor came back as a promoter after the case."""
-        async with self.db.session() as s:
-            case = await s.get(Case, case_id)
-            if case is None:
-                return
-            case.recovered = recovered
-            s.add(case_event("case.recovery_answered", now, case, None, {"recovered": recovered}))
-            enqueue_in(s, "card_update", now, case_id=case_id)
-
 
 def close_in(
     s: AsyncSession,
@@ -294,11 +161,6 @@ def close_in(
     case.open_for_customer = None
     s.add(case_event(f"case.{status}", now, case, closed_by, data))
     enqueue_in(s, "card_update", now, case_id=case.id)
-
-
-def _more_urgent(new: str, old: str) -> bool:
-    order = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
-    return order.get(new, 1) > order.get(old, 1)
 
 
 def case_event(

@@ -8,14 +8,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.cases import close_in
 from storage.db import Database
 from storage.models import (
-    CLOSED_BY_FORGET,
     AdvocacyAsk,
     Answer,
     Case,
-    CaseStatus,
     ChannelLink,
     CheckIn,
     CheckInStatus,
@@ -32,7 +29,6 @@ from storage.models import (
     TrackedLink,
     utcnow,
 )
-from storage.outbox import enqueue_in
 
 OPEN_CHECKIN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
 
@@ -148,73 +144,68 @@ class CustomerQueries:
             "referred_purchases": rows(credits),
         }
 
-    async def forget_customer(
-        self, customer_id: int, case_note: str | None = None, now: datetime | None = None
-    ) -> None:
-        """Erase a customer's personal data; scores stay for the aggregates, anonymised.
 
-        Their open support case, if any, is closed (they can no longer be reached), with
-        ``case_note`` posted in its thread and its card updated, due at ``now`` (the bot's
-        clock; the wall clock when not given).
-        """
-        now = now or utcnow()
-        async with self.db.session() as s:
-            await _close_case_of_forgotten(s, customer_id, case_note, now)
-            await s.execute(
-                update(Customer)
-                .where(Customer.id == customer_id)
-                .values(
-                    name=None,
-                    email=None,
-                    phone=None,
-                    postcode=None,
-                    opt_in_state=OptInState.FORGOTTEN,
-                    consent_checkins=False,
-                    consent_marketing=False,
-                    updated_at=now,
-                )
+async def erase_customer(s: AsyncSession, customer_id: int, now: datetime) -> None:
+    """Erase a customer's personal data in the session's transaction; scores stay, anonymised.
+
+    Their case is not touched here: whether it closes is the handler's decision
+    (:mod:`handlers.forgetting`).
+    """
+    await s.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            name=None,
+            email=None,
+            phone=None,
+            postcode=None,
+            opt_in_state=OptInState.FORGOTTEN,
+            consent_checkins=False,
+            consent_marketing=False,
+            updated_at=now,
+        )
+    )
+    await s.execute(
+        update(Answer)
+        .where(Answer.customer_id == customer_id)
+        .values(text=None, analysis=None, raw_update_id=None)
+    )
+    await s.execute(
+        update(ChannelLink)
+        .where(ChannelLink.customer_id == customer_id)
+        .values(chat_id=None, user_id=None)
+    )
+    await s.execute(
+        update(CheckIn)
+        .where(CheckIn.customer_id == customer_id, CheckIn.status.in_(OPEN_CHECKIN))
+        .values(status=CheckInStatus.CANCELLED, last_error="forgotten")
+    )
+    await s.execute(
+        update(Case)
+        .where(Case.customer_id == customer_id)
+        .values(resolution_note=None, customer_note=None)  # the note greets them by name
+    )
+    await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
+    # Advocacy: their quotable words go, their referral links stop working.
+    await s.execute(delete(Testimonial).where(Testimonial.customer_id == customer_id))
+    await s.execute(delete(TrackedLink).where(TrackedLink.customer_id == customer_id))
+    await s.execute(
+        update(AdvocacyAsk)
+        .where(
+            AdvocacyAsk.customer_id == customer_id,
+            AdvocacyAsk.status.in_(("scheduled", "sending")),
+        )
+        .values(status="cancelled")
+    )
+    await _erase_delivered_messages(s, customer_id)
+    s.add(Event(kind="customer.forgotten", at=now, customer_id=customer_id, data={}))
+    await s.execute(
+        delete(ConversationState).where(
+            ConversationState.checkin_id.in_(
+                select(CheckIn.id).where(CheckIn.customer_id == customer_id)
             )
-            await s.execute(
-                update(Answer)
-                .where(Answer.customer_id == customer_id)
-                .values(text=None, analysis=None, raw_update_id=None)
-            )
-            await s.execute(
-                update(ChannelLink)
-                .where(ChannelLink.customer_id == customer_id)
-                .values(chat_id=None, user_id=None)
-            )
-            await s.execute(
-                update(CheckIn)
-                .where(CheckIn.customer_id == customer_id, CheckIn.status.in_(OPEN_CHECKIN))
-                .values(status=CheckInStatus.CANCELLED, last_error="forgotten")
-            )
-            await s.execute(
-                update(Case)
-                .where(Case.customer_id == customer_id)
-                .values(resolution_note=None, customer_note=None)  # the note greets them by name
-            )
-            await s.execute(update(Event).where(Event.customer_id == customer_id).values(data={}))
-            # Advocacy: their quotable words go, their referral links stop working.
-            await s.execute(delete(Testimonial).where(Testimonial.customer_id == customer_id))
-            await s.execute(delete(TrackedLink).where(TrackedLink.customer_id == customer_id))
-            await s.execute(
-                update(AdvocacyAsk)
-                .where(
-                    AdvocacyAsk.customer_id == customer_id,
-                    AdvocacyAsk.status.in_(("scheduled", "sending")),
-                )
-                .values(status="cancelled")
-            )
-            await _erase_delivered_messages(s, customer_id)
-            s.add(Event(kind="customer.forgotten", customer_id=customer_id, data={}))
-            await s.execute(
-                delete(ConversationState).where(
-                    ConversationState.checkin_id.in_(
-                        select(CheckIn.id).where(CheckIn.customer_id == customer_id)
-                    )
-                )
-            )
+        )
+    )
 
 
 async def _erase_delivered_messages(s: AsyncSession, customer_id: int) -> None:
@@ -244,14 +235,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
     return str(value)
-
-
-async def _close_case_of_forgotten(
-    s: AsyncSession, customer_id: int, note: str | None, now: datetime
-) -> None:
-    case = (await s.execute(select(Case).where(Case.open_for_customer == customer_id))).scalar()
-    if case is None:
-        return
-    close_in(s, case, CaseStatus.NOT_AN_ISSUE, CLOSED_BY_FORGET, now)
-    if note:
-        enqueue_in(s, "thread", now, case_id=case.id, text=note)

@@ -1,8 +1,8 @@
 """Which customers are past the retention period: no purchase and no answer since the cutoff.
 
-They are erased exactly as ``/forget`` erases (:meth:`storage.customers.CustomerQueries.
-forget_customer`): personal fields, words and chat links go; scores stay, anonymised, so the
-managers' figures do not change.
+They are erased exactly as ``/forget`` erases (:func:`handlers.forgetting.forget_customer`):
+personal fields, words and chat links go; scores stay, anonymised, so the managers' figures do
+not change.
 """
 
 from __future__ import annotations

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
-
 from storage import purchases
 from storage.answers import AnswerQueries
 from storage.case_resolution import CaseResolutionQueries
@@ -23,12 +18,8 @@ from storage.customers import CustomerQueries
 from storage.db import Database
 from storage.inbox import InboxQueries
 from storage.outbox import OutboxQueries
-from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
+from storage.purchases import ExistingPurchase
 from storage.vouchers import VoucherQueries
-
-
-class ConcurrentWrite(RuntimeError):
-    """Another writer stored the same thing at the same moment; retry the whole operation."""
 
 
 class Store(
@@ -60,19 +51,3 @@ class Store(
     async def pending_tokens(self, customer_ids: list[int]) -> dict[int, str | None]:
         """Per customer, the unused opt-in token (None once linked)."""
         return await purchases.pending_tokens(self.db, customer_ids)
-
-    async def save_purchases(
-        self,
-        new: list[NewPurchase],
-        updates: list[DeliveryUpdate],
-        make_token: Callable[[], str],
-        token_expires_at: datetime,
-        now: datetime | None = None,
-    ) -> list[SavedPurchase]:
-        """Write a batch of purchases atomically; ConcurrentWrite if an order id raced in."""
-        try:
-            return await purchases.save_purchases(
-                self.db, new, updates, make_token, token_expires_at, now
-            )
-        except IntegrityError as exc:
-            raise ConcurrentWrite(str(exc.orig)) from exc

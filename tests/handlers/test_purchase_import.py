@@ -48,6 +48,7 @@ async def test_good_rows_are_imported_and_bad_rows_reported(
     seen: list[int] = []
     summary = await import_purchases(
         mentorbot.store,
+        mentorbot.units,
         mentorbot.intake,
         read_rows(csv_file(tmp_path)),
         NOW,
@@ -66,7 +67,12 @@ async def test_good_rows_are_imported_and_bad_rows_reported(
 
 async def test_dry_run_stores_nothing(mentorbot: Mentorbot, tmp_path: Path) -> None:
     summary = await import_purchases(
-        mentorbot.store, mentorbot.intake, read_rows(csv_file(tmp_path)), NOW, dry_run=True
+        mentorbot.store,
+        mentorbot.units,
+        mentorbot.intake,
+        read_rows(csv_file(tmp_path)),
+        NOW,
+        dry_run=True,
     )
     assert (summary.created, summary.unchanged, len(summary.errors)) == (2, 1, 4)
     assert await purchases(mentorbot) == []

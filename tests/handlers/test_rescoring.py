@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from handlers.events import AnswerScored, EventBus
 from handlers.rescoring import score_left_behind
 from handlers.scoring import ScoringPipeline
 from sentiment.service import Scoring
@@ -45,10 +46,12 @@ async def answer(store: Store, answer_id: int) -> Answer:
 async def test_an_answer_left_unscored_is_scored_and_escalated_once(store: Store) -> None:
     flagged: list[int] = []
 
-    async def after(a: Answer, _analysis: object) -> None:
-        flagged.append(a.id or 0)
+    async def after(scored: AnswerScored) -> None:
+        flagged.append(scored.answer.id or 0)
 
-    pipeline = ScoringPipeline(store, Scoring("rules"), after=[after])
+    events = EventBus()
+    events.subscribe(AnswerScored, after)
+    pipeline = ScoringPipeline(store, Scoring("rules"), events=events)
     left = await stored_unscored(store, timedelta(minutes=5))
     fresh = await stored_unscored(store, timedelta(seconds=30))  # maybe still being scored
     stale = await stored_unscored(store, timedelta(days=2))  # beyond the window

@@ -12,6 +12,7 @@ from storage.advocacy import AdvocacyQueries
 from storage.db import Database
 from storage.models import AdvocacyAsk, Case, Customer, Purchase, ReferralCredit, TrackedLink
 from storage.store import Store
+from tests.case_setup import forget
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -157,7 +158,7 @@ async def test_forget_removes_testimonials_and_referral_links_but_not_shared_rev
     assert await q.give_consent(t.id or 0, c, NOW) is True
     await q.save_testimonial(other, "Fine", "en", consent=True, now=NOW)
     await q.schedule_ask("ambassador", "m", c, NOW)
-    await store.forget_customer(c)
+    await forget(store, c)
     assert await q.find_link("mine2345") is None
     assert await q.find_link("shared23") is not None
     assert [x.customer_id for x in await q.quotable_testimonials()] == [other]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from storage.models import Answer, CheckIn, Customer
 from storage.store import Store
+from tests.case_setup import open_case
 from tests.storage.test_cases import NOW
 
 
@@ -30,7 +31,8 @@ async def test_the_case_a_check_in_opened_or_joined(store: Store) -> None:
         answers = (opening.id or 0, joining.id or 0, outside.id or 0)
 
     async def open_or_join(answer_id: int, checkin_id: int | None) -> str:
-        found = await store.open_case(
+        found = await open_case(
+            store,
             answer_id=answer_id,
             customer_id=cid,
             priority="high",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.models import Answer, CaseStatus, Customer
 from storage.store import Store
+from tests.case_setup import open_case
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -25,7 +26,8 @@ async def customer_with_answers(store: Store, n: int) -> tuple[int, list[int]]:
 
 
 async def open_for(store: Store, customer_id: int, answer_id: int) -> str:
-    opening = await store.open_case(
+    opening = await open_case(
+        store,
         answer_id=answer_id,
         customer_id=customer_id,
         priority="high",

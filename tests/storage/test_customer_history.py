@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.models import Answer, CaseStatus, CheckIn, Customer
 from storage.store import Store
+from tests.case_setup import open_case
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -91,7 +92,8 @@ async def test_open_and_recently_resolved_cases(store: Store) -> None:
     own = await answer(store, cid, here, **scored("negative", "detractor", 2))
     now = await answer(store, cid, here, text="and the door")
     # a case opened by this very check-in's score is not "history"
-    await store.open_case(
+    await open_case(
+        store,
         answer_id=own.id or 0,
         customer_id=cid,
         priority="high",
@@ -105,7 +107,8 @@ async def test_open_and_recently_resolved_cases(store: Store) -> None:
     assert case is not None and case.id is not None
     await store.close_case(case.id, status=CaseStatus.NOT_AN_ISSUE, staff_id="U1", now=NOW)
     assert (await store.customer_history(cid, now, NOW))["recent_case"] is False
-    await store.open_case(
+    await open_case(
+        store,
         answer_id=first.id or 0,
         customer_id=cid,
         priority="high",

@@ -20,6 +20,7 @@ from storage.insights_rollup import split_period
 from storage.insights_store import InsightsStore
 from storage.models import Answer, AnswerRollup, AnswerRollupDay, Customer
 from storage.store import Store
+from tests.case_setup import forget
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 NOW = datetime(2026, 10, 20, 15, 30, tzinfo=UTC)
@@ -166,7 +167,7 @@ async def test_answers_stored_scored_or_forgotten_after_the_rollup_count(db: Dat
         escalate=True,
         analysis={"themes": ["damage"]},
     )
-    await store.forget_customer(cid)
+    await forget(store, cid)
     await _assert_same(data)
     after, _ = await data.answer_figures(InsightFilter(T0, NOW + timedelta(minutes=1)))
     assert after.answers > before.answers and after.negative > before.negative

@@ -11,6 +11,7 @@ from bot.local_servers.slack_api import LocalSlackApi
 from bot.local_servers.slack_signing import block_actions
 from storage.models import Answer, Case, Customer
 from tests.bot.support.desk_harness import CHANNEL, TOKEN
+from tests.case_setup import open_case
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -35,7 +36,8 @@ async def test_a_claim_arrives_over_socket_mode(make_config, db_url) -> None:  #
             answer = Answer(customer_id=customer.id or 0, score=1, question_type="nps")
             s.add(answer)
             await s.flush()
-        opening = await bot.store.open_case(
+        opening = await open_case(
+            bot.store,
             answer_id=answer.id or 0,
             customer_id=customer.id or 0,
             priority="high",

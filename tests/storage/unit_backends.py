@@ -1,0 +1,88 @@
+"""The unit of work on each backend (memory, SQLite, PostgreSQL), with what a test needs beside
+it: seeding answers and reading what was committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from handlers.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.db import Database
+from storage.memory import MemoryData, MemoryUnitOfWork
+from storage.models import Answer, Customer, Event, OutboxMessage
+from storage.records import AnswerFacts
+from storage.unit_of_work import SqlUnitOfWork
+
+
+@dataclass
+class UnitBackend:
+    """A backend under test: its units, a way to seed answers, and what it committed."""
+
+    name: str
+    units: UnitOfWorkFactory
+    memory: MemoryData | None = None
+    db: Database | None = None
+
+    async def answer(
+        self,
+        customer_id: int | None = None,
+        checkin_id: int | None = None,
+        segment: str | None = None,
+    ) -> AnswerFacts:
+        """A stored answer (and its customer when ``customer_id`` is None)."""
+        if self.memory is not None:
+            cid = customer_id or 1000 + len(self.memory.answers)
+            facts = AnswerFacts(len(self.memory.answers) + 1, cid, checkin_id, segment)
+            self.memory.add_answer(facts)
+            return facts
+        assert self.db is not None
+        async with self.db.session() as s:
+            if customer_id is None:
+                customer = Customer(name="Kim")
+                s.add(customer)
+                await s.flush()
+                customer_id = customer.id or 0
+            row = Answer(
+                customer_id=customer_id,
+                checkin_id=checkin_id,
+                segment=segment,
+                score=2,
+                question_type="nps",
+            )
+            s.add(row)
+            await s.flush()
+            return AnswerFacts(row.id or 0, customer_id, checkin_id, segment)
+
+    async def posts(self) -> list[tuple[str, int | None]]:
+        """The desk posts committed, as (kind, case id), oldest first."""
+        if self.memory is not None:
+            return [(p.kind, p.case_id) for p in self.memory.desk_posts]
+        assert self.db is not None
+        async with self.db.session() as s:
+            rows = await s.execute(
+                select(OutboxMessage.kind, OutboxMessage.case_id).order_by(OutboxMessage.id)
+            )
+            return [(kind, case_id) for kind, case_id in rows]
+
+    async def event_kinds(self) -> list[str]:
+        """The audit events committed, oldest first."""
+        if self.memory is not None:
+            return [e.kind for e in self.memory.events]
+        assert self.db is not None
+        async with self.db.session() as s:
+            return list((await s.execute(select(Event.kind).order_by(Event.id))).scalars())
+
+
+def memory_units(data: MemoryData) -> UnitOfWorkFactory:
+    def begin() -> UnitOfWork:
+        return MemoryUnitOfWork(data)
+
+    return begin
+
+
+def sql_units(db: Database) -> UnitOfWorkFactory:
+    def begin() -> UnitOfWork:
+        return SqlUnitOfWork(db)
+
+    return begin
