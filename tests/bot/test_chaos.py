@@ -334,13 +334,16 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
 
         # A kill between an answer's commit and its scoring leaves it unscored: the
         # score_left_behind job (every minute, on answers unscored for two minutes) scores it.
-        # One run of it, as a worker would run it two minutes on.
+        # A database cut between scoring and the case decision leaves a flagged answer without
+        # a case: the cases_left_behind job decides it. One run of each, as a worker would run
+        # them two minutes on.
         config = worker_config(PG_URL, tg, slack, free_port(), public, tmp_path)
         later = utcnow() + timedelta(minutes=3)
         keeper = Mentorbot(Config.model_validate(config), clock=lambda: later, db_schema=pg_schema)
         try:
             rescored = await keeper.score_left_behind()
             assert keeper.support is not None
+            left = await keeper.support.open_cases_left_behind()
             await keeper.support.deliver()
             async with keeper.db.session() as s:
                 answers = (await s.execute(select(Answer))).scalars().all()
@@ -373,7 +376,7 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
         assert all(a.scoring_status == "scored" for a in answers), rescored
         unhappy = {a.customer_id for a in answers if a.score == 1}
         assert len(unhappy) == len([h for _, h in answered.values() if h == "tap 1"])
-        assert unhappy <= {c.customer_id for c in cases}, (len(unhappy), len(cases), rescored)
+        assert unhappy <= {c.customer_id for c in cases}, (len(unhappy), len(cases), rescored, left)
         # Every case has one card.
         assert cases, "the unhappy answers opened cases"
         cards = Counter(
