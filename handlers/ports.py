@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from bot.channels.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
+from handlers.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
 from storage.models import Answer
 from storage.purchases import DeliveryUpdate, ExistingPurchase, NewPurchase, SavedPurchase
 
@@ -35,7 +35,7 @@ class PurchaseStore(Protocol):
 
 
 class CustomerChannel(Protocol):
-    """Where customers are written to (Telegram); raises bot.channels.messages errors."""
+    """Where customers are written to (Telegram); raises handlers.messages errors."""
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send a message, with buttons if it has any."""
