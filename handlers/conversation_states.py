@@ -4,7 +4,9 @@ A chat's conversation state holds one :class:`Step` (stored as its string, so ro
 the enum existed still read). Each capability owns one :class:`StateTable`: from which step, on
 what, to which step. Routing asks the tables which capability takes a customer's words at a step,
 and the handlers move a chat on with :meth:`StateTable.next`, so a move that is not in a table
-fails loudly in the tests instead of quietly inventing a new path.
+fails loudly in the tests instead of quietly inventing a new path. Moves back to idle made by
+deleting the chat's row (``clear_state``: /stop, an expired check-in, a move to another chat)
+are listed too, so the diagram shows every way out of a step.
 
 ``conversation_states.md`` beside this module is the Mermaid diagram of these tables, written by
 ``python -m handlers.conversation_states``; a test fails when it is stale.
@@ -50,12 +52,15 @@ class On(StrEnum):
     WRONG_PROOF = "wrong proof, tries left"
     LOCKED_OUT = "too many wrong tries, or the order is locked"
     LINKED_ELSEWHERE = "order linked to another chat"
+    STOPPED = "/stop, or /forget confirmed"
+    MOVED_AWAY = "the customer moved to another chat"
     CHECKIN_SENT = "check-in's first question goes out"
     SCORE_ASKS_WHY = "score that asks a follow-up"
     WORDS_NOT_SCORE = "words where a score was asked: kept, asked again"
     NEXT_QUESTION = "answer, next question"
     LAST_ANSWER = "last answer: thanks"
     CHECKIN_CLOSED = "words after the check-in closed"
+    EXPIRED = "check-in expired, or its question could not be sent"
     TESTIMONIAL_CHOSEN = "ambassador chose the testimonial"
     TESTIMONIAL_WORDS = "the testimonial's words: consent asked"
     CONSENT_GIVEN = "consent button"
@@ -130,6 +135,8 @@ OPT_IN = StateTable(
         Transition(S.AWAITING_PROOF, On.LOCKED_OUT, S.IDLE, ("words",)),
         Transition(S.AWAITING_PROOF, On.LINKED_ELSEWHERE, S.IDLE, ("words",)),
         Transition(None, On.LINKED_BY_LINK, S.IDLE, ("command",)),
+        Transition(None, On.STOPPED, S.IDLE, ("command", "button")),
+        Transition(None, On.MOVED_AWAY, S.IDLE, ("command", "button")),
     ),
 )
 """Linking a chat to a customer: a deep link, or the order number and a proof typed."""
@@ -146,6 +153,8 @@ CHECK_IN = StateTable(
         Transition(S.FOLLOW_UP, On.LAST_ANSWER, S.IDLE, ("words",)),
         Transition(S.QUESTION, On.CHECKIN_CLOSED, S.IDLE, ("words",)),
         Transition(S.FOLLOW_UP, On.CHECKIN_CLOSED, S.IDLE, ("words",)),
+        Transition(S.QUESTION, On.EXPIRED, S.IDLE, ("system",)),
+        Transition(S.FOLLOW_UP, On.EXPIRED, S.IDLE, ("system",)),
     ),
 )
 """A check-in's questions, one at a time (scores by button or typed); a score may ask a
