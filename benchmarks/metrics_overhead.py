@@ -24,8 +24,8 @@ from benchmarks import replies
 from benchmarks._common import fresh_database, pg_available
 from benchmarks._telegram_setup import seed_due_checkins
 from benchmarks.dispatch import make_bot
-from bot.channels.messages import IncomingUpdate, OutgoingMessage, SentMessage
 from bot.metrics import BotMetrics
+from handlers.messages import IncomingUpdate, OutgoingMessage, SentMessage
 
 
 @contextmanager

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config, ReviewPlatform
 from bot.redirects import redirect_routes
-from bot.scheduler import Job
 from handlers import advocacy_answers
 from handlers.advocacy import Advocacy, AdvocacySettings, ReviewSite, on_checkin_finished
 from handlers.advocacy_send import AdvocacyReport, run_round
+from handlers.jobs import Job
 from storage.advocacy import AdvocacyQueries
 
 if TYPE_CHECKING:

@@ -16,13 +16,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from bot.channels.messages import IncomingUpdate
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
 from bot.ops_wiring import install_ops
-from bot.scheduler import Job, build_scheduler, worker_id
+from bot.scheduler import build_scheduler, worker_id
 from handlers.conversation import handle_update
 from handlers.deps import (
     ButtonRoute,
@@ -36,6 +35,8 @@ from handlers.deps import (
 from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.events import EventBus
 from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
+from handlers.jobs import Job
+from handlers.messages import IncomingUpdate
 from handlers.ports import AnswerPipeline, CustomerChannel
 from handlers.rescoring import RescoreReport, score_left_behind
 from handlers.scoring import ScoringPipeline

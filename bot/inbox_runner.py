@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.channels.arrivals import Arrival
-from bot.channels.messages import IncomingUpdate
 from bot.keyed_locks import KeyedLocks
 from handlers.checkin_flow import INBOX_CLAIM
+from handlers.messages import IncomingUpdate
 from storage.answers import UpdateAlreadyHandled
 from storage.db import StorageUnavailable
 from storage.inbox import ChatClaim, InboxRow

@@ -7,10 +7,10 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.scheduler import Job
 from handlers.insights_commands import MANAGER_MENU, manager_commands
 from handlers.insights_digest import DigestReport, PostDigest, digest_job, send_digest
 from handlers.insights_service import InsightReply, InsightsService, InsightsSettings
+from handlers.jobs import Job
 from handlers.texts import COMMANDS
 from storage.insights_store import InsightsStore
 

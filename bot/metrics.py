@@ -18,7 +18,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from bot.channels.messages import (
+from bot.log_context import log_context
+from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
     IncomingUpdate,
@@ -29,7 +30,6 @@ from bot.channels.messages import (
     RetryLater,
     SentMessage,
 )
-from bot.log_context import log_context
 from handlers.ports import AnswerPipeline, CustomerChannel
 from storage.models import Answer
 

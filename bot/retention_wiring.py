@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.scheduler import Job
+from handlers.jobs import Job
 from handlers.retention import SweepReport, sweep
 
 if TYPE_CHECKING:

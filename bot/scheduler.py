@@ -10,11 +10,11 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +37,6 @@ def _guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Aw
             log.exception("%s failed", name)
 
     return run
-
-
-@dataclass(frozen=True)
-class Job:
-    """One more periodic job: a name, the coroutine to run and an APScheduler trigger.
-
-    ``trigger`` is "interval" or "cron"; ``args`` are the trigger's keyword arguments,
-    e.g. ``{"seconds": 5}`` or ``{"day_of_week": "mon", "hour": 9, "timezone": "UTC"}``.
-    """
-
-    name: str
-    run: Callable[[], Awaitable[object]]
-    trigger: str = "interval"
-    args: dict[str, Any] = field(default_factory=dict)
 
 
 def build_scheduler(

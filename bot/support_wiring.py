@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.desk_messages import ActionResult, DeskAction
 from bot.log_context import log_context
-from bot.scheduler import Job
 from handlers import case_ack, case_actions, case_sla, case_sweep, cases
+from handlers.conversation_states import DESK_RELAY
 from handlers.desk import BusinessHours, DeskDeps, DeskSettings
+from handlers.desk_messages import ActionResult, DeskAction
 from handlers.events import AnswerScored, CaseChanged
 from handlers.gestures import GestureSpec
+from handlers.jobs import Job
 from handlers.outbox_delivery import DeliveryReport, deliver_outbox
 
 if TYPE_CHECKING:
@@ -184,6 +185,8 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         dd.kick()  # the card should not wait for the next outbox round
 
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
+        if not DESK_RELAY.takes_words(state.step):  # e.g. a testimonial's words: not relayed
+            return False
         return await cases.relay_customer_words(dd, deps, update, customer, text)
 
     async def acknowledge(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from bot.channels.messages import Button, IncomingUpdate, OutgoingMessage
 from handlers.advocacy import Advocacy
 from handlers.advocacy_texts import first_name, say
+from handlers.conversation_states import ADVOCACY, On, Step, step_of
 from handlers.deps import Deps
+from handlers.messages import Button, IncomingUpdate, OutgoingMessage
 from handlers.optin import chat_language
 from handlers.texts import say as say_common
 from storage.conversations import StorageKey
@@ -22,7 +23,6 @@ from storage.models import AdvocacyAsk, ConversationState, Customer
 log = logging.getLogger(__name__)
 
 PREFIX = "adv"
-TESTIMONIAL_STEPS = ("testimonial", "testimonial_consent")
 _CONSENT = ("quote_yes", "quote_no")
 
 
@@ -89,7 +89,8 @@ async def handle_button(adv: Advocacy, deps: Deps, update: IncomingUpdate) -> bo
     elif choice == "testimonial":
         key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
         state = await deps.store.get_state(key)
-        state.step, state.checkin_id, state.question_index = "testimonial", None, 0
+        state.step = ADVOCACY.next(state.step, On.TESTIMONIAL_CHOSEN)
+        state.checkin_id, state.question_index = None, 0
         state.data = {"ask_id": ask_id}
         await deps.store.save_state(state)
         await _reply(deps, update.chat_id, say("testimonial_prompt", lang))
@@ -157,7 +158,7 @@ async def _consent(
     state = await deps.store.get_state(key)
     testimonial_id = state.data.get("testimonial_id")
     if (
-        state.step != "testimonial_consent"
+        step_of(state.step) != Step.TESTIMONIAL_CONSENT
         or state.data.get("ask_id") != ask.id
         or not isinstance(testimonial_id, int)
     ):
@@ -167,6 +168,7 @@ async def _consent(
     if consent:
         await adv.queries.give_consent(testimonial_id, customer.id or 0, deps.clock())
     await deps.store.clear_state(key)
+    state.step = ADVOCACY.next(state.step, On.CONSENT_GIVEN)
     label = say("quote_yes" if consent else "quote_no", lang)
     await _quietly_edit(deps, update, f"{say('testimonial_consent', lang)}\n✔ {label}")
     if consent:
@@ -190,7 +192,7 @@ async def handle_text(
     Words at the consent step are a new version of the testimonial, asked about again. Other
     words, or words for an ask that has closed, are left to the next route.
     """
-    if state.step not in TESTIMONIAL_STEPS:
+    if not ADVOCACY.takes_words(state.step):
         return False
     key = StorageKey(state.channel, state.chat_id, state.user_id)
     ask_id = state.data.get("ask_id")
@@ -198,12 +200,13 @@ async def handle_text(
     if not _answerable(adv, ask, customer, deps):
         log.info("chat %s: testimonial step for a closed ask; words go on", update.chat_id)
         await deps.store.clear_state(key)
+        state.step = ADVOCACY.next(state.step, On.ASK_CLOSED)  # the next route sees it idle
         return False
     lang = customer.language
     testimonial = await adv.queries.save_testimonial(
         customer.id or 0, text, lang, consent=False, now=deps.clock()
     )
-    state.step = "testimonial_consent"
+    state.step = ADVOCACY.next(state.step, On.TESTIMONIAL_WORDS)
     state.data = {"ask_id": ask_id, "testimonial_id": testimonial.id}
     await deps.store.save_state(state)
     buttons = (

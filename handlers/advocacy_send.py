@@ -11,17 +11,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.channels.messages import (
+from handlers.advocacy import Advocacy
+from handlers.advocacy_texts import first_name, say
+from handlers.deps import Deps
+from handlers.dispatch import after_quiet_hours, backoff, fatigue_delay
+from handlers.messages import (
     Button,
     ChannelUnavailable,
     ChatUnreachable,
     OutgoingMessage,
     RetryLater,
 )
-from handlers.advocacy import Advocacy
-from handlers.advocacy_texts import first_name, say
-from handlers.deps import Deps
-from handlers.dispatch import after_quiet_hours, backoff, fatigue_delay
 from storage.advocacy import AskContext, ThanksContext
 from storage.models import OptInState
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.messages import IncomingUpdate
 from handlers.deps import Deps
+from handlers.messages import IncomingUpdate
 
 log = logging.getLogger(__name__)
 

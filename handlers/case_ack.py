@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.channels.messages import OutgoingMessage
 from handlers.business_hours import add_business_time
 from handlers.customer_outbox import CustomerOutbox
 from handlers.desk import BusinessHours, DeskDeps
+from handlers.messages import OutgoingMessage
 from handlers.recovery_texts import day_name, say_recovery
 
 if TYPE_CHECKING:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.desk_messages import ActionResult, DeskAction, Form, FormField
-from bot.channels.messages import OutgoingMessage
 from handlers.case_card import mention
 from handlers.case_resolve import open_resolve_form, submit_resolve
 from handlers.desk import DeskDeps
+from handlers.desk_messages import ActionResult, DeskAction, Form, FormField
+from handlers.messages import OutgoingMessage
 from handlers.texts import say
 from storage.cases import OPEN_CASE
 from storage.models import CLOSED_BY_FORGET, Case, CaseStatus, OptInState
@@ -50,8 +50,9 @@ async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
     if result.owner == action.staff.id:
         return ActionResult(notice=f"You already have case #{case.id}.")
     if result.owner:
+        owner = mention(dd.desk.markup, result.owner)
         return ActionResult(
-            notice=f"Case #{case.id} is already claimed by {mention(result.owner)}; "
+            notice=f"Case #{case.id} is already claimed by {owner}; "
             "use Take over on the card to take it."
         )
     return ActionResult(notice=f"Case #{case.id} is closed.")
@@ -73,13 +74,13 @@ async def _take_over(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResu
         if result.owner == action.staff.id:
             return ActionResult(notice=f"You already have case #{case.id}.")
         return _closed(case) or ActionResult(notice=f"Case #{case.id} is closed.")
-    had = f"from {mention(result.owner)}" if result.owner else "(nobody had it)"
+    had = f"from {mention(dd.desk.markup, result.owner)}" if result.owner else "(nobody had it)"
     log.info("case %s taken over by %s from %s", case.id, action.staff.id, result.owner)
     await dd.store.enqueue(
         "thread",
         dd.clock(),
         case_id=case.id,
-        text=f"🔄 {mention(action.staff.id)} took over {had}.",
+        text=f"🔄 {mention(dd.desk.markup, action.staff.id)} took over {had}.",
     )
     dd.kick()
     return ActionResult()
@@ -128,7 +129,7 @@ async def _submit_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionR
         "thread",
         dd.clock(),
         case_id=case.id,
-        text=f"↩️ {mention(action.staff.id)} to the customer: {text}",
+        text=f"↩️ {mention(dd.desk.markup, action.staff.id)} to the customer: {text}",
     )
     return ActionResult()
 

@@ -1,11 +1,15 @@
 """The case card: one message that tells support everything, rebuilt from the database each time
-it is posted or updated, so the channel always shows the truth."""
+it is posted or updated, so the channel always shows the truth.
+
+The card says what to stress and whom to mention through the desk's :class:`DeskMarkup`; the
+Slack adapter writes that as mrkdwn.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.channels.desk_messages import Card, CardButton, DeskMessage
+from handlers.desk_messages import Card, CardButton, DeskMarkup, DeskMessage
 from storage.case_view import CaseView
 from storage.models import CLOSED_BY_FORGET, Answer, Case, CaseStatus
 
@@ -23,9 +27,9 @@ LANGUAGES = {"en": "English", "nl": "Dutch"}
 QUESTION_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "yes_no": "Yes/no"}
 
 
-def mention(staff_id: str | None) -> str:
-    """A staff member as the desk shows them (a Slack mention)."""
-    return f"<@{staff_id}>" if staff_id else "nobody"
+def mention(markup: DeskMarkup, staff_id: str | None) -> str:
+    """A staff member as the desk shows them (mentioned), or "nobody"."""
+    return markup.mention(staff_id) if staff_id else "nobody"
 
 
 def _how_long(since: datetime | None, now: datetime) -> str:
@@ -70,7 +74,7 @@ def _buttons(view: CaseView) -> tuple[CardButton, ...]:
     return tuple(buttons)
 
 
-def _analysis_line(answers: list[Answer]) -> str | None:
+def _analysis_line(m: DeskMarkup, answers: list[Answer]) -> str | None:
     reasons: list[str] = []
     themes: list[str] = []
     for a in answers:
@@ -79,9 +83,9 @@ def _analysis_line(answers: list[Answer]) -> str | None:
         themes += [t for t in analysis.get("themes", []) if t not in themes]
     parts = []
     if reasons:
-        parts.append("*Why flagged:* " + "; ".join(reasons[:4]))
+        parts.append(m.bold("Why flagged:") + " " + "; ".join(reasons[:4]))
     if themes:
-        parts.append("*Themes:* " + ", ".join(themes[:6]))
+        parts.append(m.bold("Themes:") + " " + ", ".join(themes[:6]))
     return "\n".join(parts) or None
 
 
@@ -103,24 +107,25 @@ NOTE_NOT_SENT = {
 }
 
 
-def _note_delivery(case: Case) -> str | None:
+def _note_delivery(m: DeskMarkup, case: Case) -> str | None:
     """What the card says about the resolve note: what was sent, or why nothing was."""
     if case.note_delivery in ("sent", "queued") and case.customer_note:
         note = case.customer_note[:600] + ("…" if len(case.customer_note) > 600 else "")
         head = (
-            "*Sent to the customer:*"
+            m.bold("Sent to the customer:")
             if case.note_delivery == "sent"
-            else "*Queued for the customer* (Telegram was away; it goes out when it is back):"
+            else m.bold("Queued for the customer")
+            + " (Telegram was away; it goes out when it is back):"
         )
-        return head + "\n" + "\n".join(f"> {x}" for x in note.splitlines())
+        return head + "\n" + m.quote(note)
     if case.note_delivery in NOTE_NOT_SENT:
-        return f"*Nothing reached the customer:* {NOTE_NOT_SENT[case.note_delivery]}."
+        return f"{m.bold('Nothing reached the customer:')} {NOTE_NOT_SENT[case.note_delivery]}."
     if case.note_delivery == "none":
-        return "_No message to the customer._"
+        return m.italic("No message to the customer.")
     return None
 
 
-def render_case(view: CaseView, now: datetime) -> DeskMessage:
+def render_case(view: CaseView, now: datetime, m: DeskMarkup) -> DeskMessage:
     """The card for a case, and the plain-text line shown in notifications."""
     case, customer = view.case, view.customer
     name = customer.name or f"Customer #{customer.id}"
@@ -145,21 +150,22 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
         ("Touchpoint", view.touchpoint or "written outside a check-in"),
         ("Score", ", ".join(scores) or "no score"),
         ("Sentiment", _sentiment(view.answers)),
-        ("Owner", mention(case.owner)),
+        ("Owner", mention(m, case.owner)),
     ]
     if case.respond_by and case.status == CaseStatus.OPEN:
         facts.append(("Respond by", case.respond_by.strftime("%a %d %b %H:%M UTC")))
     sections = [
-        "\n".join(f"> {w}" for w in words) if words else "_No words, only the score._",
+        "\n".join(m.quote(w) for w in words) if words else m.italic("No words, only the score."),
     ]
-    analysis = _analysis_line(view.answers)
+    analysis = _analysis_line(m, view.answers)
     if analysis:
         sections.append(analysis)
     if view.added_answers:
-        sections.append(f"*{view.added_answers} more flagged answer(s) in the thread.*")
+        sections.append(m.bold(f"{view.added_answers} more flagged answer(s) in the thread."))
     if view.previous_answers:
         sections.append(
-            "*Earlier answers:* "
+            m.bold("Earlier answers:")
+            + " "
             + " · ".join(
                 f"{a.created_at:%d %b} {a.touchpoint or 'message'}: {describe_answer(a)}"
                 for a in view.previous_answers
@@ -167,7 +173,8 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
         )
     if view.previous_cases:
         sections.append(
-            "*Earlier cases:* "
+            m.bold("Earlier cases:")
+            + " "
             + " · ".join(
                 f"#{c.id} {c.opened_at:%d %b} {STATUS_WORDS.get(c.status, c.status).lower()}"  # type: ignore[call-overload]
                 for c in view.previous_cases
@@ -175,23 +182,24 @@ def render_case(view: CaseView, now: datetime) -> DeskMessage:
         )
     if case.status in (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE):
         closing = (
-            f"*{status}* (/forget): they can no longer be reached"
+            f"{m.bold(status)} (/forget): they can no longer be reached"
             if case.closed_by == CLOSED_BY_FORGET
-            else f"*{status}* by {mention(case.closed_by)}"
+            else f"{m.bold(status)} by {mention(m, case.closed_by)}"
         )
         if case.resolution_note:
             closing += f": {case.resolution_note}"
         if case.gesture:
-            closing += f"\n*Goodwill gesture:* {case.gesture}"
+            closing += f"\n{m.bold('Goodwill gesture:')} {case.gesture}"
             if case.gesture_code:
-                closing += f" · voucher code `{case.gesture_code}`"
-        delivery = _note_delivery(case)
+                closing += f" · voucher code {m.code(case.gesture_code)}"
+        delivery = _note_delivery(m, case)
         if delivery:
             closing += "\n" + delivery
         sections.append(closing)
     if case.recovered is not None:
         sections.append(
-            "*Closing the loop:* "
+            m.bold("Closing the loop:")
+            + " "
             + ("recovered, came back as a promoter 🎉" if case.recovered else "not recovered yet")
         )
     title = f"{mark} Case #{case.id} · {case.priority} priority · {status}"

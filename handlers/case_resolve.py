@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.desk_messages import ActionResult, DeskAction, Form, FormField, Staff
-from bot.channels.messages import OutgoingMessage
 from handlers.case_card import NOTE_NOT_SENT, mention
 from handlers.customer_outbox import CustomerOutbox
 from handlers.desk import DeskDeps
+from handlers.desk_messages import ActionResult, DeskAction, Form, FormField, Staff
 from handlers.gestures import GestureSpec, find_gesture, generate_code
+from handlers.messages import OutgoingMessage
 from handlers.texts import say
 from storage.case_resolution import RecoveryPlan
 from storage.cases import OPEN_CASE
@@ -157,7 +157,7 @@ async def _deliver_note(
     lang = customer.language if customer else "en"
     extra = gesture.text(lang, case.gesture_code) if gesture else ""
     body = "\n\n".join(part for part in (message, extra) if part)
-    who = mention(staff.id)
+    who = mention(dd.desk.markup, staff.id)
     if why is None and not body:
         delivery, text, line = (
             "none",
@@ -170,7 +170,7 @@ async def _deliver_note(
     else:
         signed = say("staff_reply", lang, text=body, name=await _first_name(dd, staff, lang))
         delivery, text = await _send(dd, customer, chat_id, signed), signed
-        quoted = "\n".join(f"> {line}" for line in signed.splitlines())
+        quoted = dd.desk.markup.quote(signed)
         if delivery == "sent":
             line = f"✉️ {who} resolved the case; sent to the customer:\n{quoted}"
         elif delivery == "blocked":

@@ -32,7 +32,11 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
     for case in await dd.store.unclaimed_cases():
         waited = business_time_between(case.opened_at, now, s.hours)
         if waited >= s.escalate_after:
-            who = f"<!subteam^{s.escalation_usergroup}>" if s.escalation_usergroup else "Managers"
+            who = (
+                dd.desk.markup.group_mention(s.escalation_usergroup)
+                if s.escalation_usergroup
+                else "Managers"
+            )
             text = (
                 f"🚨 {who}: case #{case.id} ({case.priority}) has waited "
                 f"{_minutes(waited.total_seconds())} of business time without an owner."

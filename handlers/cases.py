@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.channels.messages import IncomingUpdate, OutgoingMessage
 from handlers.business_hours import add_business_time
 from handlers.case_card import describe_answer
 from handlers.case_rules import (
@@ -19,6 +18,7 @@ from handlers.case_rules import (
 from handlers.checkin_flow import store_answer
 from handlers.desk import DeskDeps
 from handlers.events import CaseChanged
+from handlers.messages import IncomingUpdate, OutgoingMessage
 from handlers.texts import say
 from storage.models import Answer, Customer
 
@@ -84,7 +84,8 @@ async def relay_customer_words(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )
     name = customer.name or f"Customer #{customer.id}"
-    await dd.store.note_customer_message(case.id or 0, f"💬 *{name}:* {text}", dd.clock())
+    line = f"💬 {dd.desk.markup.bold(name + ':')} {text}"
+    await dd.store.note_customer_message(case.id or 0, line, dd.clock())
     await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)
     if case.owner:

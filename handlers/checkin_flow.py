@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.channels.messages import Button, IncomingUpdate, OutgoingMessage
+from handlers.conversation_states import CHECK_IN, On, Step, step_of
 from handlers.deps import Deps
 from handlers.journeys import Question, Touchpoint
+from handlers.messages import Button, IncomingUpdate, OutgoingMessage
 from handlers.texts import say
 from storage.checkins import CheckInContext
 from storage.conversations import StorageKey
@@ -195,7 +196,7 @@ async def record_score(
         await deps.outbox.post(
             OutgoingMessage(ctx.chat_id, follow_up), "follow_up", ctx.customer.id
         )
-        state.step = "follow_up"
+        state.step = CHECK_IN.next(state.step, On.SCORE_ASKS_WHY)
         state.data = {"question_id": q.id}
         await deps.store.save_state(state)
         return
@@ -220,7 +221,7 @@ async def record_text(
     tp = touchpoint_of(deps, ctx)
     q = tp.questions[state.question_index]
     lang = ctx.customer.language
-    if state.step == "follow_up":
+    if step_of(state.step) == Step.FOLLOW_UP:
         await store_answer(
             deps,
             update,
@@ -290,12 +291,13 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
     nxt = state.question_index + 1
     if nxt < len(tp.questions):
         message_id = await ask(deps, ctx, nxt)
-        state.step, state.question_index = "question", nxt
+        state.step, state.question_index = CHECK_IN.next(state.step, On.NEXT_QUESTION), nxt
         state.data = {"message_id": message_id}
         await deps.store.save_state(state)
         return
     await deps.store.mark_answered(ctx.checkin.id or 0, deps.clock())
     await deps.store.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
+    state.step = CHECK_IN.next(state.step, On.LAST_ANSWER)
     if not await closing_words(deps, ctx.customer, ctx.chat_id, checkin_id=ctx.checkin.id):
         await deps.outbox.post(
             OutgoingMessage(ctx.chat_id, say("thanks_done", ctx.customer.language)),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.messages import ChannelError, IncomingUpdate, OutgoingMessage
 from handlers import answer_edits, checkin_flow, customer_commands, optin
+from handlers.conversation_states import CHECK_IN, OPT_IN, On, takes_words
 from handlers.deps import Deps
 from handlers.insights_commands import MAIN_COMMAND, SHORTCUTS
+from handlers.messages import ChannelError, IncomingUpdate, OutgoingMessage
 from handlers.texts import say
 from storage.chat_snapshots import Snapshot
 from storage.conversations import StorageKey
@@ -123,7 +124,7 @@ async def handle_button(
         ctx is None
         or ctx.customer.id != customer.id
         or ctx.checkin.status not in _OPEN
-        or state.step != "question"
+        or not CHECK_IN.takes_button(state.step)
         or state.checkin_id != checkin_id
         or state.question_index != index
     ):
@@ -155,7 +156,8 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     """
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
     state, customer, ctx = snapshot or await deps.store.chat_snapshot(key)
-    if state.step in (optin.AWAITING_ORDER, optin.AWAITING_PROOF):
+    owners = takes_words(state.step)  # the capabilities whose table takes words at this step
+    if OPT_IN in owners:
         await optin.handle_link_text(deps, update, state)
         return
     if customer is None:
@@ -178,14 +180,23 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
             "reply",
             customer.id,
         )
-    if state.step in ("question", "follow_up") and state.checkin_id:
+    if CHECK_IN in owners and state.checkin_id:
         if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
             await checkin_flow.record_text(deps, update, state, ctx, text)
             return
         await deps.store.clear_state(key)
+        state.step = CHECK_IN.next(state.step, On.CHECKIN_CLOSED)
+    # Plugged-in capabilities (advocacy, the desk relay) each check their own table. A route
+    # that lets go of a stale step (a testimonial for an ask that closed) leaves the chat idle:
+    # the routes are asked once more, as for any idle chat.
+    asked_at = state.step
     for route in deps.text_routes:
         if await route(deps, update, state, customer, text):
             return
+    if state.step != asked_at:
+        for route in deps.text_routes:
+            if await route(deps, update, state, customer, text):
+                return
     answer = await checkin_flow.store_answer(
         deps, update, customer.id or 0, None, None, "text", None, text, customer.language
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.channels.messages import Button, IncomingUpdate, OutgoingDocument, OutgoingMessage
 from handlers.deps import Deps
 from handlers.forgetting import forget_customer
+from handlers.messages import Button, IncomingUpdate, OutgoingDocument, OutgoingMessage
 from handlers.optin import chat_language
 from handlers.texts import say
 from storage.conversations import StorageKey

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.messages import (
+from handlers.messages import (
     Button,
     ChannelError,
     ChatUnreachable,

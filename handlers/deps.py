@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.channels.messages import IncomingUpdate
 from handlers.customer_outbox import CustomerOutbox
 from handlers.journeys import Journey
+from handlers.messages import IncomingUpdate
 from handlers.ports import AnswerPipeline, CustomerChannel
 from handlers.unit_of_work import UnitOfWorkFactory
 from storage.models import Answer, ConversationState, Customer

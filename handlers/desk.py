@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.channels.desk_messages import DeskMessage, Form, Staff
 from handlers.customer_outbox import CustomerOutbox
+from handlers.desk_messages import DeskMarkup, DeskMessage, Form, Staff
 from handlers.events import EventBus
 from handlers.gestures import GestureSpec
 from handlers.ports import CustomerChannel
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 
 class DeskChannel(Protocol):
-    """Where support staff work (Slack); raises ``bot.channels.desk_messages`` errors."""
+    """Where support staff work (Slack); raises ``handlers.desk_messages`` errors."""
+
+    markup: DeskMarkup
+    """How texts for this desk mark up mentions, bold words and quotes."""
 
     async def post(
         self,

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.channels.messages import (
+from handlers import checkin_flow
+from handlers.deps import Deps, SurveyRules
+from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
     MessageRejected,
     RetryLater,
 )
-from handlers import checkin_flow
-from handlers.deps import Deps, SurveyRules
 from storage.checkins import CheckInContext
 from storage.conversations import StorageKey
 from storage.models import CheckIn, CheckInStatus, OptInState

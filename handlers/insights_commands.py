@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.channels.messages import (
+from handlers.deps import CommandRoute, Deps
+from handlers.insights_service import InsightReply, InsightsService, Requester
+from handlers.messages import (
     ChannelError,
     IncomingUpdate,
     OutgoingMessage,
     OutgoingPhoto,
 )
-from handlers.deps import CommandRoute, Deps
-from handlers.insights_service import InsightReply, InsightsService, Requester
 
 if TYPE_CHECKING:
     from handlers.ports import CustomerChannel

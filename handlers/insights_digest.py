@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.scheduler import Job
 from handlers.insights_commands import send_reply
 from handlers.insights_service import InsightReply, InsightsService
+from handlers.jobs import Job
 
 if TYPE_CHECKING:
     from handlers.ports import CustomerChannel

@@ -9,7 +9,7 @@ trend, a PNG chart. Nobody else gets figures: they get a polite refusal, and it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from handlers import insights_format as fmt
 from handlers.insights_chart import nps_trend_png
 from handlers.insights_figures import Summary, build_summary
+from handlers.insights_messages import InsightReply, Requester
 from handlers.insights_query import InsightQuery, QueryError, parse_query, suggest
 from storage.db import StorageUnavailable
 
@@ -29,27 +30,7 @@ BREAKDOWN_BY = {"touchpoints": "touchpoint", "products": "product", "languages":
 # Replies that quote customers (detractors' latest words, a typical quote per theme, the
 # summary's top themes); the rest are plain figures that may go where they were asked.
 QUOTING = frozenset({"stats", "detractors", "themes"})
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asks: the channel, their user id there, and (Slack) a user-group membership check."""
-
-    channel: str
-    user_id: str
-    member_of: Callable[[str], Awaitable[bool]] | None = None
-
-
-@dataclass(frozen=True)
-class InsightReply:
-    """What goes back: text, and a PNG chart for the trend and the digest."""
-
-    text: str
-    chart_png: bytes | None = None
-    chart_name: str = "nps-trend.png"
-    refused: bool = False
-    private: bool = False
-    """Holds customers' words or names: for the asker alone unless asked among managers."""
+__all__ = ["InsightReply", "InsightsService", "InsightsSettings", "Requester"]
 
 
 @dataclass(frozen=True)

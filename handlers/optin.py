@@ -6,8 +6,9 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.channels.messages import Button, IncomingUpdate, OutgoingMessage
+from handlers.conversation_states import OPT_IN, On, Step, step_of
 from handlers.deps import Deps
+from handlers.messages import Button, IncomingUpdate, OutgoingMessage
 from handlers.optin_texts import say_optin
 from handlers.texts import say
 from storage.chat_links import ChatAlreadyLinked, CustomerLinkedElsewhere
@@ -16,10 +17,6 @@ from storage.models import ConversationState, Customer, OptInState
 
 log = logging.getLogger(__name__)
 
-# Linking steps of a chat's conversation state (the check-in steps are in checkin_flow).
-IDLE = "idle"
-AWAITING_ORDER = "awaiting_order"
-AWAITING_PROOF = "awaiting_proof"
 MOVE_PREFIX = "move"
 MOVE_TTL = timedelta(hours=1)  # how long the linked chat may confirm a move
 MOVE_QUIET = timedelta(minutes=10)  # at most one move request per customer in this time
@@ -129,7 +126,7 @@ async def handle_start(deps: Deps, update: IncomingUpdate) -> None:
     state = await deps.store.get_state(_key(deps, update))
     if await _locked(deps, update, state, lang):
         return
-    state.step, state.checkin_id = AWAITING_ORDER, None
+    state.step, state.checkin_id = OPT_IN.next(state.step, On.START), None
     state.data = {"attempts": state.data.get("attempts", 0)}
     await deps.store.save_state(state)
     await _reply(deps, update, say("ask_order", lang))
@@ -195,8 +192,8 @@ async def handle_link_text(deps: Deps, update: IncomingUpdate, state: Conversati
     if await _locked(deps, update, state, lang):
         return
     text = update.text.strip()[:100]
-    if state.step == AWAITING_ORDER:
-        state.step = AWAITING_PROOF
+    if step_of(state.step) == Step.AWAITING_ORDER:
+        state.step = OPT_IN.next(state.step, On.ORDER_TYPED)
         state.data = {**state.data, "order_id": text}
         await deps.store.save_state(state)
         await _reply(deps, update, say("ask_proof", lang))
@@ -204,7 +201,8 @@ async def handle_link_text(deps: Deps, update: IncomingUpdate, state: Conversati
     check = await deps.store.verify_order(str(state.data.get("order_id", "")), text)
     if check.customer_id is not None and await _order_locked(deps, check.customer_id):
         log.warning("chat %s: tried an order that is locked after wrong tries", update.chat_id)
-        state.step, state.data = IDLE, {"attempts": int(state.data.get("attempts", 0))}
+        state.step = OPT_IN.next(state.step, On.LOCKED_OUT)
+        state.data = {"attempts": int(state.data.get("attempts", 0))}
         await deps.store.save_state(state)
         minutes = int(deps.rules.lockout.total_seconds() // 60)
         await _reply(deps, update, say_optin("order_locked", lang, minutes=minutes))
@@ -227,7 +225,7 @@ async def _link_by_order(
 ) -> None:
     linked = await deps.store.linked_chat(customer_id, deps.channel_name)
     if linked is not None and linked.chat_id not in (None, update.chat_id):
-        state.step, state.data = IDLE, {}
+        state.step, state.data = OPT_IN.next(state.step, On.LINKED_ELSEWHERE), {}
         await deps.store.save_state(state)
         await _ask_linked_chat(deps, update, customer_id)
         return
@@ -241,13 +239,14 @@ async def _failed_try(
     log.info("chat %s: failed order verification (%d)", update.chat_id, attempts)
     if attempts >= deps.rules.max_link_attempts:
         until = deps.clock() + deps.rules.lockout
-        state.step, state.data = IDLE, {"attempts": 0, "locked_until": until.isoformat()}
+        state.step = OPT_IN.next(state.step, On.LOCKED_OUT)
+        state.data = {"attempts": 0, "locked_until": until.isoformat()}
         await deps.store.save_state(state)
         await deps.store.record_event("optin.locked_out", None, {"chat_id": update.chat_id})
         minutes = int(deps.rules.lockout.total_seconds() // 60)
         await _reply(deps, update, say("locked_out", lang, minutes=minutes))
         return
-    state.step, state.data = AWAITING_ORDER, {"attempts": attempts}
+    state.step, state.data = OPT_IN.next(state.step, On.WRONG_PROOF), {"attempts": attempts}
     await deps.store.save_state(state)
     await _reply(deps, update, say("link_failed", lang))
 

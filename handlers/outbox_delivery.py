@@ -11,9 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.channels.desk_messages import DeskMessage, DeskRejected, DeskRetryLater
 from handlers.case_card import describe_answer, render_case
 from handlers.desk import DeskDeps
+from handlers.desk_messages import DeskMessage, DeskRejected, DeskRetryLater
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -126,12 +126,14 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
         else:
             await dd.store.outbox_started(message.id or 0, dd.clock())
         assert view is not None
-        return await dd.desk.post(channel, render_case(view, dd.clock()), card_of=case.id)
+        card = render_case(view, dd.clock(), dd.desk.markup)
+        return await dd.desk.post(channel, card, card_of=case.id)
     if not case.slack_ts or not case.slack_channel:
         raise DeskRejected(f"case {case.id} has no card to update or reply under")
     if message.kind == "card_update":
         assert view is not None
-        await dd.desk.update(case.slack_channel, case.slack_ts, render_case(view, dd.clock()))
+        card = render_case(view, dd.clock(), dd.desk.markup)
+        await dd.desk.update(case.slack_channel, case.slack_ts, card)
         return case.slack_ts
     if message.kind == "case_answer":
         found = await dd.store.answer_with_checkin(int(message.payload.get("answer_id", 0)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.channels.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
+from handlers.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
 from storage.models import Answer
 from storage.purchases import ExistingPurchase
 
@@ -22,7 +22,7 @@ class PurchaseStore(Protocol):
 
 
 class CustomerChannel(Protocol):
-    """Where customers are written to (Telegram); raises bot.channels.messages errors."""
+    """Where customers are written to (Telegram); raises handlers.messages errors."""
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send a message, with buttons if it has any."""

@@ -37,6 +37,21 @@ class CheckInStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ConversationStep(StrEnum):
+    """Where a chat stands in a conversation; stored as its string in ``conversation_states``.
+
+    The transitions between steps, per capability, are in ``handlers/conversation_states.py``.
+    """
+
+    IDLE = "idle"
+    AWAITING_ORDER = "awaiting_order"
+    AWAITING_PROOF = "awaiting_proof"
+    QUESTION = "question"
+    FOLLOW_UP = "follow_up"
+    TESTIMONIAL = "testimonial"
+    TESTIMONIAL_CONSENT = "testimonial_consent"
+
+
 class CaseStatus(StrEnum):
     """The life of a support case."""
 
@@ -180,7 +195,7 @@ class ConversationState(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=20)
     chat_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
     user_id: int = Field(primary_key=True, sa_type=BigInteger)  # type: ignore[call-overload]
-    step: str = Field(default="idle", max_length=32)
+    step: str = Field(default=ConversationStep.IDLE.value, max_length=32)
     # indexed: expiry, /stop and a blocked bot drop the conversations of a check-in
     checkin_id: int | None = Field(default=None, foreign_key="checkins.id", index=True)
     question_index: int = 0

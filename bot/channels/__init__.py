@@ -1,1 +1,2 @@
-"""Channel adapters (Telegram, Slack) and the channel-neutral messages they convert to and from."""
+"""Channel adapters (Telegram, Slack): they convert SDK objects to and from the channel-neutral
+vocabulary the handlers own (``handlers.messages``, ``handlers.desk_messages``)."""

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.messages import IncomingUpdate
+from handlers.messages import IncomingUpdate
 
 
 @dataclass(frozen=True)

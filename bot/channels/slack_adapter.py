@@ -19,7 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.channels.desk_messages import (
+from bot.channels.slack_blocks import (
+    ACTION_PREFIX,
+    FORM_PREFIX,
+    form_values,
+    form_view,
+    message_args,
+)
+from bot.channels.slack_markup import SLACK_MARKUP
+from handlers.desk_messages import (
     ActionResult,
     DeskAction,
     DeskMessage,
@@ -28,13 +36,6 @@ from bot.channels.desk_messages import (
     DeskUnavailable,
     Form,
     Staff,
-)
-from bot.channels.slack_blocks import (
-    ACTION_PREFIX,
-    FORM_PREFIX,
-    form_values,
-    form_view,
-    message_args,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ def web_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
 
 class SlackDesk:
     """The support desk on Slack: posts, card updates, forms, staff names."""
+
+    markup = SLACK_MARKUP
+    """How the handlers' desk texts mark up mentions and bold words: Slack's mrkdwn."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client

@@ -38,7 +38,9 @@ from telegram.ext import Application, BaseRateLimiter
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.arrivals import Arrival, Receive, decode_incoming
 from bot.channels.json_limits import clean_text, loads_shallow, read_limited
-from bot.channels.messages import (
+from bot.channels.ptb_bot import TolerantBot
+from bot.channels.send_pacing import SendPacer
+from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
     IncomingUpdate,
@@ -49,8 +51,6 @@ from bot.channels.messages import (
     RetryLater,
     SentMessage,
 )
-from bot.channels.ptb_bot import TolerantBot
-from bot.channels.send_pacing import SendPacer
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"

@@ -8,8 +8,8 @@ import json
 from telegram import Bot
 
 from bot.channels.arrivals import encode_incoming
-from bot.channels.messages import IncomingUpdate
 from bot.channels.telegram_adapter import decode_update
+from handlers.messages import IncomingUpdate
 
 
 def test_a_polled_update_reads_back_as_it_was_stored() -> None:

@@ -7,6 +7,39 @@ payloads back into :class:`DeskAction`. Nothing here knows about Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class DeskMarkup(Protocol):
+    """How the desk marks up text: handlers say what (a mention, bold words), the adapter how.
+
+    The Slack adapter implements it with mrkdwn (``<@U1>``, ``*bold*``); handlers never write
+    a channel's syntax themselves.
+    """
+
+    def mention(self, staff_id: str) -> str:
+        """A staff member, mentioned (they get notified)."""
+        ...
+
+    def group_mention(self, group_id: str) -> str:
+        """A group of staff (e.g. the support leads), mentioned."""
+        ...
+
+    def bold(self, text: str) -> str:
+        """``text`` in bold."""
+        ...
+
+    def italic(self, text: str) -> str:
+        """``text`` in italics."""
+        ...
+
+    def code(self, text: str) -> str:
+        """``text`` as a code to copy (e.g. a voucher code)."""
+        ...
+
+    def quote(self, text: str) -> str:
+        """``text`` as a block quote, line by line."""
+        ...
 
 
 @dataclass(frozen=True)

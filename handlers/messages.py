@@ -1,7 +1,8 @@
 """Channel-neutral messages: what handlers send and receive, whatever the chat SDK.
 
-Adapters convert SDK objects to these and back; handlers only ever see these. Buttons fall
-back to numbered text on channels without them.
+Adapters convert SDK objects to these and back; handlers only ever see these. The handlers own
+this vocabulary: the adapters in bot/ import it from here (and nothing else of handlers/).
+Buttons fall back to numbered text on channels without them.
 """
 
 from __future__ import annotations
