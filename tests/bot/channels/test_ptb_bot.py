@@ -76,7 +76,7 @@ async def test_raw_sends_raise_telegrams_errors_as_ptb_errors() -> None:
     async with LocalBotApi() as server:
         async with TolerantBot("1:T", base_url=server.base_url, request=AiohttpRequest()) as bot:
             server.fail_next("sendMessage", 400, "Bad Request: chat not found")
-            with pytest.raises(BadRequest, match="(?i)chat not found"):
+            with pytest.raises(BadRequest, match=r"(?i)chat not found"):
                 await bot.post_unparsed("sendMessage", {"chat_id": 42, "text": "hi"})
 
 
