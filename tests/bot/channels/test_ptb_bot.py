@@ -96,3 +96,16 @@ async def test_contract_ptb_warns_about_raw_calls_with_the_message_the_bot_ignor
                 ours = [w for w in caught if issubclass(w.category, PTBUserWarning)]
                 assert len(ours) == 1 + (endpoint == "editMessageText"), ours
                 assert all(re.match(RAW_CALL_WARNING, str(w.message)) for w in ours), ours
+
+
+async def test_a_batch_with_an_unreadable_update_is_read_one_update_at_a_time() -> None:
+    async with LocalBotApi() as server:
+        async with TolerantBot("1:T", base_url=server.base_url, request=AiohttpRequest()) as bot:
+            bad = server.push_raw_update({"message": {"message_id": "not a message"}})
+            good = server.push_message(42, "hallo")
+            with warnings.catch_warnings(record=True) as caught:
+                updates = await bot.get_updates(timeout=0)
+            assert [u.update_id for u in updates] == [bad["update_id"], good["update_id"]]
+            assert updates[0].message is None  # kept only so the offset moves past it
+            assert updates[1].message is not None and updates[1].message.text == "hallo"
+            assert [w for w in caught if issubclass(w.category, PTBUserWarning)] == []
