@@ -105,8 +105,6 @@ class LocalBotApi(BotApiState):
     @property
     def port(self) -> int:
         """The TCP port the server listens on (after :meth:`start`)."""
-        if not self._site.serving:
-            raise RuntimeError("LocalBotApi is not started")
         return self._site.port
 
     @property

@@ -50,7 +50,6 @@ class LocalSite:
     async def stop(self) -> None:
         """Stop listening and close open connections; safe to call when not started."""
         runner, self._runner = self._runner, None
-        self._port = None
         if runner is not None:
             await runner.cleanup()
 
@@ -61,9 +60,10 @@ class LocalSite:
 
     @property
     def port(self) -> int:
-        """The TCP port listened on (after :meth:`start`)."""
+        """The TCP port listened on (after :meth:`start`; after :meth:`stop`, the last one, so
+        a server can be started again on it)."""
         if self._port is None:
-            raise RuntimeError("the local server is not started")
+            raise RuntimeError("the local server was never started")
         return self._port
 
 

@@ -169,8 +169,6 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
     @property
     def port(self) -> int:
         """The TCP port the server listens on."""
-        if not self._site.serving:
-            raise RuntimeError("LocalSlackApi is not started")
         return self._site.port
 
     @property

@@ -34,12 +34,15 @@ async def test_port_zero_serves_on_the_port_it_reports_until_stopped() -> None:
     with pytest.raises(RuntimeError, match="serving already"):
         await site.start(_app())
     await site.stop()
-    assert not site.serving
-    with pytest.raises(RuntimeError, match="not started"):
-        _ = site.port
+    assert not site.serving and site.port == port  # the last port, to start again on
     with pytest.raises(aiohttp.ClientConnectionError):
         await _get(port)
     await site.stop()  # a second stop does nothing
+    assert await site.start(_app(), port=port) == port
+    assert await _get(port) == "hello"
+    await site.stop()
+    with pytest.raises(RuntimeError, match="never started"):
+        _ = LocalSite().port
 
 
 async def test_a_taken_port_is_an_error_and_leaves_the_site_stopped() -> None:
