@@ -18,7 +18,7 @@ from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.ptb_bot import RAW_CALL_WARNING, RAW_ENDPOINTS, TolerantBot
+from bot.channels.ptb_bot import RAW_CALL_WARNING, RAW_ENDPOINTS, TolerantBot, quiet_raw_calls
 from bot.local_servers.bot_api import LocalBotApi
 
 
@@ -109,3 +109,17 @@ async def test_a_batch_with_an_unreadable_update_is_read_one_update_at_a_time() 
             assert updates[0].message is None  # kept only so the offset moves past it
             assert updates[1].message is not None and updates[1].message.text == "hallo"
             assert [w for w in caught if issubclass(w.category, PTBUserWarning)] == []
+
+
+async def test_the_filter_ignores_only_the_raw_endpoints_warning() -> None:
+    async with LocalBotApi() as server:
+        async with TolerantBot("1:T", base_url=server.base_url, request=AiohttpRequest()) as bot:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                quiet_raw_calls()  # in front of "always", as after a bot's initialize
+                await bot.do_api_request("sendMessage", api_kwargs={"chat_id": 42, "text": "x"})
+                await bot.do_api_request("getMe")  # not one of the bot's raw endpoints
+                warnings.warn("something else", PTBUserWarning, stacklevel=1)
+            messages = [str(w.message) for w in caught if issubclass(w.category, PTBUserWarning)]
+            assert len(messages) == 2 and "'Bot.getMe'" in messages[0], messages
+            assert messages[1] == "something else"
