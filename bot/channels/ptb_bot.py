@@ -39,7 +39,6 @@ def quiet_raw_calls() -> None:
     warnings.filterwarnings("ignore", message=RAW_CALL_WARNING, category=PTBUserWarning)
 
 
-
 class TolerantBot(ExtBot[None]):
     """An ExtBot whose polling survives malformed updates, with :meth:`post_unparsed` for the
     calls whose results the bot reads little of.
