@@ -7,6 +7,18 @@ order. A crash, a lost database or a failing handler leaves updates unhandled an
 once their short lease runs out; :meth:`sweep` (every worker runs it every few seconds) picks
 them up again. Leases are renewed while their worker is alive, so only a dead worker's claims
 wait for the lease.
+
+Why this is not PTB's ``BaseUpdateProcessor``: PTB calls a processor's
+``process_update(update, coroutine)`` for each object its Application takes from the in-memory
+``update_queue``, one task per update when more than one runs at once; the processor decides
+only how that coroutine is awaited, in this process. The order kept here is per chat across
+every worker sharing the database: a chat's updates are claimed together under a lease in one
+statement and marked handled together in another (shared with other chats finishing then), and
+updates left behind by a crash or an outage come back from the database through
+:meth:`InboxRunner.sweep`, never through ``update_queue``. A processor could only add a second,
+process-local lock per chat in front of the claim; the one piece it would replace, the
+semaphore that bounds how many updates run at once, would tie this channel-neutral runner to
+PTB.
 """
 
 from __future__ import annotations

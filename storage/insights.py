@@ -150,7 +150,7 @@ def _figure_columns() -> list[Any]:
 
 
 def _to_figures(row: Any) -> AnswerFigures:
-    data = row._mapping
+    data = row._mapping  # SQLAlchemy's public Row API (underscored so no column name hides it)
     return AnswerFigures(
         answers=int(data["answers"]),
         nps_n=int(data["nps_n"]),

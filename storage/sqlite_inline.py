@@ -7,9 +7,15 @@ takes eight statements, and under load each round trip also waits for a turn of 
 while the connection is held. A local SQLite statement in WAL mode with ``synchronous=NORMAL``
 is shorter than that round trip, so here it simply runs where it is called.
 
-SQLAlchemy's aiosqlite dialect accepts any aiosqlite-shaped connection through
+SQLAlchemy's aiosqlite dialect accepts any aiosqlite-shaped connection through its public
 ``create_async_engine(async_creator=...)``; :func:`connect_inline` makes one, and
 :class:`storage.db.Database` keeps one pooled connection, so the process never waits for itself.
+SQLAlchemy has no public hook for what its adapter then reads: besides the DB-API calls it reads
+three of aiosqlite's private members from the connection (``_connection``: open or closed;
+``_conn``: the ``sqlite3`` connection; ``_tx``: the queue it sets the isolation level through).
+:class:`InlineConnection` provides those, so pyproject.toml bounds SQLAlchemy and aiosqlite to
+the releases tests/storage/test_sqlite_inline_contract.py checked; that test records what
+SQLAlchemy reads and fails when an upgrade reads anything else.
 What this costs: while a statement runs, nothing else in the process does. For the short
 statements of the bot's work that is less than a thread round trip. Long reads (managers'
 insights, exports) therefore go through :meth:`storage.db.Database.reading`, on aiosqlite

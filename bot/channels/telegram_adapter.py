@@ -274,7 +274,15 @@ def webhook_route(
 ) -> Route:
     """The webhook endpoint: checks Telegram's secret-token header, stores the update in the
     inbox, and only then answers 200. With the database away it answers 503, so Telegram keeps
-    the update and sends it again."""
+    the update and sends it again.
+
+    The request does not handle the update: ``receive`` returns once the row is committed and
+    the chat's drain runs as a task of its own (:meth:`bot.inbox_runner.InboxRunner.receive`).
+    That is the decoupling PTB's ``Application.update_queue`` gives its own webhook, which puts
+    the update in that in-memory queue and answers 200 at once (a crash before the handling
+    then loses it; PTB's update fetcher also drops what is left in the queue when it stops).
+    Feeding ``update_queue`` after the insert would add a second, in-memory queue in front of
+    the same drain, so the inbox is the queue here and PTB's is not used."""
     expected = secret.encode()
 
     async def receive_update(request: Request) -> Response:

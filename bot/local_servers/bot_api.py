@@ -29,6 +29,7 @@ from aiohttp import web
 from bot.local_servers.bot_api_control import add_control_routes
 from bot.local_servers.bot_api_state import BotApiState
 from bot.local_servers.bot_api_types import ApiError, Call, UploadedFile, decode_params
+from bot.local_servers.http_site import LocalSite
 
 __all__ = ["ApiError", "Call", "LocalBotApi", "UploadedFile", "main"]
 
@@ -50,9 +51,7 @@ class LocalBotApi(BotApiState):
         self.log_calls = log_calls
         self.control = control
         self.webhook_deliveries: list[dict[str, Any]] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._host = "127.0.0.1"
+        self._site = LocalSite(shutdown_timeout=0.5)
         self._updates_event = asyncio.Event()
         self._waiters: list[tuple[Callable[[Call], bool], asyncio.Future[Call]]] = []
         self._delivery_waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -75,15 +74,7 @@ class LocalBotApi(BotApiState):
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         if self.control:
             add_control_routes(app, self)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self._host, self._port = host, server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        await self._site.start(app, host, port)
         self._stopping = False
         return self
 
@@ -99,9 +90,7 @@ class LocalBotApi(BotApiState):
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.stop()
         for _, future in self._waiters:
             if not future.done():
                 future.cancel()
@@ -116,9 +105,7 @@ class LocalBotApi(BotApiState):
     @property
     def port(self) -> int:
         """The TCP port the server listens on (after :meth:`start`)."""
-        if self._port is None:
-            raise RuntimeError("LocalBotApi is not started")
-        return self._port
+        return self._site.port
 
     @property
     def last_seq(self) -> int:
@@ -128,12 +115,12 @@ class LocalBotApi(BotApiState):
     @property
     def base_url(self) -> str:
         """PTB's ``base_url``: ``http://HOST:PORT/bot`` (PTB appends ``<token>/<method>``)."""
-        return f"http://{self._host}:{self.port}/bot"
+        return f"http://{self._site.host}:{self.port}/bot"
 
     @property
     def base_file_url(self) -> str:
         """PTB's ``base_file_url``: ``http://HOST:PORT/file/bot``."""
-        return f"http://{self._host}:{self.port}/file/bot"
+        return f"http://{self._site.host}:{self.port}/file/bot"
 
     # ------------------------------------------------------------------ HTTP
     async def _handle(self, request: web.Request) -> web.StreamResponse:

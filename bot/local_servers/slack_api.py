@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bot.local_servers.http_site import LocalSite
 from bot.local_servers.slack_api_faults import SlackApiFaults, _Disconnect
 from bot.local_servers.slack_api_methods import Handler, SlackApiMethods, SlackError
 from bot.local_servers.slack_api_observe import Match as Match  # re-export: public here before
@@ -140,8 +141,7 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
         self._latency = 0.0
         self._lost_answers: list[list[Any]] = []  # [method, None, remaining]
         self._new_call = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._site = LocalSite()
         self._handlers: dict[str, Handler] = self._method_handlers()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -153,19 +153,12 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{rid}", self._handle_response_url)
         app.router.add_get("/socket", self.socket.handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self._host = host
-        self._port = self._runner.addresses[0][1]
+        await self._site.start(app, host, port)
         return self
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._site.stop()
 
     async def __aenter__(self) -> LocalSlackApi:
         return await self.start()
@@ -176,14 +169,12 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
     @property
     def port(self) -> int:
         """The TCP port the server listens on."""
-        if self._port is None:
-            raise RuntimeError("LocalSlackApi is not started")
-        return self._port
+        return self._site.port
 
     @property
     def root_url(self) -> str:
         """`http://host:port/`."""
-        return f"http://{self._host}:{self.port}/"
+        return f"http://{self._site.host}:{self.port}/"
 
     @property
     def base_url(self) -> str:
@@ -235,7 +226,7 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
             return injected
         if method == "apps.connections.open":  # Socket Mode: the app-level token, not the bot's
             ok = token == self.app_token
-            url = f"ws://{self._host}:{self.port}/socket"
+            url = f"ws://{self._site.host}:{self.port}/socket"
             body = {"ok": True, "url": url} if ok else {"ok": False, "error": "invalid_auth"}
             self._record(Call(method, params, self.clock(), 200, None if ok else "invalid_auth"))
             return web.json_response(body)
