@@ -30,7 +30,7 @@ from typing import Any
 from sentiment.base import Item, history_of, unpack
 from sentiment.embeddings import Encoder, load_head
 from sentiment.history import HistoryLike, apply_history
-from sentiment.learned_features import cut, rules_view
+from sentiment.learned_features import ENCODER_STYLE, cut, rules_view
 from sentiment.operating_point import Cut, OperatingPoint, resolve
 from sentiment.result import LABELS, Analysis, max_priority
 from sentiment.rules import RulesAnalyzer
@@ -70,7 +70,7 @@ class LearnedAnalyzer:
         """Wrap a rules analyzer; the model and the head load on first use."""
         self.rules = rules
         self.point = point or OperatingPoint()
-        self.encoder: Any = Encoder()
+        self.encoder: Any = Encoder(ENCODER_STYLE)
         self._head_path = head
         self._head: dict[str, Any] | None = None
         self._lock = threading.Lock()
@@ -79,7 +79,15 @@ class LearnedAnalyzer:
         """The trained head as numpy arrays (loaded once)."""
         with self._lock:
             if self._head is None:
-                self._head = _prepare(load_head(self._head_path or head_path()))
+                raw = load_head(self._head_path or head_path())
+                trained = raw.get("encoder_style", "legacy")
+                if trained != ENCODER_STYLE:
+                    raise ValueError(
+                        f"the learned head was trained on {trained!r} embeddings, the backend"
+                        f" gives it {ENCODER_STYLE!r} ones: retrain it (python -m"
+                        " sentiment.train_learned)"
+                    )
+                self._head = _prepare(raw)
             return self._head
 
     @property
@@ -105,6 +113,7 @@ class LearnedAnalyzer:
         unpacked = [unpack(i) for i in items]
         histories = [history_of(i) for i in items]
         out: list[Analysis] = []
+        where = self.cut
         for start in range(0, len(unpacked), batch_size):
             chunk = [
                 {"text": t, "lang": g, "score": s, "question": q}
@@ -123,7 +132,7 @@ class LearnedAnalyzer:
                         )
                     )
                     continue
-                out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}))
+                out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}, where))
         return [
             apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
         ]
@@ -150,12 +159,11 @@ class LearnedAnalyzer:
             out["themes"] = 1.0 / (1.0 + np.exp(-(z @ h["theme_w"] + h["theme_b"])))
         return out
 
-    def _decide(self, ruled: Analysis, p: dict[str, Any]) -> Analysis:
+    def _decide(self, ruled: Analysis, p: dict[str, Any], where: Cut) -> Analysis:
         """Combine the heads' probabilities with the rules' analysis of one reply."""
         h = self.head()
         sent = p["sentiment"]
         label = LABELS[int(sent.argmax())]
-        where = self.cut
         prob = float(p["escalate"])
         forced = [i for i in ruled.intents if i in self.point.always]
         escalate = prob >= where.threshold or bool(forced)

@@ -31,6 +31,9 @@ INTENTS = (
 QUESTIONS = ("nps", "csat", "ces")
 SEGMENTS = ("detractor", "passive", "promoter")
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+ENCODER_STYLE = "passage"
+"""How the reply is given to the e5 encoder (:data:`sentiment.embeddings.STYLES`); the head
+records the style it was trained on, and the backend refuses a head trained on another."""
 MAX_WORDS = 96
 """Longer replies are cut to their first 64 and last 32 words before they are embedded: the
 model reads at most 512 word pieces, and a rant's opening and ending carry its point."""

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from sentiment.dataset import LANGS, THEMES, Row, train_rows
-from sentiment.embeddings import Encoder, encode_cached
+from sentiment.embeddings import STYLES, Encoder, encode_cached
 from sentiment.fitting import balanced, fit_binary, fit_softmax, folds, platt, temperature
 from sentiment.learned import HEAD_FILE
-from sentiment.learned_features import cut, names, rules_view
+from sentiment.learned_features import ENCODER_STYLE, cut, names, rules_view
 from sentiment.metrics import macro_f1, precision_recall
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import LABELS
@@ -59,10 +59,10 @@ def scales(rules: float, score: float) -> Any:
     return out
 
 
-def featurize(rows: list[Row], rules: RulesAnalyzer) -> Any:
+def featurize(rows: list[Row], rules: RulesAnalyzer, style: str = ENCODER_STYLE) -> Any:
     """Embedding (cached on disk) and rule features of every row."""
     vecs = [rules_view(rules, r.item())[2] for r in rows]
-    emb = encode_cached(Encoder(), [cut(r.text) for r in rows])
+    emb = encode_cached(Encoder(style), [cut(r.text) for r in rows])
     return np.hstack([np.asarray(emb, dtype=np.float64), np.asarray(vecs, dtype=np.float64)])
 
 
@@ -211,10 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     """Featurize the train rows, fit and choose every head, write the head file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / HEAD_FILE)
+    parser.add_argument(
+        "--style",
+        default=ENCODER_STYLE,
+        choices=sorted(STYLES),
+        help="how replies are given to the encoder (a head for another style is refused by the"
+        " backend: for comparing styles by cross-validation)",
+    )
     args = parser.parse_args(argv)
     rows = [r for lang in LANGS for r in train_rows(lang)]
     rules = RulesAnalyzer()
-    x = featurize(rows, rules)
+    x = featurize(rows, rules, args.style)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     y = np.asarray([LABELS.index(r.sentiment) for r in rows])
@@ -223,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     guide = np.asarray([r.source.endswith("_train.csv") for r in rows])
     head: dict[str, Any] = {
         "version": 2,
+        "encoder_style": args.style,
         "features": ["e5-small query embedding"] * EMB + names(),
         "train_rows": {"checkin": len(rows), "label_guide": int(guide.sum())},
         "mean": np.round(mean, 6).tolist(),
@@ -239,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(head, separators=(",", ":")), encoding="utf-8")
     skip = ("weights", "bias", "curve")
     summary = {
+        "encoder_style": args.style,
         "train_rows": head["train_rows"],
         "sentiment": {
             k: ({kk: vv for kk, vv in v.items() if kk not in skip} if isinstance(v, dict) else v)
