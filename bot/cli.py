@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from bot.config import Config, ConfigError, load_config
+from bot.cli_common import (
+    err,
+    get_config,
+    given,
+    out,
+    parent_config,
+    resolve_config_path,
+    run_async,
+)
 from bot.log_context import CHATTY_LOGGERS as CHATTY_LOGGERS  # re-exported
 from bot.log_context import setup_logging
 
@@ -30,9 +36,6 @@ purchase_app = typer.Typer(help="Add purchases by hand.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(purchase_app, name="purchase")
 
-out = Console()
-err = Console(stderr=True)
-_global: dict[str, Path | None] = {"config": None}
 
 ConfigOption = Annotated[
     Path | None,
@@ -46,38 +49,10 @@ ConfigOption = Annotated[
 ]
 
 
-def resolve_config_path(path: Path | None) -> Path | None:
-    """The config file to use: the option, $MENTORBOT_CONFIG, ./config.yaml, or none."""
-    if path is not None:
-        return path
-    if os.environ.get("MENTORBOT_CONFIG"):
-        return Path(os.environ["MENTORBOT_CONFIG"])
-    default = Path("config.yaml")
-    return default if default.exists() else None
-
-
-def get_config(path: Path | None) -> Config:
-    """Load the config or stop with every problem listed (exit code 2)."""
-    try:
-        return load_config(resolve_config_path(path))
-    except ConfigError as exc:
-        err.print(f"[red]Config error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-
-
 def _setup_logging(verbose: bool, fmt: str = "text", level: str = "INFO") -> None:
     """One line per event on stderr, as text or JSON (``logging.*``); APScheduler's per-run
     lines (CHATTY_LOGGERS) only with --verbose."""
     setup_logging(fmt, level, verbose)
-
-
-def _run(coro: Any) -> Any:
-    """Run a coroutine; a lost database becomes a clear message and exit code 3."""
-    try:
-        return asyncio.run(coro)
-    except ConnectionError as exc:
-        err.print(f"[red]Database unavailable:[/red] {exc}. Check database.url and try again.")
-        raise typer.Exit(3) from None
 
 
 @app.callback(invoke_without_command=True)
@@ -87,7 +62,7 @@ def main_callback(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Run the bot when no command is given."""
-    _global["config"] = config
+    given["config"] = config
     if ctx.invoked_subcommand is None:
         run(config=config, verbose=verbose)
 
@@ -97,7 +72,7 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
     """Run the bot: apply migrations, then serve the web server (purchase API, webhooks)."""
     from bot.app import Mentorbot, WebServerFailed
 
-    cfg = get_config(config or _parent_config())
+    cfg = get_config(config or parent_config())
     _setup_logging(verbose, cfg.logging.format, cfg.logging.level)
     bot = Mentorbot(cfg)
 
@@ -105,7 +80,7 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
         out.print(f"Mentorbot listening on {url} (database: {bot.db.dialect})")
 
     try:
-        _run(bot.serve(on_listening=listening))
+        run_async(bot.serve(on_listening=listening))
     except WebServerFailed as exc:
         err.print(f"[red]Not started:[/red] {exc}. Is another Mentorbot running on that port?")
         raise typer.Exit(4) from None
@@ -116,7 +91,7 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
 @app.command("check-config")
 def check_config(config: ConfigOption = None) -> None:
     """Validate the config file and say what it sets up."""
-    config = config or _parent_config()
+    config = config or parent_config()
     path = resolve_config_path(config)
     cfg = get_config(config)
     out.print(f"[green]OK[/green] {path or 'built-in defaults'}")
@@ -143,18 +118,13 @@ def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (also done on every start)."""
     from storage.migrate import upgrade
 
-    cfg = get_config(config or _parent_config())
+    cfg = get_config(config or parent_config())
     try:
         revision = upgrade(cfg.database_url)
     except Exception as exc:
         err.print(f"[red]Migration failed:[/red] {exc}")
         raise typer.Exit(3) from None
     out.print(f"Database at revision {revision} ({cfg.database_url})")
-
-
-def _parent_config() -> Path | None:
-    """The ``--config`` given before the command name (``mentorbot -c x.yaml import ...``)."""
-    return _global["config"]
 
 
 @app.command("import")
@@ -176,8 +146,10 @@ def import_csv(
     """Import purchases from a CSV file; bad rows are reported and the good ones imported."""
     from bot.import_command import run_import
 
-    cfg = get_config(config or _parent_config())
-    code = _run(run_import(cfg, file, dry_run=dry_run, batch_size=batch_size, out=out, err=err))
+    cfg = get_config(config or parent_config())
+    code = run_async(
+        run_import(cfg, file, dry_run=dry_run, batch_size=batch_size, out=out, err=err)
+    )
     raise typer.Exit(code)
 
 
@@ -201,7 +173,7 @@ def purchase_add(
     from bot.app import Mentorbot
     from handlers.intake import validate_purchases
 
-    cfg = get_config(config or _parent_config())
+    cfg = get_config(config or parent_config())
     customer = {
         k: v
         for k, v in {
@@ -240,7 +212,7 @@ def purchase_add(
         finally:
             await bot.close()
 
-    result = _run(add())
+    result = run_async(add())
     out.print(f"Purchase {result.order_id}: {result.status} (customer {result.customer_id})")
     if result.opt_in_link:
         out.print(f"Opt-in link for the customer: {result.opt_in_link}", soft_wrap=True)

@@ -24,7 +24,7 @@ privacy_app = typer.Typer(help="Personal data: the retention sweep.", no_args_is
 
 def register(app: typer.Typer) -> None:
     """Add the operations commands to the ``mentorbot`` app."""
-    from bot import cli
+    from bot import cli_common as cli
 
     @app.command()
     def backup(
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Back up the database (SQLite: consistent while the bot runs; PostgreSQL: pg_dump).
 
         PostgreSQL: runs pg_dump when it is installed here, else prints the command."""
-        cfg = cli.get_config(config or cli._parent_config())
+        cfg = cli.get_config(config or cli.parent_config())
         try:
             source = sqlite_path(cfg.database_url)
             if source is None:
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """Replace the database with a backup (stop the bot first).
 
         Started afterwards, the bot applies any newer migrations. PostgreSQL: pg_restore."""
-        cfg = cli.get_config(config or cli._parent_config())
+        cfg = cli.get_config(config or cli.parent_config())
         if not yes:
             typer.confirm(f"Replace the database of {cfg.database_url} with {file}?", abort=True)
         try:
@@ -83,11 +83,11 @@ def register(app: typer.Typer) -> None:
         """Erase the personal data of customers past privacy.retention, as /forget does.
 
         The daily job does the same. Prints counts and internal ids only."""
-        cfg = cli.get_config(config or cli._parent_config())
+        cfg = cli.get_config(config or cli.parent_config())
         if cfg.privacy.retention is None:
             cli.err.print("privacy.retention is not set: customers' data is kept until /forget.")
             raise typer.Exit(2)
-        report = cli._run(_sweep(cfg, dry_run))
+        report = cli.run_async(_sweep(cfg, dry_run))
         verb = "would erase" if dry_run else "erased"
         if report.skipped_lease:
             cli.out.print("Another worker is sweeping right now; nothing done.")
@@ -133,7 +133,7 @@ def _pg_dump(url: str, file: Path) -> None:
 
 
 def _postgres(commands: object, which: str, file: Path) -> None:
-    from bot import cli
+    from bot import cli_common as cli
 
     argv: list[str] = getattr(commands, which)
     env: dict[str, str] = commands.env  # type: ignore[attr-defined]

@@ -17,9 +17,9 @@ JSONL_HELP = (
 
 def sentiment_settings() -> SentimentConfig:
     """The config's ``sentiment`` section (global --config, $MENTORBOT_CONFIG, ./config.yaml)."""
-    from bot.cli import _global, get_config, resolve_config_path
+    from bot.cli_common import get_config, given, resolve_config_path
 
-    path = resolve_config_path(_global["config"])
+    path = resolve_config_path(given["config"])
     return get_config(path).sentiment if path else SentimentConfig()
 
 

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_common import get_config, parent_config, run_async
+
 if TYPE_CHECKING:
     from bot.config import Config
     from handlers.insights_figures import Summary
@@ -42,15 +44,11 @@ Period = Annotated[
 
 
 def _config(path: Path | None) -> Config:
-    from bot.cli import _parent_config, get_config
-
-    return get_config(path or _parent_config())
+    return get_config(path or parent_config())
 
 
 def _run(coro: Any) -> Any:
-    from bot.cli import _run as run
-
-    return run(coro)
+    return run_async(coro)
 
 
 def _service(config: Config) -> tuple[InsightsService, Any]:

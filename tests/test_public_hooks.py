@@ -21,8 +21,6 @@ OWN_PACKAGES = {"bot", "storage", "handlers", "sentiment", "benchmarks", "tests"
 
 CHECKED: dict[tuple[str, str], str] = {
     ("storage/insights.py", "_mapping"): "SQLAlchemy's public Row._mapping",
-    ("bot/ops_cli.py", "_parent_config"): "bot.cli's own helper",
-    ("bot/ops_cli.py", "_run"): "bot.cli's own helper",
     ("sentiment/lexicon.py", "_typo_index"): "the lexicon's own field, filled by its loader",
     **{
         ("tests/storage/test_sqlite_inline_contract.py", name): "the contract test that pins "
