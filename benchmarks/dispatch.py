@@ -41,8 +41,8 @@ from benchmarks._common import fresh_database, peak_rss_mb, pg_available, rss_mb
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.bot_api_control import RemoteControl
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api_control import RemoteControl
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -178,7 +178,7 @@ def server_process(
         [
             sys.executable,
             "-m",
-            "bot.local_servers.bot_api",
+            "sandbox.local_servers.bot_api",
             "--port",
             str(port),
             "--quiet",

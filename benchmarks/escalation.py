@@ -56,9 +56,9 @@ from benchmarks._escalation_setup import (
 )
 from bot.app import Mentorbot
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.slack_api import Call, LocalSlackApi
 from bot.scheduler import build_scheduler
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.slack_api import Call, LocalSlackApi
 from storage.models import Case, OutboxMessage
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam, business hours

@@ -31,7 +31,7 @@ from benchmarks._common import fresh_database, pg_available
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from benchmarks.dispatch import ServerAddress, make_bot, server_process
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.local_servers.bot_api_control import RemoteControl
+from sandbox.local_servers.bot_api_control import RemoteControl
 from sentiment import get_analyzer
 from storage.coalesce import Coalescer
 

@@ -232,11 +232,11 @@ def demo(
 ) -> None:
     """Run the bot against a local Telegram with simulated customers (no tokens, no network)."""
     if interactive:
-        from bot.demo_interactive import run_interactive
+        from sandbox.demo_interactive import run_interactive
 
         asyncio.run(run_interactive(out, language=language))
         return
-    from bot.demo import run_demo
+    from sandbox.demo import run_demo
 
     asyncio.run(run_demo(out))
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.local_servers.bot_api_control import RemoteControl
-from bot.local_servers.bot_api_types import Call
+from sandbox.local_servers.bot_api_control import RemoteControl
+from sandbox.local_servers.bot_api_types import Call
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,8 @@ async def bot_api_process() -> AsyncIterator[tuple[BotApiAddress, RemoteControl]
     """The local Bot API server in its own process, keeping every call for the test and
     retrying webhook deliveries for long, as Telegram does."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.local_servers.bot_api", "--port", "0", "--quiet", "--control",
+        sys.executable, "-m", "sandbox.local_servers.bot_api", "--port", "0", "--quiet",
+        "--control",
         "--calls-kept", "100000", "--webhook-attempts", "200", "--webhook-retry-delay", "0.1",
         stderr=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip

@@ -43,8 +43,8 @@ from sqlalchemy import func, select
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.slack_api import LocalSlackApi
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Answer, Case, CheckIn, utcnow

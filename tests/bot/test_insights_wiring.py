@@ -7,8 +7,8 @@ from collections.abc import Callable
 from bot.app import Mentorbot
 from bot.config import Config
 from bot.insights_wiring import install_insights
-from bot.local_servers.slack_api import LocalSlackApi
 from handlers.insights_service import InsightsService, Requester
+from sandbox.local_servers.slack_api import LocalSlackApi
 from tests.bot.channels.harness import FakeClock
 from tests.storage.insights_data import NOW, load
 

@@ -9,10 +9,10 @@ import logging
 import pytest
 from rich.console import Console
 
-from bot.demo import run_demo
-from bot.demo_customers import PERSONAS
-from bot.demo_support import PLANS
 from bot.log_context import JsonFormatter
+from sandbox.demo import run_demo
+from sandbox.demo_customers import PERSONAS
+from sandbox.demo_support import PLANS
 
 
 async def test_the_demo_logs_no_personal_data_at_info(caplog: pytest.LogCaptureFixture) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.app import Mentorbot, WebServerFailed
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.metrics_reading import Scrape
 from tests.bot.test_serve import free_port
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.slack_api import LocalSlackApi
-from bot.local_servers.slack_signing import post_signed, url_verification
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.slack_signing import post_signed, url_verification
 
 SECRET = "serve-signing-secret"
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.advocacy_wiring import install_advocacy, run_advocacy
-from bot.local_servers.bot_api import LocalBotApi
 from handlers.advocacy_send import AdvocacyReport
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import AdvocacyAsk, CheckIn, Customer
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import Mentorbot
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.harness import FakeClock, Harness
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # 11:00 in Amsterdam
 

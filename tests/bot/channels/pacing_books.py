@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from bot.channels.send_slots import LocalSlots, PostgresSlots, RedisSlots, SlotBook
-from bot.local_servers.bot_api_control import RemoteControl
+from sandbox.local_servers.bot_api_control import RemoteControl
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import IN_CI, PG_URL
@@ -81,7 +81,7 @@ async def limited_server_process() -> AsyncIterator[tuple[str, RemoteControl]]:
     on another machine (in-process, the server would stamp a request's arrival only when the
     clients' busy event loop lets it run). Yields (base_url, its remote control)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.local_servers.bot_api", "--port", "0", "--quiet",
+        sys.executable, "-m", "sandbox.local_servers.bot_api", "--port", "0", "--quiet",
         "--enforce-limits", "--control", "--history", "0",
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

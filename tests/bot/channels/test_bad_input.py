@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import Answer, Purchase
 from tests.bot.channels.harness import FakeClock, Harness
 from tests.bot.channels.test_checkins import answers, start_delivery_checkin

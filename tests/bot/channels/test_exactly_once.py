@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
 from handlers.dispatch import LEASE, SEND_CONCURRENCY
+from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.harness import FakeClock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # 11:00 in Amsterdam: not quiet hours

@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.inbox import ChatClaim
 from storage.models import utcnow
 from tests.bot.channels.conftest import start_harness, stop_harness

@@ -13,7 +13,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.insights_wiring import install_insights
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness
 from tests.storage.insights_data import NOW, load

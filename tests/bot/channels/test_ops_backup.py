@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.backup import BackupError, backup_sqlite, pg_commands, restore_sqlite
 from storage.db import Database
 from storage.migrate import upgrade

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.migrate import upgrade
 from tests.bot.channels.conftest import stop_harness
 from tests.bot.channels.test_ops_backup import (

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.slack_api import LocalSlackApi
 from storage.migrate import upgrade
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness

@@ -114,7 +114,7 @@ async def test_another_worker_sweeping_holds_the_lease(tg: Harness) -> None:
 
 async def test_the_daily_job_is_scheduled_only_with_a_retention(tg_config, db_url) -> None:  # type: ignore[no-untyped-def]
     from bot.app import Mentorbot
-    from bot.local_servers.bot_api import LocalBotApi
+    from sandbox.local_servers.bot_api import LocalBotApi
 
     async with LocalBotApi() as server:
         without = Mentorbot(tg_config(server), db_schema=db_url[1])

@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.ptb_bot import RAW_CALL_WARNING, RAW_ENDPOINTS, TolerantBot, quiet_raw_calls
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 
 
 class RecordingLimiter(BaseRateLimiter[None]):

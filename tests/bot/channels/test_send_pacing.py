@@ -2,7 +2,7 @@
 honoured by every worker, on each slot book (this process, PostgreSQL, Redis).
 
 The real PTB client talks to the local Bot API server, which counts in rolling windows as
-Telegram does (bot/local_servers/bot_api_limits.py); assertions read the server's log.
+Telegram does (sandbox/local_servers/bot_api_limits.py); assertions read the server's log.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from telegram.ext import ExtBot
 
 from bot.channels.send_pacing import SendPacer, budget, chat_interval, is_message, send_pacer
 from bot.channels.send_slots import LocalSlots
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.pacing_books import (  # noqa: F401  (books_fixture: the fixture)
     BookFactory,
     books_fixture,

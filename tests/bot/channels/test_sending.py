@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.app import Mentorbot
-from bot.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import Answer, CheckIn, Customer
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from bot.config import Config
-from bot.local_servers.bot_api import LocalBotApi
-from bot.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.bot_api import LocalBotApi
+from sandbox.local_servers.slack_api import LocalSlackApi
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock
 from tests.bot.support.desk_harness import SECRET, TOKEN, DeskHarness

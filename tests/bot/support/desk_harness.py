@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bot.local_servers.slack_api import LocalSlackApi
-from bot.local_servers.slack_signing import (
+from sandbox.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.slack_signing import (
     block_actions,
     event_callback,
     message_event,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.local_servers.slack_signing import block_actions, post_signed
+from sandbox.local_servers.slack_signing import block_actions, post_signed
 from storage.models import CheckIn
 from tests.bot.support.desk_harness import CHANNEL, SECRET, DeskHarness
 

@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from bot.local_servers.slack_signing import event_callback, message_event, post_signed
 from bot.log_context import ContextFilter, JsonFormatter, TextFormatter, log_context, setup_logging
+from sandbox.local_servers.slack_signing import event_callback, message_event, post_signed
 from tests.bot.support.desk_harness import CHANNEL, DeskHarness
 
 NAME = "Marieke Jansen-Oost"

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.local_servers.slack_signing import post_signed, view_submission
+from sandbox.local_servers.slack_signing import post_signed, view_submission
 from storage.models import CheckIn, VoucherCode
 from tests.bot.support.conftest import POOL
 from tests.bot.support.desk_harness import SECRET, DeskHarness
@@ -396,7 +396,7 @@ async def test_telegram_away_queues_the_note_with_its_code_and_delivers_it_later
 
 
 async def test_the_managers_cases_figure_counts_gestures_and_recovered(desk: DeskHarness) -> None:
-    from bot.local_servers.slack_signing import slash_command
+    from sandbox.local_servers.slack_signing import slash_command
 
     case_id, ts = await opened(desk, 4213, "R-33")
     await desk.press("claim", case_id, ts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.local_servers.slack_signing import (
+from sandbox.local_servers.slack_signing import (
     block_actions,
     post_signed,
     post_stale,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import Mentorbot
-from bot.local_servers.slack_api import LocalSlackApi
-from bot.local_servers.slack_signing import block_actions
+from sandbox.local_servers.slack_api import LocalSlackApi
+from sandbox.local_servers.slack_signing import block_actions
 from storage.models import Answer, Case, Customer
 from tests.bot.support.desk_harness import CHANNEL, TOKEN
 from tests.case_setup import open_case
