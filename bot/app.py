@@ -9,6 +9,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import text
@@ -98,10 +99,12 @@ class WebServerFailed(RuntimeError):
 class Mentorbot:
     """One running Mentorbot: database, store, web server, channels and scheduler.
 
-    Capabilities beyond the customer conversation plug in through the lists made here (routes
-    for buttons, words and commands, steps after a check-in, web routes, periodic jobs) and
-    subscribe to the answer's events (:mod:`handlers.events`) while the bot is assembled; the
-    event bus is frozen once it is.
+    Capabilities beyond the customer conversation plug in while the bot is assembled, in its
+    constructor: through the lists made here (routes for buttons, words and commands, steps
+    after a check-in, command menus, web routes, periodic jobs) and by subscribing to the
+    answer's events (:mod:`handlers.events`). Once built, all of these are fixed (tuples, a
+    read-only mapping, a frozen bus); only the channel's own web route (the webhook) is added
+    when Telegram is built.
     """
 
     def __init__(
@@ -140,13 +143,25 @@ class Mentorbot:
         self.advocacy: Any = None
         self.advocacy = self._install_advocacy()
         self.insights = self._install_insights()
-        self.events.freeze()  # every capability has subscribed: the answer's path is fixed
+        self._finish_assembly()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self.inbox: InboxRunner | None = None
         self.poller: Any = None
         self._sweeper: asyncio.Task[None] | None = None
         self._poll_holder = f"{self.worker}:{secrets.token_hex(4)}"
+
+    def _finish_assembly(self) -> None:
+        """Every capability is installed: its routes, hooks, commands, menus, jobs and event
+        subscriptions are fixed from here on (a later ``append`` or ``subscribe`` fails)."""
+        self.events.freeze()
+        self.button_routes = tuple(self.button_routes)  # type: ignore[assignment]
+        self.text_routes = tuple(self.text_routes)  # type: ignore[assignment]
+        self.after_checkin = tuple(self.after_checkin)  # type: ignore[assignment]
+        self.closing_words = tuple(self.closing_words)  # type: ignore[assignment]
+        self.chat_menus = tuple(self.chat_menus)  # type: ignore[assignment]
+        self.jobs = tuple(self.jobs)  # type: ignore[assignment]
+        self.commands = MappingProxyType(self.commands)  # type: ignore[assignment]
 
     def _install_support(self) -> Any:
         from bot.support_wiring import install_support

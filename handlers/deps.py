@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -75,11 +75,11 @@ class Deps:
     pipeline: AnswerPipeline = field(default_factory=UnscoredPipeline)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     channel_name: str = "telegram"
-    button_routes: list[ButtonRoute] = field(default_factory=list)
-    text_routes: list[TextRoute] = field(default_factory=list)
-    commands: dict[str, CommandRoute] = field(default_factory=dict)
-    after_checkin: list[CheckInFinished] = field(default_factory=list)
-    closing_words: list[ClosingWords] = field(default_factory=list)
+    button_routes: Sequence[ButtonRoute] = ()
+    text_routes: Sequence[TextRoute] = ()
+    commands: Mapping[str, CommandRoute] = field(default_factory=dict)
+    after_checkin: Sequence[CheckInFinished] = ()
+    closing_words: Sequence[ClosingWords] = ()
 
     @property
     def outbox(self) -> CustomerOutbox:
