@@ -260,7 +260,7 @@ class MemoryUnitOfWork:
         return [*self.data.events, *self.events]
 
     async def __aenter__(self) -> Self:
-        """Take a working copy of the committed cases."""
+        """Take a working copy of what is committed and attach the repositories."""
         self.working = {i: _copy(c) for i, c in self.data.cases.items()}
         self.customers_seen = dict(self.data.customers)
         self.links = dict(self.data.links)
@@ -300,8 +300,3 @@ class MemoryUnitOfWork:
         self.data.customers.update(self.customers_seen)
         self.data.links.update(self.links)
         self.data.purchases.update(self.orders)
-
-
-def memory_units(data: MemoryData) -> MemoryUnitOfWork:
-    """A fresh unit of work over ``data``."""
-    return MemoryUnitOfWork(data)

@@ -166,8 +166,3 @@ class SqlUnitOfWork:
             await self._stack.__aexit__(*exc_info)  # type: ignore[arg-type]
         except IntegrityError as exc:
             raise ConcurrentWrite(str(exc.orig)) from exc
-
-
-def sql_units(db: Database) -> SqlUnitOfWork:
-    """A fresh unit of work on ``db`` (what the composition root hands handlers)."""
-    return SqlUnitOfWork(db)
