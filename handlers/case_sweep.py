@@ -18,6 +18,8 @@ from types import SimpleNamespace
 
 from handlers.cases import decide_case
 from handlers.desk import DeskDeps
+from handlers.left_behind import retry_under_lease
+from storage.models import Answer
 
 log = logging.getLogger(__name__)
 LEASE = "cases_left_behind"
@@ -44,10 +46,33 @@ async def open_cases_left_behind(
     batch: int = 100,
 ) -> CaseSweepReport:
     """Decide the case of up to ``batch`` flagged answers that no decision took up."""
-    report = CaseSweepReport()
-    if not await dd.store.take_lease(LEASE, dd.worker, now, LEASE_TTL):
-        report.skipped_lease = True
-        return report
+
+    async def decide(answer: Answer) -> None:
+        stored = answer.analysis or {}
+        analysis = SimpleNamespace(
+            escalate=True,
+            priority=stored.get("priority") or "normal",
+            reasons=list(stored.get("reasons") or ()),
+        )
+        await decide_case(dd, answer, analysis)  # type: ignore[arg-type]
+
+    retried = await retry_under_lease(
+        dd.store,
+        (LEASE, LEASE_TTL),
+        dd.worker,
+        now,
+        lambda: dd.store.escalated_without_case(now - window, now - settle, batch),
+        decide,
+        "answer %s still has no case: %s",
+    )
+    report = CaseSweepReport(retried.done, retried.failed, retried.skipped_lease)
+    if report.decided or report.failed:
+        log.info(
+            "decided the case of %d flagged answer(s) left behind; %d still failing",
+            report.decided,
+            report.failed,
+        )
+    return report
     try:
         for answer in await dd.store.escalated_without_case(now - window, now - settle, batch):
             stored = answer.analysis or {}

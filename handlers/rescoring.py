@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from handlers.left_behind import retry_under_lease
 from storage.models import Answer
 from storage.store import Store
 
@@ -54,10 +55,21 @@ async def score_left_behind(
 ) -> RescoreReport:
     """Score up to ``batch`` answers stored between ``now - window`` and ``now - settle`` and
     still unscored. One worker at a time (the ``score_left_behind`` lease)."""
-    report = RescoreReport()
-    if not await store.take_lease(LEASE, worker, now, LEASE_TTL):
-        report.skipped_lease = True
-        return report
+    retried = await retry_under_lease(
+        store,
+        (LEASE, LEASE_TTL),
+        worker,
+        now,
+        lambda: store.unscored_answers(now - window, now - settle, batch),
+        pipeline.process,
+        "answer %s is still unscored: %s",
+    )
+    report = RescoreReport(retried.done, retried.failed, retried.skipped_lease)
+    if report.scored or report.failed:
+        log.info(
+            "scored %d answer(s) left unscored; %d still failing", report.scored, report.failed
+        )
+    return report
     try:
         for answer in await store.unscored_answers(now - window, now - settle, batch):
             try:
