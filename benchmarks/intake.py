@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import fresh_database, pg_available, rss_mb
 from bot.app import Mentorbot
 from bot.config import Config
-from handlers.purchase_import import import_purchases, read_rows
+from handlers.intake.csv_import import import_purchases, read_rows
 from storage.db import configure_engine, engine_options, sync_url
 from storage.models import ChannelLink, CheckIn, Customer, Purchase
 

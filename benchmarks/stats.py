@@ -42,9 +42,9 @@ from sqlalchemy import create_engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import PG_URL, peak_rss_mb, pg_available, rss_mb
-from handlers.insights_service import InsightsService, InsightsSettings
+from handlers.insights.service import InsightsService, InsightsSettings
 from storage.db import Database, configure_engine, engine_options, sync_url
-from storage.insights_store import InsightsStore
+from storage.insights.store import InsightsStore
 from storage.migrate import upgrade
 from storage.models import Answer, Case, CheckIn, Customer
 

@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config, ReviewPlatform
 from bot.redirects import redirect_routes
-from handlers import advocacy_answers
-from handlers.advocacy import Advocacy, AdvocacySettings, ReviewSite, on_checkin_finished
-from handlers.advocacy_send import AdvocacyReport, run_round
+from handlers.advocacy import answers as advocacy_answers
+from handlers.advocacy.invitations import (
+    Advocacy,
+    AdvocacySettings,
+    ReviewSite,
+    on_checkin_finished,
+)
+from handlers.advocacy.rounds import AdvocacyReport, run_round
 from handlers.jobs import Job
-from storage.advocacy import AdvocacyQueries
+from storage.advocacy.asks import AdvocacyQueries
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot

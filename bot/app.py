@@ -23,6 +23,9 @@ from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
 from bot.ops_wiring import install_ops
 from bot.scheduler import build_scheduler, worker_id
+from handlers.checkins.dispatch import DispatchReport, dispatch_due
+from handlers.checkins.rescoring import RescoreReport, score_left_behind
+from handlers.checkins.scoring import ScoringPipeline
 from handlers.conversation import handle_update
 from handlers.deps import (
     ButtonRoute,
@@ -33,14 +36,17 @@ from handlers.deps import (
     SurveyRules,
     TextRoute,
 )
-from handlers.dispatch import DispatchReport, dispatch_due
 from handlers.events import EventBus
-from handlers.intake import IntakeResult, IntakeSettings, PurchaseIn, ingest_purchases, ingest_raw
+from handlers.intake.purchases import (
+    IntakeResult,
+    IntakeSettings,
+    PurchaseIn,
+    ingest_purchases,
+    ingest_raw,
+)
 from handlers.jobs import Job
 from handlers.messages import IncomingUpdate
 from handlers.ports import AnswerPipeline, CustomerChannel
-from handlers.rescoring import RescoreReport, score_left_behind
-from handlers.scoring import ScoringPipeline
 from handlers.texts import COMMANDS
 from sentiment.service import Scoring
 from storage.db import Database

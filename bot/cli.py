@@ -171,7 +171,7 @@ def purchase_add(
 ) -> None:
     """Add one purchase and print the customer's opt-in link."""
     from bot.app import Mentorbot
-    from handlers.intake import validate_purchases
+    from handlers.intake.purchases import validate_purchases
 
     cfg = get_config(config or parent_config())
     customer = {

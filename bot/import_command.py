@@ -11,7 +11,13 @@ from rich.table import Table
 
 from bot.app import Mentorbot
 from bot.config import Config
-from handlers.purchase_import import BadCsv, ImportSummary, count_rows, import_purchases, read_rows
+from handlers.intake.csv_import import (
+    BadCsv,
+    ImportSummary,
+    count_rows,
+    import_purchases,
+    read_rows,
+)
 
 MAX_ERRORS_SHOWN = 50
 

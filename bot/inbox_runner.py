@@ -32,9 +32,9 @@ from datetime import datetime, timedelta
 
 from bot.channels.arrivals import Arrival
 from bot.keyed_locks import KeyedLocks
-from handlers.checkin_flow import INBOX_CLAIM
+from handlers.checkins.flow import INBOX_CLAIM
 from handlers.messages import IncomingUpdate
-from storage.answers import UpdateAlreadyHandled
+from storage.checkins.answers import UpdateAlreadyHandled
 from storage.db import StorageUnavailable
 from storage.inbox import ChatClaim, InboxRow
 from storage.store import Store

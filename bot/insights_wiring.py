@@ -7,12 +7,12 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from handlers.insights_commands import MANAGER_MENU, manager_commands
-from handlers.insights_digest import DigestReport, PostDigest, digest_job, send_digest
-from handlers.insights_service import InsightReply, InsightsService, InsightsSettings
+from handlers.insights.commands import MANAGER_MENU, manager_commands
+from handlers.insights.digest import DigestReport, PostDigest, digest_job, send_digest
+from handlers.insights.service import InsightReply, InsightsService, InsightsSettings
 from handlers.jobs import Job
 from handlers.texts import COMMANDS
-from storage.insights_store import InsightsStore
+from storage.insights.store import InsightsStore
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
@@ -66,7 +66,7 @@ def slack_digest_poster(config: Config) -> PostDigest | None:
 
 def install_insights(bot: Mentorbot) -> InsightsService:
     """Fill ``bot.commands`` with the managers' commands, add the digest and the daily rollup
-    of answers (``storage.insights_rollup_job``) to ``bot.jobs`` and set ``bot.insights`` (its
+    of answers (``storage.insights.rollup_job``) to ``bot.jobs`` and set ``bot.insights`` (its
     ``answer`` is what ``register_insights`` needs). Installing twice returns the service
     installed first."""
     existing = getattr(bot, "insights", None)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from storage.advocacy import AdvocacyQueries
+from storage.advocacy.asks import AdvocacyQueries
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.customers.retention import SweepReport, sweep
 from handlers.jobs import Job
-from handlers.retention import SweepReport, sweep
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot

@@ -18,8 +18,8 @@ from bot.cli_common import get_config, parent_config, run_async
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from handlers.insights_figures import Summary
-    from handlers.insights_service import InsightsService
+    from handlers.insights.figures import Summary
+    from handlers.insights.service import InsightsService
 
 err = Console(stderr=True)
 ConfigOption = Annotated[
@@ -53,9 +53,9 @@ def _run(coro: Any) -> Any:
 
 def _service(config: Config) -> tuple[InsightsService, Any]:
     from bot.insights_wiring import insights_settings
-    from handlers.insights_service import InsightsService
+    from handlers.insights.service import InsightsService
     from storage.db import Database
-    from storage.insights_store import InsightsStore
+    from storage.insights.store import InsightsStore
     from storage.models import utcnow
 
     db = Database(config.database_url)
@@ -72,8 +72,8 @@ def _chg(value: float | None, digits: int = 0) -> str:
 
 def print_summary(console: Console, summary: Summary) -> None:
     """The summary as rich tables: figures with their change, then themes."""
-    from handlers.insights_figures import change
-    from handlers.insights_format import duration, heading
+    from handlers.insights.figures import change
+    from handlers.insights.formatting import duration, heading
 
     cur, prev, s = summary.current, summary.previous, summary
     nps, nps_b = s.nps, s.nps_before
@@ -182,9 +182,9 @@ async def write_export(
 
     from rich.progress import Progress
 
-    from handlers.insights_query import parse_period
-    from storage import insights_export as ex
+    from handlers.insights.query import parse_period
     from storage.db import Database
+    from storage.insights import export as ex
     from storage.models import utcnow
 
     start = end = None
@@ -249,8 +249,8 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
     ) -> None:
         """Managers' figures: NPS with its 95% interval, CSAT, CES, response rate, cases ..."""
-        from handlers.insights_figures import summary_dict
-        from handlers.insights_query import QueryError
+        from handlers.insights.figures import summary_dict
+        from handlers.insights.query import QueryError
         from storage.migrate import upgrade_async
 
         cfg = _config(config)

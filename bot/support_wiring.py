@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.log_context import log_context
-from handlers import case_ack, case_actions, case_sla, case_sweep, cases
 from handlers.conversation_states import DESK_RELAY
-from handlers.desk import BusinessHours, DeskDeps, DeskSettings
-from handlers.desk_messages import ActionResult, DeskAction
+from handlers.desk import ack as case_ack
+from handlers.desk import actions as case_actions
+from handlers.desk import cases
+from handlers.desk import sla as case_sla
+from handlers.desk import sweep as case_sweep
+from handlers.desk.gestures import GestureSpec
+from handlers.desk.messages import ActionResult, DeskAction
+from handlers.desk.outbox_delivery import DeliveryReport, deliver_outbox
+from handlers.desk.port import BusinessHours, DeskDeps, DeskSettings
 from handlers.events import AnswerScored, CaseChanged
-from handlers.gestures import GestureSpec
 from handlers.jobs import Job
-from handlers.outbox_delivery import DeliveryReport, deliver_outbox
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot

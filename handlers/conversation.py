@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from handlers import answer_edits, checkin_flow, customer_commands, optin
+from handlers.checkins import answer_edits
+from handlers.checkins import flow as checkin_flow
 from handlers.conversation_states import CHECK_IN, OPT_IN, On, takes_words
+from handlers.customers import commands as customer_commands
 from handlers.deps import Deps
-from handlers.insights_commands import MAIN_COMMAND, SHORTCUTS
+from handlers.insights.commands import MAIN_COMMAND, SHORTCUTS
 from handlers.messages import ChannelError, IncomingUpdate, OutgoingMessage
+from handlers.optin import linking as optin
 from handlers.texts import say
-from storage.chat_snapshots import Snapshot
-from storage.conversations import StorageKey
+from storage.checkins.chat_snapshots import Snapshot
+from storage.checkins.conversations import StorageKey
 from storage.models import CheckInStatus
 
 log = logging.getLogger(__name__)

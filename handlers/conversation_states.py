@@ -165,9 +165,7 @@ ADVOCACY = StateTable(
     (
         Transition(None, On.TESTIMONIAL_CHOSEN, S.TESTIMONIAL, ("button",)),
         Transition(S.TESTIMONIAL, On.TESTIMONIAL_WORDS, S.TESTIMONIAL_CONSENT, ("words",)),
-        Transition(
-            S.TESTIMONIAL_CONSENT, On.TESTIMONIAL_WORDS, S.TESTIMONIAL_CONSENT, ("words",)
-        ),
+        Transition(S.TESTIMONIAL_CONSENT, On.TESTIMONIAL_WORDS, S.TESTIMONIAL_CONSENT, ("words",)),
         Transition(S.TESTIMONIAL_CONSENT, On.CONSENT_GIVEN, S.IDLE, ("button",)),
         Transition(S.TESTIMONIAL, On.ASK_CLOSED, S.IDLE, ("words",)),
         Transition(S.TESTIMONIAL_CONSENT, On.ASK_CLOSED, S.IDLE, ("words",)),
@@ -208,7 +206,7 @@ def mermaid(tables: tuple[StateTable, ...] = TABLES) -> str:
     for table in tables:
         out += [f"## {table.capability}", "", "```mermaid", "stateDiagram-v2"]
         if any(t.source is None for t in table.transitions):
-            out.append("    state \"any step\" as any")
+            out.append('    state "any step" as any')
         for t in table.transitions:
             source = "any" if t.source is None else _node(t.source)
             by = " or ".join(t.by)

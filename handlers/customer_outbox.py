@@ -1,7 +1,7 @@
 """Every message to a customer that is not a check-in question goes through here.
 
 Greetings, acknowledgements, staff replies, resolve notes, thank-yous and advocacy messages are
-stored first (``storage/customer_outbox.py``), then sent at once in order per chat; what
+stored first (``storage/customers/outbox.py``), then sent at once in order per chat; what
 Telegram did not take is retried by the periodic job with backoff, and set aside with its
 error only when Telegram refuses it for good (the customer blocked the bot, a bad request).
 """
@@ -25,7 +25,7 @@ from handlers.ports import CustomerChannel
 from storage.models import OptInState
 
 if TYPE_CHECKING:
-    from storage.customer_outbox import QueuedMessage
+    from storage.customers.outbox import QueuedMessage
     from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from handlers.unit_of_work import UnitOfWorkFactory
 from storage.models import Answer, ConversationState, Customer
 
 if TYPE_CHECKING:
-    from storage.checkins import CheckInContext
+    from storage.checkins.lifecycle import CheckInContext
     from storage.store import Store
 
 log = logging.getLogger(__name__)

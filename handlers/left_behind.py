@@ -1,7 +1,7 @@
 """Work a crash or an outage left behind, retried by one worker at a time.
 
-The score of an answer left unscored (:mod:`handlers.rescoring`) and the case of a flagged
-answer no decision took up (:mod:`handlers.case_sweep`) are both found by a query and done
+The score of an answer left unscored (:mod:`handlers.checkins.rescoring`) and the case of a flagged
+answer no decision took up (:mod:`handlers.desk.sweep`) are both found by a query and done
 again under a lease, each item on its own: one that still fails is counted and logged, and
 the others go on.
 """

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from handlers.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
+from storage.intake.purchases import ExistingPurchase
 from storage.models import Answer
-from storage.purchases import ExistingPurchase
 
 
 class PurchaseStore(Protocol):

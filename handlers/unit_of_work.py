@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, Self
 
+from storage.intake.purchases import DeliveryUpdate, NewPurchase
 from storage.models import Case, Event
-from storage.purchases import DeliveryUpdate, NewPurchase
 from storage.records import AnswerFacts, DeskPost, NewCustomer, OptInLink
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The customer's history as an escalation input: what the caller knows before this reply.
 
-Sentiment never reads storage: the caller (``handlers.scoring``) looks the customer up and
+Sentiment never reads storage: the caller (``handlers.checkins.scoring``) looks the customer up and
 passes a :class:`History` with the reply. The :class:`HistoryPolicy` (config
 ``sentiment.escalation.history.*``) says which parts of it may escalate a reply that the words
 and the score alone would not; history only ever adds a case, it never removes one, and a

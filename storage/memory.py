@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Self
 
 from storage.errors import ConcurrentWrite
+from storage.intake.purchases import DeliveryUpdate, NewPurchase
 from storage.models import Case, Event
-from storage.purchases import DeliveryUpdate, NewPurchase
 from storage.records import AnswerFacts, DeskPost, NewCustomer, OptInLink
 
 

@@ -435,7 +435,7 @@ class ReferralCredit(SQLModel, table=True):
 
 class AnswerRollup(SQLModel, table=True):
     """Answers of one UTC day counted per question type, score, product, touchpoint and
-    language, with the sums the insights read from words (storage/insights_rollup.py); the
+    language, with the sums the insights read from words (storage/insights/rollup.py); the
     ``totals`` rows count them per question type and score only (over every product,
     touchpoint and language: those columns are NULL there)."""
 

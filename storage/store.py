@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from storage import purchases
-from storage.answers import AnswerQueries
-from storage.case_resolution import CaseResolutionQueries
-from storage.case_targets import CaseTargetQueries
-from storage.case_view import CaseViewQueries
-from storage.cases import CaseQueries
-from storage.chat_links import ChatLinkQueries
-from storage.chat_snapshots import ChatSnapshotQueries
-from storage.checkins import CheckInQueries
-from storage.conversations import ConversationQueries
-from storage.customer_history import CustomerHistoryQueries
-from storage.customer_outbox import CustomerOutboxQueries
-from storage.customers import CustomerQueries
+from storage.checkins.answers import AnswerQueries
+from storage.checkins.chat_snapshots import ChatSnapshotQueries
+from storage.checkins.conversations import ConversationQueries
+from storage.checkins.lifecycle import CheckInQueries
+from storage.customers.chat_links import ChatLinkQueries
+from storage.customers.outbox import CustomerOutboxQueries
+from storage.customers.profiles import CustomerQueries
 from storage.db import Database
+from storage.desk.case_view import CaseViewQueries
+from storage.desk.cases import CaseQueries
+from storage.desk.customer_history import CustomerHistoryQueries
+from storage.desk.outbox import OutboxQueries
+from storage.desk.resolution import CaseResolutionQueries
+from storage.desk.targets import CaseTargetQueries
+from storage.desk.vouchers import VoucherQueries
 from storage.inbox import InboxQueries
-from storage.outbox import OutboxQueries
-from storage.purchases import ExistingPurchase
-from storage.vouchers import VoucherQueries
+from storage.intake import purchases
+from storage.intake.purchases import ExistingPurchase
 
 
 class Store(

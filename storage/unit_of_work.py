@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.customers import erase_customer
+from storage.customers.profiles import erase_customer
 from storage.db import Database
+from storage.desk.outbox import enqueue_in
 from storage.errors import ConcurrentWrite
+from storage.intake.writes import SqlPurchases
 from storage.models import Answer, Case, Event
-from storage.outbox import enqueue_in
-from storage.purchase_writes import SqlPurchases
 from storage.records import AnswerFacts, DeskPost
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.case_rules import CaseOpening, FlaggedAnswer, open_or_join_case
-from handlers.forgetting import forget_customer
+from handlers.customers.forgetting import forget_customer
+from handlers.desk.case_rules import CaseOpening, FlaggedAnswer, open_or_join_case
 from storage.store import Store
 from storage.unit_of_work import SqlUnitOfWork
 

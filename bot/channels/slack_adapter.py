@@ -27,7 +27,7 @@ from bot.channels.slack_blocks import (
     message_args,
 )
 from bot.channels.slack_markup import SLACK_MARKUP
-from handlers.desk_messages import (
+from handlers.desk.messages import (
     ActionResult,
     DeskAction,
     DeskMessage,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.desk_messages import Card, DeskMessage, Form, FormField
+from handlers.desk.messages import Card, DeskMessage, Form, FormField
 
 ACTION_PREFIX = "case_"
 FORM_PREFIX = "case_form_"

@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.insights_messages import InsightReply, Requester
+from handlers.insights.messages import InsightReply, Requester
 
 log = logging.getLogger(__name__)
 Answer = Callable[[str, Requester], Awaitable[InsightReply]]

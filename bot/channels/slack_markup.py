@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class SlackMarkup:
-    """:class:`handlers.desk_messages.DeskMarkup` in Slack's mrkdwn."""
+    """:class:`handlers.desk.messages.DeskMarkup` in Slack's mrkdwn."""
 
     def mention(self, staff_id: str) -> str:
         """``<@U123>``: Slack shows the member's name and notifies them."""

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.migrate import head_revision
-from tests.handlers.test_purchase_import import CSV
+from tests.handlers.intake.test_csv_import import CSV
 
 runner = CliRunner()
 

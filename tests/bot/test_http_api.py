@@ -13,7 +13,7 @@ from bot.app import Mentorbot
 from bot.config import Config
 from storage.models import Purchase
 from tests.conftest import API_KEY
-from tests.handlers.test_intake import purchase
+from tests.handlers.intake.test_purchases import purchase
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

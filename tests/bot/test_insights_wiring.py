@@ -7,10 +7,10 @@ from collections.abc import Callable
 from bot.app import Mentorbot
 from bot.config import Config
 from bot.insights_wiring import install_insights
-from handlers.insights_service import InsightsService, Requester
+from handlers.insights.service import InsightsService, Requester
 from sandbox.local_servers.slack_api import LocalSlackApi
 from tests.bot.channels.harness import FakeClock
-from tests.storage.insights_data import NOW, load
+from tests.storage.insights.insights_data import NOW, load
 
 SLACK_TOKEN = "xoxb-wiring-test"
 

@@ -14,7 +14,7 @@ from bot.cli import app
 from storage import models
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.storage.insights_data import load
+from tests.storage.insights.insights_data import load
 
 runner = CliRunner()
 RANGE = "2026-11-01..2026-11-14"

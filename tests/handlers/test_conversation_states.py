@@ -102,9 +102,7 @@ def _bare_step_strings(path: Path) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign):
             targets = [
-                e
-                for t in node.targets
-                for e in (t.elts if isinstance(t, ast.Tuple) else [t])
+                e for t in node.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])
             ]
             values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
             for target, value in zip(targets, values, strict=False):

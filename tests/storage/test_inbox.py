@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storage.answers import UpdateAlreadyHandled
+from storage.checkins.answers import UpdateAlreadyHandled
 from storage.inbox import ChatClaim
 from storage.models import Answer, Customer, utcnow
 from storage.store import Store

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from storage.conversations import StorageKey
+from storage.checkins.conversations import StorageKey
 from storage.db import Database
 from storage.inbox import ChatClaim
 from storage.migrate import upgrade

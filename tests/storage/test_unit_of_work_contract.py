@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers.case_rules import FlaggedAnswer, open_or_join_case
-from handlers.purchase_rules import save_purchases
+from handlers.desk.case_rules import FlaggedAnswer, open_or_join_case
+from handlers.intake.purchase_rules import save_purchases
 from storage.errors import ConcurrentWrite
 from storage.models import Case, Event
 from storage.records import DeskPost, NewCustomer
-from tests.handlers.test_purchase_rules import purchase
+from tests.handlers.intake.test_purchase_rules import purchase
 from tests.storage.unit_backends import UnitBackend
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.advocacy_wiring import install_advocacy, run_advocacy
-from handlers.advocacy_send import AdvocacyReport
+from handlers.advocacy.rounds import AdvocacyReport
 from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import AdvocacyAsk, CheckIn, Customer
 from tests.bot.channels.conftest import start_harness, stop_harness

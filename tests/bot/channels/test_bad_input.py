@@ -16,7 +16,7 @@ from storage.models import Answer, Purchase
 from tests.bot.channels.harness import FakeClock, Harness
 from tests.bot.channels.test_checkins import answers, start_delivery_checkin
 from tests.conftest import API_KEY
-from tests.handlers.test_intake import purchase
+from tests.handlers.intake.test_purchases import purchase
 
 
 async def test_forged_ids_and_refused_characters_in_one_batch(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks._telegram_setup import CHAT_BASE, seed_due_checkins
 from bot.app import Mentorbot
-from handlers.dispatch import LEASE, SEND_CONCURRENCY
+from handlers.checkins.dispatch import LEASE, SEND_CONCURRENCY
 from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.harness import FakeClock
 

@@ -16,7 +16,7 @@ from bot.insights_wiring import install_insights
 from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness
-from tests.storage.insights_data import NOW, load
+from tests.storage.insights.insights_data import NOW, load
 
 MANAGER_CHAT = 1001
 CUSTOMER_CHAT = 2002

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.retention_wiring import run_sweep
-from handlers.retention import sweep
-from storage.insights import InsightFilter
-from storage.insights_store import InsightsStore
+from handlers.customers.retention import sweep
+from storage.insights.aggregates import InsightFilter
+from storage.insights.store import InsightsStore
 from storage.models import Answer, ChannelLink, Customer, CustomerMessage
 from tests.bot.channels.harness import Harness
 

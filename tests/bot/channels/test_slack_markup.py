@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.channels.slack_markup import SLACK_MARKUP
-from handlers.case_card import render_case
-from storage.case_view import CaseView
+from handlers.desk.card import render_case
+from storage.desk.case_view import CaseView
 from storage.models import CLOSED_BY_FORGET, Answer, Case, Customer
 
 NOW = datetime(2026, 11, 20, 10, 0)
@@ -18,25 +18,66 @@ NOW = datetime(2026, 11, 20, 10, 0)
 def view(*, closed_by: str | None = "U0ANNA", recovered: bool | None = True) -> CaseView:
     """A resolved case with every part of the card: words, analysis, history, gesture, note."""
     case = Case(
-        id=7, customer_id=3, status="resolved", priority="high", owner="U0ANNA",
-        resolution_note="refunded", gesture="Voucher", gesture_code="SORRY-AAA111",
-        customer_note="Sorry, Ann.\nWe refunded you.", note_delivery="sent",
-        opened_at=datetime(2026, 11, 18, 9, 30), closed_by=closed_by, recovered=recovered,
+        id=7,
+        customer_id=3,
+        status="resolved",
+        priority="high",
+        owner="U0ANNA",
+        resolution_note="refunded",
+        gesture="Voucher",
+        gesture_code="SORRY-AAA111",
+        customer_note="Sorry, Ann.\nWe refunded you.",
+        note_delivery="sent",
+        opened_at=datetime(2026, 11, 18, 9, 30),
+        closed_by=closed_by,
+        recovered=recovered,
     )
     customer = Customer(id=3, name="Ann de Vries", language="nl")
     answers = [
-        Answer(id=1, customer_id=3, question_id="nps", question_type="nps", score=2,
-               segment="detractor", sentiment="negative", polarity=-0.6,
-               analysis={"reasons": ["low score", "angry words"], "themes": ["delivery"]}),
-        Answer(id=2, customer_id=3, question_id="nps_why", question_type="text",
-               text="Late\nand broken", sentiment="negative", polarity=-0.8),
+        Answer(
+            id=1,
+            customer_id=3,
+            question_id="nps",
+            question_type="nps",
+            score=2,
+            segment="detractor",
+            sentiment="negative",
+            polarity=-0.6,
+            analysis={"reasons": ["low score", "angry words"], "themes": ["delivery"]},
+        ),
+        Answer(
+            id=2,
+            customer_id=3,
+            question_id="nps_why",
+            question_type="text",
+            text="Late\nand broken",
+            sentiment="negative",
+            polarity=-0.8,
+        ),
     ]
-    earlier = Answer(id=0, customer_id=3, question_id="csat", question_type="csat", score=3,
-                     touchpoint="delivery", created_at=datetime(2026, 10, 1, 8, 0))
-    earlier_case = Case(id=2, customer_id=3, status="not_an_issue",
-                        opened_at=datetime(2026, 10, 2, 8, 0))
-    return CaseView(case, customer, datetime(2026, 9, 1), None, "usage", answers,
-                    previous_answers=[earlier], previous_cases=[earlier_case], added_answers=2)
+    earlier = Answer(
+        id=0,
+        customer_id=3,
+        question_id="csat",
+        question_type="csat",
+        score=3,
+        touchpoint="delivery",
+        created_at=datetime(2026, 10, 1, 8, 0),
+    )
+    earlier_case = Case(
+        id=2, customer_id=3, status="not_an_issue", opened_at=datetime(2026, 10, 2, 8, 0)
+    )
+    return CaseView(
+        case,
+        customer,
+        datetime(2026, 9, 1),
+        None,
+        "usage",
+        answers,
+        previous_answers=[earlier],
+        previous_cases=[earlier_case],
+        added_answers=2,
+    )
 
 
 def test_slack_markup_writes_mrkdwn() -> None:

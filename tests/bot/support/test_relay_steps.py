@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.advocacy_texts import say
+from handlers.advocacy.texts import say
 from storage.models import AdvocacyAsk, ConversationState
 from storage.models import Testimonial as Quote
 from tests.bot.support.desk_harness import DeskHarness

@@ -13,7 +13,7 @@ from bot.insights_wiring import install_insights
 from sandbox.local_servers.slack_api import LocalSlackApi
 from sandbox.local_servers.slack_signing import post_signed, slash_command
 from tests.bot.channels.harness import FakeClock
-from tests.storage.insights_data import NOW, load
+from tests.storage.insights.insights_data import NOW, load
 
 TOKEN = "xoxb-support-app"
 SECRET = "support-app-secret"

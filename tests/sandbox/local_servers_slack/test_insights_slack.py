@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack_insights import mention_text, post_digest, register_insights
-from handlers.insights_service import InsightsService, InsightsSettings
+from handlers.insights.service import InsightsService, InsightsSettings
 from sandbox.local_servers.slack_api import LocalSlackApi
 from sandbox.local_servers.slack_signing import (
     app_mention_event,
@@ -18,8 +18,8 @@ from sandbox.local_servers.slack_signing import (
     slash_command,
 )
 from storage.db import Database
-from storage.insights_store import InsightsStore
-from tests.storage.insights_data import NOW, load
+from storage.insights.store import InsightsStore
+from tests.storage.insights.insights_data import NOW, load
 
 from .conftest import EVENTS_URL, SECRET
 

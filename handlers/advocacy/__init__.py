@@ -1,0 +1,1 @@
+"""Advocacy: review invitations, ambassador asks and their answers, referrals and testimonials."""

@@ -1,0 +1,3 @@
+"""Check-ins: sending them, the conversation of one check-in,
+scoring its answers.
+"""

@@ -1,0 +1,1 @@
+"""The customer's own rights: commands, data export, forgetting, retention."""

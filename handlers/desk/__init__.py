@@ -1,0 +1,3 @@
+"""The support desk: cases opened from flagged answers, their cards,
+the staff's actions, response-time targets.
+"""

@@ -1,0 +1,107 @@
+"""Cases open from flagged answers; the customer's words reach the case thread; recovery answers
+close the loop."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from handlers.checkins.flow import store_answer
+from handlers.desk.business_hours import add_business_time
+from handlers.desk.card import describe_answer
+from handlers.desk.case_rules import (
+    FlaggedAnswer,
+    RecoveryAnswer,
+    left_to_the_relay,
+    open_or_join_case,
+    record_recovery_answer,
+)
+from handlers.desk.port import DeskDeps
+from handlers.events import CaseChanged
+from handlers.messages import IncomingUpdate, OutgoingMessage
+from handlers.texts import say
+from storage.models import Answer, Customer
+
+if TYPE_CHECKING:
+    from handlers.checkins.scoring import AnalysisLike
+    from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
+    """After scoring: report recovery answers to their case, open or join a case when flagged."""
+    if answer.checkin_id is not None and answer.touchpoint == dd.settings.recovery_touchpoint:
+        found = await dd.store.answer_with_checkin(answer.id or 0)
+        checkin = found[1] if found else None
+        if checkin is not None and checkin.case_id is not None:
+            await _recovery_answer(dd, answer, checkin.case_id)
+    if analysis.escalate:
+        await decide_case(dd, answer, analysis)
+
+
+async def decide_case(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
+    """A flagged answer: open or join a case (words outside a check-in while a case is open
+    are left to the relay)."""
+    if answer.checkin_id is None and await left_to_the_relay(dd.units, answer, dd.clock()):
+        return  # words outside a check-in during an open case: the relay posts them
+    now = dd.clock()
+    flagged = FlaggedAnswer(
+        answer_id=answer.id or 0,
+        customer_id=answer.customer_id,
+        priority=analysis.priority or "normal",
+        reasons=list(analysis.reasons),
+        now=now,
+        respond_by=add_business_time(now, dd.settings.remind_after, dd.settings.hours),
+        channel=dd.settings.support_channel,
+        checkin_id=answer.checkin_id,
+    )
+    opening = await open_or_join_case(dd.units, flagged)
+    log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)
+    if opening.outcome != "duplicate":
+        await dd.events.publish(CaseChanged(opening.case_id, opening.outcome))
+
+
+async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
+    """Post a recovery check-in answer to the case thread; an NPS answer decides recovery."""
+    line = f"🔁 Recovery check-in ({answer.question_id or 'words'}): {describe_answer(answer)}"
+    nps = answer.score if answer.question_type == "nps" else None
+    await record_recovery_answer(dd.units, RecoveryAnswer(case_id, line, nps, dd.clock()))
+    await dd.events.publish(CaseChanged(case_id, "recovery"))
+
+
+async def relay_customer_words(
+    dd: DeskDeps, deps: Deps, update: IncomingUpdate, customer: Customer, text: str
+) -> bool:
+    """Words from a customer with an open case go to its thread (and are kept as an answer).
+
+    Returns False when the customer has no open case, so the words are handled as usual.
+    """
+    case = await dd.store.open_case_of(customer.id or 0)
+    if case is None:
+        return False
+    await store_answer(
+        deps, update, customer.id or 0, None, None, "text", None, text, customer.language
+    )
+    name = customer.name or f"Customer #{customer.id}"
+    line = f"💬 {dd.desk.markup.bold(name + ':')} {text}"
+    await dd.store.note_customer_message(case.id or 0, line, dd.clock())
+    await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
+    who = say("support_team", customer.language)
+    if case.owner:
+        staff = await _staff_name(dd, case.owner)
+        who = staff or who
+    await deps.outbox.post(
+        OutgoingMessage(update.chat_id, say("case_relayed", customer.language, who=who)),
+        "relay",
+        customer.id,
+    )
+    return True
+
+
+async def _staff_name(dd: DeskDeps, staff_id: str) -> str | None:
+    try:
+        return (await dd.desk.staff(staff_id)).first_name
+    except Exception:  # the desk being away must not stop the relay
+        log.info("could not look up staff member %s", staff_id)
+        return None

@@ -1,0 +1,1 @@
+"""Managers' insights: figures, commands, the weekly digest and its chart."""

@@ -1,0 +1,1 @@
+"""Advocacy asks, tracked links, testimonials and referral credits."""

@@ -1,0 +1,1 @@
+"""Check-ins, their answers, and the conversation state per chat."""

@@ -1,0 +1,1 @@
+"""Customers, their chat links, retention and the customers' outbox."""

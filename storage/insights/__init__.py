@@ -1,0 +1,1 @@
+"""Aggregates for managers' insights: live figures, the daily rollup, exports, words."""

@@ -1,0 +1,1 @@
+"""Purchases: batch reads and writes for purchase intake."""
