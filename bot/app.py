@@ -52,7 +52,7 @@ from sentiment.service import Scoring
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
-from storage.store import Store
+from storage.repositories import Repositories
 from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,16 @@ def intake_settings(config: Config) -> IntakeSettings:
 
 
 def scoring_pipeline(
-    store: Store,
+    repos: Repositories,
     events: EventBus,
     scoring: Scoring | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
     """The answer seam: scored by the configured sentiment backend, then AnswerScored."""
     scoring = scoring or Scoring()
-    return ScoringPipeline(store, scoring, events=events, clock=clock, history=scoring)
+    return ScoringPipeline(
+        repos.answers, repos.customers, scoring, events=events, clock=clock, history=scoring
+    )
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -123,7 +125,7 @@ class Mentorbot:
         self.config = config
         self.clock = clock
         self.db = Database(config.database_url, schema=db_schema, echo=config.database.echo)
-        self.store = Store(self.db)
+        self.repos = Repositories.on(self.db)
         self.intake = intake_settings(config)
         self._extra_routes: list[BaseRoute] = []
         self.button_routes: list[ButtonRoute] = []
@@ -142,7 +144,7 @@ class Mentorbot:
         self.scoring = config.sentiment.scoring()
         self.ops = install_ops(self)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
-            scoring_pipeline(self.store, self.events, self.scoring, self.clock)
+            scoring_pipeline(self.repos, self.events, self.scoring, self.clock)
         )
         self.support = self._install_support()
         self.socket_mode: Any = None  # the Socket Mode handler once started
@@ -199,9 +201,13 @@ class Mentorbot:
         return SqlUnitOfWork(self.db)
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
-        """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
+        """The handlers' view of this bot: repositories, channel, journeys, rules, clock."""
         self.deps = Deps(
-            store=self.store,
+            checkins=self.repos.checkins,
+            answers=self.repos.answers,
+            conversations=self.repos.conversations,
+            customers=self.repos.customers,
+            message_queue=self.repos.message_queue,
             channel=channel,
             journeys=self.config.journeys,
             units=self.units,
@@ -215,7 +221,7 @@ class Mentorbot:
             closing_words=self.closing_words,
         )
         if self.support is not None:
-            self.support.deps.customers = channel
+            self.support.deps.customer_channel = channel
         return self.deps
 
     def add_routes(self, routes: list[BaseRoute]) -> None:
@@ -252,7 +258,7 @@ class Mentorbot:
         deps = self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
         bot = self.telegram.bot
         self.inbox = InboxRunner(
-            self.store,
+            self.repos.inbox,
             deps.channel_name,
             self.worker,
             lambda payload: decode_update(payload, bot),
@@ -276,7 +282,9 @@ class Mentorbot:
 
     async def may_poll(self) -> bool:
         """Take or renew the polling lease: one worker per database polls Telegram."""
-        return await self.store.take_lease(POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL)
+        return await self.repos.leases.take_lease(
+            POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL
+        )
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
@@ -295,12 +303,16 @@ class Mentorbot:
     async def score_left_behind(self) -> RescoreReport:
         """Score the answers that a crash or a failed scoring left stored but unscored (one
         worker at a time), so an unhappy customer's case still opens."""
-        return await score_left_behind(self.store, self.pipeline, self.clock(), worker=self.worker)
+        return await score_left_behind(
+            self.repos.answers, self.repos.leases, self.pipeline, self.clock(), worker=self.worker
+        )
 
     async def housekeeping(self) -> int:
         """Forget handled updates after a week (Telegram re-delivers within a day)."""
         week = timedelta(days=7)
-        return await self.store.prune_processed_updates(week) + await self.store.prune_inbox(week)
+        return await self.repos.conversations.prune_processed_updates(
+            week
+        ) + await self.repos.inbox.prune_inbox(week)
 
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
         """Connect to the Bot API, register commands, start polling or set the webhook, and
@@ -345,7 +357,7 @@ class Mentorbot:
             await self.poller.stop()
             self.poller = None
             with contextlib.suppress(ConnectionError):
-                await self.store.release_lease(POLL_LEASE, self._poll_holder)
+                await self.repos.leases.release_lease(POLL_LEASE, self._poll_holder)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -382,13 +394,13 @@ class Mentorbot:
 
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
-        results = await ingest_raw(self.store, self.units, self.intake, raw, self.clock())
+        results = await ingest_raw(self.repos.purchases, self.units, self.intake, raw, self.clock())
         return [r.to_dict() for r in results]
 
     async def add_purchase(self, purchase: PurchaseIn) -> IntakeResult:
-        """Store one validated purchase."""
+        """Repositories one validated purchase."""
         (result,) = await ingest_purchases(
-            self.store, self.units, self.intake, [purchase], self.clock()
+            self.repos.purchases, self.units, self.intake, [purchase], self.clock()
         )
         return result
 

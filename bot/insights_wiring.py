@@ -85,7 +85,9 @@ def install_insights(bot: Mentorbot) -> InsightsService:
 
     async def run_digest() -> DigestReport:
         # Every worker's scheduler fires; the lease lets exactly one of them send it.
-        if not await bot.store.take_lease(DIGEST_LEASE, bot.worker, bot.clock(), DIGEST_HOLD):
+        if not await bot.repos.leases.take_lease(
+            DIGEST_LEASE, bot.worker, bot.clock(), DIGEST_HOLD
+        ):
             log.info("insights digest: another worker is sending it")
             return DigestReport()
         channel = bot.deps.channel if bot.deps is not None else None
@@ -98,7 +100,9 @@ def install_insights(bot: Mentorbot) -> InsightsService:
     async def run_rollup() -> int:
         # Every worker's scheduler fires; one takes the round (a second one at once would
         # still be safe: each day is recomputed under its row's lock).
-        if not await bot.store.take_lease(ROLLUP_LEASE, bot.worker, bot.clock(), ROLLUP_HOLD):
+        if not await bot.repos.leases.take_lease(
+            ROLLUP_LEASE, bot.worker, bot.clock(), ROLLUP_HOLD
+        ):
             return 0
         days = await data.roll_up(bot.clock())
         if days:

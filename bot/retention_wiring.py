@@ -17,7 +17,8 @@ async def run_sweep(bot: Mentorbot, dry_run: bool = False) -> SweepReport | None
     if privacy.retention is None:
         return None
     return await sweep(
-        bot.store,
+        bot.repos.customers,
+        bot.repos.leases,
         bot.units,
         privacy.retention,
         bot.clock(),

@@ -169,9 +169,14 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     client = web_client(slack.bot_token.get_secret_value(), slack.base_url)
     desk = SlackDesk(client)
     dd = DeskDeps(
-        store=bot.store,
+        cases=bot.repos.cases,
+        desk_outbox=bot.repos.desk_outbox,
+        answers=bot.repos.answers,
+        customers=bot.repos.customers,
+        message_queue=bot.repos.message_queue,
+        leases=bot.repos.leases,
         desk=desk,
-        customers=None,  # the bot hands the desk its customer channel once it is built
+        customer_channel=None,  # the bot hands the desk its customer channel once it is built
         settings=desk_settings(bot.config),
         clock=bot.clock,
         units=bot.units,

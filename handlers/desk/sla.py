@@ -29,7 +29,7 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
     s = dd.settings
     now = dd.clock()
     reminded = escalated = 0
-    for case in await dd.store.unclaimed_cases():
+    for case in await dd.cases.unclaimed_cases():
         waited = business_time_between(case.opened_at, now, s.hours)
         if waited >= s.escalate_after:
             who = (
@@ -42,7 +42,7 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
                 f"{_minutes(waited.total_seconds())} of business time without an owner."
             )
             channel = None if s.escalation_usergroup or not s.manager_channel else s.manager_channel
-            if await dd.store.mark_case_late(case.id or 0, "escalated", now, text, channel):
+            if await dd.cases.mark_case_late(case.id or 0, "escalated", now, text, channel):
                 escalated += 1
                 log.warning("case %s escalated after %s unclaimed", case.id, waited)
         elif waited >= s.remind_after and case.reminded_at is None:
@@ -50,7 +50,7 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
                 f"⏰ Reminder: case #{case.id} has waited {_minutes(waited.total_seconds())} "
                 "without an owner. Press Claim to take it."
             )
-            if await dd.store.mark_case_late(case.id or 0, "reminded", now, text):
+            if await dd.cases.mark_case_late(case.id or 0, "reminded", now, text):
                 reminded += 1
                 log.info("case %s reminded after %s unclaimed", case.id, waited)
     if reminded or escalated:

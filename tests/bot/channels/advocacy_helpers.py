@@ -69,7 +69,7 @@ async def buy_and_opt_in(h: Harness, chat: int, order: str, name: str, lang: str
     """A purchase and its opt-in; returns the customer id."""
     token = await h.buy(order, lang=lang, name=name)
     await h.send(chat, f"/start {token}", lang)
-    customer = await h.bot.store.customer_for_chat("telegram", chat)
+    customer = await h.bot.repos.customers.customer_for_chat("telegram", chat)
     assert customer is not None and customer.id is not None
     return customer.id
 
@@ -95,7 +95,7 @@ async def finish_delivery(h: Harness, chat: int, csat: str, words: str | None, y
 
 async def finish_usage(h: Harness, chat: int, nps: str, words: str, ces: str = "7") -> None:
     """Skip to the usage check-in (delivery marked answered) and answer it to the end."""
-    customer = await h.bot.store.customer_for_chat("telegram", chat)
+    customer = await h.bot.repos.customers.customer_for_chat("telegram", chat)
     assert customer is not None
     async with h.bot.db.session() as s:
         await s.execute(
@@ -140,7 +140,7 @@ async def asks(h: Harness, customer_id: int | None = None) -> list[AdvocacyAsk]:
 
 async def customer(h: Harness, customer_id: int) -> Customer:
     """A customer as stored now."""
-    found = await h.bot.store.get_customer(customer_id)
+    found = await h.bot.repos.customers.get_customer(customer_id)
     assert found is not None
     return found
 
