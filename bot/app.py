@@ -9,7 +9,6 @@ import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import text
@@ -17,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot.assembly import Plugs
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.inbox_runner import InboxRunner
@@ -28,13 +28,8 @@ from handlers.checkins.rescoring import RescoreReport, score_left_behind
 from handlers.checkins.scoring import ScoringPipeline
 from handlers.conversation import handle_update
 from handlers.deps import (
-    ButtonRoute,
-    CheckInFinished,
-    ClosingWords,
-    CommandRoute,
     Deps,
     SurveyRules,
-    TextRoute,
 )
 from handlers.events import EventBus
 from handlers.intake.purchases import (
@@ -108,11 +103,11 @@ class Mentorbot:
     """One running Mentorbot: database, store, web server, channels and scheduler.
 
     Capabilities beyond the customer conversation plug in while the bot is assembled, in its
-    constructor: through the lists made here (routes for buttons, words and commands, steps
-    after a check-in, command menus, web routes, periodic jobs) and by subscribing to the
-    answer's events (:mod:`handlers.events`). Once built, all of these are fixed (tuples, a
-    read-only mapping, a frozen bus); only the channel's own web route (the webhook) is added
-    when Telegram is built.
+    constructor, each through one interface (:class:`bot.assembly.Plugs`: routes for buttons,
+    words and commands, steps after a check-in, command menus, web routes, periodic jobs,
+    subscriptions to the answer's events). Once built, what they plugged in is an immutable
+    :class:`bot.assembly.Assembly` and the event bus is frozen; only a channel's own web route
+    (the webhook) is added when that channel is built.
     """
 
     def __init__(
@@ -127,31 +122,25 @@ class Mentorbot:
         self.db = Database(config.database_url, schema=db_schema, echo=config.database.echo)
         self.repos = Repositories.on(self.db)
         self.intake = intake_settings(config)
-        self._extra_routes: list[BaseRoute] = []
-        self.button_routes: list[ButtonRoute] = []
-        self.text_routes: list[TextRoute] = []
-        self.commands: dict[str, CommandRoute] = {}
-        # Command menus for particular chats (managers'), beside everyone's: (chats, menu).
-        self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
-        self.after_checkin: list[CheckInFinished] = []
+        self._channel_routes: list[BaseRoute] = []  # a channel's webhook, once it is built
         self.events = EventBus()  # the answer's path: see handlers/events.py
-        self.closing_words: list[ClosingWords] = []
-        self.jobs: list[Job] = [
-            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5}),
-            Job("score_left_behind", self.score_left_behind, "interval", {"seconds": 60}),
-        ]
+        plugs = Plugs(self.events)
+        plugs.job(
+            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
+        )
+        plugs.job(Job("score_left_behind", self.score_left_behind, "interval", {"seconds": 60}))
         self.worker = worker_id()
         self.scoring = config.sentiment.scoring()
-        self.ops = install_ops(self)  # metrics, /readyz, retention sweep
+        self.ops = install_ops(self, plugs)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
             scoring_pipeline(self.repos, self.events, self.scoring, self.clock)
         )
-        self.support = self._install_support()
+        self.support = self._install_support(plugs)
         self.socket_mode: Any = None  # the Socket Mode handler once started
         self.advocacy: Any = None
-        self.advocacy = self._install_advocacy()
-        self.insights = self._install_insights()
-        self._finish_assembly()
+        self.advocacy = self._install_advocacy(plugs)
+        self.insights = self._install_insights(plugs)
+        self.assembly = plugs.finish()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self.inbox: InboxRunner | None = None
@@ -159,33 +148,26 @@ class Mentorbot:
         self._sweeper: asyncio.Task[None] | None = None
         self._poll_holder = f"{self.worker}:{secrets.token_hex(4)}"
 
-    def _finish_assembly(self) -> None:
-        """Every capability is installed: its routes, hooks, commands, menus, jobs and event
-        subscriptions are fixed from here on (a later ``append`` or ``subscribe`` fails)."""
-        self.events.freeze()
-        self.button_routes = tuple(self.button_routes)  # type: ignore[assignment]
-        self.text_routes = tuple(self.text_routes)  # type: ignore[assignment]
-        self.after_checkin = tuple(self.after_checkin)  # type: ignore[assignment]
-        self.closing_words = tuple(self.closing_words)  # type: ignore[assignment]
-        self.chat_menus = tuple(self.chat_menus)  # type: ignore[assignment]
-        self.jobs = tuple(self.jobs)  # type: ignore[assignment]
-        self.commands = MappingProxyType(self.commands)  # type: ignore[assignment]
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        """The periodic jobs every capability plugged in."""
+        return self.assembly.jobs
 
-    def _install_support(self) -> Any:
+    def _install_support(self, plugs: Plugs) -> Any:
         from bot.support_wiring import install_support
 
-        return install_support(self)
+        return install_support(self, plugs)
 
-    def _install_advocacy(self) -> Any:
+    def _install_advocacy(self, plugs: Plugs) -> Any:
         from bot.advocacy_wiring import install_advocacy
 
-        return install_advocacy(self)
+        return install_advocacy(self, plugs)
 
-    def _install_insights(self) -> Any:
+    def _install_insights(self, plugs: Plugs) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
         from bot.insights_wiring import install_insights
 
-        insights = install_insights(self)
+        insights = install_insights(self, plugs)
         if self.support is not None:
             from bot.channels.slack_insights import register_insights
 
@@ -214,19 +196,15 @@ class Mentorbot:
             rules=survey_rules(self.config),
             pipeline=self.pipeline,
             clock=self.clock,
-            button_routes=self.button_routes,
-            text_routes=self.text_routes,
-            commands=self.commands,
-            after_checkin=self.after_checkin,
-            closing_words=self.closing_words,
+            button_routes=self.assembly.button_routes,
+            text_routes=self.assembly.text_routes,
+            commands=self.assembly.commands,
+            after_checkin=self.assembly.after_checkin,
+            closing_words=self.assembly.closing_words,
         )
         if self.support is not None:
             self.support.deps.customer_channel = channel
         return self.deps
-
-    def add_routes(self, routes: list[BaseRoute]) -> None:
-        """More routes on the one web server (call before ``web_app``)."""
-        self._extra_routes.extend(routes)
 
     def build_telegram(self) -> Any:
         """Build the PTB application, the customer channel and the inbox (no network yet)."""
@@ -268,7 +246,7 @@ class Mentorbot:
         )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
-            self._extra_routes.append(
+            self._channel_routes.append(
                 webhook_route(bot, self.inbox.receive, tg.webhook_secret.get_secret_value())
             )
         return self.telegram
@@ -326,7 +304,7 @@ class Mentorbot:
         # while the first customer's answer waits.
         log.info("sentiment backend in use: %s", await self.scoring.warm())
         await app.initialize()
-        await register_commands(app.bot, COMMANDS, self.chat_menus)
+        await register_commands(app.bot, COMMANDS, self.assembly.chat_menus)
         await app.start()
         tg = self.config.telegram
         self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
@@ -416,7 +394,7 @@ class Mentorbot:
         if not api_keys:
             log.warning("api.keys is empty: POST /api/purchases refuses every request")
         routes = purchase_routes(self.ingest, self.health, api_keys, self.config.web.max_body_bytes)
-        return Starlette(routes=[*routes, *self._extra_routes])
+        return Starlette(routes=[*routes, *self.assembly.web_routes, *self._channel_routes])
 
     async def serve(
         self,

@@ -29,6 +29,7 @@ from handlers.jobs import Job
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
     from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class SupportDesk:
             await session.close()
 
 
-def install_support(bot: Mentorbot) -> SupportDesk | None:
+def install_support(bot: Mentorbot, plugs: Plugs) -> SupportDesk | None:
     """Build the Slack desk and plug it into ``bot``; None when Slack is not configured."""
     from bot.channels.slack_adapter import SlackDesk, build_bolt_app, slack_route, web_client
 
@@ -205,11 +206,11 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             dd, deps.channel, customer, chat_id, checkin_id=checkin_id, answer_id=answer_id
         )
 
-    bot.events.subscribe(AnswerScored, on_scored)
-    bot.events.subscribe(CaseChanged, deliver_now)
-    bot.text_routes.append(relay)
-    bot.closing_words.append(acknowledge)
-    bot.jobs.append(
+    plugs.subscribe(AnswerScored, on_scored)
+    plugs.subscribe(CaseChanged, deliver_now)
+    plugs.text_route(relay)
+    plugs.closing_words(acknowledge)
+    plugs.job(
         Job(
             "outbox",
             support.deliver,
@@ -217,13 +218,9 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             {"seconds": bot.config.support.outbox_every.total_seconds()},
         )
     )
-    bot.jobs.append(
-        Job("response_times", support.check_response_times, "interval", {"seconds": 60})
-    )
-    bot.jobs.append(
-        Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60})
-    )
+    plugs.job(Job("response_times", support.check_response_times, "interval", {"seconds": 60}))
+    plugs.job(Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60}))
     if not slack.socket_mode:
-        bot.add_routes([slack_route(support.bolt)])
+        plugs.web_routes([slack_route(support.bolt)])
     log.info("support desk on: cases go to %s", slack.support_channel)
     return support

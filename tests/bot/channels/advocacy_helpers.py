@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.advocacy_wiring import install_advocacy, run_advocacy
+from bot.advocacy_wiring import run_advocacy
 from handlers.advocacy.rounds import AdvocacyReport
 from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import AdvocacyAsk, CheckIn, Customer
@@ -51,7 +51,6 @@ async def advocacy_harness(tg_config, db_url) -> AsyncIterator[Harness]:  # type
         h = await start_harness(
             server, tg_config(server, advocacy=ADVOCACY), db_url[1], FakeClock()
         )
-        install_advocacy(h.bot)
         try:
             yield h
         finally:
