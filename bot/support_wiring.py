@@ -125,7 +125,6 @@ class SupportDesk:
     def __post_init__(self) -> None:
         # Kicked rounds go through ``deliver`` too, so they share its lock with scheduled ones.
         self.pump = OutboxPump(self.deliver)
-        self.deps.kick = self.pump.kick
 
     async def deliver(self) -> DeliveryReport:
         """One outbox delivery round; rounds in this process never overlap (the kicked pump
@@ -192,7 +191,7 @@ def install_support(bot: Mentorbot, plugs: Plugs) -> SupportDesk | None:
         await cases.on_scored(dd, event.answer, event.analysis)
 
     async def deliver_now(_event: CaseChanged) -> None:
-        dd.kick()  # the card should not wait for the next outbox round
+        support.pump.kick()  # the card should not wait for the next outbox round
 
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
         if not DESK_RELAY.takes_words(state.step):  # e.g. a testimonial's words: not relayed

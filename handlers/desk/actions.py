@@ -9,6 +9,7 @@ from handlers.desk.card import mention
 from handlers.desk.messages import ActionResult, DeskAction, Form, FormField
 from handlers.desk.port import DeskDeps
 from handlers.desk.resolve import open_resolve_form, submit_resolve
+from handlers.events import CaseChanged
 from handlers.messages import OutgoingMessage
 from handlers.texts import say
 from storage.desk.cases import OPEN_CASE
@@ -36,7 +37,7 @@ async def handle_desk_action(dd: DeskDeps, action: DeskAction) -> ActionResult:
         log.warning("unknown desk action %r by %s", action.kind, action.staff.id)
         return ActionResult(notice="Mentorbot does not know that action.")
     result = await handler(dd, case, action)
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, action.kind))
     return result
 
 
@@ -82,7 +83,7 @@ async def _take_over(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResu
         case_id=case.id,
         text=f"🔄 {mention(dd.desk.markup, action.staff.id)} took over {had}.",
     )
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "taken_over"))
     return ActionResult()
 
 
@@ -146,7 +147,7 @@ async def _thread_message(dd: DeskDeps, action: DeskAction) -> ActionResult:
     if len(text) > MAX_REPLY:
         return ActionResult(notice=f"Not sent: at most {MAX_REPLY} characters per message.")
     problem = await _send_to_customer(dd, case, action, text)
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "staff_reply"))
     return (
         ActionResult(notice=f"Not sent to the customer: {problem}") if problem else ActionResult()
     )

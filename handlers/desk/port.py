@@ -111,8 +111,6 @@ class DeskDeps:
     events: EventBus
     """Where the desk announces what changed (CaseChanged: the card goes out now)."""
     worker: str = "worker"
-    kick: Callable[[], None] = field(default=lambda: None)
-    """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
 
     @property
     def customer_outbox(self) -> CustomerOutbox:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from handlers.desk.business_hours import business_time_between
 from handlers.desk.port import DeskDeps
+from handlers.events import CaseChanged
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
             channel = None if s.escalation_usergroup or not s.manager_channel else s.manager_channel
             if await dd.cases.mark_case_late(case.id or 0, "escalated", now, text, channel):
                 escalated += 1
+                await dd.events.publish(CaseChanged(case.id or 0, "escalated"))
                 log.warning("case %s escalated after %s unclaimed", case.id, waited)
         elif waited >= s.remind_after and case.reminded_at is None:
             text = (
@@ -52,7 +54,6 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
             )
             if await dd.cases.mark_case_late(case.id or 0, "reminded", now, text):
                 reminded += 1
+                await dd.events.publish(CaseChanged(case.id or 0, "reminded"))
                 log.info("case %s reminded after %s unclaimed", case.id, waited)
-    if reminded or escalated:
-        dd.kick()
     return SlaReport(reminded, escalated)
