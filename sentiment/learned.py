@@ -141,6 +141,8 @@ class LearnedAnalyzer:
         """Calibrated probabilities of every head for a batch (numpy arrays)."""
         import numpy as np
 
+        from sentiment.learned_general import blend, general_inputs, has_score, probabilities
+
         h = self.head()
         x = np.hstack(
             [np.asarray(embeddings, dtype=np.float64), np.asarray(rule_vectors, dtype=np.float64)]
@@ -152,6 +154,9 @@ class LearnedAnalyzer:
             sent = (1 - h["text_alpha"]) * sent + h["text_alpha"] * _softmax(
                 text / h["text_temperature"]
             )
+        if h["general"] is not None:
+            general = probabilities(h["general"], general_inputs(embeddings, rule_vectors))
+            sent = blend(sent, general, has_score(rule_vectors), h["general_blend"])
         raw = z @ h["esc_w"] + h["esc_b"]
         esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
         out = {"sentiment": sent, "escalate": esc}
@@ -229,7 +234,10 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     themes = raw.get("themes") or {}
     text = raw["sentiment"].get("text_only") or {}
     names = list(themes)
+    mixed = raw["sentiment"].get("general_blend") or {}
     return {
+        "general": raw.get("general") if mixed else None,
+        "general_blend": (float(mixed.get("scored", 0.0)), float(mixed.get("unscored", 0.0))),
         "raw": raw,
         "mean": np.asarray(raw["mean"]),
         "scale": np.asarray(raw["scale"]),

@@ -31,13 +31,16 @@ from sentiment.embeddings import STYLES, Encoder, encode_cached
 from sentiment.fitting import balanced, fit_binary, fit_softmax, folds, platt, temperature
 from sentiment.learned import HEAD_FILE
 from sentiment.learned_features import ENCODER_STYLE, cut, names, rules_view
+from sentiment.learned_general import blend, general_inputs, has_score, probabilities
 from sentiment.metrics import macro_f1, precision_recall
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import LABELS
 from sentiment.rules import RulesAnalyzer
 from sentiment.train_choices import one_se_weight, recall_point
+from sentiment.train_general import choose_blend, train_general
 from sentiment.train_themes import theme_heads
 
+ROOT = Path(__file__).resolve().parent.parent
 EMB = 384
 SENT_LAMBDAS = (0.05, 0.1, 0.2)
 SENT_SCALES = ((1.0, 1.0), (2.0, 2.0), (2.0, 3.0), (3.0, 3.0))
@@ -99,8 +102,14 @@ def _per_lang(y: Any, pred: Any, langs: Any, guide: Any) -> dict[str, float]:
     }
 
 
-def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[str, Any]:
-    """Choose lambda and the feature scales, then the text-only blend; fit; calibrate."""
+def sentiment_head(
+    z: Any, y: Any, fold: Any, langs: Any, guide: Any, general: tuple[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Choose lambda and the feature scales, then the text-only blend; fit; calibrate.
+
+    ``general``: the general head's probabilities on these rows and which rows have a score;
+    its blend weights are chosen last, on the blended out-of-fold probabilities.
+    """
     scores, oofs = {}, {}
     for lam in SENT_LAMBDAS:
         for rs, ss in SENT_SCALES:
@@ -130,7 +139,18 @@ def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[st
     col = scales(rs, ss)
     w, b = fit_softmax(z * col, y, balanced(y, np.ones(len(y))), lam)
     tw, tb = fit_softmax(z[:, :EMB], y, balanced(y, np.ones(len(y))), t_lam)
-    final = ((1 - alpha) * p_main + alpha * p_text).argmax(1)
+    p_both = (1 - alpha) * p_main + alpha * p_text
+    final = p_both.argmax(1)
+    mixed: dict[str, Any] = {}
+    if general is not None:
+        names_y = np.asarray(LABELS)[y]
+        choice = choose_blend(p_both, general[0], names_y, fold, langs, guide, general[1])
+        weights = (choice["scored"]["weight"], choice["unscored"]["weight"])
+        mixed = {
+            "general_blend": {"scored": weights[0], "unscored": weights[1], "cv": choice},
+            "cv_macro_f1_per_language_before_general": _per_lang(y, final, langs, guide),
+        }
+        final = blend(p_both, general[0], general[1], weights).argmax(1)
     return {
         "weights": np.round(w * col[:, None], 6).tolist(),
         "bias": np.round(b, 6).tolist(),
@@ -147,6 +167,7 @@ def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[st
             "cv_alpha": blend_info,
         },
         "cv_macro_f1_per_language": _per_lang(y, final, langs, guide),
+        **mixed,
         "cv_macro_f1_per_language_unblended": _per_lang(y, main.argmax(1), langs, guide),
         "cv_macro_f1_text_only": _per_lang(y, text_oofs[t_lam].argmax(1), langs, guide),
         "cv_grid": {f"{k[0]}/{k[1]}/{k[2]}": round(v, 4) for k, v in scores.items()},
@@ -218,10 +239,24 @@ def main(argv: list[str] | None = None) -> int:
         help="how replies are given to the encoder (a head for another style is refused by the"
         " backend: for comparing styles by cross-validation)",
     )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=ROOT.parent / "shared/data/sentiment",
+        help="the public sets whose train halves the general head is fitted on",
+    )
+    parser.add_argument("--no-general", action="store_true", help="no general head")
     args = parser.parse_args(argv)
     rows = [r for lang in LANGS for r in train_rows(lang)]
     rules = RulesAnalyzer()
     x = featurize(rows, rules, args.style)
+    gen_head = None if args.no_general else train_general(args.shared, rules, args.style)
+    general = None
+    if gen_head is not None:
+        general = (
+            probabilities(gen_head, general_inputs(x[:, :EMB], x[:, EMB:])),
+            has_score(x[:, EMB:]),
+        )
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     y = np.asarray([LABELS.index(r.sentiment) for r in rows])
@@ -235,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         "train_rows": {"checkin": len(rows), "label_guide": int(guide.sum())},
         "mean": np.round(mean, 6).tolist(),
         "scale": np.round(scale, 6).tolist(),
-        "sentiment": sentiment_head(z, y, fold, langs, guide),
+        "sentiment": sentiment_head(z, y, fold, langs, guide, general),
     }
+    if gen_head is not None:
+        head["general"] = gen_head
     esc = np.asarray([float(r.escalate) for r in rows])
     always = [EMB + names().index(f"intent_{i}") for i in OperatingPoint().always]
     forced = (x[:, always] > 0).any(axis=1)
@@ -255,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
             if k not in skip
         },
         "escalation": {k: v for k, v in head["escalation"].items() if k not in skip},
+        "general": {
+            k: v
+            for k, v in (head.get("general") or {}).items()
+            if k not in ("mean", "scale", "polar", "direction")
+        },
         "themes": {
             t: {k: h[k] for k in ("cv_f1", "rules_f1", "mode", "train_rows")}
             for t, h in head["themes"].items()
