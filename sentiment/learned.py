@@ -120,19 +120,29 @@ class LearnedAnalyzer:
                 for t, g, s, q in unpacked[start : start + batch_size]
             ]
             views = [rules_view(self.rules, item) for item in chunk]
-            emb = self.encoder.encode([cut(str(item["text"])) for item in chunk])
-            probs = self.predict(emb, [v[2] for v in views])
+            # a bare yes/no tap (or nothing): no words and no score the model was trained
+            # on, so its probability would mean nothing; the rules decide, and the model
+            # is not called for it at all
+            blank = [
+                not str(item["text"]).strip() and ruled.question not in SCORED
+                for item, (_t, ruled, _v) in zip(chunk, views, strict=True)
+            ]
+            modelled = [k for k, b in enumerate(blank) if not b]
+            row = {k: i for i, k in enumerate(modelled)}
+            probs: dict[str, Any] = {}
+            if modelled:
+                emb = self.encoder.encode([cut(str(chunk[k]["text"])) for k in modelled])
+                probs = self.predict(emb, [views[k][2] for k in modelled])
             for k, (_tokens, ruled, _vec) in enumerate(views):
-                if not str(chunk[k]["text"]).strip() and ruled.question not in SCORED:
-                    # a bare yes/no tap (or nothing): no words and no score the model was
-                    # trained on, so its probability means nothing here; the rules decide
+                if blank[k]:
                     out.append(
                         dataclasses.replace(
                             ruled, backend=self.name, reasons=(*ruled.reasons, BLANK_REASON)
                         )
                     )
                     continue
-                out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}, where))
+                p = {name: values[row[k]] for name, values in probs.items()}
+                out.append(self._decide(ruled, p, where))
         return [
             apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
         ]
