@@ -1,10 +1,12 @@
 """The ``learned`` backend: logistic heads over e5 embeddings and the rules' own verdict.
 
 Three heads, trained by :mod:`sentiment.train_learned` on the train part of the check-in
-replies only, stored in ``data/learned_head.json``:
+replies, stored in ``data/learned_head.json``:
 
 - sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
-  blended with a text-only head (the embedding alone) at a weight chosen by cross-validation;
+  blended with a text-only head (the embedding alone) and then with a general head fitted on
+  public review sentences (:mod:`sentiment.learned_general`), at weights chosen by
+  cross-validation on the check-in replies;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
   chosen on the train part for recall >= 0.95 per language with 95 % confidence (the operator
   moves it: :mod:`operating_point`);

@@ -2,16 +2,20 @@
 
 Run: ``python -m sentiment.train_learned``.
 
-Rows: the train part of the check-in replies only (:func:`sentiment.dataset.train_rows`; the
-frozen test part is never opened here, and the public review sets are not used at all). Every
-choice is made by 5-fold cross-validation on those rows, scored on the rows written under the
-label guide (``checkin/*_train.csv``, the kind of reply the test part holds):
+Rows: the train part of the check-in replies (:func:`sentiment.dataset.train_rows`; the frozen
+test part is never opened here). The general head alone is fitted on the train halves of the
+UCI and VADER sets (:mod:`sentiment.train_general`; ``--no-general`` leaves it out); no held-out
+half and no bol.com row is read. Every choice is made by 5-fold cross-validation on the check-in
+rows, scored on the rows written under the label guide (``checkin/*_train.csv``, the kind of
+reply the test part holds):
 
 - sentiment: the regularisation and how much the rules' features and the score may weigh
   against the embedding (a per-group scale), by mean macro-F1 over the two languages; the
   temperature; then the weight of a text-only head (embedding alone) blended in, by the
   one-standard-error rule (:mod:`sentiment.train_choices`), so the model leans on the words
-  wherever that costs nothing measurable;
+  wherever that costs nothing measurable; last the general head's weight, by the same rule,
+  once for replies with a score and once for replies without
+  (:func:`sentiment.train_general.choose_blend`);
 - escalation: regularisation and rule scale by precision at a cross-validated recall of 0.97,
   Platt scaling, and the cut-off whose per-language recall stays >= 0.95 with 95 % confidence;
 - themes: regularisation, cut-off and "model or rules" per theme, by F1.
@@ -28,38 +32,25 @@ import numpy as np
 
 from sentiment.dataset import LANGS, THEMES, Row, train_rows
 from sentiment.embeddings import STYLES, Encoder, encode_cached
-from sentiment.fitting import balanced, fit_binary, fit_softmax, folds, platt, temperature
+from sentiment.fitting import EMB, balanced, fit_softmax, folds, scales, temperature
 from sentiment.learned import HEAD_FILE
 from sentiment.learned_features import ENCODER_STYLE, cut, names, rules_view
 from sentiment.learned_general import blend, general_inputs, has_score, probabilities
-from sentiment.metrics import macro_f1, precision_recall
+from sentiment.metrics import macro_f1
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import LABELS
 from sentiment.rules import RulesAnalyzer
-from sentiment.train_choices import one_se_weight, recall_point
+from sentiment.train_choices import one_se_weight
+from sentiment.train_escalation import escalation_head
 from sentiment.train_general import choose_blend, train_general
 from sentiment.train_themes import theme_heads
 
 ROOT = Path(__file__).resolve().parent.parent
-EMB = 384
 SENT_LAMBDAS = (0.05, 0.1, 0.2)
 SENT_SCALES = ((1.0, 1.0), (2.0, 2.0), (2.0, 3.0), (3.0, 3.0))
 """(rules' features, score features): scaling a standardised column by c divides its L2
 penalty by c squared, so the grid asks how much the rules and the score may weigh."""
-ESC_LAMBDAS = (0.01, 0.03, 0.1)
-ESC_SCALES = (1.0, 2.0)
 BLEND = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-RECALL_TARGET = 0.95
-SELECT_RECALL = 0.97
-SCORE_FEATURES = ("has_score", "question_", "score_scaled", "segment_", "hard_low")
-
-
-def scales(rules: float, score: float) -> Any:
-    """Per-column multipliers of the standardised features for one (rules, score) scale."""
-    out = np.ones(EMB + len(names()))
-    for j, name in enumerate(names()):
-        out[EMB + j] = score if name.startswith(SCORE_FEATURES) else rules
-    return out
 
 
 def featurize(rows: list[Row], rules: RulesAnalyzer, style: str = ENCODER_STYLE) -> Any:
@@ -171,60 +162,6 @@ def sentiment_head(
         "cv_macro_f1_per_language_unblended": _per_lang(y, main.argmax(1), langs, guide),
         "cv_macro_f1_text_only": _per_lang(y, text_oofs[t_lam].argmax(1), langs, guide),
         "cv_grid": {f"{k[0]}/{k[1]}/{k[2]}": round(v, 4) for k, v in scores.items()},
-    }
-
-
-def _precision_at(p: Any, y: Any, forced: Any, mask: Any, target: float) -> float:
-    """Precision at the highest cut-off whose recall (on ``mask``) reaches ``target``."""
-    yy, pp, ff = y[mask] == 1, p[mask], forced[mask]
-    for t in np.sort(np.unique(pp))[::-1]:
-        flag = (pp >= t) | ff
-        if np.sum(flag & yy) >= target * yy.sum():
-            return float(np.sum(flag & yy) / max(1, flag.sum()))
-    return 0.0
-
-
-def escalation_head(
-    z: Any, y: Any, forced: Any, fold: Any, langs: Any, guide: Any
-) -> dict[str, Any]:
-    """Choose lambda and the rule scale by precision at recall 0.97, calibrate, pick the point."""
-    grid, oofs = {}, {}
-    for lam in ESC_LAMBDAS:
-        for c in ESC_SCALES:
-            zc = z * scales(c, c)
-            raw = np.zeros(len(y))
-            for k in range(fold.max() + 1):
-                fit, test = fold != k, fold == k
-                w, b = fit_binary(zc[fit], y[fit], balanced(y[fit], np.ones(fit.sum())), lam)
-                raw[test] = (zc[test] @ w + b)[:, 0]
-            grid[(lam, c)] = _precision_at(raw, y, forced, guide, SELECT_RECALL)
-            oofs[(lam, c)] = raw
-    lam, c = max(grid, key=lambda k: grid[k])
-    raw = oofs[(lam, c)]
-    a, b0 = platt(raw, y)
-    p = 1 / (1 + np.exp(-(a * raw + b0)))
-    curve, point = recall_point(p, y, forced, langs, RECALL_TARGET)
-    col = scales(c, c)
-    w, b = fit_binary(z * col, y, balanced(y, np.ones(len(y))), lam)
-    flag = (p >= point[0]) | forced
-    per_lang = {
-        g: precision_recall(list(y[langs == g] == 1), list(flag[langs == g])) for g in LANGS
-    }
-    return {
-        "weights": np.round(w[:, 0] * col, 6).tolist(),
-        "bias": round(float(b[0]), 6),
-        "platt": [round(a, 6), round(b0, 6)],
-        "lambda": lam,
-        "rule_scale": c,
-        "cv_precision_at_recall_0.97": {f"{k[0]}/{k[1]}": round(v, 4) for k, v in grid.items()},
-        "recall_target": RECALL_TARGET,
-        "recall_confidence": 0.95,
-        "threshold": point[0],
-        "cv_recall": point[1],
-        "cv_precision": point[2],
-        "cv_recall_floor": point[3],
-        "cv_per_language": per_lang,
-        "curve": curve,
     }
 
 
