@@ -14,8 +14,9 @@
   ``repeats``: replies of one or two words drawn with repeats from the train part, through
   ``analyze_many`` from an empty memory (how often the memory answered);
   ``arriving``: replies arriving at 20/s (Poisson) into :class:`sentiment.batching.BatchScorer`
-  on an event loop; per-reply latency p50/p95 and the longest the loop was held up (a 5 ms
-  ticker's lateness);
+  on an event loop; per-reply latency p50/p95, the longest the loop was held up (a 5 ms
+  ticker's lateness) and the process's CPU per reply (at a trickle most batches hold one reply,
+  which costs more than one of 32: see ``batch_sizes``);
   ``long_reply``: one 3,000-word rant, cut to what the model reads, then scored;
   ``where_cpu_goes``: the batched run's CPU per reply split into the rules' view, the encoder
   and the heads, timed one after the other on the same replies, with the word pieces the
@@ -106,6 +107,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
 
     tick = asyncio.create_task(ticker())
     rng = random.Random(7)
+    c0 = time.process_time()
     tasks = []
     t_end = time.perf_counter() + seconds
     i = 0
@@ -114,6 +116,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
         i += 1
         await asyncio.sleep(rng.expovariate(rate))
     lat = await asyncio.gather(*tasks)
+    cpu = time.process_time() - c0
     stop = True
     await tick
     scorer.close()
@@ -123,6 +126,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
         "p50_ms": round(1000 * statistics.median(lat), 2),
         "p95_ms": _p95(list(lat)),
         "max_loop_lag_ms": round(1000 * max(lags), 2),
+        "cpu_ms_per_reply": round(1000 * cpu / len(lat), 2),
     }
 
 
