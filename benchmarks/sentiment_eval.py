@@ -1,6 +1,8 @@
 """Benchmark Mentorbot's sentiment backends against TextBlob and VADER on the frozen test part.
 
-Run: ``python -m benchmarks.sentiment_eval [--backends rules,embeddings,learned] [--quick]``.
+Run: ``python -m benchmarks.sentiment_eval [--backends rules,embeddings,learned] [--quick]``;
+``--compare-head FILE`` also scores a second learned head (say the one before a retraining:
+``git show REV:sentiment/data/learned_head.json > FILE``) in the same run.
 
 Prints one JSON document, figures only (never a row of the test part):
 
