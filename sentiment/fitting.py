@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from sentiment.learned_features import names
+
 FOLDS = 5
+EMB = 384
+"""Width of the e5 embedding at the front of every feature row."""
+SCORE_FEATURES = ("has_score", "question_", "score_scaled", "segment_", "hard_low")
 
 
 def _with_bias(x: Any) -> Any:
@@ -102,3 +107,11 @@ def platt(raw: Any, y: Any) -> tuple[float, float]:
     """Platt scaling: (a, b) so that sigmoid(a * raw + b) is calibrated on (raw, y)."""
     w, b = fit_binary(raw.reshape(-1, 1), y, np.ones(len(y)), 1e-6, iters=2000)
     return float(w[0, 0]), float(b[0])
+
+
+def scales(rules: float, score: float) -> Any:
+    """Per-column multipliers of the standardised features for one (rules, score) scale."""
+    out = np.ones(EMB + len(names()))
+    for j, name in enumerate(names()):
+        out[EMB + j] = score if name.startswith(SCORE_FEATURES) else rules
+    return out

@@ -1,10 +1,12 @@
 """The ``learned`` backend: logistic heads over e5 embeddings and the rules' own verdict.
 
 Three heads, trained by :mod:`sentiment.train_learned` on the train part of the check-in
-replies only, stored in ``data/learned_head.json``:
+replies, stored in ``data/learned_head.json``:
 
 - sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
-  blended with a text-only head (the embedding alone) at a weight chosen by cross-validation;
+  blended with a text-only head (the embedding alone) and then with a general head fitted on
+  public review sentences (:mod:`sentiment.learned_general`), at weights chosen by
+  cross-validation on the check-in replies;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
   chosen on the train part for recall >= 0.95 per language with 95 % confidence (the operator
   moves it: :mod:`operating_point`);
@@ -120,19 +122,29 @@ class LearnedAnalyzer:
                 for t, g, s, q in unpacked[start : start + batch_size]
             ]
             views = [rules_view(self.rules, item) for item in chunk]
-            emb = self.encoder.encode([cut(str(item["text"])) for item in chunk])
-            probs = self.predict(emb, [v[2] for v in views])
+            # a bare yes/no tap (or nothing): no words and no score the model was trained
+            # on, so its probability would mean nothing; the rules decide, and the model
+            # is not called for it at all
+            blank = [
+                not str(item["text"]).strip() and ruled.question not in SCORED
+                for item, (_t, ruled, _v) in zip(chunk, views, strict=True)
+            ]
+            modelled = [k for k, b in enumerate(blank) if not b]
+            row = {k: i for i, k in enumerate(modelled)}
+            probs: dict[str, Any] = {}
+            if modelled:
+                emb = self.encoder.encode([cut(str(chunk[k]["text"])) for k in modelled])
+                probs = self.predict(emb, [views[k][2] for k in modelled])
             for k, (_tokens, ruled, _vec) in enumerate(views):
-                if not str(chunk[k]["text"]).strip() and ruled.question not in SCORED:
-                    # a bare yes/no tap (or nothing): no words and no score the model was
-                    # trained on, so its probability means nothing here; the rules decide
+                if blank[k]:
                     out.append(
                         dataclasses.replace(
                             ruled, backend=self.name, reasons=(*ruled.reasons, BLANK_REASON)
                         )
                     )
                     continue
-                out.append(self._decide(ruled, {name: p[k] for name, p in probs.items()}, where))
+                p = {name: values[row[k]] for name, values in probs.items()}
+                out.append(self._decide(ruled, p, where))
         return [
             apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
         ]
@@ -140,6 +152,8 @@ class LearnedAnalyzer:
     def predict(self, embeddings: Any, rule_vectors: list[list[float]]) -> dict[str, Any]:
         """Calibrated probabilities of every head for a batch (numpy arrays)."""
         import numpy as np
+
+        from sentiment.learned_general import blend, general_inputs, has_score, probabilities
 
         h = self.head()
         x = np.hstack(
@@ -152,6 +166,9 @@ class LearnedAnalyzer:
             sent = (1 - h["text_alpha"]) * sent + h["text_alpha"] * _softmax(
                 text / h["text_temperature"]
             )
+        if h["general"] is not None:
+            general = probabilities(h["general"], general_inputs(embeddings, rule_vectors))
+            sent = blend(sent, general, has_score(rule_vectors), h["general_blend"])
         raw = z @ h["esc_w"] + h["esc_b"]
         esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
         out = {"sentiment": sent, "escalate": esc}
@@ -229,7 +246,10 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     themes = raw.get("themes") or {}
     text = raw["sentiment"].get("text_only") or {}
     names = list(themes)
+    mixed = raw["sentiment"].get("general_blend") or {}
     return {
+        "general": raw.get("general") if mixed else None,
+        "general_blend": (float(mixed.get("scored", 0.0)), float(mixed.get("unscored", 0.0))),
         "raw": raw,
         "mean": np.asarray(raw["mean"]),
         "scale": np.asarray(raw["scale"]),

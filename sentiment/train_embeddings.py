@@ -38,15 +38,15 @@ BANDS = tuple(round(0.05 + 0.025 * i, 3) for i in range(15))
 FOLDS = 5
 
 
-def training_rows(shared: Path, own: Path) -> list[tuple[str, str, str, str]]:
-    """(text, lang, label, source) for every training row."""
+def training_rows(shared: Path, own: Path | None) -> list[tuple[str, str, str, str]]:
+    """(text, lang, label, source) for every training row (no own replies if ``own`` is None)."""
     rows = []
     for name in TRAINABLE:
         with (shared / name).open(encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
                 if split_of(r["text"]) == "train":
                     rows.append((r["text"], r["language"], r["label"], name.split("_")[1]))
-    for name in OWN:
+    for name in OWN if own is not None else ():
         with (own / name).open(encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
                 if split_of(r["text"]) == "train":
@@ -153,7 +153,11 @@ def select(z, labels, source, base) -> dict[str, Any]:
         for band in BANDS:
             pred = three_way(p, pos_oof[lam_dir], band)
             f1 = np.mean(
-                [macro_f1(labels[source == s], pred[source == s]) for s in ("vader", "own")]
+                [
+                    macro_f1(labels[source == s], pred[source == s])
+                    for s in ("vader", "own")
+                    if (source == s).any()
+                ]
             )
             cv_three[(lam, band)] = float(f1)
             if f1 > best[0]:

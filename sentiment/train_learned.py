@@ -2,16 +2,20 @@
 
 Run: ``python -m sentiment.train_learned``.
 
-Rows: the train part of the check-in replies only (:func:`sentiment.dataset.train_rows`; the
-frozen test part is never opened here, and the public review sets are not used at all). Every
-choice is made by 5-fold cross-validation on those rows, scored on the rows written under the
-label guide (``checkin/*_train.csv``, the kind of reply the test part holds):
+Rows: the train part of the check-in replies (:func:`sentiment.dataset.train_rows`; the frozen
+test part is never opened here). The general head alone is fitted on the train halves of the
+UCI and VADER sets (:mod:`sentiment.train_general`; ``--no-general`` leaves it out); no held-out
+half and no bol.com row is read. Every choice is made by 5-fold cross-validation on the check-in
+rows, scored on the rows written under the label guide (``checkin/*_train.csv``, the kind of
+reply the test part holds):
 
 - sentiment: the regularisation and how much the rules' features and the score may weigh
   against the embedding (a per-group scale), by mean macro-F1 over the two languages; the
   temperature; then the weight of a text-only head (embedding alone) blended in, by the
   one-standard-error rule (:mod:`sentiment.train_choices`), so the model leans on the words
-  wherever that costs nothing measurable;
+  wherever that costs nothing measurable; last the general head's weight, by the same rule,
+  once for replies with a score and once for replies without
+  (:func:`sentiment.train_general.choose_blend`);
 - escalation: regularisation and rule scale by precision at a cross-validated recall of 0.97,
   Platt scaling, and the cut-off whose per-language recall stays >= 0.95 with 95 % confidence;
 - themes: regularisation, cut-off and "model or rules" per theme, by F1.
@@ -28,35 +32,25 @@ import numpy as np
 
 from sentiment.dataset import LANGS, THEMES, Row, train_rows
 from sentiment.embeddings import STYLES, Encoder, encode_cached
-from sentiment.fitting import balanced, fit_binary, fit_softmax, folds, platt, temperature
+from sentiment.fitting import EMB, balanced, fit_softmax, folds, scales, temperature
 from sentiment.learned import HEAD_FILE
 from sentiment.learned_features import ENCODER_STYLE, cut, names, rules_view
-from sentiment.metrics import macro_f1, precision_recall
+from sentiment.learned_general import blend, general_inputs, has_score, probabilities
+from sentiment.metrics import macro_f1
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import LABELS
 from sentiment.rules import RulesAnalyzer
-from sentiment.train_choices import one_se_weight, recall_point
+from sentiment.train_choices import one_se_weight
+from sentiment.train_escalation import escalation_head
+from sentiment.train_general import choose_blend, train_general
 from sentiment.train_themes import theme_heads
 
-EMB = 384
+ROOT = Path(__file__).resolve().parent.parent
 SENT_LAMBDAS = (0.05, 0.1, 0.2)
 SENT_SCALES = ((1.0, 1.0), (2.0, 2.0), (2.0, 3.0), (3.0, 3.0))
 """(rules' features, score features): scaling a standardised column by c divides its L2
 penalty by c squared, so the grid asks how much the rules and the score may weigh."""
-ESC_LAMBDAS = (0.01, 0.03, 0.1)
-ESC_SCALES = (1.0, 2.0)
 BLEND = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-RECALL_TARGET = 0.95
-SELECT_RECALL = 0.97
-SCORE_FEATURES = ("has_score", "question_", "score_scaled", "segment_", "hard_low")
-
-
-def scales(rules: float, score: float) -> Any:
-    """Per-column multipliers of the standardised features for one (rules, score) scale."""
-    out = np.ones(EMB + len(names()))
-    for j, name in enumerate(names()):
-        out[EMB + j] = score if name.startswith(SCORE_FEATURES) else rules
-    return out
 
 
 def featurize(rows: list[Row], rules: RulesAnalyzer, style: str = ENCODER_STYLE) -> Any:
@@ -99,8 +93,14 @@ def _per_lang(y: Any, pred: Any, langs: Any, guide: Any) -> dict[str, float]:
     }
 
 
-def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[str, Any]:
-    """Choose lambda and the feature scales, then the text-only blend; fit; calibrate."""
+def sentiment_head(
+    z: Any, y: Any, fold: Any, langs: Any, guide: Any, general: tuple[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Choose lambda and the feature scales, then the text-only blend; fit; calibrate.
+
+    ``general``: the general head's probabilities on these rows and which rows have a score;
+    its blend weights are chosen last, on the blended out-of-fold probabilities.
+    """
     scores, oofs = {}, {}
     for lam in SENT_LAMBDAS:
         for rs, ss in SENT_SCALES:
@@ -130,7 +130,18 @@ def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[st
     col = scales(rs, ss)
     w, b = fit_softmax(z * col, y, balanced(y, np.ones(len(y))), lam)
     tw, tb = fit_softmax(z[:, :EMB], y, balanced(y, np.ones(len(y))), t_lam)
-    final = ((1 - alpha) * p_main + alpha * p_text).argmax(1)
+    p_both = (1 - alpha) * p_main + alpha * p_text
+    final = p_both.argmax(1)
+    mixed: dict[str, Any] = {}
+    if general is not None:
+        names_y = np.asarray(LABELS)[y]
+        choice = choose_blend(p_both, general[0], names_y, fold, langs, guide, general[1])
+        weights = (choice["scored"]["weight"], choice["unscored"]["weight"])
+        mixed = {
+            "general_blend": {"scored": weights[0], "unscored": weights[1], "cv": choice},
+            "cv_macro_f1_per_language_before_general": _per_lang(y, final, langs, guide),
+        }
+        final = blend(p_both, general[0], general[1], weights).argmax(1)
     return {
         "weights": np.round(w * col[:, None], 6).tolist(),
         "bias": np.round(b, 6).tolist(),
@@ -147,63 +158,10 @@ def sentiment_head(z: Any, y: Any, fold: Any, langs: Any, guide: Any) -> dict[st
             "cv_alpha": blend_info,
         },
         "cv_macro_f1_per_language": _per_lang(y, final, langs, guide),
+        **mixed,
         "cv_macro_f1_per_language_unblended": _per_lang(y, main.argmax(1), langs, guide),
         "cv_macro_f1_text_only": _per_lang(y, text_oofs[t_lam].argmax(1), langs, guide),
         "cv_grid": {f"{k[0]}/{k[1]}/{k[2]}": round(v, 4) for k, v in scores.items()},
-    }
-
-
-def _precision_at(p: Any, y: Any, forced: Any, mask: Any, target: float) -> float:
-    """Precision at the highest cut-off whose recall (on ``mask``) reaches ``target``."""
-    yy, pp, ff = y[mask] == 1, p[mask], forced[mask]
-    for t in np.sort(np.unique(pp))[::-1]:
-        flag = (pp >= t) | ff
-        if np.sum(flag & yy) >= target * yy.sum():
-            return float(np.sum(flag & yy) / max(1, flag.sum()))
-    return 0.0
-
-
-def escalation_head(
-    z: Any, y: Any, forced: Any, fold: Any, langs: Any, guide: Any
-) -> dict[str, Any]:
-    """Choose lambda and the rule scale by precision at recall 0.97, calibrate, pick the point."""
-    grid, oofs = {}, {}
-    for lam in ESC_LAMBDAS:
-        for c in ESC_SCALES:
-            zc = z * scales(c, c)
-            raw = np.zeros(len(y))
-            for k in range(fold.max() + 1):
-                fit, test = fold != k, fold == k
-                w, b = fit_binary(zc[fit], y[fit], balanced(y[fit], np.ones(fit.sum())), lam)
-                raw[test] = (zc[test] @ w + b)[:, 0]
-            grid[(lam, c)] = _precision_at(raw, y, forced, guide, SELECT_RECALL)
-            oofs[(lam, c)] = raw
-    lam, c = max(grid, key=lambda k: grid[k])
-    raw = oofs[(lam, c)]
-    a, b0 = platt(raw, y)
-    p = 1 / (1 + np.exp(-(a * raw + b0)))
-    curve, point = recall_point(p, y, forced, langs, RECALL_TARGET)
-    col = scales(c, c)
-    w, b = fit_binary(z * col, y, balanced(y, np.ones(len(y))), lam)
-    flag = (p >= point[0]) | forced
-    per_lang = {
-        g: precision_recall(list(y[langs == g] == 1), list(flag[langs == g])) for g in LANGS
-    }
-    return {
-        "weights": np.round(w[:, 0] * col, 6).tolist(),
-        "bias": round(float(b[0]), 6),
-        "platt": [round(a, 6), round(b0, 6)],
-        "lambda": lam,
-        "rule_scale": c,
-        "cv_precision_at_recall_0.97": {f"{k[0]}/{k[1]}": round(v, 4) for k, v in grid.items()},
-        "recall_target": RECALL_TARGET,
-        "recall_confidence": 0.95,
-        "threshold": point[0],
-        "cv_recall": point[1],
-        "cv_precision": point[2],
-        "cv_recall_floor": point[3],
-        "cv_per_language": per_lang,
-        "curve": curve,
     }
 
 
@@ -218,10 +176,24 @@ def main(argv: list[str] | None = None) -> int:
         help="how replies are given to the encoder (a head for another style is refused by the"
         " backend: for comparing styles by cross-validation)",
     )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=ROOT.parent / "shared/data/sentiment",
+        help="the public sets whose train halves the general head is fitted on",
+    )
+    parser.add_argument("--no-general", action="store_true", help="no general head")
     args = parser.parse_args(argv)
     rows = [r for lang in LANGS for r in train_rows(lang)]
     rules = RulesAnalyzer()
     x = featurize(rows, rules, args.style)
+    gen_head = None if args.no_general else train_general(args.shared, rules, args.style)
+    general = None
+    if gen_head is not None:
+        general = (
+            probabilities(gen_head, general_inputs(x[:, :EMB], x[:, EMB:])),
+            has_score(x[:, EMB:]),
+        )
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     y = np.asarray([LABELS.index(r.sentiment) for r in rows])
@@ -235,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         "train_rows": {"checkin": len(rows), "label_guide": int(guide.sum())},
         "mean": np.round(mean, 6).tolist(),
         "scale": np.round(scale, 6).tolist(),
-        "sentiment": sentiment_head(z, y, fold, langs, guide),
+        "sentiment": sentiment_head(z, y, fold, langs, guide, general),
     }
+    if gen_head is not None:
+        head["general"] = gen_head
     esc = np.asarray([float(r.escalate) for r in rows])
     always = [EMB + names().index(f"intent_{i}") for i in OperatingPoint().always]
     forced = (x[:, always] > 0).any(axis=1)
@@ -255,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
             if k not in skip
         },
         "escalation": {k: v for k, v in head["escalation"].items() if k not in skip},
+        "general": {
+            k: v
+            for k, v in (head.get("general") or {}).items()
+            if k not in ("mean", "scale", "polar", "direction")
+        },
         "themes": {
             t: {k: h[k] for k in ("cv_f1", "rules_f1", "mode", "train_rows")}
             for t, h in head["themes"].items()
