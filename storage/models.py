@@ -472,4 +472,4 @@ class AnswerRollupDay(SQLModel, table=True):
 
 
 from storage.send_pace import SendPace, SendPaceChat, SendSlot  # noqa: E402, F401  (send budget)
-from storage.whatsapp.tables import WhatsAppSeen, WhatsAppSent  # noqa: E402, F401  (WhatsApp)
+from storage.whatsapp_tables import WhatsAppSeen, WhatsAppSent  # noqa: E402, F401  (WhatsApp)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
-from storage.models import utcnow
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (storage.models imports this module)."""
+    return datetime.now(UTC)
 
 
 class WhatsAppSeen(SQLModel, table=True):
@@ -29,9 +32,7 @@ class WhatsAppSent(SQLModel, table=True):
 
     __tablename__ = "whatsapp_sent"
     __table_args__ = (Index("ix_whatsapp_sent_opens", "opens_conversation", "sent_at"),)
-    message_id: int = Field(
-        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
-    )
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     wamid: str = Field(max_length=128, unique=True)
     chat_id: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
     checkin_id: int | None = Field(default=None, index=True)
