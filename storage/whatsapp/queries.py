@@ -59,6 +59,15 @@ class SentInfo:
     changed: bool
 
 
+def _new_link(customer_id: int, expires_at: datetime) -> ChannelLink:
+    return ChannelLink(
+        customer_id=customer_id,
+        channel=CHANNEL,
+        token=f"wa-{secrets.token_urlsafe(24)}",
+        token_expires_at=expires_at,
+    )
+
+
 class WhatsAppStore:
     """Queries on WhatsApp's tables and the WhatsApp rows of ``channel_links``."""
 
@@ -128,21 +137,12 @@ class WhatsAppStore:
                 )
             ).scalar()
             if exists is None:
-                s.add(
-                    ChannelLink(
-                        customer_id=customer_id,
-                        channel=CHANNEL,
-                        token=f"wa-{secrets.token_urlsafe(24)}",
-                        token_expires_at=expires_at,
-                    )
-                )
+                s.add(_new_link(customer_id, expires_at))
 
     async def enrolment_candidates(self, limit: int = 200) -> list[tuple[int, str]]:
         """Customers waiting for an opt-in who gave a phone number and consent to check-ins,
-        with no WhatsApp chat yet: (customer id, phone as stored)."""
-        linked = select(ChannelLink.customer_id).where(
-            ChannelLink.channel == CHANNEL, ChannelLink.chat_id.is_not(None)
-        )
+        with no WhatsApp row yet: (customer id, phone as stored)."""
+        has_row = select(ChannelLink.customer_id).where(ChannelLink.channel == CHANNEL)
         async with self.db.session() as s:
             rows = (
                 await s.execute(
@@ -151,7 +151,7 @@ class WhatsAppStore:
                         Customer.opt_in_state == OptInState.PENDING,
                         Customer.consent_checkins.is_(True),
                         Customer.phone.is_not(None),
-                        Customer.id.not_in(linked),
+                        Customer.id.not_in(has_row),
                     )
                     .order_by(Customer.id)
                     .limit(limit)
@@ -159,26 +159,33 @@ class WhatsAppStore:
             ).all()
         return [(int(r[0]), str(r[1])) for r in rows]
 
-    async def enrol(self, customer_id: int, chat_id: int, now: datetime) -> bool:
+    async def enrol(self, customer_id: int, chat_id: int | None, now: datetime) -> bool:
         """Link the customer to the WhatsApp chat of their own phone number and opt them in
-        (their consent came with the purchase); False when that chat is another customer's."""
-        try:
-            async with self.db.session() as s:
-                await s.execute(
-                    update(ChannelLink)
-                    .where(ChannelLink.customer_id == customer_id, ChannelLink.channel == CHANNEL)
-                    .values(chat_id=chat_id, user_id=chat_id, linked_at=now)
-                )
-                await s.execute(
-                    update(Customer)
-                    .where(Customer.id == customer_id, Customer.opt_in_state == OptInState.PENDING)
-                    .values(opt_in_state=OptInState.OPTED_IN, updated_at=now)
-                )
-                s.add(Event(kind="customer.opted_in", at=now, customer_id=customer_id,
-                            data={"channel": CHANNEL, "by": "purchase_consent"}))  # fmt: skip
-        except IntegrityError:
-            return False
-        return True
+        (their consent came with the purchase). ``chat_id`` None (no usable number), or a chat
+        that is another customer's: the row is made without a chat, and False returned."""
+        link = _new_link(customer_id, now)
+        if chat_id is not None:
+            try:
+                async with self.db.session() as s:
+                    link.chat_id, link.user_id, link.linked_at = chat_id, chat_id, now
+                    s.add(link)
+                    await s.flush()
+                    await s.execute(
+                        update(Customer)
+                        .where(
+                            Customer.id == customer_id,
+                            Customer.opt_in_state == OptInState.PENDING,
+                        )
+                        .values(opt_in_state=OptInState.OPTED_IN, updated_at=now)
+                    )
+                    s.add(Event(kind="customer.opted_in", at=now, customer_id=customer_id,
+                                data={"channel": CHANNEL, "by": "purchase_consent"}))  # fmt: skip
+                return True
+            except IntegrityError:
+                link = _new_link(customer_id, now)
+        async with self.db.session() as s:
+            s.add(link)
+        return False
 
     async def record_sent(
         self,
@@ -243,6 +250,27 @@ class WhatsAppStore:
                 )
             ).rowcount  # fmt: skip
         return SentInfo(int(row[0]), row[1], status, bool(changed))
+
+    async def note_opener(
+        self, message_id: int, checkin_id: int, template: str | None, opens: bool
+    ) -> None:
+        """The sent message opened a check-in (a template when ``template`` is set)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(WhatsAppSent)
+                .where(WhatsAppSent.message_id == message_id)
+                .values(checkin_id=checkin_id, template=template, opens_conversation=opens)
+            )
+
+    async def opened_by_template(self, message_id: int) -> bool:
+        """Whether the sent message was a template (its question not shown yet)."""
+        async with self.db.session() as s:
+            name = (
+                await s.execute(
+                    select(WhatsAppSent.template).where(WhatsAppSent.message_id == message_id)
+                )
+            ).scalar()
+        return name is not None
 
     async def sent_status(self, wamid: str) -> str | None:
         """The last status recorded for a sent message."""
