@@ -139,7 +139,10 @@ async def test_quick_reply_index_past_the_templates_buttons_is_131009(
     ("mutate", "code"),
     [
         (lambda p: p["interactive"]["action"]["buttons"].append(_button("4", "Vier")), 131009),
-        (lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(title="x" * 21), 131009),
+        (
+            lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(title="x" * 21),
+            131009,
+        ),
         (lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(id="i" * 257), 131009),
         (lambda p: p["interactive"]["action"]["buttons"][1]["reply"].update(title="Een"), 131009),
         (lambda p: p["interactive"]["body"].update(text="b" * 1025), 131009),
@@ -254,7 +257,9 @@ async def test_unreachable_number_sync_is_131026_permanent(
     assert len(server.sent_to(CUSTOMER)) == 1
 
 
-async def test_mark_read_and_malformed_read(client: WhatsAppCloud, server: LocalWhatsAppApi) -> None:
+async def test_mark_read_and_malformed_read(
+    client: WhatsAppCloud, server: LocalWhatsAppApi
+) -> None:
     wamid = server.customer_text(CUSTOMER, "hallo")
     await client.mark_read(wamid)
     assert server.read_marks == [wamid]
