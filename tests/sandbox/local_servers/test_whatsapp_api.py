@@ -1,0 +1,276 @@
+"""The local WhatsApp Cloud API refuses what Meta refuses, as our real client sees it over HTTP.
+
+Each rule the server enforces is driven into by :class:`WhatsAppCloud` and checked as the
+:class:`WhatsAppApiError` it raises (code, HTTP status, throttled / outside_window / permanent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.whatsapp_cloud import (
+    WhatsAppApiError,
+    WhatsAppCloud,
+    buttons_payload,
+    list_payload,
+    template_payload,
+    text_payload,
+)
+from sandbox.local_servers.whatsapp_api import LocalWhatsAppApi
+from sandbox.local_servers.whatsapp_api_control import WhatsAppControl
+
+CUSTOMER = "31612345678"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalWhatsAppApi]:
+    async with LocalWhatsAppApi(control=True) as running:
+        running.add_template(
+            "delivery_checkin", "nl", "Hoi {{1}}, hoe is je {{2}} aangekomen?", ("Goed", "Slecht")
+        )
+        yield running
+
+
+@pytest.fixture
+async def client(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppCloud]:
+    async with WhatsAppCloud(
+        token=server.token, phone_number_id=server.phone_number_id, base_url=server.base_url
+    ) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def control(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppControl]:
+    async with WhatsAppControl(server.base_url) as remote:
+        yield remote
+
+
+async def refused(client: WhatsAppCloud, payload: dict) -> WhatsAppApiError:
+    with pytest.raises(WhatsAppApiError) as caught:
+        await client.send(payload)
+    return caught.value
+
+
+def checkin(to: str = CUSTOMER) -> dict:
+    return template_payload(to, "delivery_checkin", "nl", ["Anna", "wasmachine"], ["q0", "q1"])
+
+
+async def test_wrong_token_is_190_with_401(server: LocalWhatsAppApi) -> None:
+    async with WhatsAppCloud(
+        token="stolen", phone_number_id=server.phone_number_id, base_url=server.base_url
+    ) as cloud:
+        error = await refused(cloud, checkin())
+    assert (error.http_status, error.code) == (401, 190)
+    assert not error.throttled and not error.outside_window
+    assert server.sent_to(CUSTOMER) == []
+
+
+async def test_unknown_phone_number_id_is_100_subcode_33(server: LocalWhatsAppApi) -> None:
+    async with WhatsAppCloud(
+        token=server.token, phone_number_id="999", base_url=server.base_url
+    ) as cloud:
+        error = await refused(cloud, checkin())
+    assert (error.http_status, error.code, error.subcode) == (400, 100, 33)
+    assert error.permanent
+
+
+async def test_free_form_outside_the_window_is_131047_and_a_template_is_allowed(
+    client: WhatsAppCloud, server: LocalWhatsAppApi
+) -> None:
+    error = await refused(client, text_payload(CUSTOMER, "Hoe gaat het?"))
+    assert (error.http_status, error.code) == (400, 131047)
+    assert error.outside_window and not error.throttled and not error.permanent
+    assert error.title == "Re-engagement message"
+    wamid = await client.send(checkin())
+    assert wamid.startswith("wamid.")
+    [sent] = server.sent_to(CUSTOMER)
+    assert sent.text == "Hoi Anna, hoe is je wasmachine aangekomen?"
+    assert sent.options == [{"id": "q0", "title": "Goed"}, {"id": "q1", "title": "Slecht"}]
+
+
+async def test_window_opens_on_a_customer_message_and_closes_after_24_hours(
+    client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    await control.set_limits(pair_interval=0)
+    await control.customer_text(CUSTOMER, "hallo")
+    assert (await client.send(text_payload(CUSTOMER, "Welkom!"))).startswith("wamid.")
+    await control.advance_clock(24 * 3600 - 5)
+    await client.send(buttons_payload(CUSTOMER, "Goed?", [("y", "Ja"), ("n", "Nee")]))
+    await control.advance_clock(5)  # exactly 24 hours after the customer wrote: closed
+    error = await refused(client, text_payload(CUSTOMER, "Nog iets?"))
+    assert error.outside_window
+    await control.customer_text(CUSTOMER, "nog een vraag")
+    await client.send(text_payload(CUSTOMER, "Zeg het maar"))
+    sent = await control.sent(CUSTOMER)
+    assert [s["kind"] for s in sent] == ["text", "interactive_button", "text"]
+
+
+async def test_unknown_template_and_unapproved_template_are_132001(
+    client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    error = await refused(client, template_payload(CUSTOMER, "nope", "nl"))
+    assert (error.http_status, error.code) == (404, 132001)
+    wrong_language = template_payload(CUSTOMER, "delivery_checkin", "en", ["a", "b"])
+    assert (await refused(client, wrong_language)).code == 132001
+    await control.add_template("pending_one", "nl", "Hoi", status="PENDING")
+    assert (await refused(client, template_payload(CUSTOMER, "pending_one", "nl"))).code == 132001
+    assert server.sent_to(CUSTOMER) == []
+
+
+async def test_wrong_parameter_count_is_132000(client: WhatsAppCloud) -> None:
+    one = template_payload(CUSTOMER, "delivery_checkin", "nl", ["Anna"])
+    error = await refused(client, one)
+    assert (error.http_status, error.code) == (400, 132000)
+    three = template_payload(CUSTOMER, "delivery_checkin", "nl", ["Anna", "x", "y"])
+    assert (await refused(client, three)).code == 132000
+
+
+async def test_quick_reply_index_past_the_templates_buttons_is_131009(
+    client: WhatsAppCloud,
+) -> None:
+    payload = template_payload(CUSTOMER, "delivery_checkin", "nl", ["A", "B"], ["a", "b", "c"])
+    error = await refused(client, payload)
+    assert error.code == 131009 and error.permanent
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda p: p["interactive"]["action"]["buttons"].append(_button("4", "Vier")), 131009),
+        (
+            lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(title="x" * 21),
+            131009,
+        ),
+        (lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(id="i" * 257), 131009),
+        (lambda p: p["interactive"]["action"]["buttons"][1]["reply"].update(title="Een"), 131009),
+        (lambda p: p["interactive"]["body"].update(text="b" * 1025), 131009),
+        (lambda p: p["interactive"]["action"].update(buttons=[]), 100),
+        (lambda p: p["interactive"].pop("body"), 100),
+        (lambda p: p["interactive"].update(type="carousel"), 131051),
+    ],
+)
+async def test_reply_button_limits(
+    client: WhatsAppCloud, control: WhatsAppControl, mutate, code: int
+) -> None:
+    await control.customer_text(CUSTOMER, "hallo")
+    payload = buttons_payload(CUSTOMER, "Kies", [("1", "Een"), ("2", "Twee"), ("3", "Drie")])
+    mutate(payload)
+    error = await refused(client, payload)
+    assert error.code == code and error.permanent
+
+
+def _button(bid: str, title: str) -> dict:
+    return {"type": "reply", "reply": {"id": bid, "title": title}}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda s: s[1]["rows"].append({"id": "r11", "title": "Elf"}), 131009),
+        (lambda s: s[0]["rows"][0].update(title="t" * 25), 131009),
+        (lambda s: s[0]["rows"][0].update(description="d" * 73), 131009),
+        (lambda s: s[0]["rows"][0].update(id="i" * 201), 131009),
+        (lambda s: s[0].pop("title"), 100),  # required with more than one section
+        (lambda s: s[1]["rows"][0].update(id="r0"), 131009),  # duplicate row id
+    ],
+)
+async def test_list_limits(client: WhatsAppCloud, control: WhatsAppControl, mutate, code) -> None:
+    await control.customer_text(CUSTOMER, "hallo")
+    payload = list_payload(
+        CUSTOMER,
+        "Hoe waarschijnlijk is het dat je ons aanbeveelt?",
+        "Kies een cijfer",
+        [("0-5", [(f"r{i}", str(i), None) for i in range(6)]),
+         ("6-10", [(f"r{i}", str(i), None) for i in range(6, 10)])],
+    )  # fmt: skip
+    await client.send(payload)  # ten rows in two sections: allowed
+    await control.set_limits(pair_interval=0)
+    mutate(payload["interactive"]["action"]["sections"])
+    error = await refused(client, payload)
+    assert error.code == code
+
+
+async def test_unsupported_type_and_bad_recipient(client: WhatsAppCloud) -> None:
+    error = await refused(client, {"to": CUSTOMER, "type": "image", "image": {"id": "1"}})
+    assert (error.code, error.permanent) == (131051, True)
+    error = await refused(client, text_payload("not-a-number", "hi"))
+    assert (error.code, error.permanent) == (100, True)
+
+
+async def test_throughput_is_130429_in_a_rolling_second(
+    client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    await control.set_limits(throughput=5)
+    now = [1000.0]
+    server.wall = lambda: now[0]
+    for i in range(5):
+        now[0] += 0.1
+        await client.send(checkin(f"3161000000{i}"))
+    error = await refused(client, checkin("31610000009"))
+    assert (error.http_status, error.code) == (400, 130429)
+    assert error.throttled and not error.permanent
+    now[0] = 1000.1 + 1.0  # the first send has left the rolling second
+    await client.send(checkin("31610000009"))
+    stats = await control.stats()
+    assert stats["refused"] == {"130429": 1} and stats["throttled"] == 1
+    assert stats["max_in_rolling_second"] == 5
+
+
+async def test_pair_rate_is_131056_within_six_seconds(
+    client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    await control.customer_text(CUSTOMER, "hallo")
+    await client.send(text_payload(CUSTOMER, "een"))
+    error = await refused(client, text_payload(CUSTOMER, "twee"))
+    assert error.code == 131056 and error.throttled and not error.outside_window
+    await client.send(checkin("31699999999"))  # only this pair waits
+    await control.advance_clock(6)
+    await client.send(text_payload(CUSTOMER, "twee"))
+    assert [s.text for s in server.sent_to(CUSTOMER)] == ["een", "twee"]
+
+
+async def test_daily_tier_counts_customers_reached_outside_the_window(
+    client: WhatsAppCloud, control: WhatsAppControl
+) -> None:
+    await control.set_limits(daily_tier=2, pair_interval=0)
+    await client.send(checkin("31600000001"))
+    await client.send(checkin("31600000002"))
+    await client.send(checkin("31600000001"))  # already counted today
+    error = await refused(client, checkin("31600000003"))
+    assert error.code == 131048 and error.throttled
+    await control.customer_text("31600000004", "hoi")  # an open window: not business-initiated
+    await client.send(checkin("31600000004"))
+    await control.advance_clock(24 * 3600)
+    await client.send(checkin("31600000003"))
+
+
+async def test_unreachable_number_sync_is_131026_permanent(
+    client: WhatsAppCloud, control: WhatsAppControl, server: LocalWhatsAppApi
+) -> None:
+    await control.set_unreachable(CUSTOMER, "sync")
+    error = await refused(client, checkin())
+    assert (error.code, error.permanent, error.throttled) == (131026, True, False)
+    await control.set_unreachable(CUSTOMER, None)
+    await client.send(checkin())
+    assert len(server.sent_to(CUSTOMER)) == 1
+
+
+async def test_mark_read_and_malformed_read(
+    client: WhatsAppCloud, server: LocalWhatsAppApi
+) -> None:
+    wamid = server.customer_text(CUSTOMER, "hallo")
+    await client.mark_read(wamid)
+    assert server.read_marks == [wamid]
+    with pytest.raises(WhatsAppApiError) as caught:
+        await client.mark_read("12")
+    assert caught.value.code == 100
+
+
+async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAppControl) -> None:
+    await control.set_limits(enforce=False)
+    for _ in range(3):
+        await client.send(checkin())
+    assert len(await control.sent(CUSTOMER)) == 3
+    assert (await control.stats())["refused"] == {}
