@@ -149,6 +149,7 @@ class Mentorbot:
         self.advocacy: Any = None
         self.advocacy = self._install_advocacy()
         self.insights = self._install_insights()
+        self.whatsapp = self._install_whatsapp()
         self._finish_assembly()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
@@ -178,6 +179,11 @@ class Mentorbot:
         from bot.advocacy_wiring import install_advocacy
 
         return install_advocacy(self)
+
+    def _install_whatsapp(self) -> Any:
+        from bot.whatsapp_wiring import install_whatsapp
+
+        return install_whatsapp(self)
 
     def _install_insights(self) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
@@ -214,8 +220,10 @@ class Mentorbot:
             after_checkin=self.after_checkin,
             closing_words=self.closing_words,
         )
+        if self.whatsapp is not None:  # every channel behind one: a chat id names its channel
+            self.deps = self.whatsapp.extend(self.deps, channel)
         if self.support is not None:
-            self.support.deps.customers = channel
+            self.support.deps.customers = self.deps.channel
         return self.deps
 
     def add_routes(self, routes: list[BaseRoute]) -> None:
@@ -316,6 +324,8 @@ class Mentorbot:
         await app.initialize()
         await register_commands(app.bot, COMMANDS, self.chat_menus)
         await app.start()
+        if self.whatsapp is not None:
+            await self.whatsapp.start()
         tg = self.config.telegram
         self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
         if tg.mode == "polling":
@@ -353,6 +363,8 @@ class Mentorbot:
             self._sweeper = None
         if self.inbox is not None:
             await self.inbox.close()
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
         if app.running:
             await app.stop()
         await app.shutdown()

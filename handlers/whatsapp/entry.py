@@ -17,6 +17,7 @@ from handlers.messages import IncomingUpdate, OutgoingMessage
 from handlers.whatsapp import linking, statuses
 from handlers.whatsapp.deps import WhatsAppDeps
 from handlers.whatsapp.keywords import command_of
+from handlers.whatsapp.messages import STATUS
 from handlers.whatsapp.opener import OPEN_PREFIX, STOP_REPLY
 from handlers.whatsapp.texts import say_wa
 from storage.checkins.conversations import StorageKey
@@ -34,10 +35,10 @@ def language_guess(wa_id: str) -> str:
 async def handle_whatsapp(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate) -> None:
     """Handle one WhatsApp update claimed from the inbox (``deps.channel_name`` is WhatsApp)."""
     extra = update.extra
-    if statuses.STATUS in extra:
+    if STATUS in extra:
         code = extra.get("error_code")
         await statuses.handle_status(
-            deps, wd, extra.get("wamid", ""), extra[statuses.STATUS],
+            deps, wd, extra.get("wamid", ""), extra[STATUS],
             int(code) if code else None, extra.get("error_title"),
         )  # fmt: skip
         return

@@ -12,6 +12,9 @@ from handlers.messages import Button
 
 LIST_ROWS = 10  # Meta: an interactive list has at most 10 rows in all
 REPLY_BUTTONS = 3  # Meta: a reply-button message has at most 3 buttons
+STATUS = "wa_status"
+"""``IncomingUpdate.extra`` key of a status callback (sent, delivered, read, failed), with
+``wamid``, ``error_code`` and ``error_title`` beside it."""
 
 
 @dataclass(frozen=True)

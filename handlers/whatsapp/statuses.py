@@ -13,8 +13,6 @@ log = logging.getLogger(__name__)
 # 131026 message undeliverable, 131030 recipient not in the allowed list, 131021 recipient
 # is the sender).
 PERMANENT = frozenset({131026, 131030, 131021})
-STATUS = "wa_status"
-"""``IncomingUpdate.extra`` key marking a status callback, with the status as its value."""
 
 
 async def handle_status(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -42,11 +43,11 @@ def arrival_id() -> int:
 @dataclass(frozen=True)
 class InboxItem:
     """One webhook item for the inbox: its dedupe key (the message id, or id:status), chat and
-    the payload to decode when it is handled."""
+    the payload to decode when it is handled (stored as JSON with its ``update_id``)."""
 
     key: str
     chat_id: int
-    payload: str
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,15 @@ class WhatsAppStore:
                     )
                 ).all()
             }
-            rows = [
-                {"channel": CHANNEL, "update_id": arrival_id(), "chat_id": i.chat_id,
-                 "payload": i.payload, "received_at": now, "attempts": 0}
-                for i in items if i.key[:160] in new
-            ]  # fmt: skip
+            rows = []
+            for i in items:
+                if i.key[:160] not in new:
+                    continue
+                new.discard(i.key[:160])  # the same item twice in one delivery
+                update_id = arrival_id()
+                payload = json.dumps({**i.payload, "update_id": update_id})
+                rows.append({"channel": CHANNEL, "update_id": update_id, "chat_id": i.chat_id,
+                             "payload": payload, "received_at": now, "attempts": 0})  # fmt: skip
             if rows:
                 await s.execute(self._insert(InboxUpdate.__table__), rows)
         return list(dict.fromkeys(r["chat_id"] for r in rows))
