@@ -31,7 +31,7 @@ AMBASSADORS = {
 
 
 @pytest.fixture
-async def wa_desk(desk_config, db_url) -> AsyncIterator[tuple[WhatsAppHarness, DeskHarness]]:  # type: ignore[no-untyped-def]
+async def wa_desk(desk_config, db_url) -> AsyncIterator[tuple[WhatsAppHarness, DeskHarness]]:  # type: ignore[no-untyped-def]  # noqa: F811
     """A running bot with WhatsApp, the support desk in Slack and advocacy, on a Monday."""
     async with LocalBotApi() as tg_server, LocalSlackApi(TOKEN) as slack, local_whatsapp() as wa:
         clock = FakeClock(MONDAY)

@@ -73,7 +73,7 @@ async def serving(bot: Mentorbot) -> AsyncIterator[str]:
         uvicorn.Config(bot.web_app(), log_level="warning", lifespan="off", log_config=None)
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers no event)
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
