@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -34,10 +34,12 @@ class WhatsAppPacer:
         rate: float,
         pair_interval: float,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.interval = 1.0 / rate
         self.pair_interval = pair_interval
         self.clock = clock
+        self.sleep = sleep
         self._next_slot = 0.0
         self._next_to: dict[int, float] = {}
         self.report = PaceReport()
@@ -67,7 +69,7 @@ class WhatsAppPacer:
             else:
                 self.report.throughput_waits += 1
             self.report.waited_s += delay
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
 
     def backoff(self, chat_id: int, seconds: float) -> None:
         """Meta refused a send as too fast: hold the chat (and the number) ``seconds``."""
