@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.by_chat import ChannelsByChat
+from bot.channels_by_chat import ChannelsByChat
 from bot.channels.whatsapp_adapter import WhatsAppChannel, decode, inbox_payloads
 from bot.channels.whatsapp_cloud import WhatsAppCloud
 from bot.channels.whatsapp_pacing import WhatsAppPacer
