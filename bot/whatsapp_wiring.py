@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels_by_chat import ChannelsByChat
 from bot.channels.whatsapp_adapter import WhatsAppChannel, decode, inbox_payloads
 from bot.channels.whatsapp_cloud import WhatsAppCloud
 from bot.channels.whatsapp_pacing import WhatsAppPacer
 from bot.channels.whatsapp_webhook import MAX_BODY_BYTES, handshake, parse_delivery, receive
+from bot.channels_by_chat import ChannelsByChat
 from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
 from handlers.chat_address import TELEGRAM, WHATSAPP

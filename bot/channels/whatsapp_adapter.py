@@ -28,6 +28,7 @@ from bot.channels.whatsapp_pacing import WhatsAppPacer
 from bot.channels.whatsapp_webhook import WhatsAppInbound, WhatsAppStatus
 from handlers.chat_address import WHATSAPP, wa_id_of, whatsapp_chat
 from handlers.messages import (
+    Button,
     ChannelUnavailable,
     ChatUnreachable,
     IncomingUpdate,
@@ -45,6 +46,7 @@ RecordSent = Callable[[str, int], Awaitable[int]]
 """Stores a sent message's wamid with its chat; returns the house's id of the message."""
 LIST_BUTTON = "Kies · Choose"
 INTERACTIVE_BODY = 1024
+ROW_TITLE = 24
 TEXT_BODY = 4096
 OUTSIDE_WINDOW_WAIT = 900.0  # a free-form message outside the window waits for the customer
 
@@ -61,8 +63,15 @@ def render(message: OutgoingMessage) -> list[dict[str, Any]]:
         before, body = [text_payload(to, body[:TEXT_BODY])], "👇"
     if len(flat) <= REPLY_BUTTONS and all(len(b.label) <= 20 for b in flat):
         return [*before, buttons_payload(to, body, [(b.data, b.label) for b in flat])]
-    rows = [(b.data[:200], b.label[:24], None) for b in fit_choices(tuple(flat))]
+    rows = [_row(b) for b in fit_choices(tuple(flat))]
     return [*before, list_payload(to, body, LIST_BUTTON, [(None, rows)])]
+
+
+def _row(button: Button) -> tuple[str, str, str | None]:
+    """A list row: a label longer than a row title (24) is shortened, and shown whole below."""
+    if len(button.label) <= ROW_TITLE:
+        return button.data[:200], button.label, None
+    return button.data[:200], button.label[: ROW_TITLE - 1] + "…", button.label[:72]
 
 
 class WhatsAppChannel:
