@@ -206,9 +206,13 @@ async def receive(
     app_secret: str,
     store_raw: Callable[[bytes], Awaitable[object]],
 ) -> int:
-    """Take one webhook POST; the HTTP status to answer: 401 unsigned or wrongly signed
-    (nothing stored), 400 malformed, 503 when ``store_raw`` fails (Meta retries), 200 once
-    ``store_raw(raw_body)`` succeeded."""
+    """Take one webhook POST; the HTTP status to answer: 413 over :data:`MAX_BODY_BYTES`
+    (refused before any hashing), 401 unsigned or wrongly signed (nothing stored), 400
+    malformed, 503 when ``store_raw`` fails (Meta retries), 200 once ``store_raw(raw_body)``
+    succeeded."""
+    if len(raw_body) > MAX_BODY_BYTES:
+        log.warning("WhatsApp webhook refused: %d bytes", len(raw_body))
+        return 413
     if not verify_signature(app_secret, raw_body, signature_header):
         log.warning("WhatsApp webhook refused: missing or wrong X-Hub-Signature-256")
         return 401

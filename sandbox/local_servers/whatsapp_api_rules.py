@@ -92,6 +92,10 @@ def check_message(body: dict[str, Any], templates: dict[tuple[str, str], Templat
     """Validate a messages payload (after ``messaging_product`` and ``to``); GraphError if not."""
     if body.get("recipient_type", "individual") != "individual":
         raise GraphError(100, "recipient_type must be 'individual'")
+    if "context" in body:  # a reply quoting an earlier message
+        quoted = _obj(body["context"], "context").get("message_id")
+        if not isinstance(quoted, str) or not quoted.startswith("wamid."):
+            raise GraphError(100, "context.message_id must be the wamid of a message")
     kind = body.get("type", "text")
     if kind == "text":
         text = _obj(body.get("text"), "text")

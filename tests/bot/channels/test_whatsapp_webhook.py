@@ -226,6 +226,12 @@ async def test_a_malformed_signed_body_is_400_and_not_stored(endpoint: Endpoint)
     assert endpoint.stored == []
 
 
+async def test_an_oversized_body_is_413_before_any_hashing(endpoint: Endpoint) -> None:
+    raw = b'{"object": "whatsapp_business_account", "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    status = await receive(raw, signed(raw), SECRET, endpoint.store)
+    assert status == 413 and endpoint.stored == []
+
+
 async def test_store_down_is_503_and_metas_retry_stores_it_once(endpoint: Endpoint) -> None:
     endpoint.down = 1
     async with LocalWhatsAppApi(app_secret=SECRET, webhook_url=endpoint.url) as server:

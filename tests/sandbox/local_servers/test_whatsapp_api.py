@@ -6,8 +6,14 @@ Each rule the server enforces is driven into by :class:`WhatsAppCloud` and check
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.channels.whatsapp_cloud import (
@@ -257,15 +263,26 @@ async def test_unreachable_number_sync_is_131026_permanent(
     assert len(server.sent_to(CUSTOMER)) == 1
 
 
-async def test_mark_read_and_malformed_read(
+async def test_mark_read_only_for_a_message_this_number_received(
     client: WhatsAppCloud, server: LocalWhatsAppApi
 ) -> None:
     wamid = server.customer_text(CUSTOMER, "hallo")
     await client.mark_read(wamid)
     assert server.read_marks == [wamid]
-    with pytest.raises(WhatsAppApiError) as caught:
-        await client.mark_read("12")
-    assert caught.value.code == 100
+    ours = await client.send(text_payload(CUSTOMER, "hoi"))
+    for not_received in ("12", "wamid.NOPE", ours):
+        with pytest.raises(WhatsAppApiError) as caught:
+            await client.mark_read(not_received)
+        assert caught.value.code == 100
+    assert server.read_marks == [wamid]
+
+
+async def test_a_reply_quotes_a_wamid(client: WhatsAppCloud, server: LocalWhatsAppApi) -> None:
+    wamid = server.customer_text(CUSTOMER, "kapot")
+    await client.send({**text_payload(CUSTOMER, "Wat jammer!"), "context": {"message_id": wamid}})
+    server.limiter.limits.pair_interval = 0
+    bad = {**text_payload(CUSTOMER, "Hm"), "context": {"message_id": 12}}
+    assert (await refused(client, bad)).code == 100
 
 
 async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAppControl) -> None:
@@ -274,3 +291,49 @@ async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAp
         await client.send(checkin())
     assert len(await control.sent(CUSTOMER)) == 3
     assert (await control.stats())["refused"] == {}
+
+
+async def test_control_api_refuses_unknown_limits_and_unknown_messages(
+    server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.set_limits(speed=5)
+    assert caught.value.status == 400
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.push_status("wamid.NOPE", "read")
+    assert caught.value.status == 404
+    assert server.limiter.limits.throughput == 80
+
+
+def test_standalone_server_takes_the_real_client() -> None:
+    """``python -m sandbox.local_servers.whatsapp_api``: token, id and limits from the command
+    line; the control API mounted."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = [sys.executable, "-m", "sandbox.local_servers.whatsapp_api", "--port", str(port),
+            "--token", "T", "--phone-number-id", "77", "--pair-interval", "60"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+        async def drive() -> tuple[str, WhatsAppApiError]:
+            root = f"http://127.0.0.1:{port}"
+            async with WhatsAppControl(root) as control:
+                await control.add_template("hi", "en", "Hi {{1}}")
+            async with WhatsAppCloud(token="T", phone_number_id="77", base_url=root) as cloud:
+                wamid = await cloud.send(template_payload(CUSTOMER, "hi", "en", ["Anna"]))
+                with pytest.raises(WhatsAppApiError) as caught:
+                    await cloud.send(template_payload(CUSTOMER, "hi", "en", ["Anna"]))
+            return wamid, caught.value
+
+        wamid, second = asyncio.run(drive())
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    assert wamid.startswith("wamid.") and second.code == 131056
