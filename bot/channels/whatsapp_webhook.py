@@ -10,8 +10,10 @@ are those of the "messages webhook reference" (``entry[].changes[].value`` with 
 ``contacts`` and ``statuses``; failed statuses carry ``errors``).
 
 Stricter readings where the docs are silent: an empty app secret or verify token never
-matches; a body over 3 MB (Meta's documented largest webhook payload) or nested deeper than
-:data:`~bot.channels.json_limits.MAX_DEPTH` is refused before it is parsed.
+matches; a body over 3 MB or nested deeper than :data:`~bot.channels.json_limits.MAX_DEPTH` is
+refused before it is parsed. (3 MB is the largest webhook payload Meta is remembered to name;
+the stored documentation excerpts do not state a figure, and a messages notification is a few
+kilobytes, so the bound only keeps junk out.)
 """
 
 from __future__ import annotations
