@@ -5,12 +5,11 @@ pywa 4.5.0 was the first choice; its ``GraphAPI`` sets ``session.base_url`` to
 a local server through a public parameter. This client is ``POST /{version}/{phone_number_id}/
 messages`` with a bearer token, on httpx (already a dependency).
 
-Payload helpers check Meta's documented limits before anything is sent ("Interactive reply
-buttons messages" and "Interactive list messages" in Meta's WhatsApp Cloud API docs,
-developers.facebook.com/documentation/business-messaging/whatsapp/messages/): at most 3 reply
-buttons, titles up to 20 characters, button ids up to 256; at most 10 list rows in all, row
-titles up to 24, row descriptions up to 72, row ids up to 200; interactive bodies up to 1024
-characters, text bodies up to 4096.
+Payload helpers check Meta's limits before anything is sent (the pages they were read from
+are named in ``sandbox/local_servers/whatsapp_api_rules.py``, which enforces the same): at most
+3 reply buttons, titles up to 20 characters, button ids up to 256; at most 10 list rows in all,
+row titles up to 24, row descriptions up to 72, row ids up to 200; interactive bodies up to
+1024 characters, text bodies up to 4096.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The WhatsApp webhook: Meta's GET handshake, signed POSTs, and what a delivery carries.
 
-From Meta's "Webhooks" getting-started guide (developers.facebook.com/docs/graph-api/webhooks/
-getting-started): the verification request is a GET with ``hub.mode=subscribe``,
+From Meta's webhooks documentation (the "Webhooks" getting-started guide, as restated by the
+WhatsApp Node.js SDK's ``webhooks.start`` reference and whatsapp_sdk's ``WhatsApp.Webhook``
+docs, which the search store holds): the verification request is a GET with ``hub.mode=subscribe``,
 ``hub.verify_token`` (the string set in the app dashboard) and ``hub.challenge``, answered with
 the challenge; event notifications are POSTs whose ``X-Hub-Signature-256`` header is
 ``sha256=`` and the HMAC-SHA256 of the raw body keyed with the app secret, and a notification
