@@ -34,6 +34,9 @@ __all__ = [
 _THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
 _OUTSIDE_WINDOW = 131047
 _PERMANENT = frozenset({100, 131008, 131009, 131021, 131026, 131030, 131051})
+# Of those, the ones about the recipient (not about our request): 131021 recipient is the
+# sender, 131026 message undeliverable, 131030 recipient not in the allowed list.
+_UNREACHABLE = frozenset({131021, 131026, 131030})
 NOT_FROM_META = -1  # ``code`` of an error raised before Meta answered (connection, non-JSON)
 
 
@@ -66,6 +69,12 @@ class WhatsAppApiError(Exception):
     def permanent(self) -> bool:
         """The recipient or the request cannot succeed as it is; retrying will not help."""
         return self.code in _PERMANENT
+
+    @property
+    def recipient_unreachable(self) -> bool:
+        """The recipient cannot be reached on WhatsApp (a permanent error about the person,
+        not about the request: 131026, 131030, 131021); a malformed request is not this."""
+        return self.code in _UNREACHABLE
 
 
 def _frozen_fields_only(self: WhatsAppApiError, name: str, value: Any) -> None:

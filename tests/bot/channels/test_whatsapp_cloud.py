@@ -104,26 +104,31 @@ async def test_the_request_carries_messaging_product_and_the_bearer_token(
 
 
 @pytest.mark.parametrize(
-    ("code", "throttled", "outside_window", "permanent"),
+    ("code", "throttled", "outside_window", "permanent", "unreachable"),
     [
-        (130429, True, False, False),
-        (131056, True, False, False),
-        (131048, True, False, False),
-        (131047, False, True, False),
-        (131026, False, False, True),
-        (131051, False, False, True),
-        (100, False, False, True),
-        (190, False, False, False),
-        (NOT_FROM_META, False, False, False),
+        (130429, True, False, False, False),
+        (131056, True, False, False, False),
+        (131048, True, False, False, False),
+        (131047, False, True, False, False),
+        (131026, False, False, True, True),
+        (131030, False, False, True, True),
+        (131051, False, False, True, False),
+        (131009, False, False, True, False),
+        (100, False, False, True, False),
+        (190, False, False, False, False),
+        (NOT_FROM_META, False, False, False, False),
     ],
 )
-def test_error_meaning_by_code(code: int, throttled: bool, outside_window: bool, permanent: bool):
+def test_error_meaning_by_code(
+    code: int, throttled: bool, outside_window: bool, permanent: bool, unreachable: bool
+) -> None:
     error = WhatsAppApiError(400, code, None, "t", "d")
-    assert (error.throttled, error.outside_window, error.permanent) == (
-        throttled,
-        outside_window,
-        permanent,
-    )
+    assert (
+        error.throttled,
+        error.outside_window,
+        error.permanent,
+        error.recipient_unreachable,
+    ) == (throttled, outside_window, permanent, unreachable)
 
 
 def test_error_fields_are_frozen_but_exceptions_still_chain() -> None:
