@@ -38,6 +38,7 @@ _PERMANENT = frozenset({100, 131008, 131009, 131021, 131026, 131030, 131051})
 # sender, 131026 message undeliverable, 131030 recipient not in the allowed list.
 _UNREACHABLE = frozenset({131021, 131026, 131030})
 NOT_FROM_META = -1  # ``code`` of an error raised before Meta answered (connection, non-JSON)
+_SERVICE_DOWN = frozenset({1, 2})  # API Unknown, API Service (temporary downtime or overload)
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +70,12 @@ class WhatsAppApiError(Exception):
     def permanent(self) -> bool:
         """The recipient or the request cannot succeed as it is; retrying will not help."""
         return self.code in _PERMANENT
+
+    @property
+    def unavailable(self) -> bool:
+        """Meta, or the way there, is down: no answer (``http_status`` 0), a 5xx, or codes 1/2;
+        the same request may succeed later."""
+        return self.http_status == 0 or self.http_status >= 500 or self.code in _SERVICE_DOWN
 
     @property
     def recipient_unreachable(self) -> bool:

@@ -123,6 +123,7 @@ def test_error_meaning_by_code(
     code: int, throttled: bool, outside_window: bool, permanent: bool, unreachable: bool
 ) -> None:
     error = WhatsAppApiError(400, code, None, "t", "d")
+    assert not error.unavailable
     assert (
         error.throttled,
         error.outside_window,
@@ -160,7 +161,7 @@ async def test_a_proxy_error_without_json_is_not_from_meta_with_retry_after() ->
                 await cloud.send(text_payload(TO, "hoi"))
     error = caught.value
     assert (error.http_status, error.code, error.retry_after) == (502, NOT_FROM_META, 3.0)
-    assert not error.permanent and not error.throttled
+    assert error.unavailable and not error.permanent and not error.throttled
 
 
 async def test_connection_refused_is_an_error_with_status_0() -> None:
@@ -173,6 +174,7 @@ async def test_connection_refused_is_an_error_with_status_0() -> None:
         with pytest.raises(WhatsAppApiError) as caught:
             await cloud.send(text_payload(TO, "hoi"))
     assert (caught.value.http_status, caught.value.code) == (0, NOT_FROM_META)
+    assert caught.value.unavailable and not caught.value.permanent
 
 
 async def test_send_before_start_is_refused_and_close_is_idempotent() -> None:
