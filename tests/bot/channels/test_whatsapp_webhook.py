@@ -23,6 +23,7 @@ from bot.channels.whatsapp_webhook import (
 )
 from sandbox.local_servers.http_site import serve
 from sandbox.local_servers.whatsapp_api import LocalWhatsAppApi
+from sandbox.local_servers.whatsapp_api_control import WhatsAppControl
 
 SECRET = "the-real-app-secret"
 SAMPLE_ID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
@@ -177,6 +178,10 @@ class Endpoint:
             raise ConnectionError("database away")
         self.stored.append(raw)
 
+    async def verification(self, request: web.Request) -> web.Response:
+        challenge = handshake(request.query, "the-verify-token")
+        return web.Response(status=403) if challenge is None else web.Response(text=challenge)
+
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
         status = await receive(raw, request.headers.get("X-Hub-Signature-256"), SECRET, self.store)
@@ -189,6 +194,7 @@ async def endpoint() -> AsyncIterator[Endpoint]:
     found = Endpoint()
     app = web.Application()
     app.router.add_post("/whatsapp/webhook", found.handle)
+    app.router.add_get("/whatsapp/webhook", found.verification)
     async with serve(app) as port:
         found.url = f"http://127.0.0.1:{port}/whatsapp/webhook"
         yield found
@@ -240,3 +246,18 @@ async def test_store_down_is_503_and_metas_retry_stores_it_once(endpoint: Endpoi
         await server.webhooks.drain()
     assert endpoint.answers == [503, 200]
     assert [parse_delivery(raw)[0][0].message_id for raw in endpoint.stored] == [wamid]
+
+
+async def test_metas_verification_request_subscribes_only_with_the_verify_token(
+    endpoint: Endpoint,
+) -> None:
+    async with LocalWhatsAppApi(app_secret=SECRET, control=True) as server:
+        async with WhatsAppControl(server.base_url) as control:
+            with pytest.raises(aiohttp.ClientResponseError) as caught:
+                await control.set_webhook(url=endpoint.url, verify_token="guessed")
+            assert caught.value.status == 409 and server.webhooks.url is None
+            await control.set_webhook(url=endpoint.url, verify_token="the-verify-token")
+        assert server.webhooks.url == endpoint.url
+        server.customer_text("31612345678", "hallo")
+        await server.webhooks.drain()
+    assert endpoint.answers == [200] and len(endpoint.stored) == 1
