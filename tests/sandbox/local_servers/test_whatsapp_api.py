@@ -20,7 +20,6 @@ from bot.channels.whatsapp_cloud import (
     WhatsAppApiError,
     WhatsAppCloud,
     buttons_payload,
-    list_payload,
     template_payload,
     text_payload,
 )
@@ -133,78 +132,6 @@ async def test_wrong_parameter_count_is_132000(client: WhatsAppCloud) -> None:
     assert (await refused(client, three)).code == 132000
 
 
-async def test_quick_reply_index_past_the_templates_buttons_is_131009(
-    client: WhatsAppCloud,
-) -> None:
-    payload = template_payload(CUSTOMER, "delivery_checkin", "nl", ["A", "B"], ["a", "b", "c"])
-    error = await refused(client, payload)
-    assert error.code == 131009 and error.permanent
-
-
-@pytest.mark.parametrize(
-    ("mutate", "code"),
-    [
-        (lambda p: p["interactive"]["action"]["buttons"].append(_button("4", "Vier")), 131009),
-        (
-            lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(title="x" * 21),
-            131009,
-        ),
-        (lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(id="i" * 257), 131009),
-        (lambda p: p["interactive"]["action"]["buttons"][1]["reply"].update(title="Een"), 131009),
-        (lambda p: p["interactive"]["body"].update(text="b" * 1025), 131009),
-        (lambda p: p["interactive"]["action"].update(buttons=[]), 100),
-        (lambda p: p["interactive"].pop("body"), 100),
-        (lambda p: p["interactive"].update(type="carousel"), 131051),
-    ],
-)
-async def test_reply_button_limits(
-    client: WhatsAppCloud, control: WhatsAppControl, mutate, code: int
-) -> None:
-    await control.customer_text(CUSTOMER, "hallo")
-    payload = buttons_payload(CUSTOMER, "Kies", [("1", "Een"), ("2", "Twee"), ("3", "Drie")])
-    mutate(payload)
-    error = await refused(client, payload)
-    assert error.code == code and error.permanent
-
-
-def _button(bid: str, title: str) -> dict:
-    return {"type": "reply", "reply": {"id": bid, "title": title}}
-
-
-@pytest.mark.parametrize(
-    ("mutate", "code"),
-    [
-        (lambda s: s[1]["rows"].append({"id": "r11", "title": "Elf"}), 131009),
-        (lambda s: s[0]["rows"][0].update(title="t" * 25), 131009),
-        (lambda s: s[0]["rows"][0].update(description="d" * 73), 131009),
-        (lambda s: s[0]["rows"][0].update(id="i" * 201), 131009),
-        (lambda s: s[0].pop("title"), 100),  # required with more than one section
-        (lambda s: s[1]["rows"][0].update(id="r0"), 131009),  # duplicate row id
-    ],
-)
-async def test_list_limits(client: WhatsAppCloud, control: WhatsAppControl, mutate, code) -> None:
-    await control.customer_text(CUSTOMER, "hallo")
-    payload = list_payload(
-        CUSTOMER,
-        "Hoe waarschijnlijk is het dat je ons aanbeveelt?",
-        "Kies een cijfer",
-        [("0-5", [(f"r{i}", str(i), None) for i in range(6)]),
-         ("6-10", [(f"r{i}", str(i), None) for i in range(6, 10)])],
-    )  # fmt: skip
-    await client.send(payload)  # ten rows in two sections: allowed
-    await control.set_limits(pair_interval=0)
-    mutate(payload["interactive"]["action"]["sections"])
-    error = await refused(client, payload)
-    assert error.code == code
-
-
-async def test_unsupported_type_and_bad_recipient(client: WhatsAppCloud) -> None:
-    error = await refused(client, {"to": CUSTOMER, "type": "image", "image": {"id": "1"}})
-    assert (error.code, error.permanent) == (131051, True)
-    error = await refused(client, text_payload("not-a-number", "hi"))
-    assert (error.code, error.permanent) == (100, True)
-
-
 async def test_throughput_is_130429_in_a_rolling_second(
     client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
 ) -> None:
@@ -275,14 +202,6 @@ async def test_mark_read_only_for_a_message_this_number_received(
             await client.mark_read(not_received)
         assert caught.value.code == 100
     assert server.read_marks == [wamid]
-
-
-async def test_a_reply_quotes_a_wamid(client: WhatsAppCloud, server: LocalWhatsAppApi) -> None:
-    wamid = server.customer_text(CUSTOMER, "kapot")
-    await client.send({**text_payload(CUSTOMER, "Wat jammer!"), "context": {"message_id": wamid}})
-    server.limiter.limits.pair_interval = 0
-    bad = {**text_payload(CUSTOMER, "Hm"), "context": {"message_id": 12}}
-    assert (await refused(client, bad)).code == 100
 
 
 async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAppControl) -> None:
