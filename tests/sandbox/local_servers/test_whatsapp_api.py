@@ -256,3 +256,21 @@ def test_standalone_server_takes_the_real_client() -> None:
         proc.terminate()
         proc.wait(5)
     assert wamid.startswith("wamid.") and second.code == 131056
+
+
+async def test_bodies_the_client_never_sends_are_graph_errors_too(
+    server: LocalWhatsAppApi, client: WhatsAppCloud
+) -> None:
+    """Raw HTTP for what our client cannot produce: not JSON, not an object; and a payload
+    naming another messaging_product (the caller's key wins over the client's)."""
+    url = f"{server.base_url}/v21.0/{server.phone_number_id}/messages"
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        for raw in (b"{not json", b"[1, 2]"):
+            async with session.post(url, data=raw, headers=headers) as answer:
+                body = await answer.json()
+            assert answer.status == 400 and body["error"]["code"] == 100
+            assert body["error"]["type"] == "OAuthException" and body["error"]["fbtrace_id"]
+    error = await refused(client, {**checkin(), "messaging_product": "sms"})
+    assert error.code == 100
+    assert server.sent_to(CUSTOMER) == []
