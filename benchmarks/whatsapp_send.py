@@ -93,10 +93,13 @@ async def bare_send_loop(
     pace: int | None = None,
     first_customer: int = CUSTOMER_BASE,
     pace_window: float = 1.0,
+    token: str = TOKEN,
+    phone_number_id: str = PHONE_NUMBER_ID,
 ) -> dict[str, float | int]:
     """Send the check-in template to ``count`` customers, ``concurrency`` in flight, paced to
     ``pace`` sends per rolling ``pace_window`` seconds if given: rate, CPU ms per send (this
-    process), refusals and throttle errors."""
+    process), refusals and throttle errors. The server must know the template (``TEMPLATE``)
+    and accept ``token`` for ``phone_number_id``; dispatch.py can call this as its baseline."""
     pacer = RollingSecond(pace, pace_window) if pace else None
     numbers = iter(range(first_customer, first_customer + count))
     throttled = failed = 0
@@ -115,7 +118,7 @@ async def bare_send_loop(
                 failed += 1
 
     async with WhatsAppCloud(
-        token=TOKEN, phone_number_id=PHONE_NUMBER_ID, base_url=base_url
+        token=token, phone_number_id=phone_number_id, base_url=base_url
     ) as cloud:
         start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(cloud) for _ in range(concurrency)))
