@@ -78,8 +78,9 @@ def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bo
     """Whether ``header`` is ``sha256=<hex HMAC-SHA256 of raw_body with app_secret>``."""
     if not app_secret or not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest().encode()
+    given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected, given)  # bytes: a non-ASCII header is no TypeError
 
 
 def handshake(params: Mapping[str, str], verify_token: str) -> str | None:

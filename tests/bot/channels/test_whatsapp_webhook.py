@@ -76,6 +76,7 @@ def test_signature_accepts_only_the_app_secrets_hmac_of_the_raw_body() -> None:
     assert not verify_signature(SECRET, raw, None)
     assert not verify_signature(SECRET, raw, signed(raw).removeprefix("sha256="))
     assert not verify_signature("", raw, signed(raw, ""))  # no secret configured: nothing passes
+    assert not verify_signature(SECRET, raw, "sha256=é" + signed(raw)[8:])
 
 
 def test_handshake_returns_the_challenge_only_for_subscribe_with_the_token() -> None:
