@@ -10,6 +10,10 @@ not answered 200 is sent again (at least once: a message id can arrive twice). P
 are those of the "messages webhook reference" (``entry[].changes[].value`` with ``messages``,
 ``contacts`` and ``statuses``; failed statuses carry ``errors``).
 
+A delivery Meta signed is refused (400, so Meta sends it again) only when its envelope or a
+message's id, sender or timestamp is broken; a message type or status the bot does not know
+is kept as ``kind="other"`` or skipped, so that the messages beside it are not lost.
+
 Stricter readings where the docs are silent: an empty app secret or verify token never
 matches; a body over 3 MB or nested deeper than :data:`~bot.channels.json_limits.MAX_DEPTH` is
 refused before it is parsed. (3 MB is the largest webhook payload Meta is remembered to name;
@@ -118,7 +122,12 @@ def parse_delivery(raw_body: bytes) -> tuple[list[WhatsAppInbound], list[WhatsAp
                 name = profile.get("name")
                 names[_str(contact, "wa_id")] = name if isinstance(name, str) and name else None
             inbound += [_message(_dict(m, "message"), names) for m in _list(value, "messages")]
-            statuses += [_status(_dict(s, "status")) for s in _list(value, "statuses")]
+            for item in _list(value, "statuses"):
+                status = _status(_dict(item, "status"))
+                if status.status in STATUSES:
+                    statuses.append(status)
+                else:  # Meta has more (deleted, warning): not an error, nothing for the bot
+                    log.info("WhatsApp status %r of %s skipped", status.status, status.message_id)
     return inbound, statuses
 
 
@@ -186,8 +195,6 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppI
 
 def _status(status: dict[str, Any]) -> WhatsAppStatus:
     state = _str(status, "status")
-    if state not in STATUSES:
-        raise WebhookPayloadError(f"unknown status {state!r}")
     code = title = None
     errors = _list(status, "errors")
     if errors:
