@@ -204,14 +204,20 @@ def _unique(values: Sequence[str], what: str) -> None:
         raise ValueError(f"{what} must be unique within a message: {list(values)}")
 
 
+def _message(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {"recipient_type": "individual", "to": to, "type": kind, kind: content}
+
+
+def _interactive(to: str, kind: str, body: str, action: dict[str, Any]) -> dict[str, Any]:
+    content = {"type": kind, "body": {"text": _check(body, "interactive body", 1024)}}
+    return _message(to, "interactive", {**content, "action": action})
+
+
 def text_payload(to: str, body: str, *, preview_url: bool = False) -> dict[str, Any]:
     """A text message (body up to 4096 characters)."""
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "text",
-        "text": {"body": _check(body, "text body", 4096), "preview_url": preview_url},
-    }
+    return _message(
+        to, "text", {"body": _check(body, "text body", 4096), "preview_url": preview_url}
+    )
 
 
 def buttons_payload(to: str, body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -220,27 +226,12 @@ def buttons_payload(to: str, body: str, buttons: Sequence[tuple[str, str]]) -> d
         raise ValueError(f"reply buttons: 1 to 3 per message, got {len(buttons)}")
     _unique([b[0] for b in buttons], "button ids")
     _unique([b[1] for b in buttons], "button titles")
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "interactive",
-        "interactive": {
-            "type": "button",
-            "body": {"text": _check(body, "interactive body", 1024)},
-            "action": {
-                "buttons": [
-                    {
-                        "type": "reply",
-                        "reply": {
-                            "id": _check(bid, "button id", 256),
-                            "title": _check(title, "button title", 20),
-                        },
-                    }
-                    for bid, title in buttons
-                ]
-            },
-        },
-    }
+    replies = [
+        {"id": _check(bid, "button id", 256), "title": _check(title, "button title", 20)}
+        for bid, title in buttons
+    ]
+    action = {"buttons": [{"type": "reply", "reply": reply} for reply in replies]}
+    return _interactive(to, "button", body, action)
 
 
 def list_payload(
@@ -271,16 +262,8 @@ def list_payload(
                 row["description"] = _check(description, "row description", 72)
             section["rows"].append(row)
         built.append(section)
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "interactive",
-        "interactive": {
-            "type": "list",
-            "body": {"text": _check(body, "interactive body", 1024)},
-            "action": {"button": _check(button, "list button", 20), "sections": built},
-        },
-    }
+    action = {"button": _check(button, "list button", 20), "sections": built}
+    return _interactive(to, "list", body, action)
 
 
 def template_payload(
@@ -312,4 +295,4 @@ def template_payload(
     template["language"] = {"code": _check(language, "template language", 15)}
     if components:
         template["components"] = components
-    return {"recipient_type": "individual", "to": to, "type": "template", "template": template}
+    return _message(to, "template", template)
