@@ -3,39 +3,38 @@
 pywa 4.5.0 was the first choice; its ``GraphAPI`` sets ``session.base_url`` to
 ``https://graph.facebook.com/v{version}`` whatever session it is given, so it cannot be pointed at
 a local server through a public parameter. This client is ``POST /{version}/{phone_number_id}/
-messages`` with a bearer token, on httpx (already a dependency).
+messages`` with a bearer token, on aiohttp (a dependency already; its client cost a fifth of
+httpx's CPU per send against the local server).
 
-Payload helpers check Meta's documented limits before anything is sent ("Interactive reply
-buttons messages" and "Interactive list messages" in Meta's WhatsApp Cloud API docs,
-developers.facebook.com/documentation/business-messaging/whatsapp/messages/): at most 3 reply
-buttons, titles up to 20 characters, button ids up to 256; at most 10 list rows in all, row
-titles up to 24, row descriptions up to 72, row ids up to 200; interactive bodies up to 1024
-characters, text bodies up to 4096.
+Payload helpers check Meta's limits before anything is sent (the pages they were read from
+are named in ``sandbox/local_servers/whatsapp_api_rules.py``, which enforces the same): at most
+3 reply buttons, titles up to 20 characters, button ids up to 256; at most 10 list rows in all,
+row titles up to 24, row descriptions up to 72, row ids up to 200; interactive bodies up to
+1024 characters, text bodies up to 4096.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import FrozenInstanceError, dataclass, fields
 from typing import Any
 
-import httpx
+import aiohttp
 
-__all__ = [
-    "WhatsAppApiError",
-    "WhatsAppCloud",
-    "buttons_payload",
-    "list_payload",
-    "template_payload",
-    "text_payload",
-]
+__all__ = ["NOT_FROM_META", "WhatsAppApiError", "WhatsAppCloud", "buttons_payload"]
+__all__ += ["list_payload", "template_payload", "text_payload"]
 
 # Meta's error codes (developers.facebook.com/documentation/business-messaging/whatsapp/support/
 # error-codes): what waiting fixes, what only a template fixes, what nothing fixes.
 _THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
 _OUTSIDE_WINDOW = 131047
 _PERMANENT = frozenset({100, 131008, 131009, 131021, 131026, 131030, 131051})
+# Of those, the ones about the recipient (not about our request): 131021 recipient is the
+# sender, 131026 message undeliverable, 131030 recipient not in the allowed list.
+_UNREACHABLE = frozenset({131021, 131026, 131030})
 NOT_FROM_META = -1  # ``code`` of an error raised before Meta answered (connection, non-JSON)
+_SERVICE_DOWN = frozenset({1, 2})  # API Unknown, API Service (temporary downtime or overload)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +66,18 @@ class WhatsAppApiError(Exception):
     def permanent(self) -> bool:
         """The recipient or the request cannot succeed as it is; retrying will not help."""
         return self.code in _PERMANENT
+
+    @property
+    def unavailable(self) -> bool:
+        """Meta, or the way there, is down: no answer (``http_status`` 0), a 5xx, or codes 1/2;
+        the same request may succeed later."""
+        return self.http_status == 0 or self.http_status >= 500 or self.code in _SERVICE_DOWN
+
+    @property
+    def recipient_unreachable(self) -> bool:
+        """The recipient cannot be reached on WhatsApp (a permanent error about the person,
+        not about the request: 131026, 131030, 131021); a malformed request is not this."""
+        return self.code in _UNREACHABLE
 
 
 def _frozen_fields_only(self: WhatsAppApiError, name: str, value: Any) -> None:
@@ -122,20 +133,21 @@ class WhatsAppCloud:
         self.url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
         self._token = token
         self._timeout = timeout
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         """Open the HTTP connection pool (nothing connects before this)."""
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self._timeout, headers={"Authorization": f"Bearer {self._token}"}
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                headers={"Authorization": f"Bearer {self._token}"},
             )
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice."""
         http, self._http = self._http, None
         if http is not None:
-            await http.aclose()
+            await http.close()
 
     async def __aenter__(self) -> WhatsAppCloud:
         await self.start()
@@ -148,16 +160,21 @@ class WhatsAppCloud:
         if self._http is None:
             raise RuntimeError("WhatsAppCloud.start() was not called")
         try:
-            response = await self._http.post(self.url, json=body)
-        except httpx.HTTPError as exc:
-            raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, str(exc)) from exc
+            async with self._http.post(self.url, json=body) as response:
+                status, raw = response.status, await response.read()
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            detail = str(exc) or type(exc).__name__
+            raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
         try:
-            parsed = response.json()
-        except ValueError:
+            parsed = json.loads(raw)
+        except ValueError:  # UnicodeDecodeError too
             parsed = None
-        if response.status_code != 200 or not isinstance(parsed, dict):
+        if status != 200 or not isinstance(parsed, dict):
             raise error_from_response(
-                response.status_code, parsed, response.headers.get("Retry-After")
+                status,
+                parsed if parsed is not None else raw[:300].decode("utf-8", "replace"),
+                retry_after,
             )
         return parsed
 
@@ -189,14 +206,20 @@ def _unique(values: Sequence[str], what: str) -> None:
         raise ValueError(f"{what} must be unique within a message: {list(values)}")
 
 
+def _message(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {"recipient_type": "individual", "to": to, "type": kind, kind: content}
+
+
+def _interactive(to: str, kind: str, body: str, action: dict[str, Any]) -> dict[str, Any]:
+    content = {"type": kind, "body": {"text": _check(body, "interactive body", 1024)}}
+    return _message(to, "interactive", {**content, "action": action})
+
+
 def text_payload(to: str, body: str, *, preview_url: bool = False) -> dict[str, Any]:
     """A text message (body up to 4096 characters)."""
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "text",
-        "text": {"body": _check(body, "text body", 4096), "preview_url": preview_url},
-    }
+    return _message(
+        to, "text", {"body": _check(body, "text body", 4096), "preview_url": preview_url}
+    )
 
 
 def buttons_payload(to: str, body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -205,27 +228,12 @@ def buttons_payload(to: str, body: str, buttons: Sequence[tuple[str, str]]) -> d
         raise ValueError(f"reply buttons: 1 to 3 per message, got {len(buttons)}")
     _unique([b[0] for b in buttons], "button ids")
     _unique([b[1] for b in buttons], "button titles")
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "interactive",
-        "interactive": {
-            "type": "button",
-            "body": {"text": _check(body, "interactive body", 1024)},
-            "action": {
-                "buttons": [
-                    {
-                        "type": "reply",
-                        "reply": {
-                            "id": _check(bid, "button id", 256),
-                            "title": _check(title, "button title", 20),
-                        },
-                    }
-                    for bid, title in buttons
-                ]
-            },
-        },
-    }
+    replies = [
+        {"id": _check(bid, "button id", 256), "title": _check(title, "button title", 20)}
+        for bid, title in buttons
+    ]
+    action = {"buttons": [{"type": "reply", "reply": reply} for reply in replies]}
+    return _interactive(to, "button", body, action)
 
 
 def list_payload(
@@ -256,16 +264,8 @@ def list_payload(
                 row["description"] = _check(description, "row description", 72)
             section["rows"].append(row)
         built.append(section)
-    return {
-        "recipient_type": "individual",
-        "to": to,
-        "type": "interactive",
-        "interactive": {
-            "type": "list",
-            "body": {"text": _check(body, "interactive body", 1024)},
-            "action": {"button": _check(button, "list button", 20), "sections": built},
-        },
-    }
+    action = {"button": _check(button, "list button", 20), "sections": built}
+    return _interactive(to, "list", body, action)
 
 
 def template_payload(
@@ -297,4 +297,4 @@ def template_payload(
     template["language"] = {"code": _check(language, "template language", 15)}
     if components:
         template["components"] = components
-    return {"recipient_type": "individual", "to": to, "type": "template", "template": template}
+    return _message(to, "template", template)

@@ -13,7 +13,9 @@ Mounted with ``control=True``; JSON over HTTP:
 - ``POST /_local/unreachable`` ``{"wa_id", "mode": "async" | "sync" | null}``: the number
   cannot be reached (a failed status with 131026, or a refused call with 131026); null heals.
 - ``POST /_local/templates`` ``{"name", "language", "body", "quick_replies", "status"}``.
-- ``POST /_local/webhook`` ``{"url", "attempts", "retry_delay", "duplicate", "statuses"}``.
+- ``POST /_local/webhook`` ``{"url", "attempts", "retry_delay", "duplicate", "statuses",
+  "verify_token"}``: with ``verify_token``, the URL is first checked with Meta's GET
+  verification request and is not set unless it echoes the challenge (answer 409 then).
 - ``POST /_local/status`` ``{"message_id", "status", "error_code"}``: a status webhook.
 - ``GET /_local/stats``: accepted messages, the most in any rolling second (accepted and
   attempted), refusals per error code, throttled refusals, webhook answers per status.
@@ -104,8 +106,11 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
         if "statuses" in body:
             server.auto_statuses = tuple(body["statuses"])
         if "url" in body:
+            token = body.get("verify_token")
+            if token is not None and not await sender.verify(body["url"], str(token)):
+                return web.json_response({"url": sender.url, "verified": False}, status=409)
             sender.set_url(body["url"])
-        return web.json_response({"url": sender.url})
+        return web.json_response({"url": sender.url, "verified": "verify_token" in body})
 
     async def status(request: web.Request) -> web.Response:
         body = await request.json()
@@ -206,7 +211,8 @@ class WhatsAppControl:
         return int((await self._call("POST", "/_local/templates", json=payload))["param_count"])
 
     async def set_webhook(self, **settings: Any) -> None:
-        """Set url, attempts, retry_delay, duplicate, statuses (auto statuses after a send)."""
+        """Set url, attempts, retry_delay, duplicate, statuses (auto statuses after a send);
+        with verify_token, Meta's GET verification of the url first (409 if it fails)."""
         await self._call("POST", "/_local/webhook", json=settings)
 
     async def push_status(

@@ -1,11 +1,14 @@
 """Meta's Graph API errors as the local WhatsApp server returns them.
 
-Codes, titles and HTTP statuses from Meta's "WhatsApp error codes" page
+Codes and titles from Meta's "WhatsApp error codes" page
 (developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes), whose
 error syntax is ``{"error": {"message": "(#<code>) <title>", "type", "code", "error_subcode",
-"error_data": {"messaging_product": "whatsapp", "details"}, "fbtrace_id"}}``. Meta answers the
-throttling codes (130429, 131048, 131056) with HTTP 400 and documents no Retry-After header: the
-local server sends none either, so a client must go by ``code``, not by the HTTP status.
+"error_data": {"messaging_product": "whatsapp", "details"}, "fbtrace_id"}}``; it asks clients
+to go by ``code`` and ``details``, never by titles. The HTTP statuses below (400 for nearly all,
+401 for 190, 404 for 132001) follow that page's table as remembered: the excerpts the search
+store holds confirm the codes and shapes but not each status, so the client never relies on
+them. Meta documents no Retry-After header for the throttling codes (130429, 131048, 131056)
+and this server sends none, so a client must go by ``code``, not by the HTTP status.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The sending limits of a WhatsApp business number, as the local server enforces them.
 
-From Meta's Cloud API docs ("Throughput", "Pair rate limits" and "Messaging limits",
-developers.facebook.com/documentation/business-messaging/whatsapp/throughput and .../messaging-
-limits), and the error codes page:
+From Meta's Cloud API docs ("Throughput", "Pair rate limits", "Messaging limits" and the error
+codes page), as summarized in "WhatsApp Cloud API Rate Limits in Practice" (dev.to/wapgrowai_org,
+which the search store holds; Meta's own limit pages were not in it):
 - throughput: 80 messages a second per business phone number by default -> 130429;
 - pair rate: one message to the same WhatsApp user every 6 seconds -> 131056. Meta tolerates
   short bursts and then penalizes; the docs give no burst size a sender may count on, so this

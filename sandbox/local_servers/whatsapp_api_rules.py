@@ -1,14 +1,17 @@
 """What the local WhatsApp server accepts on ``POST /{version}/{phone_number_id}/messages``.
 
-Shapes and limits from Meta's Cloud API docs (developers.facebook.com/documentation/
-business-messaging/whatsapp/messages/): "Text messages" (body up to 4096 characters),
-"Interactive reply buttons messages" (1-3 buttons of type ``reply``, ids up to 256, titles up
-to 20 characters and unique in the message, body up to 1024, header/footer text up to 60),
-"Interactive list messages" (button label up to 20, at most 10 sections and 10 rows in all,
-row ids up to 200, row titles up to 24, descriptions up to 72, section titles up to 24 and
-required with more than one section) and "Template messages" (``template.name``,
-``template.language.code``, ``components`` of type ``body`` with ``text`` parameters and
-``button``/``quick_reply`` with an ``index`` and a ``payload`` parameter).
+Shapes and limits, with where they were read: Meta's "Interactive reply buttons messages"
+(developers.facebook.com/documentation/business-messaging/whatsapp/messages/interactive-reply-
+buttons-messages: 1-3 buttons of type ``reply``) and Meta's WhatsApp Node.js SDK reference
+(whatsapp.github.io/WhatsApp-Nodejs-SDK, "Reply Buttons Object", "Interactive Object": button
+ids up to 256, titles up to 20 characters and unique in the message, bodies up to 1024, footers
+up to 60); for lists, whatsapp-api-js's reference (button label up to 20, at most 10 sections,
+section titles up to 24 and required with more than one section) and Meta's interactive
+messages guide ("a menu of up to 10 options": 10 rows in all), row titles 24, descriptions 72
+and row ids 200 as the WhatsApp SDKs (botonic's constants) encode them; text bodies up to 4096
+characters and the template shape (``template.name``, ``template.language.code``,
+``components`` of type ``body`` with ``text`` parameters and ``button``/``quick_reply`` with an
+``index`` and a ``payload`` parameter) from Meta's messages reference as remembered.
 
 Where the docs are silent this server takes the stricter reading, and says so:
 - missing or mistyped fields are code 100 (Invalid parameter); values past a limit are 131009
@@ -92,6 +95,10 @@ def check_message(body: dict[str, Any], templates: dict[tuple[str, str], Templat
     """Validate a messages payload (after ``messaging_product`` and ``to``); GraphError if not."""
     if body.get("recipient_type", "individual") != "individual":
         raise GraphError(100, "recipient_type must be 'individual'")
+    if "context" in body:  # a reply quoting an earlier message
+        quoted = _obj(body["context"], "context").get("message_id")
+        if not isinstance(quoted, str) or not quoted.startswith("wamid."):
+            raise GraphError(100, "context.message_id must be the wamid of a message")
     kind = body.get("type", "text")
     if kind == "text":
         text = _obj(body.get("text"), "text")

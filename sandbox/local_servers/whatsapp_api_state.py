@@ -81,6 +81,8 @@ class WhatsAppApiState:
         self.sent: collections.deque[Sent] = collections.deque(maxlen=sent_kept)
         self.auto_statuses: tuple[str, ...] = ("sent", "delivered")
         self.read_marks: list[str] = []
+        self.received: collections.OrderedDict[str, str] = collections.OrderedDict()  # id -> wa_id
+        self._received_kept = sent_kept
         self.clock_offset = 0.0
         self.wall: Callable[[], float] = time.time
         self._ids = itertools.count(1)
@@ -166,8 +168,10 @@ class WhatsAppApiState:
 
     def _mark_read(self, body: dict[str, Any]) -> dict[str, Any]:
         message_id = body.get("message_id")
-        if not isinstance(message_id, str) or not message_id.startswith("wamid."):
-            raise GraphError(100, "message_id must be the wamid of a received message")
+        if not isinstance(message_id, str) or message_id not in self.received:
+            raise GraphError(
+                100, f"message_id {message_id!r} is not a message this number received"
+            )
         self.read_marks.append(message_id)
         return {"success": True}
 
@@ -230,9 +234,13 @@ class WhatsAppApiState:
         wa_id = normalize_recipient(wa_id)
         now = self.now()
         self.last_inbound[wa_id] = now
+        message_id = self.new_message_id()
+        self.received[message_id] = wa_id
+        if len(self.received) > self._received_kept:
+            self.received.popitem(last=False)
         message: dict[str, Any] = {
             "from": wa_id,
-            "id": self.new_message_id(),
+            "id": message_id,
             "timestamp": str(int(now)),
             "type": kind,
             kind: content,

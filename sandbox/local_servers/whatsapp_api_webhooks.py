@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,21 @@ class WebhookSender:
         self.url = url
         if url and not self._queue.empty() and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def verify(self, url: str, verify_token: str) -> bool:
+        """Meta's verification request: GET ``url`` with ``hub.mode=subscribe``,
+        ``hub.verify_token`` and a random ``hub.challenge``; True when the answer is 200 with
+        the challenge as its body (then Meta subscribes the URL)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        challenge = str(secrets.randbelow(10**10))
+        params = {"hub.mode": "subscribe", "hub.verify_token": verify_token,
+                  "hub.challenge": challenge}  # fmt: skip
+        try:
+            async with self._session.get(url, params=params) as answer:
+                return answer.status == 200 and (await answer.text()).strip() == challenge
+        except (aiohttp.ClientError, TimeoutError):
+            return False
 
     async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every queued body was delivered (or gave up)."""

@@ -104,26 +104,32 @@ async def test_the_request_carries_messaging_product_and_the_bearer_token(
 
 
 @pytest.mark.parametrize(
-    ("code", "throttled", "outside_window", "permanent"),
+    ("code", "throttled", "outside_window", "permanent", "unreachable"),
     [
-        (130429, True, False, False),
-        (131056, True, False, False),
-        (131048, True, False, False),
-        (131047, False, True, False),
-        (131026, False, False, True),
-        (131051, False, False, True),
-        (100, False, False, True),
-        (190, False, False, False),
-        (NOT_FROM_META, False, False, False),
+        (130429, True, False, False, False),
+        (131056, True, False, False, False),
+        (131048, True, False, False, False),
+        (131047, False, True, False, False),
+        (131026, False, False, True, True),
+        (131030, False, False, True, True),
+        (131051, False, False, True, False),
+        (131009, False, False, True, False),
+        (100, False, False, True, False),
+        (190, False, False, False, False),
+        (NOT_FROM_META, False, False, False, False),
     ],
 )
-def test_error_meaning_by_code(code: int, throttled: bool, outside_window: bool, permanent: bool):
+def test_error_meaning_by_code(
+    code: int, throttled: bool, outside_window: bool, permanent: bool, unreachable: bool
+) -> None:
     error = WhatsAppApiError(400, code, None, "t", "d")
-    assert (error.throttled, error.outside_window, error.permanent) == (
-        throttled,
-        outside_window,
-        permanent,
-    )
+    assert not error.unavailable
+    assert (
+        error.throttled,
+        error.outside_window,
+        error.permanent,
+        error.recipient_unreachable,
+    ) == (throttled, outside_window, permanent, unreachable)
 
 
 def test_error_fields_are_frozen_but_exceptions_still_chain() -> None:
@@ -155,7 +161,7 @@ async def test_a_proxy_error_without_json_is_not_from_meta_with_retry_after() ->
                 await cloud.send(text_payload(TO, "hoi"))
     error = caught.value
     assert (error.http_status, error.code, error.retry_after) == (502, NOT_FROM_META, 3.0)
-    assert not error.permanent and not error.throttled
+    assert error.unavailable and not error.permanent and not error.throttled
 
 
 async def test_connection_refused_is_an_error_with_status_0() -> None:
@@ -168,6 +174,7 @@ async def test_connection_refused_is_an_error_with_status_0() -> None:
         with pytest.raises(WhatsAppApiError) as caught:
             await cloud.send(text_payload(TO, "hoi"))
     assert (caught.value.http_status, caught.value.code) == (0, NOT_FROM_META)
+    assert caught.value.unavailable and not caught.value.permanent
 
 
 async def test_send_before_start_is_refused_and_close_is_idempotent() -> None:

@@ -6,15 +6,20 @@ Each rule the server enforces is driven into by :class:`WhatsAppCloud` and check
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.channels.whatsapp_cloud import (
     WhatsAppApiError,
     WhatsAppCloud,
     buttons_payload,
-    list_payload,
     template_payload,
     text_payload,
 )
@@ -127,78 +132,6 @@ async def test_wrong_parameter_count_is_132000(client: WhatsAppCloud) -> None:
     assert (await refused(client, three)).code == 132000
 
 
-async def test_quick_reply_index_past_the_templates_buttons_is_131009(
-    client: WhatsAppCloud,
-) -> None:
-    payload = template_payload(CUSTOMER, "delivery_checkin", "nl", ["A", "B"], ["a", "b", "c"])
-    error = await refused(client, payload)
-    assert error.code == 131009 and error.permanent
-
-
-@pytest.mark.parametrize(
-    ("mutate", "code"),
-    [
-        (lambda p: p["interactive"]["action"]["buttons"].append(_button("4", "Vier")), 131009),
-        (
-            lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(title="x" * 21),
-            131009,
-        ),
-        (lambda p: p["interactive"]["action"]["buttons"][0]["reply"].update(id="i" * 257), 131009),
-        (lambda p: p["interactive"]["action"]["buttons"][1]["reply"].update(title="Een"), 131009),
-        (lambda p: p["interactive"]["body"].update(text="b" * 1025), 131009),
-        (lambda p: p["interactive"]["action"].update(buttons=[]), 100),
-        (lambda p: p["interactive"].pop("body"), 100),
-        (lambda p: p["interactive"].update(type="carousel"), 131051),
-    ],
-)
-async def test_reply_button_limits(
-    client: WhatsAppCloud, control: WhatsAppControl, mutate, code: int
-) -> None:
-    await control.customer_text(CUSTOMER, "hallo")
-    payload = buttons_payload(CUSTOMER, "Kies", [("1", "Een"), ("2", "Twee"), ("3", "Drie")])
-    mutate(payload)
-    error = await refused(client, payload)
-    assert error.code == code and error.permanent
-
-
-def _button(bid: str, title: str) -> dict:
-    return {"type": "reply", "reply": {"id": bid, "title": title}}
-
-
-@pytest.mark.parametrize(
-    ("mutate", "code"),
-    [
-        (lambda s: s[1]["rows"].append({"id": "r11", "title": "Elf"}), 131009),
-        (lambda s: s[0]["rows"][0].update(title="t" * 25), 131009),
-        (lambda s: s[0]["rows"][0].update(description="d" * 73), 131009),
-        (lambda s: s[0]["rows"][0].update(id="i" * 201), 131009),
-        (lambda s: s[0].pop("title"), 100),  # required with more than one section
-        (lambda s: s[1]["rows"][0].update(id="r0"), 131009),  # duplicate row id
-    ],
-)
-async def test_list_limits(client: WhatsAppCloud, control: WhatsAppControl, mutate, code) -> None:
-    await control.customer_text(CUSTOMER, "hallo")
-    payload = list_payload(
-        CUSTOMER,
-        "Hoe waarschijnlijk is het dat je ons aanbeveelt?",
-        "Kies een cijfer",
-        [("0-5", [(f"r{i}", str(i), None) for i in range(6)]),
-         ("6-10", [(f"r{i}", str(i), None) for i in range(6, 10)])],
-    )  # fmt: skip
-    await client.send(payload)  # ten rows in two sections: allowed
-    await control.set_limits(pair_interval=0)
-    mutate(payload["interactive"]["action"]["sections"])
-    error = await refused(client, payload)
-    assert error.code == code
-
-
-async def test_unsupported_type_and_bad_recipient(client: WhatsAppCloud) -> None:
-    error = await refused(client, {"to": CUSTOMER, "type": "image", "image": {"id": "1"}})
-    assert (error.code, error.permanent) == (131051, True)
-    error = await refused(client, text_payload("not-a-number", "hi"))
-    assert (error.code, error.permanent) == (100, True)
-
-
 async def test_throughput_is_130429_in_a_rolling_second(
     client: WhatsAppCloud, server: LocalWhatsAppApi, control: WhatsAppControl
 ) -> None:
@@ -257,15 +190,18 @@ async def test_unreachable_number_sync_is_131026_permanent(
     assert len(server.sent_to(CUSTOMER)) == 1
 
 
-async def test_mark_read_and_malformed_read(
+async def test_mark_read_only_for_a_message_this_number_received(
     client: WhatsAppCloud, server: LocalWhatsAppApi
 ) -> None:
     wamid = server.customer_text(CUSTOMER, "hallo")
     await client.mark_read(wamid)
     assert server.read_marks == [wamid]
-    with pytest.raises(WhatsAppApiError) as caught:
-        await client.mark_read("12")
-    assert caught.value.code == 100
+    ours = await client.send(text_payload(CUSTOMER, "hoi"))
+    for not_received in ("12", "wamid.NOPE", ours):
+        with pytest.raises(WhatsAppApiError) as caught:
+            await client.mark_read(not_received)
+        assert caught.value.code == 100
+    assert server.read_marks == [wamid]
 
 
 async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAppControl) -> None:
@@ -274,3 +210,67 @@ async def test_limits_off_accept_a_burst(client: WhatsAppCloud, control: WhatsAp
         await client.send(checkin())
     assert len(await control.sent(CUSTOMER)) == 3
     assert (await control.stats())["refused"] == {}
+
+
+async def test_control_api_refuses_unknown_limits_and_unknown_messages(
+    server: LocalWhatsAppApi, control: WhatsAppControl
+) -> None:
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.set_limits(speed=5)
+    assert caught.value.status == 400
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.push_status("wamid.NOPE", "read")
+    assert caught.value.status == 404
+    assert server.limiter.limits.throughput == 80
+
+
+def test_standalone_server_takes_the_real_client() -> None:
+    """``python -m sandbox.local_servers.whatsapp_api``: token, id and limits from the command
+    line; the control API mounted."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = [sys.executable, "-m", "sandbox.local_servers.whatsapp_api", "--port", str(port),
+            "--token", "T", "--phone-number-id", "77", "--pair-interval", "60"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+        async def drive() -> tuple[str, WhatsAppApiError]:
+            root = f"http://127.0.0.1:{port}"
+            async with WhatsAppControl(root) as control:
+                await control.add_template("hi", "en", "Hi {{1}}")
+            async with WhatsAppCloud(token="T", phone_number_id="77", base_url=root) as cloud:
+                wamid = await cloud.send(template_payload(CUSTOMER, "hi", "en", ["Anna"]))
+                with pytest.raises(WhatsAppApiError) as caught:
+                    await cloud.send(template_payload(CUSTOMER, "hi", "en", ["Anna"]))
+            return wamid, caught.value
+
+        wamid, second = asyncio.run(drive())
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    assert wamid.startswith("wamid.") and second.code == 131056
+
+
+async def test_bodies_the_client_never_sends_are_graph_errors_too(
+    server: LocalWhatsAppApi, client: WhatsAppCloud
+) -> None:
+    """Raw HTTP for what our client cannot produce: not JSON, not an object; and a payload
+    naming another messaging_product (the caller's key wins over the client's)."""
+    url = f"{server.base_url}/v21.0/{server.phone_number_id}/messages"
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        for raw in (b"{not json", b"[1, 2]"):
+            async with session.post(url, data=raw, headers=headers) as answer:
+                body = await answer.json()
+            assert answer.status == 400 and body["error"]["code"] == 100
+            assert body["error"]["type"] == "OAuthException" and body["error"]["fbtrace_id"]
+    error = await refused(client, {**checkin(), "messaging_product": "sms"})
+    assert error.code == 100
+    assert server.sent_to(CUSTOMER) == []
