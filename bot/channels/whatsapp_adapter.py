@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-import httpx
-
 from bot.channels.whatsapp_cloud import (
     WhatsAppApiError,
     WhatsAppCloud,
@@ -130,8 +128,6 @@ class WhatsAppChannel:
             wamid = await self.client.send(payload)
         except WhatsAppApiError as exc:
             raise self._channel_error(chat_id, exc) from None
-        except httpx.HTTPError as exc:
-            raise ChannelUnavailable(f"WhatsApp: {type(exc).__name__}: {exc}") from None
         return SentMessage(chat_id, await self.record_sent(wamid, chat_id))
 
     def _channel_error(self, chat_id: int, exc: WhatsAppApiError) -> Exception:
@@ -141,9 +137,9 @@ class WhatsAppChannel:
             return RetryLater(wait)
         if exc.outside_window:
             return RetryLater(OUTSIDE_WINDOW_WAIT)
-        if exc.permanent and exc.code != 100:
+        if exc.recipient_unreachable:
             return ChatUnreachable(str(exc))
-        if exc.http_status >= 500:
+        if exc.unavailable:
             return ChannelUnavailable(str(exc))
         return MessageRejected(str(exc))
 

@@ -13,7 +13,14 @@ import httpx
 from sqlalchemy import select
 
 from handlers.chat_address import whatsapp_chat
-from storage.models import Answer, ChannelLink, CheckIn, Customer, OptInState
+from storage.models import (
+    Answer,
+    ChannelLink,
+    CheckIn,
+    Customer,
+    CustomerMessage,
+    OptInState,
+)
 from tests.bot.whatsapp.test_journey import ANNE, opt_in
 from tests.bot.whatsapp.wa_harness import APP_SECRET, VERIFY_TOKEN, WhatsAppHarness
 
@@ -140,3 +147,40 @@ async def test_consent_and_a_phone_number_enrol_and_the_daily_tier_holds(wa_desk
     templates = [s for s in h.server.sent if s.kind == "template"]
     assert len(templates) == 1 and templates[0].text.startswith("Hoi Anne")
     assert h.server.limiter.refused == {}  # Meta never had to refuse anything
+
+
+async def test_an_unanswered_template_is_reminded_with_the_template(wa_desk) -> None:  # type: ignore[no-untyped-def]
+    h: WhatsAppHarness = wa_desk[0]
+    await opt_in(h, ANNE, "WA-R")
+    h.later(days=1, hours=2)
+    await h.bot.dispatch()
+    h.later(days=1, hours=1)  # survey.reminder_after: a day, still no answer
+    since = h.server.last_seq
+    report = await h.bot.dispatch()
+    assert report.reminded == 1
+    reminder = await h.next_sent(ANNE, since)
+    assert reminder.kind == "template" and reminder.template == "mentorbot_delivery/nl"
+    question = await h.tap(ANNE, reminder, "Antwoorden")
+    assert "Hoe tevreden ben je over de levering" in question.text
+
+
+async def test_a_throttle_error_holds_the_message_and_it_goes_later(wa_desk) -> None:  # type: ignore[no-untyped-def]
+    h: WhatsAppHarness = wa_desk[0]
+    await opt_in(h, ANNE, "WA-P")
+    h.server.limiter.limits.pair_interval = 30.0  # Meta's pair rate, stricter than the bot's
+    since = h.server.last_seq
+    h.server.customer_text(ANNE, "HULP")
+    await h.settle()
+    assert h.server.sent_to(ANNE, since) == []  # refused with 131056, kept
+    async with h.bot.db.session() as s:
+        (waiting,) = (
+            (await s.execute(select(CustomerMessage).where(CustomerMessage.status == "pending")))
+            .scalars()
+            .all()
+        )
+    assert (waiting.last_error or "").startswith("retry after")  # 131056, the pair rate
+    h.server.limiter.limits.pair_interval = 0.05
+    h.later(minutes=1)
+    assert await h.bot.deliver_customer_messages() == 1
+    helped = await h.server.wait_for_sent(ANNE, since)
+    assert "STOPPEN" in helped.text

@@ -70,6 +70,7 @@ def test_phone_numbers_count_only_with_their_country_code(
         ("My data.", ("mydata", ())),
         ("Vergeet mij", ("forget", ())),
         ("forget me", ("forget", ())),
+        ("Taal", ("language", ())),
         ("START abcDEF12345_-xyz", ("start", ("abcDEF12345_-xyz",))),
         ("the tap won't stop leaking", None),
         ("stop met die vragen, de machine lekt", None),
