@@ -11,7 +11,8 @@ from handlers.chat_address import whatsapp_chat
 from storage.db import Database
 from storage.models import ChannelLink, Customer, InboxUpdate, OptInState
 from storage.store import Store
-from storage.whatsapp.queries import InboxItem, WhatsAppStore, message_number
+from storage.whatsapp.queries import InboxItem, WhatsAppStore
+from storage.whatsapp.sent import message_number
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 ANNE = whatsapp_chat("31612345678")
