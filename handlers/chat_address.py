@@ -12,6 +12,8 @@ from __future__ import annotations
 
 WHATSAPP = "whatsapp"
 TELEGRAM = "telegram"
+CHANNEL_NAMES = {TELEGRAM: "Telegram", WHATSAPP: "WhatsApp"}
+"""How a channel is named to people (support staff on a case card)."""
 WHATSAPP_BASE = 1 << 62
 _MAX_DIGITS = 15  # E.164
 

@@ -90,7 +90,7 @@ async def test_unhappy_nps_case_relay_resolve_did_we_fix_it_and_an_ambassador(wa
     await desk.settle()
     (case,) = await desk.cases()
     assert case.status == "open" and case.slack_ts
-    assert "kapot" in desk.card_text(case.slack_ts)
+    assert "*Channel*\nWhatsApp" in desk.card_text(case.slack_ts)
     # relay, customer to Slack
     since = h.server.last_seq
     h.server.customer_text(ANNE, "Wanneer komt er iemand langs?")
