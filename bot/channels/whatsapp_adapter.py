@@ -46,7 +46,9 @@ LIST_BUTTON = "Kies · Choose"
 INTERACTIVE_BODY = 1024
 ROW_TITLE = 24
 TEXT_BODY = 4096
-OUTSIDE_WINDOW_WAIT = 900.0  # a free-form message outside the window waits for the customer
+# A free-form message outside the window waits: the customer's next message makes it due at
+# once (handlers/whatsapp/entry.py); until then it is tried again every few hours.
+OUTSIDE_WINDOW_WAIT = 4 * 3600.0
 
 
 def render(message: OutgoingMessage) -> list[dict[str, Any]]:

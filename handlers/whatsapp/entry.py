@@ -43,6 +43,9 @@ async def handle_whatsapp(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate) 
         )  # fmt: skip
         return
     await wd.store.touch_inbound(update.chat_id, wd.clock())
+    # The window is open again: what waited for it goes now, before the reply to this message.
+    if await wd.store.held_messages_due(update.chat_id, wd.clock()):
+        await deps.outbox.deliver_chat(update.chat_id)
     if update.language_code is None:
         update = dataclasses.replace(update, language_code=language_guess(wa_id_of(update.chat_id)))
     if update.kind == "button" and update.button_data == STOP_REPLY:

@@ -17,7 +17,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import ChannelLink, Customer, Event, InboxUpdate, OptInState
+from storage.models import (
+    ChannelLink,
+    Customer,
+    CustomerMessage,
+    Event,
+    InboxUpdate,
+    OptInState,
+    OutboxStatus,
+)
 from storage.whatsapp.sent import SentMessageQueries
 from storage.whatsapp_tables import WhatsAppSeen
 
@@ -102,6 +110,22 @@ class WhatsAppStore(SentMessageQueries):
                 )
                 .values(last_inbound_at=at, unreachable_at=None)
             )
+
+    async def held_messages_due(self, chat_id: int, now: datetime) -> int:
+        """The customer wrote: messages held back for the closed window are due now (they go
+        before the reply to what the customer wrote, in order)."""
+        async with self.db.session() as s:
+            moved = await s.execute(
+                update(CustomerMessage)
+                .where(
+                    CustomerMessage.channel == CHANNEL,
+                    CustomerMessage.chat_id == chat_id,
+                    CustomerMessage.status == OutboxStatus.PENDING,
+                    CustomerMessage.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+        return int(moved.rowcount or 0)
 
     async def last_inbound(self, chat_id: int) -> datetime | None:
         """When the customer last wrote in this WhatsApp chat (None: never)."""

@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from handlers.chat_address import whatsapp_chat
+from handlers.messages import OutgoingMessage
 from storage.models import (
     Answer,
     ChannelLink,
@@ -184,3 +185,19 @@ async def test_a_throttle_error_holds_the_message_and_it_goes_later(wa_desk) -> 
     assert await h.bot.deliver_customer_messages() == 1
     helped = await h.server.wait_for_sent(ANNE, since)
     assert "STOPPEN" in helped.text
+
+
+async def test_a_message_outside_the_window_waits_for_the_customer(wa_desk) -> None:  # type: ignore[no-untyped-def]
+    h: WhatsAppHarness = wa_desk[0]
+    await opt_in(h, ANNE, "WA-W")
+    h.later(days=2)  # a staff reply two days on: the window has closed
+    since = h.server.last_seq
+    note = OutgoingMessage(whatsapp_chat(ANNE), "De monteur komt morgen om 10 uur.")
+    assert h.bot.deps is not None
+    assert not await h.bot.deps.outbox.post(note, "staff_reply")  # held, not lost
+    assert h.server.sent_to(ANNE, since) == []  # Meta would refuse it (131047)
+    h.server.customer_text(ANNE, "Hallo, nog nieuws?")
+    first = await h.server.wait_for_sent(ANNE, since)
+    assert first.text == "De monteur komt morgen om 10 uur."  # before the reply to "Hallo"
+    await h.settle()
+    assert len(h.server.sent_to(ANNE, since)) == 2
