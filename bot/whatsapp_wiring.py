@@ -67,6 +67,7 @@ class WhatsAppWiring:
         self.inbox = InboxRunner(bot.store, WHATSAPP, bot.worker, decode, self.on_update, utcnow)
         self.deps: Deps | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._last_waits: dict[str, float] = {}
 
     async def _record_sent(self, wamid: str, chat_id: int) -> int:
         return await self.store.record_sent(wamid, chat_id, self.bot.clock())
@@ -124,7 +125,27 @@ class WhatsAppWiring:
         return [
             Job("whatsapp_enrol", self.enrol, "interval", {"seconds": 30}),
             Job("whatsapp_seen_prune", self.prune, "interval", {"hours": 6}),
+            Job("whatsapp_waits", self.report_waits, "interval", {"seconds": 60}),
         ]
+
+    def waits(self) -> dict[str, float]:
+        """What waited so far in this process: sends held by the pacer (throughput, pair rate)
+        and for how long in all, and check-ins held back by the daily tier."""
+        pace = self.pacer.report
+        return {
+            "throughput_waits": pace.throughput_waits,
+            "pair_waits": pace.pair_waits,
+            "waited_s": round(pace.waited_s, 3),
+            "daily_tier": self.wd.waiting.get("daily_tier", 0),
+        }
+
+    async def report_waits(self) -> dict[str, float]:
+        """Log what waited since the last report (the periodic job), when anything did."""
+        now = self.waits()
+        if now != self._last_waits:
+            log.info("whatsapp: waited for limits so far: %s", now)
+            self._last_waits = now
+        return now
 
     async def enrol(self) -> int:
         """One round of enrolment by phone and consent."""

@@ -145,6 +145,7 @@ async def test_consent_and_a_phone_number_enrol_and_the_daily_tier_holds(wa_desk
     # one business-initiated conversation a day: the first template goes, the second waits
     assert report.sent == 1 and report.failed == 1
     assert wiring.wd.waiting == {"daily_tier": 1}
+    assert (await wiring.report_waits())["daily_tier"] == 1
     templates = [s for s in h.server.sent if s.kind == "template"]
     assert len(templates) == 1 and templates[0].text.startswith("Hoi Anne")
     assert h.server.limiter.refused == {}  # Meta never had to refuse anything
