@@ -213,7 +213,7 @@ async def csv_rate(url: str, schema: str | None, path: Path, rows: int) -> dict:
 
     start = time.perf_counter()
     summary = await import_purchases(
-        bot.store, bot.units, bot.intake, read_rows(path), BASE, on_progress=progress
+        bot.repos, bot.units, bot.intake, read_rows(path), BASE, on_progress=progress
     )
     elapsed = time.perf_counter() - start
     await bot.close()

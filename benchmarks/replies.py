@@ -171,7 +171,7 @@ async def bot_rate(
     assert NEXT_QUESTION in last[CHAT_BASE]["text"]
     batches = {  # how many answers shared each transaction, per kind of write
         name.lstrip("_"): round(c.calls / c.batches, 2)
-        for name, c in vars(bot.store).items()
+        for name, c in vars(bot.repos).items()
         if isinstance(c, Coalescer) and c.batches
     }
     return {

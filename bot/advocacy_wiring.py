@@ -23,6 +23,7 @@ from storage.advocacy.asks import AdvocacyQueries
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +60,17 @@ def advocacy_settings(config: Config) -> AdvocacySettings:
     )
 
 
-def install_advocacy(bot: Mentorbot) -> Advocacy:
-    """Append advocacy's routes, hooks, web route and job to ``bot`` and return it (the bot
+def install_advocacy(bot: Mentorbot, plugs: Plugs) -> Advocacy:
+    """Plug advocacy's routes, hook, web route and job into ``plugs`` and return it (the bot
     keeps it as ``bot.advocacy``; a second call returns that one and adds nothing)."""
     if bot.advocacy is not None:
         return bot.advocacy
     adv = Advocacy(advocacy_settings(bot.config), AdvocacyQueries(bot.db))
-    bot.button_routes.append(partial(advocacy_answers.handle_button, adv))
-    bot.text_routes.append(partial(advocacy_answers.handle_text, adv))
-    bot.after_checkin.append(partial(on_checkin_finished, adv))
-    bot.add_routes(redirect_routes(adv.queries, lambda: bot.clock()))  # the bot's clock, later too
-    bot.jobs.append(
+    plugs.button_route(partial(advocacy_answers.handle_button, adv))
+    plugs.text_route(partial(advocacy_answers.handle_text, adv))
+    plugs.after_checkin(partial(on_checkin_finished, adv))
+    plugs.web_routes(redirect_routes(adv.queries, lambda: bot.clock()))  # the bot's clock, later
+    plugs.job(
         Job(
             "advocacy",
             partial(run_advocacy, bot),

@@ -9,7 +9,6 @@ import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import text
@@ -17,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot.assembly import Plugs
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.inbox_runner import InboxRunner
@@ -28,13 +28,8 @@ from handlers.checkins.rescoring import RescoreReport, score_left_behind
 from handlers.checkins.scoring import ScoringPipeline
 from handlers.conversation import handle_update
 from handlers.deps import (
-    ButtonRoute,
-    CheckInFinished,
-    ClosingWords,
-    CommandRoute,
     Deps,
     SurveyRules,
-    TextRoute,
 )
 from handlers.events import EventBus
 from handlers.intake.purchases import (
@@ -52,7 +47,7 @@ from sentiment.service import Scoring
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import utcnow
-from storage.store import Store
+from storage.repositories import Repositories
 from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,14 +69,16 @@ def intake_settings(config: Config) -> IntakeSettings:
 
 
 def scoring_pipeline(
-    store: Store,
+    repos: Repositories,
     events: EventBus,
     scoring: Scoring | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> AnswerPipeline:
     """The answer seam: scored by the configured sentiment backend, then AnswerScored."""
     scoring = scoring or Scoring()
-    return ScoringPipeline(store, scoring, events=events, clock=clock, history=scoring)
+    return ScoringPipeline(
+        repos.answers, repos.customers, scoring, events=events, clock=clock, history=scoring
+    )
 
 
 def survey_rules(config: Config) -> SurveyRules:
@@ -106,11 +103,11 @@ class Mentorbot:
     """One running Mentorbot: database, store, web server, channels and scheduler.
 
     Capabilities beyond the customer conversation plug in while the bot is assembled, in its
-    constructor: through the lists made here (routes for buttons, words and commands, steps
-    after a check-in, command menus, web routes, periodic jobs) and by subscribing to the
-    answer's events (:mod:`handlers.events`). Once built, all of these are fixed (tuples, a
-    read-only mapping, a frozen bus); only the channel's own web route (the webhook) is added
-    when Telegram is built.
+    constructor, each through one interface (:class:`bot.assembly.Plugs`: routes for buttons,
+    words and commands, steps after a check-in, command menus, web routes, periodic jobs,
+    subscriptions to the answer's events). Once built, what they plugged in is an immutable
+    :class:`bot.assembly.Assembly` and the event bus is frozen; only a channel's own web route
+    (the webhook) is added when that channel is built.
     """
 
     def __init__(
@@ -123,34 +120,28 @@ class Mentorbot:
         self.config = config
         self.clock = clock
         self.db = Database(config.database_url, schema=db_schema, echo=config.database.echo)
-        self.store = Store(self.db)
+        self.repos = Repositories.on(self.db)
         self.intake = intake_settings(config)
-        self._extra_routes: list[BaseRoute] = []
-        self.button_routes: list[ButtonRoute] = []
-        self.text_routes: list[TextRoute] = []
-        self.commands: dict[str, CommandRoute] = {}
-        # Command menus for particular chats (managers'), beside everyone's: (chats, menu).
-        self.chat_menus: list[tuple[tuple[int, ...], dict[str, list[tuple[str, str]]]]] = []
-        self.after_checkin: list[CheckInFinished] = []
+        self._channel_routes: list[BaseRoute] = []  # a channel's webhook, once it is built
         self.events = EventBus()  # the answer's path: see handlers/events.py
-        self.closing_words: list[ClosingWords] = []
-        self.jobs: list[Job] = [
-            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5}),
-            Job("score_left_behind", self.score_left_behind, "interval", {"seconds": 60}),
-        ]
+        plugs = Plugs(self.events)
+        plugs.job(
+            Job("customer_messages", self.deliver_customer_messages, "interval", {"seconds": 5})
+        )
+        plugs.job(Job("score_left_behind", self.score_left_behind, "interval", {"seconds": 60}))
         self.worker = worker_id()
         self.scoring = config.sentiment.scoring()
-        self.ops = install_ops(self)  # metrics, /readyz, retention sweep
+        self.ops = install_ops(self, plugs)  # metrics, /readyz, retention sweep
         self.pipeline: AnswerPipeline = self.ops.metrics.pipeline(
-            scoring_pipeline(self.store, self.events, self.scoring, self.clock)
+            scoring_pipeline(self.repos, self.events, self.scoring, self.clock)
         )
-        self.support = self._install_support()
+        self.support = self._install_support(plugs)
         self.socket_mode: Any = None  # the Socket Mode handler once started
         self.advocacy: Any = None
-        self.advocacy = self._install_advocacy()
-        self.insights = self._install_insights()
-        self.whatsapp = self._install_whatsapp()
-        self._finish_assembly()
+        self.advocacy = self._install_advocacy(plugs)
+        self.insights = self._install_insights(plugs)
+        self.whatsapp = self._install_whatsapp(plugs)
+        self.assembly = plugs.finish()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
         self.inbox: InboxRunner | None = None
@@ -158,38 +149,31 @@ class Mentorbot:
         self._sweeper: asyncio.Task[None] | None = None
         self._poll_holder = f"{self.worker}:{secrets.token_hex(4)}"
 
-    def _finish_assembly(self) -> None:
-        """Every capability is installed: its routes, hooks, commands, menus, jobs and event
-        subscriptions are fixed from here on (a later ``append`` or ``subscribe`` fails)."""
-        self.events.freeze()
-        self.button_routes = tuple(self.button_routes)  # type: ignore[assignment]
-        self.text_routes = tuple(self.text_routes)  # type: ignore[assignment]
-        self.after_checkin = tuple(self.after_checkin)  # type: ignore[assignment]
-        self.closing_words = tuple(self.closing_words)  # type: ignore[assignment]
-        self.chat_menus = tuple(self.chat_menus)  # type: ignore[assignment]
-        self.jobs = tuple(self.jobs)  # type: ignore[assignment]
-        self.commands = MappingProxyType(self.commands)  # type: ignore[assignment]
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        """The periodic jobs every capability plugged in."""
+        return self.assembly.jobs
 
-    def _install_support(self) -> Any:
+    def _install_support(self, plugs: Plugs) -> Any:
         from bot.support_wiring import install_support
 
-        return install_support(self)
+        return install_support(self, plugs)
 
-    def _install_advocacy(self) -> Any:
+    def _install_advocacy(self, plugs: Plugs) -> Any:
         from bot.advocacy_wiring import install_advocacy
 
-        return install_advocacy(self)
+        return install_advocacy(self, plugs)
 
-    def _install_whatsapp(self) -> Any:
+    def _install_whatsapp(self, plugs: Plugs) -> Any:
         from bot.whatsapp_wiring import install_whatsapp
 
-        return install_whatsapp(self)
+        return install_whatsapp(self, plugs)
 
-    def _install_insights(self) -> Any:
+    def _install_insights(self, plugs: Plugs) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
         from bot.insights_wiring import install_insights
 
-        insights = install_insights(self)
+        insights = install_insights(self, plugs)
         if self.support is not None:
             from bot.channels.slack_insights import register_insights
 
@@ -205,30 +189,30 @@ class Mentorbot:
         return SqlUnitOfWork(self.db)
 
     def customer_deps(self, channel: CustomerChannel) -> Deps:
-        """The handlers' view of this bot: store, channel, journeys, rules, pipeline, clock."""
+        """The handlers' view of this bot: repositories, channel, journeys, rules, clock."""
         self.deps = Deps(
-            store=self.store,
+            checkins=self.repos.checkins,
+            answers=self.repos.answers,
+            conversations=self.repos.conversations,
+            customers=self.repos.customers,
+            message_queue=self.repos.message_queue,
             channel=channel,
             journeys=self.config.journeys,
             units=self.units,
             rules=survey_rules(self.config),
             pipeline=self.pipeline,
             clock=self.clock,
-            button_routes=self.button_routes,
-            text_routes=self.text_routes,
-            commands=self.commands,
-            after_checkin=self.after_checkin,
-            closing_words=self.closing_words,
+            button_routes=self.assembly.button_routes,
+            text_routes=self.assembly.text_routes,
+            commands=self.assembly.commands,
+            after_checkin=self.assembly.after_checkin,
+            closing_words=self.assembly.closing_words,
         )
         if self.whatsapp is not None:  # every channel behind one: a chat id names its channel
             self.deps = self.whatsapp.extend(self.deps, channel)
         if self.support is not None:
-            self.support.deps.customers = self.deps.channel
+            self.support.deps.customer_channel = self.deps.channel
         return self.deps
-
-    def add_routes(self, routes: list[BaseRoute]) -> None:
-        """More routes on the one web server (call before ``web_app``)."""
-        self._extra_routes.extend(routes)
 
     def build_telegram(self) -> Any:
         """Build the PTB application, the customer channel and the inbox (no network yet)."""
@@ -260,7 +244,7 @@ class Mentorbot:
         deps = self.customer_deps(self.ops.metrics.channel(channel, "telegram"))
         bot = self.telegram.bot
         self.inbox = InboxRunner(
-            self.store,
+            self.repos.inbox,
             deps.channel_name,
             self.worker,
             lambda payload: decode_update(payload, bot),
@@ -270,7 +254,7 @@ class Mentorbot:
         )
         if tg.mode == "webhook":
             assert tg.webhook_secret is not None
-            self._extra_routes.append(
+            self._channel_routes.append(
                 webhook_route(bot, self.inbox.receive, tg.webhook_secret.get_secret_value())
             )
         return self.telegram
@@ -284,7 +268,9 @@ class Mentorbot:
 
     async def may_poll(self) -> bool:
         """Take or renew the polling lease: one worker per database polls Telegram."""
-        return await self.store.take_lease(POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL)
+        return await self.repos.leases.take_lease(
+            POLL_LEASE, self._poll_holder, utcnow(), POLL_LEASE_TTL
+        )
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch round: expiries, due check-ins, reminders."""
@@ -303,12 +289,16 @@ class Mentorbot:
     async def score_left_behind(self) -> RescoreReport:
         """Score the answers that a crash or a failed scoring left stored but unscored (one
         worker at a time), so an unhappy customer's case still opens."""
-        return await score_left_behind(self.store, self.pipeline, self.clock(), worker=self.worker)
+        return await score_left_behind(
+            self.repos.answers, self.repos.leases, self.pipeline, self.clock(), worker=self.worker
+        )
 
     async def housekeeping(self) -> int:
         """Forget handled updates after a week (Telegram re-delivers within a day)."""
         week = timedelta(days=7)
-        return await self.store.prune_processed_updates(week) + await self.store.prune_inbox(week)
+        return await self.repos.conversations.prune_processed_updates(
+            week
+        ) + await self.repos.inbox.prune_inbox(week)
 
     async def start_telegram(self, poll_interval: float = 0.0) -> None:
         """Connect to the Bot API, register commands, start polling or set the webhook, and
@@ -322,7 +312,7 @@ class Mentorbot:
         # while the first customer's answer waits.
         log.info("sentiment backend in use: %s", await self.scoring.warm())
         await app.initialize()
-        await register_commands(app.bot, COMMANDS, self.chat_menus)
+        await register_commands(app.bot, COMMANDS, self.assembly.chat_menus)
         await app.start()
         if self.whatsapp is not None:
             await self.whatsapp.start()
@@ -355,7 +345,7 @@ class Mentorbot:
             await self.poller.stop()
             self.poller = None
             with contextlib.suppress(ConnectionError):
-                await self.store.release_lease(POLL_LEASE, self._poll_holder)
+                await self.repos.leases.release_lease(POLL_LEASE, self._poll_holder)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -394,13 +384,13 @@ class Mentorbot:
 
     async def ingest(self, raw: list[Any]) -> list[dict[str, Any]]:
         """Validate and store raw purchases (all or nothing), as the HTTP API does."""
-        results = await ingest_raw(self.store, self.units, self.intake, raw, self.clock())
+        results = await ingest_raw(self.repos.purchases, self.units, self.intake, raw, self.clock())
         return [r.to_dict() for r in results]
 
     async def add_purchase(self, purchase: PurchaseIn) -> IntakeResult:
-        """Store one validated purchase."""
+        """Repositories one validated purchase."""
         (result,) = await ingest_purchases(
-            self.store, self.units, self.intake, [purchase], self.clock()
+            self.repos.purchases, self.units, self.intake, [purchase], self.clock()
         )
         return result
 
@@ -416,7 +406,7 @@ class Mentorbot:
         if not api_keys:
             log.warning("api.keys is empty: POST /api/purchases refuses every request")
         routes = purchase_routes(self.ingest, self.health, api_keys, self.config.web.max_body_bytes)
-        return Starlette(routes=[*routes, *self._extra_routes])
+        return Starlette(routes=[*routes, *self.assembly.web_routes, *self._channel_routes])
 
     async def serve(
         self,

@@ -43,7 +43,7 @@ async def run_import(
         ) as progress:
             task = progress.add_task("rows", total=total)
             summary = await import_purchases(
-                bot.store,
+                bot.repos.purchases,
                 bot.units,
                 bot.intake,
                 read_rows(file),

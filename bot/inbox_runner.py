@@ -37,7 +37,7 @@ from handlers.messages import IncomingUpdate
 from storage.checkins.answers import UpdateAlreadyHandled
 from storage.db import StorageUnavailable
 from storage.inbox import ChatClaim, InboxRow
-from storage.store import Store
+from storage.repositories import InboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class InboxRunner:
 
     def __init__(
         self,
-        store: Store,
+        inbox: InboxRepository,
         channel: str,
         worker: str,
         decode: Callable[[str], IncomingUpdate | None],
@@ -60,7 +60,7 @@ class InboxRunner:
         clock: Callable[[], datetime],
         concurrency: int = 32,
     ) -> None:
-        self.store = store
+        self.inbox = inbox
         self.channel = channel
         self.worker = worker
         self.decode = decode
@@ -75,7 +75,7 @@ class InboxRunner:
         self._gate = asyncio.Semaphore(concurrency)  # updates handled at once
 
     async def receive(self, arrivals: list[Arrival]) -> None:
-        """Store ``arrivals`` in the inbox (raises StorageUnavailable when the database is
+        """Repositories ``arrivals`` in the inbox (raises StorageUnavailable when the database is
         away: confirm nothing then), then start handling their chats."""
         if not arrivals:
             return
@@ -86,10 +86,10 @@ class InboxRunner:
         ]  # fmt: skip
         if len(rows) == 1:
             new = (
-                {a.update_id for a in arrivals} if await self.store.store_update(rows[0]) else set()
+                {a.update_id for a in arrivals} if await self.inbox.store_update(rows[0]) else set()
             )
         else:
-            new = await self.store.store_updates(rows)
+            new = await self.inbox.store_updates(rows)
         if len(self._decoded) > 10_000:  # handled by another worker: forget
             self._decoded.clear()
         chats: dict[int, None] = {}
@@ -127,7 +127,7 @@ class InboxRunner:
                 now = self.clock()
                 claim = ChatClaim(self.channel, chat_id, self.worker, now, now + LEASE)
                 try:
-                    rows = await self.store.claim_chat(claim)
+                    rows = await self.inbox.claim_chat(claim)
                 except StorageUnavailable:
                     log.warning("inbox: database away; chat %s is handled when it is back", chat_id)
                     return
@@ -144,10 +144,10 @@ class InboxRunner:
                     return
                 ok, finished = await self._handle_claimed(rows)
                 try:
-                    await self.store.finish_updates(finished)
+                    await self.inbox.finish_updates(finished)
                     self.handled += len(finished)
                     if not ok:
-                        await self.store.release_claim(rows[0].claim)
+                        await self.inbox.release_claim(rows[0].claim)
                 except StorageUnavailable:  # the claim runs out; the sweep takes it up
                     log.warning("inbox: database away; chat %s's claim is left to run out", chat_id)
                 return
@@ -203,14 +203,14 @@ class InboxRunner:
         while self._tasks:
             await asyncio.sleep(RENEW_EVERY)
             with contextlib.suppress(StorageUnavailable):  # one statement for all of them
-                await self.store.renew_claims(list(self._claims), self.clock() + LEASE)
+                await self.inbox.renew_claims(list(self._claims), self.clock() + LEASE)
 
     async def sweep(self, limit: int = 200, concurrency: int = 8) -> int:
         """Handle what nobody holds (after a crash, a database outage, a failed handler);
         returns how many chats were looked at."""
         now = self.clock()
         try:
-            chats = await self.store.waiting_chats(now, now - SWEEP_GRACE, limit)
+            chats = await self.inbox.waiting_chats(now, now - SWEEP_GRACE, limit)
         except StorageUnavailable:
             return 0
         gate = asyncio.Semaphore(concurrency)

@@ -16,6 +16,7 @@ from storage.insights.store import InsightsStore
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
     from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,9 @@ def slack_digest_poster(config: Config) -> PostDigest | None:
     return post
 
 
-def install_insights(bot: Mentorbot) -> InsightsService:
-    """Fill ``bot.commands`` with the managers' commands, add the digest and the daily rollup
-    of answers (``storage.insights.rollup_job``) to ``bot.jobs`` and set ``bot.insights`` (its
+def install_insights(bot: Mentorbot, plugs: Plugs) -> InsightsService:
+    """Plug in the managers' commands, the digest and the daily rollup of answers
+    (``storage.insights.rollup_job``) and set ``bot.insights`` (its
     ``answer`` is what ``register_insights`` needs). Installing twice returns the service
     installed first."""
     existing = getattr(bot, "insights", None)
@@ -75,17 +76,19 @@ def install_insights(bot: Mentorbot) -> InsightsService:
     config = bot.config
     data = InsightsStore(bot.db)
     service = InsightsService(data, insights_settings(config), bot.clock)
-    bot.commands.update(manager_commands(service))
+    plugs.commands(manager_commands(service))
     bot.insights = service  # type: ignore[attr-defined]
     post_slack = slack_digest_poster(config)
     chats = list(config.managers.telegram_user_ids)
     if chats:  # a manager's private chat id is their user id
         menu = {lang: COMMANDS[lang] + MANAGER_MENU[lang] for lang in COMMANDS}
-        bot.chat_menus.append((tuple(chats), menu))
+        plugs.chat_menu(chats, menu)
 
     async def run_digest() -> DigestReport:
         # Every worker's scheduler fires; the lease lets exactly one of them send it.
-        if not await bot.store.take_lease(DIGEST_LEASE, bot.worker, bot.clock(), DIGEST_HOLD):
+        if not await bot.repos.leases.take_lease(
+            DIGEST_LEASE, bot.worker, bot.clock(), DIGEST_HOLD
+        ):
             log.info("insights digest: another worker is sending it")
             return DigestReport()
         channel = bot.deps.channel if bot.deps is not None else None
@@ -98,19 +101,21 @@ def install_insights(bot: Mentorbot) -> InsightsService:
     async def run_rollup() -> int:
         # Every worker's scheduler fires; one takes the round (a second one at once would
         # still be safe: each day is recomputed under its row's lock).
-        if not await bot.store.take_lease(ROLLUP_LEASE, bot.worker, bot.clock(), ROLLUP_HOLD):
+        if not await bot.repos.leases.take_lease(
+            ROLLUP_LEASE, bot.worker, bot.clock(), ROLLUP_HOLD
+        ):
             return 0
         days = await data.roll_up(bot.clock())
         if days:
             log.info("insights rollup: %s days rolled up", days)
         return days
 
-    bot.jobs.append(
+    plugs.job(
         Job("insights_rollup", run_rollup, args={"seconds": int(ROLLUP_EVERY.total_seconds())})
     )
     ins = config.insights
     if ins.digest_enabled:
-        bot.jobs.append(
+        plugs.job(
             digest_job(
                 run_digest,
                 day=ins.digest_day,

@@ -32,6 +32,7 @@ from storage.ops_figures import OpsFigures, ops_figures
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
 
 log = logging.getLogger(__name__)
 DB_FIGURES_MAX_AGE = 5.0  # seconds: two scrapers (or a reload storm) cost one set of queries
@@ -291,7 +292,7 @@ class Ops:
             self._sock = None
 
 
-def install_ops(bot: Mentorbot) -> Ops:
+def install_ops(bot: Mentorbot, plugs: Plugs) -> Ops:
     """Metrics, readiness and the retention sweep for ``bot``: routes on its web server (or
     on the metrics port), the database hook and the daily job."""
     ops = Ops(bot)
@@ -300,8 +301,8 @@ def install_ops(bot: Mentorbot) -> Ops:
     # /readyz is always on the bot's web server (load balancers ask there); /metrics too,
     # unless it is off or has a port of its own.
     on_main = metrics.enabled and metrics.port is None
-    bot.add_routes([r for r in ops.routes() if on_main or r.path == "/readyz"])
+    plugs.web_routes([r for r in ops.routes() if on_main or r.path == "/readyz"])
     from bot.retention_wiring import install_retention
 
-    install_retention(bot)
+    install_retention(bot, plugs)
     return ops

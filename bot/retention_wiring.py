@@ -9,6 +9,7 @@ from handlers.jobs import Job
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
 
 
 async def run_sweep(bot: Mentorbot, dry_run: bool = False) -> SweepReport | None:
@@ -17,7 +18,8 @@ async def run_sweep(bot: Mentorbot, dry_run: bool = False) -> SweepReport | None
     if privacy.retention is None:
         return None
     return await sweep(
-        bot.store,
+        bot.repos.customers,
+        bot.repos.leases,
         bot.units,
         privacy.retention,
         bot.clock(),
@@ -27,7 +29,7 @@ async def run_sweep(bot: Mentorbot, dry_run: bool = False) -> SweepReport | None
     )
 
 
-def install_retention(bot: Mentorbot) -> None:
+def install_retention(bot: Mentorbot, plugs: Plugs) -> None:
     """The daily ``privacy_sweep`` job at ``privacy.sweep_hour`` in the bot's time zone."""
     privacy = bot.config.privacy
     if privacy.retention is None:
@@ -36,7 +38,7 @@ def install_retention(bot: Mentorbot) -> None:
     async def daily() -> SweepReport | None:
         return await run_sweep(bot)
 
-    bot.jobs.append(
+    plugs.job(
         Job(
             "privacy_sweep",
             daily,

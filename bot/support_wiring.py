@@ -29,6 +29,7 @@ from handlers.jobs import Job
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
     from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,6 @@ class SupportDesk:
     def __post_init__(self) -> None:
         # Kicked rounds go through ``deliver`` too, so they share its lock with scheduled ones.
         self.pump = OutboxPump(self.deliver)
-        self.deps.kick = self.pump.kick
 
     async def deliver(self) -> DeliveryReport:
         """One outbox delivery round; rounds in this process never overlap (the kicked pump
@@ -158,7 +158,7 @@ class SupportDesk:
             await session.close()
 
 
-def install_support(bot: Mentorbot) -> SupportDesk | None:
+def install_support(bot: Mentorbot, plugs: Plugs) -> SupportDesk | None:
     """Build the Slack desk and plug it into ``bot``; None when Slack is not configured."""
     from bot.channels.slack_adapter import SlackDesk, build_bolt_app, slack_route, web_client
 
@@ -169,9 +169,14 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
     client = web_client(slack.bot_token.get_secret_value(), slack.base_url)
     desk = SlackDesk(client)
     dd = DeskDeps(
-        store=bot.store,
+        cases=bot.repos.cases,
+        desk_outbox=bot.repos.desk_outbox,
+        answers=bot.repos.answers,
+        customers=bot.repos.customers,
+        message_queue=bot.repos.message_queue,
+        leases=bot.repos.leases,
         desk=desk,
-        customers=None,  # the bot hands the desk its customer channel once it is built
+        customer_channel=None,  # the bot hands the desk its customer channel once it is built
         settings=desk_settings(bot.config),
         clock=bot.clock,
         units=bot.units,
@@ -186,7 +191,7 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
         await cases.on_scored(dd, event.answer, event.analysis)
 
     async def deliver_now(_event: CaseChanged) -> None:
-        dd.kick()  # the card should not wait for the next outbox round
+        support.pump.kick()  # the card should not wait for the next outbox round
 
     async def relay(deps: Any, update: Any, state: Any, customer: Any, text: str) -> bool:
         if not DESK_RELAY.takes_words(state.step):  # e.g. a testimonial's words: not relayed
@@ -200,11 +205,11 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             dd, deps.channel, customer, chat_id, checkin_id=checkin_id, answer_id=answer_id
         )
 
-    bot.events.subscribe(AnswerScored, on_scored)
-    bot.events.subscribe(CaseChanged, deliver_now)
-    bot.text_routes.append(relay)
-    bot.closing_words.append(acknowledge)
-    bot.jobs.append(
+    plugs.subscribe(AnswerScored, on_scored)
+    plugs.subscribe(CaseChanged, deliver_now)
+    plugs.text_route(relay)
+    plugs.closing_words(acknowledge)
+    plugs.job(
         Job(
             "outbox",
             support.deliver,
@@ -212,13 +217,9 @@ def install_support(bot: Mentorbot) -> SupportDesk | None:
             {"seconds": bot.config.support.outbox_every.total_seconds()},
         )
     )
-    bot.jobs.append(
-        Job("response_times", support.check_response_times, "interval", {"seconds": 60})
-    )
-    bot.jobs.append(
-        Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60})
-    )
+    plugs.job(Job("response_times", support.check_response_times, "interval", {"seconds": 60}))
+    plugs.job(Job("cases_left_behind", support.open_cases_left_behind, "interval", {"seconds": 60}))
     if not slack.socket_mode:
-        bot.add_routes([slack_route(support.bolt)])
+        plugs.web_routes([slack_route(support.bolt)])
     log.info("support desk on: cases go to %s", slack.support_channel)
     return support

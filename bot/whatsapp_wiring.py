@@ -33,6 +33,7 @@ from storage.whatsapp.queries import InboxItem, WhatsAppStore
 
 if TYPE_CHECKING:
     from bot.app import Mentorbot
+    from bot.assembly import Plugs
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/whatsapp/webhook"
@@ -64,7 +65,9 @@ class WhatsAppWiring:
             ),
             bot.clock,
         )
-        self.inbox = InboxRunner(bot.store, WHATSAPP, bot.worker, decode, self.on_update, utcnow)
+        self.inbox = InboxRunner(
+            bot.repos.inbox, WHATSAPP, bot.worker, decode, self.on_update, utcnow
+        )
         self.deps: Deps | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._last_waits: dict[str, float] = {}
@@ -173,11 +176,12 @@ class WhatsAppWiring:
         await self.client.close()
 
 
-def install_whatsapp(bot: Mentorbot) -> WhatsAppWiring | None:
-    """Build WhatsApp when ``whatsapp.enabled``: its web route and jobs join the bot's."""
+def install_whatsapp(bot: Mentorbot, plugs: Plugs) -> WhatsAppWiring | None:
+    """Build WhatsApp when ``whatsapp.enabled``: its web route and jobs are plugged in."""
     if not bot.config.whatsapp.enabled:
         return None
     wiring = WhatsAppWiring(bot)
-    bot.add_routes(wiring.routes())
-    bot.jobs.extend(wiring.jobs())
+    plugs.web_routes(wiring.routes())
+    for job in wiring.jobs():
+        plugs.job(job)
     return wiring

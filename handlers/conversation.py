@@ -49,7 +49,7 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
     if update.kind in ("button", "text"):
         key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
         target = answer_button_target(update.button_data) if update.kind == "button" else None
-        snapshot = await deps.store.read_snapshot(key, target[0] if target else None)
+        snapshot = await deps.conversations.read_snapshot(key, target[0] if target else None)
     await _route(deps, update, snapshot)
 
 
@@ -117,7 +117,7 @@ async def handle_button(
     checkin_id, index, value = target or (-1, -1, -1)
     if snapshot is None:
         key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-        snapshot = await deps.store.chat_snapshot(key, checkin_id)
+        snapshot = await deps.conversations.chat_snapshot(key, checkin_id)
     state, customer, ctx = snapshot
     lang = customer.language if customer else optin.chat_language(update)
     if not well_formed or customer is None:
@@ -158,7 +158,7 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
     ``snapshot``: the chat's state as read when the update was claimed (read here if None).
     """
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state, customer, ctx = snapshot or await deps.store.chat_snapshot(key)
+    state, customer, ctx = snapshot or await deps.conversations.chat_snapshot(key)
     owners = takes_words(state.step)  # the capabilities whose table takes words at this step
     if OPT_IN in owners:
         await optin.handle_link_text(deps, update, state)
@@ -187,7 +187,7 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
         if ctx is not None and ctx.checkin.status in _OPEN and ctx.customer.id == customer.id:
             await checkin_flow.record_text(deps, update, state, ctx, text)
             return
-        await deps.store.clear_state(key)
+        await deps.conversations.clear_state(key)
         state.step = CHECK_IN.next(state.step, On.CHECKIN_CLOSED)
     # Plugged-in capabilities (advocacy, the desk relay) each check their own table. A route
     # that lets go of a stale step (a testimonial for an ask that closed) leaves the chat idle:

@@ -26,8 +26,9 @@ from handlers.ports import CustomerChannel
 from storage.models import OptInState
 
 if TYPE_CHECKING:
+    from handlers.repositories.customers import Customers
+    from handlers.repositories.message_queue import MessageQueue
     from storage.customers.outbox import QueuedMessage
-    from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,14 @@ class CustomerOutbox:
 
     def __init__(
         self,
-        store: Store,
+        queue: MessageQueue,
+        customers: Customers,
         channel: CustomerChannel,
         clock: Callable[[], datetime],
         channel_name: str = "telegram",
     ) -> None:
-        self.store = store
+        self.queue = queue
+        self.customers = customers
         self.channel = channel
         self.clock = clock
         self.channel_name = channel_name  # kept for callers; a chat's id names its channel
@@ -72,7 +75,7 @@ class CustomerOutbox:
 
         False means it is stored and will be retried (Telegram away), or was set aside.
         """
-        message_id = await self.store.enqueue_customer_message(
+        message_id = await self.queue.enqueue_customer_message(
             self.clock(),
             message.chat_id,
             message.text,
@@ -88,7 +91,7 @@ class CustomerOutbox:
         sent: list[int] = []
         for _ in range(most):
             channel = channel_of(chat_id)
-            head = await self.store.claim_chat_head(channel, chat_id, self.clock(), CLAIM)
+            head = await self.queue.claim_chat_head(channel, chat_id, self.clock(), CLAIM)
             if head is None or not await self._send(head):
                 break
             sent.append(head.id)
@@ -98,7 +101,7 @@ class CustomerOutbox:
         """One round of the periodic job: every chat whose oldest message is due; how many
         messages went out."""
         total = 0
-        heads = await self.store.claim_due_heads(self.clock(), CLAIM, limit)
+        heads = await self.queue.claim_due_heads(self.clock(), CLAIM, limit)
         for head in heads:
             if await self._send(head):
                 total += 1 + len(await self.deliver_chat(head.chat_id))
@@ -110,10 +113,10 @@ class CustomerOutbox:
                 OutgoingMessage(q.chat_id, q.text, rows_to_buttons(q.buttons))
             )
         except ChatUnreachable as exc:
-            dropped = await self.store.customer_messages_failed(q.id, str(exc), whole_chat=True)
+            dropped = await self.queue.customer_messages_failed(q.id, str(exc), whole_chat=True)
             log.info("chat %s blocked the bot: %d message(s) set aside", q.chat_id, dropped)
             if q.customer_id is not None:
-                await self.store.set_opt_in_state(
+                await self.customers.set_opt_in_state(
                     q.customer_id, OptInState.UNREACHABLE, "bot was blocked by the customer"
                 )
             return False
@@ -122,12 +125,12 @@ class CustomerOutbox:
             return False
         except MessageRejected as exc:
             log.error("message %s to chat %s refused for good: %s", q.id, q.chat_id, exc)
-            await self.store.customer_messages_failed(q.id, str(exc), whole_chat=False)
+            await self.queue.customer_messages_failed(q.id, str(exc), whole_chat=False)
             return False
         except ChannelError as exc:
             await self._retry(q, retry_after(q.attempts), str(exc))
             return False
-        await self.store.customer_message_sent(q.id, self.clock(), sent.message_id)
+        await self.queue.customer_message_sent(q.id, self.clock(), sent.message_id)
         return True
 
     async def _retry(self, q: QueuedMessage, wait: timedelta, error: str) -> None:
@@ -135,4 +138,4 @@ class CustomerOutbox:
             "message %s (%s) to chat %s not sent (%s); retry in %s", q.id, q.kind, q.chat_id,
             error, wait,
         )  # fmt: skip
-        await self.store.customer_message_retry(q.id, self.clock() + wait, error)
+        await self.queue.customer_message_retry(q.id, self.clock() + wait, error)

@@ -12,12 +12,16 @@ from handlers.customer_outbox import CustomerOutbox
 from handlers.journeys import Journey
 from handlers.messages import IncomingUpdate
 from handlers.ports import AnswerPipeline, CustomerChannel
+from handlers.repositories.answers import Answers
+from handlers.repositories.checkins import CheckIns
+from handlers.repositories.conversations import Conversations
+from handlers.repositories.customers import Customers
+from handlers.repositories.message_queue import MessageQueue
 from handlers.unit_of_work import UnitOfWorkFactory
 from storage.models import Answer, ConversationState, Customer
 
 if TYPE_CHECKING:
     from storage.checkins.lifecycle import CheckInContext
-    from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,11 @@ class Deps:
     to a case, advocacy takes its own buttons); the composition root fills them.
     """
 
-    store: Store
+    checkins: CheckIns
+    answers: Answers
+    conversations: Conversations
+    customers: Customers
+    message_queue: MessageQueue
     channel: CustomerChannel
     journeys: dict[str, Journey]
     units: UnitOfWorkFactory
@@ -93,4 +101,6 @@ class Deps:
     @property
     def outbox(self) -> CustomerOutbox:
         """Messages to customers: stored first, delivered in order per chat, retried."""
-        return CustomerOutbox(self.store, self.channel, self.clock, self.channel_name)
+        return CustomerOutbox(
+            self.message_queue, self.customers, self.channel, self.clock, self.channel_name
+        )

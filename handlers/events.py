@@ -36,7 +36,9 @@ class CaseChanged:
 
     case_id: int
     change: str
-    """What happened: ``opened``, ``joined``, ``recovery``, ``customer_words``."""
+    """What happened: ``opened``, ``joined``, ``recovery``, ``customer_words``; a staff
+    action's kind (``claim``, ``resolve``, ...), ``taken_over``, ``staff_reply``; ``reminded``
+    or ``escalated`` when a response-time target passed."""
 
 
 E = TypeVar("E")

@@ -12,22 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
+
+from handlers.repositories.leases import Leases
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Leases(Protocol):
-    """The store's leases (one worker at a time on a named job)."""
-
-    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-        """Take or renew the lease; False while another worker holds it."""
-        ...
-
-    async def release_lease(self, name: str, holder: str) -> None:
-        """Give the lease back."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ class AdvocacyStory:
         await self.until("Good news", days=1)
         adv = advocacy_of(self.bot)
         assert adv is not None
-        customer = await self.bot.store.customer_for_chat("telegram", CHAT)
+        customer = await self.bot.repos.customers.customer_for_chat("telegram", CHAT)
         credits = await adv.queries.credits_of(customer.id if customer and customer.id else 0)
         clicks = await adv.queries.click_count(code)
         self.note(

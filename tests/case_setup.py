@@ -7,12 +7,12 @@ from datetime import datetime
 
 from handlers.customers.forgetting import forget_customer
 from handlers.desk.case_rules import CaseOpening, FlaggedAnswer, open_or_join_case
-from storage.store import Store
+from storage.repositories import Repositories
 from storage.unit_of_work import SqlUnitOfWork
 
 
 async def open_case(
-    store: Store,
+    store: Repositories,
     *,
     answer_id: int,
     customer_id: int,
@@ -30,7 +30,7 @@ async def open_case(
     return await open_or_join_case(lambda: SqlUnitOfWork(store.db), flagged)
 
 
-async def forget(store: Store, customer_id: int, now: datetime | None = None) -> None:
+async def forget(store: Repositories, customer_id: int, now: datetime | None = None) -> None:
     """Forget a customer the way /forget does (no case note)."""
     when = now or datetime.now().astimezone()
     await forget_customer(lambda: SqlUnitOfWork(store.db), customer_id, None, when)

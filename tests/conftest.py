@@ -11,7 +11,7 @@ import pytest
 
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.store import Store
+from storage.repositories import Repositories
 
 PG_URL = os.environ.get("MENTORBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -78,9 +78,9 @@ async def db(db_url: tuple[str, str | None]) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def store(db: Database) -> Store:
+def store(db: Database) -> Repositories:
     """The repository over the per-test database."""
-    return Store(db)
+    return Repositories.on(db)
 
 
 API_KEY = "test-api-key-0123456789"

@@ -61,7 +61,7 @@ async def handle_button(adv: Advocacy, deps: Deps, update: IncomingUpdate) -> bo
     """Take ``adv:`` button presses (True); leave every other button to the next route."""
     if not update.button_data.startswith(f"{PREFIX}:"):
         return False
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     lang = customer.language if customer else chat_language(update)
     parsed = _parse(update.button_data)
     if customer is None or parsed is None:
@@ -83,16 +83,16 @@ async def handle_button(adv: Advocacy, deps: Deps, update: IncomingUpdate) -> bo
     await deps.channel.answer_button(update.callback_id)
     if not ask.choices:  # the first yes: they are an ambassador now
         await adv.queries.set_segment(customer.id or 0, "ambassador")
-        await deps.store.record_event("advocacy.ambassador", customer.id, {"ask_id": ask_id})
+        await deps.answers.record_event("advocacy.ambassador", customer.id, {"ask_id": ask_id})
     if choice == "referral":
         await _send_referral_link(adv, deps, update.chat_id, customer)
     elif choice == "testimonial":
         key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-        state = await deps.store.get_state(key)
+        state = await deps.conversations.get_state(key)
         state.step = ADVOCACY.next(state.step, On.TESTIMONIAL_CHOSEN)
         state.checkin_id, state.question_index = None, 0
         state.data = {"ask_id": ask_id}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         await _reply(deps, update.chat_id, say("testimonial_prompt", lang))
     else:
         already = choice in (ask.choices or [])
@@ -138,7 +138,7 @@ async def _decline(
     declined = await adv.queries.decline_ask(ask.id or 0, deps.clock())
     await _quietly_edit(deps, update, f"✔ {say('offer_no', lang)}")
     if declined:
-        await deps.store.record_event("advocacy.declined", customer.id, {"ask_id": ask.id})
+        await deps.answers.record_event("advocacy.declined", customer.id, {"ask_id": ask.id})
         key = "declined_forever" if adv.settings.respect_no_forever else "declined"
         await _reply(deps, update.chat_id, say(key, lang))
     else:  # they had already said yes to something: nothing more to offer
@@ -155,7 +155,7 @@ async def _consent(
     consent: bool,
 ) -> bool:
     key = StorageKey(deps.channel_name, update.chat_id, update.user_id)
-    state = await deps.store.get_state(key)
+    state = await deps.conversations.get_state(key)
     testimonial_id = state.data.get("testimonial_id")
     if (
         step_of(state.step) != Step.TESTIMONIAL_CONSENT
@@ -167,7 +167,7 @@ async def _consent(
     await deps.channel.answer_button(update.callback_id)
     if consent:
         await adv.queries.give_consent(testimonial_id, customer.id or 0, deps.clock())
-    await deps.store.clear_state(key)
+    await deps.conversations.clear_state(key)
     state.step = ADVOCACY.next(state.step, On.CONSENT_GIVEN)
     label = say("quote_yes" if consent else "quote_no", lang)
     await _quietly_edit(deps, update, f"{say('testimonial_consent', lang)}\n✔ {label}")
@@ -199,7 +199,7 @@ async def handle_text(
     ask = await adv.queries.get_ask(ask_id) if isinstance(ask_id, int) else None
     if not _answerable(adv, ask, customer, deps):
         log.info("chat %s: testimonial step for a closed ask; words go on", update.chat_id)
-        await deps.store.clear_state(key)
+        await deps.conversations.clear_state(key)
         state.step = ADVOCACY.next(state.step, On.ASK_CLOSED)  # the next route sees it idle
         return False
     lang = customer.language
@@ -208,7 +208,7 @@ async def handle_text(
     )
     state.step = ADVOCACY.next(state.step, On.TESTIMONIAL_WORDS)
     state.data = {"ask_id": ask_id, "testimonial_id": testimonial.id}
-    await deps.store.save_state(state)
+    await deps.conversations.save_state(state)
     buttons = (
         (
             Button(say("quote_yes", lang), f"{PREFIX}:{ask_id}:quote_yes"),

@@ -157,7 +157,7 @@ async def on_checkin_finished(adv: Advocacy, deps: Deps, ctx: CheckInContext) ->
             log.info("review invitation %s scheduled", key)
     if not settings.ambassadors_enabled:
         return
-    answers = await deps.store.answers_for_checkin(ctx.checkin.id or 0)
+    answers = await deps.answers.answers_for_checkin(ctx.checkin.id or 0)
     if not is_candidate(answers, settings):
         return
     earlier = await adv.queries.asks_of(customer_id, "ambassador")

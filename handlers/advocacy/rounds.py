@@ -60,7 +60,7 @@ async def _send_asks(
     adv: Advocacy, deps: Deps, claimed: list[AskContext], now: datetime, report: AdvocacyReport
 ) -> None:
     customers = sorted({c.ask.customer_id for c in claimed})
-    checkin_facts = await deps.store.fatigue_facts_many(customers)
+    checkin_facts = await deps.checkins.fatigue_facts_many(customers)
     last_asks = await adv.queries.last_ask_sent(customers)
     contacted_now: set[int] = set()
     for ctx in claimed:
@@ -171,7 +171,7 @@ async def _failed(
     report.failed += 1
     if isinstance(exc, ChatUnreachable):
         log.info("customer %s blocked the bot; ask %s cancelled", ctx.customer.id, ask_id)
-        await deps.store.set_opt_in_state(
+        await deps.customers.set_opt_in_state(
             ctx.customer.id or 0, OptInState.UNREACHABLE, "bot was blocked by the customer"
         )
         await adv.queries.cancel_ask(ask_id, "chat unreachable")
@@ -204,7 +204,7 @@ async def _thank(
         await adv.queries.release_thanks([credit_id])
         return
     except ChatUnreachable:
-        await deps.store.set_opt_in_state(
+        await deps.customers.set_opt_in_state(
             customer.id or 0, OptInState.UNREACHABLE, "bot was blocked by the customer"
         )
         return

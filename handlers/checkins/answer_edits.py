@@ -20,17 +20,17 @@ async def handle_edit(deps: Deps, update: IncomingUpdate) -> None:
     """Revise and re-score the answer an edited message held; ignore any other edit."""
     if update.message_id is None:
         return
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     if customer is None:
         return
-    answer = await deps.store.answer_for_message(customer.id or 0, update.message_id)
+    answer = await deps.answers.answer_for_message(customer.id or 0, update.message_id)
     text = update.text.strip()[: deps.rules.max_text_length]
     if answer is None or answer.text is None or not text or text == answer.text:
         log.debug(
             "chat %s edited message %s: no answer to revise", update.chat_id, update.message_id
         )
         return
-    await deps.store.revise_answer_text(answer.id or 0, text, answer.text, deps.clock())
+    await deps.answers.revise_answer_text(answer.id or 0, text, answer.text, deps.clock())
     log.info("answer %s revised by the customer's edit; scoring it again", answer.id)
     answer.text = text
     try:

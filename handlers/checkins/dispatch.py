@@ -95,10 +95,10 @@ async def dispatch_due(
     """
     report = DispatchReport()
     now = deps.clock()
-    for checkin_id in await deps.store.expire_overdue(now):
-        await deps.store.clear_states_for_checkin(checkin_id)
+    for checkin_id in await deps.checkins.expire_overdue(now):
+        await deps.conversations.clear_states_for_checkin(checkin_id)
         report.expired += 1
-    claimed = await deps.store.claim_due_checkins(worker, now, batch, LEASE)
+    claimed = await deps.checkins.claim_due_checkins(worker, now, batch, LEASE)
     if claimed:
         # Renewed from the claim on: reading contexts and the fatigue rules, rescheduling and
         # starting conversations take as long as the database does, and a lease that ran out
@@ -108,7 +108,7 @@ async def dispatch_due(
     # The reminders' lease starts now, not when the round started: a long send batch would
     # otherwise leave them claimed until a moment already past, free for any other worker.
     lease = LEASE + max(deps.clock() - now, timedelta(0))  # claimed until the clock's now + LEASE
-    reminders = await deps.store.claim_reminders(
+    reminders = await deps.checkins.claim_reminders(
         worker, now, deps.rules.reminder_after, batch, lease
     )
     async with _renewing(deps, worker, [c.id or 0 for c in reminders]):
@@ -124,8 +124,8 @@ async def _send_batch(
     report: DispatchReport,
     concurrency: int,
 ) -> None:
-    contexts = await deps.store.checkin_contexts([c.id or 0 for c in claimed])
-    facts = await deps.store.fatigue_facts_many(sorted({c.customer_id for c in claimed}))
+    contexts = await deps.checkins.checkin_contexts([c.id or 0 for c in claimed])
+    facts = await deps.checkins.fatigue_facts_many(sorted({c.customer_id for c in claimed}))
     chosen: dict[int, CheckInContext] = {}  # customer id -> the check-in going out now
     for checkin in claimed:
         ctx = contexts.get(checkin.id or 0)
@@ -133,11 +133,11 @@ async def _send_batch(
             continue
         reason = _cannot_send(ctx)
         if reason:
-            await deps.store.cancel_checkin(checkin.id or 0, reason)
+            await deps.checkins.cancel_checkin(checkin.id or 0, reason)
             report.cancelled += 1
             continue
         if now - checkin.due_at > deps.rules.expire_after:
-            await deps.store.cancel_checkin(
+            await deps.checkins.cancel_checkin(
                 checkin.id or 0, "too late to ask", CheckInStatus.EXPIRED
             )
             report.expired += 1
@@ -155,7 +155,7 @@ async def _send_batch(
                 "survey fatigue",
             )
         if later is not None:
-            await deps.store.reschedule(checkin.id or 0, later, why)
+            await deps.checkins.reschedule(checkin.id or 0, later, why)
             report.rescheduled += 1
             continue
         chosen[checkin.customer_id] = ctx
@@ -163,7 +163,7 @@ async def _send_batch(
         c: StorageKey(channel_of(ctx.chat_id or 0), ctx.chat_id or 0, ctx.chat_id or 0)
         for c, ctx in chosen.items()
     }
-    await deps.store.begin_conversations(
+    await deps.checkins.begin_conversations(
         [(keys[c], ctx.checkin.id or 0) for c, ctx in chosen.items()]
     )
     gate = asyncio.Semaphore(concurrency)
@@ -195,7 +195,7 @@ async def _send_batch(
     report.sent += sent_ok
     for ctx, outcome in results:
         if outcome is not None:
-            await deps.store.clear_state(keys[ctx.customer.id or 0])
+            await deps.conversations.clear_state(keys[ctx.customer.id or 0])
             await _failed(deps, ctx, outcome, now, report)
 
 
@@ -207,7 +207,7 @@ async def _mark_sent(
     deadline = asyncio.get_running_loop().time() + 2 * LEASE.total_seconds()
     while True:
         try:
-            await deps.store.mark_sent(key, checkin_id, message_id, now, expires)
+            await deps.checkins.mark_sent(key, checkin_id, message_id, now, expires)
             return
         except ConnectionError:
             if asyncio.get_running_loop().time() > deadline:
@@ -224,7 +224,7 @@ async def _renewing(deps: Deps, worker: str, ids: list[int]) -> AsyncIterator[No
         for _ in range(int(MAX_RENEWING // RENEW_EVERY)):
             await asyncio.sleep(RENEW_EVERY)
             try:
-                await deps.store.renew_checkin_claims(worker, ids, deps.clock() + LEASE)
+                await deps.checkins.renew_checkin_claims(worker, ids, deps.clock() + LEASE)
             except ConnectionError as exc:  # the sends fail too; the lease runs out
                 log.warning("could not renew check-in claims: %s", exc)
 
@@ -244,23 +244,23 @@ def _cannot_send(ctx: CheckInContext) -> str | None:
 
 
 async def _remind_one(deps: Deps, checkin: CheckIn, now: datetime, report: DispatchReport) -> None:
-    ctx = await deps.store.checkin_context(checkin.id or 0)
+    ctx = await deps.checkins.checkin_context(checkin.id or 0)
     if ctx is None or _cannot_send(ctx):
         return
     woken = after_quiet_hours(now, ctx.customer.timezone, deps.rules)
     if woken != now:
-        await deps.store.mark_retry(checkin.id or 0, woken, "reminder waits for quiet hours")
+        await deps.checkins.mark_retry(checkin.id or 0, woken, "reminder waits for quiet hours")
         return
     assert ctx.chat_id is not None
     key = StorageKey(channel_of(ctx.chat_id), ctx.chat_id, ctx.chat_id)
-    state = await deps.store.get_state(key)
+    state = await deps.conversations.get_state(key)
     try:
         reminder = deps.reminders.get(channel_of(ctx.chat_id), checkin_flow.remind)
         await reminder(deps, ctx, state)
     except Exception as exc:
         await _failed(deps, ctx, exc, now, report)
         return
-    await deps.store.mark_reminded(checkin.id or 0, now)
+    await deps.checkins.mark_reminded(checkin.id or 0, now)
     report.reminded += 1
 
 
@@ -271,21 +271,21 @@ async def _failed(
     report.failed += 1
     if isinstance(exc, ChatUnreachable):
         log.info("customer %s blocked the bot; marking unreachable", ctx.customer.id)
-        await deps.store.set_opt_in_state(
+        await deps.customers.set_opt_in_state(
             ctx.customer.id or 0, OptInState.UNREACHABLE, "bot was blocked by the customer"
         )
         return
     if isinstance(exc, RetryLater):
-        await deps.store.mark_retry(checkin_id, now + timedelta(seconds=exc.seconds), str(exc))
+        await deps.checkins.mark_retry(checkin_id, now + timedelta(seconds=exc.seconds), str(exc))
         return
     if isinstance(exc, ChannelUnavailable):
         wait = backoff(ctx.checkin.attempt_count)
         log.warning("sending check-in %s failed (%s); retry in %s", checkin_id, exc, wait)
-        await deps.store.mark_retry(checkin_id, now + wait, str(exc))
+        await deps.checkins.mark_retry(checkin_id, now + wait, str(exc))
         return
     if isinstance(exc, MessageRejected | LookupError):
         log.error("check-in %s cannot be sent: %s", checkin_id, exc)
-        await deps.store.cancel_checkin(checkin_id, str(exc))
+        await deps.checkins.cancel_checkin(checkin_id, str(exc))
         return
     log.exception("unexpected error sending check-in %s; will retry", checkin_id, exc_info=exc)
-    await deps.store.mark_retry(checkin_id, now + backoff(ctx.checkin.attempt_count), repr(exc))
+    await deps.checkins.mark_retry(checkin_id, now + backoff(ctx.checkin.attempt_count), repr(exc))

@@ -95,7 +95,7 @@ async def remind(deps: Deps, ctx: CheckInContext, state: ConversationState | Non
     message_id = await ask(deps, ctx, index, prefix=say("reminder", ctx.customer.language))
     if state is not None and state.checkin_id == ctx.checkin.id:
         state.data = {**state.data, "message_id": message_id}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
 
 
 def parse_typed_answer(q: Question, text: str) -> int | None:
@@ -144,7 +144,7 @@ async def store_answer(
 
     With the check-in's context the answer also keeps its touchpoint and product for insights.
     """
-    answer = await deps.store.save_answer(
+    answer = await deps.answers.save_answer(
         Answer(
             touchpoint=ctx.checkin.touchpoint if ctx else None,
             product=ctx.product if ctx else None,
@@ -198,7 +198,7 @@ async def record_score(
         )
         state.step = CHECK_IN.next(state.step, On.SCORE_ASKS_WHY)
         state.data = {"question_id": q.id}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         return
     await advance(deps, state, ctx)
 
@@ -293,10 +293,10 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
         message_id = await ask(deps, ctx, nxt)
         state.step, state.question_index = CHECK_IN.next(state.step, On.NEXT_QUESTION), nxt
         state.data = {"message_id": message_id}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         return
-    await deps.store.mark_answered(ctx.checkin.id or 0, deps.clock())
-    await deps.store.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
+    await deps.checkins.mark_answered(ctx.checkin.id or 0, deps.clock())
+    await deps.conversations.clear_state(StorageKey(state.channel, state.chat_id, state.user_id))
     state.step = CHECK_IN.next(state.step, On.LAST_ANSWER)
     if not await closing_words(deps, ctx.customer, ctx.chat_id, checkin_id=ctx.checkin.id):
         await deps.outbox.post(
@@ -304,7 +304,7 @@ async def advance(deps: Deps, state: ConversationState, ctx: CheckInContext) -> 
             "thanks",
             ctx.customer.id,
         )
-    await deps.store.record_event(
+    await deps.answers.record_event(
         "checkin.answered", ctx.customer.id, {"checkin_id": ctx.checkin.id, "touchpoint": tp.name}
     )
     for finished in deps.after_checkin:

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from handlers.left_behind import retry_under_lease
+from handlers.repositories.answers import Answers
+from handlers.repositories.leases import Leases
 from storage.models import Answer
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = "score_left_behind"
@@ -44,7 +45,8 @@ class RescoreReport:
 
 
 async def score_left_behind(
-    store: Store,
+    answers: Answers,
+    leases: Leases,
     pipeline: Pipeline,
     now: datetime,
     *,
@@ -56,31 +58,15 @@ async def score_left_behind(
     """Score up to ``batch`` answers stored between ``now - window`` and ``now - settle`` and
     still unscored. One worker at a time (the ``score_left_behind`` lease)."""
     retried = await retry_under_lease(
-        store,
+        leases,
         (LEASE, LEASE_TTL),
         worker,
         now,
-        lambda: store.unscored_answers(now - window, now - settle, batch),
+        lambda: answers.unscored_answers(now - window, now - settle, batch),
         pipeline.process,
         "answer %s is still unscored: %s",
     )
     report = RescoreReport(retried.done, retried.failed, retried.skipped_lease)
-    if report.scored or report.failed:
-        log.info(
-            "scored %d answer(s) left unscored; %d still failing", report.scored, report.failed
-        )
-    return report
-    try:
-        for answer in await store.unscored_answers(now - window, now - settle, batch):
-            try:
-                await pipeline.process(answer)
-            except Exception as exc:  # logged with a traceback where it first failed
-                report.failed += 1
-                log.warning("answer %s is still unscored: %s", answer.id, type(exc).__name__)
-            else:
-                report.scored += 1
-    finally:
-        await store.release_lease(LEASE, worker)
     if report.scored or report.failed:
         log.info(
             "scored %d answer(s) left unscored; %d still failing", report.scored, report.failed

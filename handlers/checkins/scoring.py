@@ -12,7 +12,8 @@ from handlers.events import AnswerScored, EventBus
 from storage.models import Answer, Event, utcnow
 
 if TYPE_CHECKING:
-    from storage.store import Store
+    from handlers.repositories.answers import Answers
+    from handlers.repositories.customers import Customers
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +59,21 @@ class ScoringPipeline:
 
     A follow-up ("what went wrong?") is scored together with the score given just before, so a
     9 with an angry comment and a 4 with "fine, only the price" come out right. The customer's
-    history (an open case, a recent one, earlier complaints; see ``Store.customer_history``) is
+    history (an open case, a recent one, earlier complaints; see ``Customers.customer_history``) is
     passed with the reply: the analyzer's config says which of it escalates.
     """
 
     def __init__(
         self,
-        store: Store,
+        answers: Answers,
+        customers: Customers,
         analyze: Analyze,
         events: EventBus | None = None,
         clock: Callable[[], datetime] = utcnow,
         history: HistoryStep | None = None,
     ) -> None:
-        self.store = store
+        self.answers = answers
+        self.customers = customers
         self.analyze = analyze
         self.clock = clock  # the bot's clock: the history window ends at its now
         # Without a history step the customer is looked up for every answer and the history
@@ -88,14 +91,16 @@ class ScoringPipeline:
             and answer.question_id.endswith(_WORDS_SUFFIXES)
         ):
             base = answer.question_id.rsplit("_", 1)[0]
-            for earlier in await self.store.answers_for_checkin(answer.checkin_id):
+            for earlier in await self.answers.answers_for_checkin(answer.checkin_id):
                 if earlier.question_id == base and earlier.score is not None:
                     score, question = earlier.score, earlier.question_type
         if question in ("text", "yes_no") and answer.score is None:
             question = None if score is None else question
         history = None
         if answer.customer_id and self.history is None:
-            history = await self.store.customer_history(answer.customer_id, answer, self.clock())
+            history = await self.customers.customer_history(
+                answer.customer_id, answer, self.clock()
+            )
         found = self.analyze(
             answer.text or "",
             lang=answer.language,
@@ -105,7 +110,9 @@ class ScoringPipeline:
         )
         result = await found if inspect.isawaitable(found) else found
         if answer.customer_id and self.history and self.history.history_can_matter(result):
-            history = await self.store.customer_history(answer.customer_id, answer, self.clock())
+            history = await self.customers.customer_history(
+                answer.customer_id, answer, self.clock()
+            )
             result = self.history.with_history(result, history)
         event = None
         if result.escalate:
@@ -124,7 +131,7 @@ class ScoringPipeline:
                     "reasons": list(result.reasons),
                 },
             )
-        await self.store.record_scoring(
+        await self.answers.record_scoring(
             answer.id or 0,
             polarity=result.polarity,
             sentiment=result.label,

@@ -28,7 +28,7 @@ async def _reply(
 
 
 async def _customer(deps: Deps, update: IncomingUpdate) -> Customer | None:
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     if customer is None:
         await _reply(deps, update.chat_id, say("not_linked", chat_language(update)))
     return customer
@@ -36,7 +36,7 @@ async def _customer(deps: Deps, update: IncomingUpdate) -> Customer | None:
 
 async def handle_help(deps: Deps, update: IncomingUpdate) -> None:
     """What the bot can do."""
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     await _reply(
         deps, update.chat_id, say("help", customer.language if customer else chat_language(update))
     )
@@ -47,8 +47,12 @@ async def handle_stop(deps: Deps, update: IncomingUpdate) -> None:
     customer = await _customer(deps, update)
     if customer is None:
         return
-    await deps.store.set_opt_in_state(customer.id or 0, OptInState.OPTED_OUT, "customer sent /stop")
-    await deps.store.clear_state(StorageKey(deps.channel_name, update.chat_id, update.user_id))
+    await deps.customers.set_opt_in_state(
+        customer.id or 0, OptInState.OPTED_OUT, "customer sent /stop"
+    )
+    await deps.conversations.clear_state(
+        StorageKey(deps.channel_name, update.chat_id, update.user_id)
+    )
     await _reply(deps, update.chat_id, say("stopped", customer.language))
 
 
@@ -70,7 +74,7 @@ async def handle_mydata(deps: Deps, update: IncomingUpdate) -> None:
     customer = await _customer(deps, update)
     if customer is None:
         return
-    data = await deps.store.export_customer(customer.id or 0)
+    data = await deps.customers.export_customer(customer.id or 0)
     content = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
     await deps.channel.send_document(
         OutgoingDocument(
@@ -80,7 +84,7 @@ async def handle_mydata(deps: Deps, update: IncomingUpdate) -> None:
             say("mydata_caption", customer.language),
         )
     )
-    await deps.store.record_event("customer.data_exported", customer.id)
+    await deps.answers.record_event("customer.data_exported", customer.id)
 
 
 async def handle_forget(deps: Deps, update: IncomingUpdate) -> None:
@@ -107,7 +111,7 @@ async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:
     kind, _, value = update.button_data.partition(":")
     if (kind, value) not in {("lang", "en"), ("lang", "nl"), ("forget", "yes"), ("forget", "no")}:
         return False
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     if customer is None:
         await deps.channel.answer_button(update.callback_id, say("stale_button", "en"))
         return True
@@ -115,11 +119,13 @@ async def handle_settings_button(deps: Deps, update: IncomingUpdate) -> bool:
     if update.message_id:
         await _quietly_edit(deps, update, value)
     if kind == "lang":
-        await deps.store.set_language(customer.id or 0, value)
+        await deps.customers.set_language(customer.id or 0, value)
         await _reply(deps, update.chat_id, say("language_set", value))
     elif value == "yes":
         await forget_customer(deps.units, customer.id or 0, FORGOTTEN_CASE_NOTE, deps.clock())
-        await deps.store.clear_state(StorageKey(deps.channel_name, update.chat_id, update.user_id))
+        await deps.conversations.clear_state(
+            StorageKey(deps.channel_name, update.chat_id, update.user_id)
+        )
         await _reply(deps, update.chat_id, say("forgotten", customer.language))
     else:
         await _reply(deps, update.chat_id, say("forget_cancelled", customer.language))

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from handlers.customers.forgetting import forget_customer
+from handlers.repositories.customers import Customers
+from handlers.repositories.leases import Leases
 from handlers.unit_of_work import UnitOfWorkFactory
-from storage.customers.retention import SweepPlan, customers_past_retention
-from storage.store import Store
+from storage.customers.retention import SweepPlan
 
 log = logging.getLogger(__name__)
 LEASE = "privacy_sweep"
@@ -40,7 +41,8 @@ class SweepReport:
 
 
 async def sweep(
-    store: Store,
+    customers: Customers,
+    leases: Leases,
     units: UnitOfWorkFactory,
     retention: timedelta,
     now: datetime,
@@ -54,13 +56,13 @@ async def sweep(
     older than ``now - retention``. Takes the ``privacy_sweep`` lease so workers do not race."""
     cutoff = now - retention
     report = SweepReport(cutoff, dry_run)
-    if not dry_run and not await store.take_lease(LEASE, worker, now, LEASE_TTL):
+    if not dry_run and not await leases.take_lease(LEASE, worker, now, LEASE_TTL):
         report.skipped_lease = True
         return report
     try:
         after = 0
         for _ in range(max_batches):
-            plan: SweepPlan = await customers_past_retention(store.db, cutoff, batch, after)
+            plan: SweepPlan = await customers.past_retention(cutoff, batch, after)
             for candidate in plan.candidates:
                 report.customer_ids.append(candidate.customer_id)
                 report.purchases += candidate.purchases
@@ -72,7 +74,7 @@ async def sweep(
             after = plan.candidates[-1].customer_id
     finally:
         if not dry_run:
-            await store.release_lease(LEASE, worker)
+            await leases.release_lease(LEASE, worker)
     if not dry_run and report.customers:
         log.info(
             "retention sweep: erased the personal data of %d customer(s) inactive since %s",

@@ -93,7 +93,7 @@ async def acknowledge_case(
     """If answers of this check-in (or this one answer) opened or joined the customer's open
     case, send the acknowledgement and return True (the caller skips its cheerful close)."""
     try:
-        case = await dd.store.case_touched_by(
+        case = await dd.cases.case_touched_by(
             customer.id or 0, checkin_id=checkin_id, answer_id=answer_id
         )
         if case is None:
@@ -102,7 +102,7 @@ async def acknowledge_case(
     except Exception:  # no promise we cannot back: the usual close is sent instead
         log.exception("could not decide the acknowledgement for customer %s", customer.id)
         return False
-    outbox = CustomerOutbox(dd.store, channel, dd.clock)
+    outbox = CustomerOutbox(dd.message_queue, dd.customers, channel, dd.clock)
     await send_acknowledgement(outbox, chat_id, text, customer.id)
     log.info("customer %s told that case %s will be followed up", customer.id, case.id)
     return True

@@ -9,6 +9,7 @@ from handlers.desk.card import mention
 from handlers.desk.messages import ActionResult, DeskAction, Form, FormField
 from handlers.desk.port import DeskDeps
 from handlers.desk.resolve import open_resolve_form, submit_resolve
+from handlers.events import CaseChanged
 from handlers.messages import OutgoingMessage
 from handlers.texts import say
 from storage.desk.cases import OPEN_CASE
@@ -25,7 +26,7 @@ async def handle_desk_action(dd: DeskDeps, action: DeskAction) -> ActionResult:
     if action.kind == "thread_message":
         return await _thread_message(dd, action)
     case_id = int(action.ref) if action.ref.isdigit() else 0
-    case = await dd.store.get_case(case_id) if case_id else None
+    case = await dd.cases.get_case(case_id) if case_id else None
     if case is None:
         log.warning(
             "desk action %s for unknown case %r by %s", action.kind, action.ref, action.staff.id
@@ -36,12 +37,12 @@ async def handle_desk_action(dd: DeskDeps, action: DeskAction) -> ActionResult:
         log.warning("unknown desk action %r by %s", action.kind, action.staff.id)
         return ActionResult(notice="Mentorbot does not know that action.")
     result = await handler(dd, case, action)
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, action.kind))
     return result
 
 
 async def _claim(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
-    result = await dd.store.claim_case(case.id or 0, action.staff.id, dd.clock())
+    result = await dd.cases.claim_case(case.id or 0, action.staff.id, dd.clock())
     if result.claimed:
         log.info("case %s claimed by %s", case.id, action.staff.id)
         return ActionResult()
@@ -69,20 +70,20 @@ def _closed(case: Case) -> ActionResult | None:
 async def _take_over(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
     if (closed := _closed(case)) is not None:
         return closed
-    result = await dd.store.take_over_case(case.id or 0, action.staff.id, dd.clock())
+    result = await dd.cases.take_over_case(case.id or 0, action.staff.id, dd.clock())
     if not result.claimed:
         if result.owner == action.staff.id:
             return ActionResult(notice=f"You already have case #{case.id}.")
         return _closed(case) or ActionResult(notice=f"Case #{case.id} is closed.")
     had = f"from {mention(dd.desk.markup, result.owner)}" if result.owner else "(nobody had it)"
     log.info("case %s taken over by %s from %s", case.id, action.staff.id, result.owner)
-    await dd.store.enqueue(
+    await dd.desk_outbox.enqueue(
         "thread",
         dd.clock(),
         case_id=case.id,
         text=f"🔄 {mention(dd.desk.markup, action.staff.id)} took over {had}.",
     )
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "taken_over"))
     return ActionResult()
 
 
@@ -108,7 +109,7 @@ async def _open_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionRes
 
 
 async def _not_an_issue(dd: DeskDeps, case: Case, action: DeskAction) -> ActionResult:
-    closed = await dd.store.close_case(
+    closed = await dd.cases.close_case(
         case.id or 0, status=CaseStatus.NOT_AN_ISSUE, staff_id=action.staff.id, now=dd.clock()
     )
     return ActionResult() if closed else ActionResult(notice=f"Case #{case.id} is already closed.")
@@ -125,7 +126,7 @@ async def _submit_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionR
     problem = await _send_to_customer(dd, case, action, text)
     if problem:
         return ActionResult(form_errors={"message": problem})
-    await dd.store.enqueue(
+    await dd.desk_outbox.enqueue(
         "thread",
         dd.clock(),
         case_id=case.id,
@@ -137,7 +138,7 @@ async def _submit_reply(dd: DeskDeps, case: Case, action: DeskAction) -> ActionR
 async def _thread_message(dd: DeskDeps, action: DeskAction) -> ActionResult:
     if not action.channel or not action.thread_ts:
         return ActionResult()
-    case = await dd.store.case_for_thread(action.channel, action.thread_ts)
+    case = await dd.cases.case_for_thread(action.channel, action.thread_ts)
     text = action.text.strip()
     if case is None or not text or text.lower().startswith(INTERNAL_PREFIXES):
         return ActionResult()  # not a case thread, or an internal note: nothing to relay
@@ -146,7 +147,7 @@ async def _thread_message(dd: DeskDeps, action: DeskAction) -> ActionResult:
     if len(text) > MAX_REPLY:
         return ActionResult(notice=f"Not sent: at most {MAX_REPLY} characters per message.")
     problem = await _send_to_customer(dd, case, action, text)
-    dd.kick()
+    await dd.events.publish(CaseChanged(case.id or 0, "staff_reply"))
     return (
         ActionResult(notice=f"Not sent to the customer: {problem}") if problem else ActionResult()
     )
@@ -154,7 +155,7 @@ async def _thread_message(dd: DeskDeps, action: DeskAction) -> ActionResult:
 
 async def _send_to_customer(dd: DeskDeps, case: Case, action: DeskAction, text: str) -> str | None:
     """Relay staff words to the customer, signed; returns a problem to show, or None."""
-    found = await dd.store.customer_chat(case.customer_id)
+    found = await dd.cases.customer_chat(case.customer_id)
     if found is None or found[1] is None:
         return "the customer is not reachable on Telegram (not linked, or data erased)."
     customer, chat_id = found
@@ -165,7 +166,7 @@ async def _send_to_customer(dd: DeskDeps, case: Case, action: DeskAction, text: 
     delivered = await dd.customer_outbox.post(
         OutgoingMessage(chat_id, signed), "staff_reply", customer.id
     )
-    await dd.store.note_staff_reply(case.id or 0, action.staff.id, dd.clock())
+    await dd.cases.note_staff_reply(case.id or 0, action.staff.id, dd.clock())
     if not delivered:
         log.warning("relay to customer %s queued: Telegram did not take it yet", case.customer_id)
         return "Telegram did not take it yet; it is queued and will be delivered, in order."

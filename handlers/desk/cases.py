@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
     """After scoring: report recovery answers to their case, open or join a case when flagged."""
     if answer.checkin_id is not None and answer.touchpoint == dd.settings.recovery_touchpoint:
-        found = await dd.store.answer_with_checkin(answer.id or 0)
+        found = await dd.cases.answer_with_checkin(answer.id or 0)
         checkin = found[1] if found else None
         if checkin is not None and checkin.case_id is not None:
             await _recovery_answer(dd, answer, checkin.case_id)
@@ -77,7 +77,7 @@ async def relay_customer_words(
 
     Returns False when the customer has no open case, so the words are handled as usual.
     """
-    case = await dd.store.open_case_of(customer.id or 0)
+    case = await dd.cases.open_case_of(customer.id or 0)
     if case is None:
         return False
     await store_answer(
@@ -85,7 +85,7 @@ async def relay_customer_words(
     )
     name = customer.name or f"Customer #{customer.id}"
     line = f"💬 {dd.desk.markup.bold(name + ':')} {text}"
-    await dd.store.note_customer_message(case.id or 0, line, dd.clock())
+    await dd.cases.note_customer_message(case.id or 0, line, dd.clock())
     await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)
     if case.owner:

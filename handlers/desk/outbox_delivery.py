@@ -42,17 +42,17 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
     """Send pending posts in order until the queue is empty, held, or ``limit`` is reached."""
     now = dd.clock()
     holder = f"{dd.worker}:{secrets.token_hex(4)}"  # this round only: never shared, never freed
-    if not await dd.store.take_lease(LEASE, holder, now, LEASE_TTL):  # by another round
+    if not await dd.leases.take_lease(LEASE, holder, now, LEASE_TTL):  # by another round
         return DeliveryReport(skipped_lease=True)
     sent = failed = 0
     held = False
     try:
-        pending = await dd.store.pending_outbox(limit)
+        pending = await dd.desk_outbox.pending_outbox(limit)
         for i, message in enumerate(pending):
             if message.next_attempt_at > dd.clock():
                 held = True
                 break
-            if not await dd.store.take_lease(LEASE, holder, dd.clock(), LEASE_TTL):
+            if not await dd.leases.take_lease(LEASE, holder, dd.clock(), LEASE_TTL):
                 break  # this round was too slow and another took over
             later = pending[i + 1 :]
             try:
@@ -65,7 +65,7 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
                 break
             except DeskRejected as exc:
                 log.error("outbox %s (%s) refused for good: %s", message.id, message.kind, exc)
-                await dd.store.outbox_failed(message.id or 0, str(exc))
+                await dd.desk_outbox.outbox_failed(message.id or 0, str(exc))
                 failed += 1
                 continue
             except Exception as exc:  # outage, timeout, anything: keep it, back off
@@ -75,10 +75,10 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
                 break
             is_card = message.kind == "case_card"
             card = (message.case_id, channel_of(dd, message)) if is_card else None
-            await dd.store.outbox_sent(message.id or 0, dd.clock(), ts, card=card)
+            await dd.desk_outbox.outbox_sent(message.id or 0, dd.clock(), ts, card=card)
             sent += 1
     finally:
-        await dd.store.release_lease(LEASE, holder)
+        await dd.leases.release_lease(LEASE, holder)
     return DeliveryReport(sent, failed, held)
 
 
@@ -96,7 +96,7 @@ async def _hold(dd: DeskDeps, message: OutboxMessage, wait: timedelta, error: st
         error,
         int(wait.total_seconds()),
     )
-    await dd.store.outbox_retry(message.id or 0, dd.clock() + wait, error)
+    await dd.desk_outbox.outbox_retry(message.id or 0, dd.clock() + wait, error)
 
 
 async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessage]) -> str | None:
@@ -109,10 +109,10 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
     ):
         raise _Superseded  # a later update renders the same truth
     if message.kind in ("case_card", "card_update"):  # the view reads the case too
-        view = await dd.store.case_view(message.case_id or 0, dd.settings.previous_answers)
+        view = await dd.cases.case_view(message.case_id or 0, dd.settings.previous_answers)
         case = view.case if view is not None else None
     else:
-        view, case = None, await dd.store.get_case(message.case_id or 0)
+        view, case = None, await dd.cases.get_case(message.case_id or 0)
     if case is None:
         raise DeskRejected(f"case {message.case_id} does not exist")
     if message.kind == "case_card":
@@ -124,7 +124,7 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
                 log.info("case %s: the card an interrupted attempt posted is used", case.id)
                 return found
         else:
-            await dd.store.outbox_started(message.id or 0, dd.clock())
+            await dd.desk_outbox.outbox_started(message.id or 0, dd.clock())
         assert view is not None
         card = render_case(view, dd.clock(), dd.desk.markup)
         return await dd.desk.post(channel, card, card_of=case.id)
@@ -136,7 +136,7 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
         await dd.desk.update(case.slack_channel, case.slack_ts, card)
         return case.slack_ts
     if message.kind == "case_answer":
-        found = await dd.store.answer_with_checkin(int(message.payload.get("answer_id", 0)))
+        found = await dd.cases.answer_with_checkin(int(message.payload.get("answer_id", 0)))
         if found is None:
             raise DeskRejected("the answer is gone")
         answer, checkin = found

@@ -15,7 +15,12 @@ from handlers.ports import CustomerChannel
 from handlers.unit_of_work import UnitOfWorkFactory
 
 if TYPE_CHECKING:
-    from storage.store import Store
+    from handlers.repositories.answers import Answers
+    from handlers.repositories.cases import Cases
+    from handlers.repositories.customers import Customers
+    from handlers.repositories.desk_outbox import DeskOutbox
+    from handlers.repositories.leases import Leases
+    from handlers.repositories.message_queue import MessageQueue
 
 
 class DeskChannel(Protocol):
@@ -90,9 +95,14 @@ class DeskSettings:
 class DeskDeps:
     """Everything a support-desk handler needs: storage, the desk, the customers' channel."""
 
-    store: Store
+    cases: Cases
+    desk_outbox: DeskOutbox
+    answers: Answers
+    customers: Customers
+    message_queue: MessageQueue
+    leases: Leases
     desk: DeskChannel
-    customers: CustomerChannel | None
+    customer_channel: CustomerChannel | None
     """The customers' channel; None until the bot has built it (it is built after the desk)."""
     settings: DeskSettings
     clock: Callable[[], datetime]
@@ -101,12 +111,10 @@ class DeskDeps:
     events: EventBus
     """Where the desk announces what changed (CaseChanged: the card goes out now)."""
     worker: str = "worker"
-    kick: Callable[[], None] = field(default=lambda: None)
-    """Asks for the outbox to be delivered now (a card should not wait for the next round)."""
 
     @property
     def customer_outbox(self) -> CustomerOutbox:
         """Messages to customers: stored first, delivered in order per chat, retried."""
-        if self.customers is None:
+        if self.customer_channel is None:
             raise RuntimeError("the customer channel is not built yet")
-        return CustomerOutbox(self.store, self.customers, self.clock)
+        return CustomerOutbox(self.message_queue, self.customers, self.customer_channel, self.clock)

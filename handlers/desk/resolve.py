@@ -41,7 +41,7 @@ async def open_resolve_form(dd: DeskDeps, case: Case, action: DeskAction) -> Act
         return ActionResult(notice=f"Case #{case.id} is already closed ({case.status}).")
     if not action.trigger_id:
         return ActionResult(notice="Could not open the resolve form.")
-    view = await dd.store.case_view(case.id or 0, previous=0)
+    view = await dd.cases.case_view(case.id or 0, previous=0)
     customer = view.customer if view else None
     why = unreachable_why(customer, view.chat_id if view else None)
     lang = customer.language if customer else "en"
@@ -105,17 +105,17 @@ async def submit_resolve(dd: DeskDeps, case: Case, action: DeskAction) -> Action
     if chosen and gesture is None:
         log.warning("resolve of case %s with unknown gesture %r", case.id, chosen[:80])
         return ActionResult(form_errors={"gesture": "That gesture is no longer configured."})
-    found = await dd.store.customer_chat(case.customer_id)
+    found = await dd.cases.customer_chat(case.customer_id)
     customer, chat_id = found if found else (None, None)
     why = unreachable_why(customer, chat_id)
     now = dd.clock()
     voucher = None
     if gesture is not None and gesture.is_voucher and why is None:
-        await dd.store.stock_vouchers(gesture.name, gesture.codes, now)
+        await dd.cases.stock_vouchers(gesture.name, gesture.codes, now)
         voucher = _voucher_request(gesture)
     s = dd.settings
     try:
-        closed = await dd.store.close_case(
+        closed = await dd.cases.close_case(
             case.id or 0,
             status=CaseStatus.RESOLVED,
             staff_id=action.staff.id,
@@ -182,7 +182,7 @@ async def _deliver_note(
                 f"⏳ {who} resolved the case; Telegram did not take the note yet. It is queued"
                 f" and goes out, in order, when Telegram is back:\n{quoted}"
             )
-    await dd.store.record_resolve_note(
+    await dd.cases.record_resolve_note(
         case.id or 0,
         text=text,
         delivery=delivery,
@@ -208,7 +208,7 @@ async def _send(dd: DeskDeps, customer: Customer, chat_id: int, text: str) -> st
     take it yet; it goes out, in order, when Telegram is back)."""
     if await send_resolve_note(dd.customer_outbox, chat_id, text, customer.id):
         return "sent"
-    now = await dd.store.customer_chat(customer.id or 0)
+    now = await dd.cases.customer_chat(customer.id or 0)
     if now is not None and now[0].opt_in_state == OptInState.UNREACHABLE:
         log.info("customer %s blocked the bot; the resolve note was not delivered", customer.id)
         return "blocked"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from handlers.desk.business_hours import business_time_between
 from handlers.desk.port import DeskDeps
+from handlers.events import CaseChanged
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
     s = dd.settings
     now = dd.clock()
     reminded = escalated = 0
-    for case in await dd.store.unclaimed_cases():
+    for case in await dd.cases.unclaimed_cases():
         waited = business_time_between(case.opened_at, now, s.hours)
         if waited >= s.escalate_after:
             who = (
@@ -42,17 +43,17 @@ async def check_response_times(dd: DeskDeps) -> SlaReport:
                 f"{_minutes(waited.total_seconds())} of business time without an owner."
             )
             channel = None if s.escalation_usergroup or not s.manager_channel else s.manager_channel
-            if await dd.store.mark_case_late(case.id or 0, "escalated", now, text, channel):
+            if await dd.cases.mark_case_late(case.id or 0, "escalated", now, text, channel):
                 escalated += 1
+                await dd.events.publish(CaseChanged(case.id or 0, "escalated"))
                 log.warning("case %s escalated after %s unclaimed", case.id, waited)
         elif waited >= s.remind_after and case.reminded_at is None:
             text = (
                 f"⏰ Reminder: case #{case.id} has waited {_minutes(waited.total_seconds())} "
                 "without an owner. Press Claim to take it."
             )
-            if await dd.store.mark_case_late(case.id or 0, "reminded", now, text):
+            if await dd.cases.mark_case_late(case.id or 0, "reminded", now, text):
                 reminded += 1
+                await dd.events.publish(CaseChanged(case.id or 0, "reminded"))
                 log.info("case %s reminded after %s unclaimed", case.id, waited)
-    if reminded or escalated:
-        dd.kick()
     return SlaReport(reminded, escalated)

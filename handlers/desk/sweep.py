@@ -57,11 +57,11 @@ async def open_cases_left_behind(
         await decide_case(dd, answer, analysis)  # type: ignore[arg-type]
 
     retried = await retry_under_lease(
-        dd.store,
+        dd.leases,
         (LEASE, LEASE_TTL),
         dd.worker,
         now,
-        lambda: dd.store.escalated_without_case(now - window, now - settle, batch),
+        lambda: dd.answers.escalated_without_case(now - window, now - settle, batch),
         decide,
         "answer %s still has no case: %s",
     )
@@ -74,7 +74,7 @@ async def open_cases_left_behind(
         )
     return report
     try:
-        for answer in await dd.store.escalated_without_case(now - window, now - settle, batch):
+        for answer in await dd.answers.escalated_without_case(now - window, now - settle, batch):
             stored = answer.analysis or {}
             analysis = SimpleNamespace(
                 escalate=True,
@@ -89,7 +89,7 @@ async def open_cases_left_behind(
             else:
                 report.decided += 1
     finally:
-        await dd.store.release_lease(LEASE, dd.worker)
+        await dd.leases.release_lease(LEASE, dd.worker)
     if report.decided or report.failed:
         log.info(
             "decided the case of %d flagged answer(s) left behind; %d still failing",

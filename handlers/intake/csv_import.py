@@ -15,7 +15,7 @@ from handlers.intake.purchases import (
     ingest_purchases,
     validate_purchases,
 )
-from handlers.ports import PurchaseStore
+from handlers.repositories.purchases import Purchases
 from handlers.unit_of_work import UnitOfWorkFactory
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "language", "timezone", "postcode")
@@ -101,7 +101,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 async def import_purchases(
-    store: PurchaseStore,
+    stored: Purchases,
     units: UnitOfWorkFactory,
     settings: IntakeSettings,
     rows: Iterator[tuple[int, dict[str, Any]]],
@@ -133,7 +133,7 @@ async def import_purchases(
         if not valid:
             return
         if dry_run:
-            existing = await store.find_purchases([p.order_id for p in valid])
+            existing = await stored.find_purchases([p.order_id for p in valid])
             seen: set[str] = set()
             for p in valid:
                 if p.order_id in existing or p.order_id in seen:
@@ -142,7 +142,7 @@ async def import_purchases(
                     summary.created += 1
                 seen.add(p.order_id)
             return
-        results = await ingest_purchases(store, units, settings, valid, now)
+        results = await ingest_purchases(stored, units, settings, valid, now)
         counts = {r.order_id: r.status for r in results}
         summary.created += sum(1 for s in counts.values() if s == "created")
         summary.updated += sum(1 for s in counts.values() if s == "updated")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from handlers.intake.purchase_rules import save_purchases
 from handlers.journeys import Journey
-from handlers.ports import PurchaseStore
+from handlers.repositories.purchases import Purchases
 from handlers.unit_of_work import UnitOfWorkFactory
 from storage.errors import ConcurrentWrite
 from storage.intake.purchases import DeliveryUpdate, NewPurchase, PlannedCheckIn
@@ -161,7 +161,7 @@ def new_opt_in_token() -> str:
 
 
 async def ingest_purchases(
-    store: PurchaseStore,
+    stored: Purchases,
     units: UnitOfWorkFactory,
     settings: IntakeSettings,
     purchases: list[PurchaseIn],
@@ -175,7 +175,7 @@ async def ingest_purchases(
     """
     for attempt in range(3):
         try:
-            return await _ingest_once(store, units, settings, purchases, now)
+            return await _ingest_once(stored, units, settings, purchases, now)
         except ConcurrentWrite:
             if attempt == 2:
                 raise
@@ -184,7 +184,7 @@ async def ingest_purchases(
 
 
 async def _ingest_once(
-    store: PurchaseStore,
+    stored: Purchases,
     units: UnitOfWorkFactory,
     settings: IntakeSettings,
     purchases: list[PurchaseIn],
@@ -194,7 +194,7 @@ async def _ingest_once(
     unique: dict[str, PurchaseIn] = {}
     for p in purchases:
         unique.setdefault(p.order_id, p)
-    existing = await store.find_purchases(list(unique))
+    existing = await stored.find_purchases(list(unique))
     new: list[NewPurchase] = []
     updates: list[DeliveryUpdate] = []
     statuses: dict[str, Literal["created", "updated", "unchanged"]] = {}
@@ -251,7 +251,7 @@ async def _ingest_once(
         units, new, updates, new_opt_in_token, now + settings.opt_in_token_ttl, now
     )
     by_order = {s.external_order_id: (s.customer_id, s.purchase_id, s.opt_in_token) for s in saved}
-    old_tokens = await store.pending_tokens(sorted({e.customer_id for e in existing.values()}))
+    old_tokens = await stored.pending_tokens(sorted({e.customer_id for e in existing.values()}))
     for order_id, e in existing.items():
         if order_id in unique:
             by_order[order_id] = (e.customer_id, e.purchase_id, old_tokens.get(e.customer_id))
@@ -270,7 +270,7 @@ async def _ingest_once(
 
 
 async def ingest_raw(
-    store: PurchaseStore,
+    stored: Purchases,
     units: UnitOfWorkFactory,
     settings: IntakeSettings,
     raw: list[Any],
@@ -280,4 +280,4 @@ async def ingest_raw(
     valid, errors = validate_purchases(raw)
     if errors:
         raise InvalidPurchases(errors)
-    return await ingest_purchases(store, units, settings, valid, now)
+    return await ingest_purchases(stored, units, settings, valid, now)

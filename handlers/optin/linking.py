@@ -57,8 +57,8 @@ async def _reply(deps: Deps, update: IncomingUpdate, text: str) -> None:
 async def greet(deps: Deps, chat_id: int, customer: Customer) -> None:
     """The welcome after linking: in the customer's language, what happens next, how to stop."""
     lang = customer.language
-    nxt = await deps.store.next_scheduled(customer.id or 0)
-    product = await deps.store.latest_product(customer.id or 0) or (
+    nxt = await deps.checkins.next_scheduled(customer.id or 0)
+    product = await deps.customers.latest_product(customer.id or 0) or (
         "je bestelling" if lang == "nl" else "your order"
     )
     name = (customer.name or "").split(" ")[0] or ("daar" if lang == "nl" else "there")
@@ -86,7 +86,7 @@ async def _link(
 ) -> Customer | None:
     """Link this chat to the customer and greet them; None when this chat or they are taken."""
     try:
-        customer = await deps.store.link_chat(
+        customer = await deps.customers.link_chat(
             customer_id,
             update.chat_id,
             update.user_id,
@@ -108,7 +108,7 @@ async def _link(
         # Another chat took the customer between our read and this write: treat it as taken.
         await _ask_linked_chat(deps, update, customer_id)
         return None
-    await deps.store.clear_state(_key(deps, update))
+    await deps.conversations.clear_state(_key(deps, update))
     await greet(deps, update.chat_id, customer)
     return customer
 
@@ -119,22 +119,22 @@ async def handle_start(deps: Deps, update: IncomingUpdate) -> None:
     if update.args:
         await _start_with_token(deps, update, update.args[0][:64])
         return
-    linked = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    linked = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     if linked is not None:
         await _reopt_or_confirm(deps, update, linked)
         return
-    state = await deps.store.get_state(_key(deps, update))
+    state = await deps.conversations.get_state(_key(deps, update))
     if await _locked(deps, update, state, lang):
         return
     state.step, state.checkin_id = OPT_IN.next(state.step, On.START), None
     state.data = {"attempts": state.data.get("attempts", 0)}
-    await deps.store.save_state(state)
+    await deps.conversations.save_state(state)
     await _reply(deps, update, say("ask_order", lang))
 
 
 async def _start_with_token(deps: Deps, update: IncomingUpdate, token: str) -> None:
     """The deep link: a valid unused token links this chat, moving the customer if need be."""
-    found = await deps.store.link_for_token(token)
+    found = await deps.customers.link_for_token(token)
     if found is None or found[1].opt_in_state == OptInState.FORGOTTEN:
         await _reply(deps, update, say("unknown_token", chat_language(update)))
         return
@@ -156,7 +156,7 @@ async def _start_with_token(deps: Deps, update: IncomingUpdate, token: str) -> N
     if await _link(deps, update, customer.id or 0, use_token=True, move_from=moved_from):
         if moved_from is not None:
             log.warning("customer %s moved to another chat with their token", customer.id)
-            await deps.store.clear_state(
+            await deps.conversations.clear_state(
                 StorageKey(deps.channel_name, moved_from, link.user_id or moved_from)
             )
             await deps.outbox.post(
@@ -167,7 +167,7 @@ async def _start_with_token(deps: Deps, update: IncomingUpdate, token: str) -> N
 async def _reopt_or_confirm(deps: Deps, update: IncomingUpdate, customer: Customer) -> None:
     name = (customer.name or "").split(" ")[0]
     if customer.opt_in_state == OptInState.OPTED_OUT:
-        await deps.store.set_opt_in_state(customer.id or 0, OptInState.OPTED_IN, "came back")
+        await deps.customers.set_opt_in_state(customer.id or 0, OptInState.OPTED_IN, "came back")
         await _reply(deps, update, say("welcome_back", customer.language, name=name))
     else:
         await _reply(deps, update, say("already_linked", customer.language, name=name))
@@ -195,38 +195,40 @@ async def handle_link_text(deps: Deps, update: IncomingUpdate, state: Conversati
     if step_of(state.step) == Step.AWAITING_ORDER:
         state.step = OPT_IN.next(state.step, On.ORDER_TYPED)
         state.data = {**state.data, "order_id": text}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         await _reply(deps, update, say("ask_proof", lang))
         return
-    check = await deps.store.verify_order(str(state.data.get("order_id", "")), text)
+    check = await deps.customers.verify_order(str(state.data.get("order_id", "")), text)
     if check.customer_id is not None and await _order_locked(deps, check.customer_id):
         log.warning("chat %s: tried an order that is locked after wrong tries", update.chat_id)
         state.step = OPT_IN.next(state.step, On.LOCKED_OUT)
         state.data = {"attempts": int(state.data.get("attempts", 0))}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         minutes = int(deps.rules.lockout.total_seconds() // 60)
         await _reply(deps, update, say_optin("order_locked", lang, minutes=minutes))
         return
     if check.customer_id is not None and check.proof_matches:
         await _link_by_order(deps, update, state, check.customer_id)
         return
-    await deps.store.record_failed_link(check.customer_id, update.chat_id, deps.clock())
+    await deps.customers.record_failed_link(check.customer_id, update.chat_id, deps.clock())
     await _failed_try(deps, update, state, lang)
 
 
 async def _order_locked(deps: Deps, customer_id: int) -> bool:
     """Too many wrong tries at this order, from any chats, within the lockout period."""
     since = deps.clock() - deps.rules.lockout
-    return await deps.store.failed_links_since(customer_id, since) >= deps.rules.max_link_attempts
+    return (
+        await deps.customers.failed_links_since(customer_id, since) >= deps.rules.max_link_attempts
+    )
 
 
 async def _link_by_order(
     deps: Deps, update: IncomingUpdate, state: ConversationState, customer_id: int
 ) -> None:
-    linked = await deps.store.linked_chat(customer_id, deps.channel_name)
+    linked = await deps.customers.linked_chat(customer_id, deps.channel_name)
     if linked is not None and linked.chat_id not in (None, update.chat_id):
         state.step, state.data = OPT_IN.next(state.step, On.LINKED_ELSEWHERE), {}
-        await deps.store.save_state(state)
+        await deps.conversations.save_state(state)
         await _ask_linked_chat(deps, update, customer_id)
         return
     await _link(deps, update, customer_id, use_token=False)
@@ -241,13 +243,13 @@ async def _failed_try(
         until = deps.clock() + deps.rules.lockout
         state.step = OPT_IN.next(state.step, On.LOCKED_OUT)
         state.data = {"attempts": 0, "locked_until": until.isoformat()}
-        await deps.store.save_state(state)
-        await deps.store.record_event("optin.locked_out", None, {"chat_id": update.chat_id})
+        await deps.conversations.save_state(state)
+        await deps.answers.record_event("optin.locked_out", None, {"chat_id": update.chat_id})
         minutes = int(deps.rules.lockout.total_seconds() // 60)
         await _reply(deps, update, say("locked_out", lang, minutes=minutes))
         return
     state.step, state.data = OPT_IN.next(state.step, On.WRONG_PROOF), {"attempts": attempts}
-    await deps.store.save_state(state)
+    await deps.conversations.save_state(state)
     await _reply(deps, update, say("link_failed", lang))
 
 
@@ -261,11 +263,11 @@ async def _ask_linked_chat(
         customer_id,
     )
     await _reply(deps, update, say_optin(reply_key, chat_language(update)))
-    linked = await deps.store.linked_chat(customer_id, deps.channel_name)
+    linked = await deps.customers.linked_chat(customer_id, deps.channel_name)
     if linked is None or linked.chat_id is None:
         return
     now = deps.clock()
-    request = await deps.store.request_move(
+    request = await deps.customers.request_move(
         customer_id, update.chat_id, update.user_id, now, now - MOVE_QUIET
     )
     if request is None:
@@ -297,8 +299,8 @@ async def handle_move_button(deps: Deps, update: IncomingUpdate) -> bool:
     if not parts[1].isdigit() or len(parts[1]) > 12:
         await _refuse_move(deps, update, "malformed move request id")
         return True
-    request = await deps.store.move_request(int(parts[1]))
-    customer = await deps.store.customer_for_chat(deps.channel_name, update.chat_id)
+    request = await deps.customers.move_request(int(parts[1]))
+    customer = await deps.customers.customer_for_chat(deps.channel_name, update.chat_id)
     if request is None or customer is None or request.customer_id != customer.id:
         await _refuse_move(deps, update, "move button outside the customer's linked chat")
         return True
@@ -309,11 +311,11 @@ async def handle_move_button(deps: Deps, update: IncomingUpdate) -> bool:
         return True
     await deps.channel.answer_button(update.callback_id)
     if parts[2] == "no":
-        await deps.store.record_event("optin.move_refused", customer.id, {"request": request.id})
+        await deps.answers.record_event("optin.move_refused", customer.id, {"request": request.id})
         await _edit_or_send(deps, update, say_optin("move_kept", lang))
         return True
     try:
-        moved = await deps.store.link_chat(
+        moved = await deps.customers.link_chat(
             customer.id or 0,
             request.chat_id,
             request.user_id,
@@ -326,7 +328,7 @@ async def handle_move_button(deps: Deps, update: IncomingUpdate) -> bool:
         await _edit_or_send(deps, update, say_optin("move_expired", lang))
         return True
     log.warning("customer %s moved to another chat, confirmed in the old one", customer.id)
-    await deps.store.clear_state(_key(deps, update))
+    await deps.conversations.clear_state(_key(deps, update))
     await _edit_or_send(deps, update, say_optin("move_done", lang))
     await greet(deps, request.chat_id, moved)
     return True

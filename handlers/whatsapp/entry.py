@@ -61,7 +61,7 @@ async def handle_whatsapp(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate) 
     if command is not None:
         await _command(deps, wd, update, *command)
         return
-    customer = await deps.store.customer_for_chat(WHATSAPP, update.chat_id)
+    customer = await deps.customers.customer_for_chat(WHATSAPP, update.chat_id)
     if customer is None:
         await _reply(deps, update, say_wa("not_linked", update.language_code or "en"))
         return
@@ -81,7 +81,7 @@ async def _command(
     if name == "start":
         await linking.handle_code(deps, wd, update, args[0])
         return
-    customer = await deps.store.customer_for_chat(WHATSAPP, update.chat_id)
+    customer = await deps.customers.customer_for_chat(WHATSAPP, update.chat_id)
     lang = customer.language if customer else update.language_code or "en"
     if name == "help" or customer is None:
         await _reply(deps, update, say_wa("help" if customer else "not_linked", lang))
@@ -94,19 +94,21 @@ async def _command(
 
 async def _stop(deps: Deps, update: IncomingUpdate) -> None:
     """STOP / STOPPEN, or the opening template's Stop button: no more check-ins."""
-    customer = await deps.store.customer_for_chat(WHATSAPP, update.chat_id)
+    customer = await deps.customers.customer_for_chat(WHATSAPP, update.chat_id)
     if customer is None:
         await _reply(deps, update, say_wa("not_linked", update.language_code or "en"))
         return
-    await deps.store.set_opt_in_state(customer.id or 0, OptInState.OPTED_OUT, "customer sent STOP")
-    await deps.store.clear_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
+    await deps.customers.set_opt_in_state(
+        customer.id or 0, OptInState.OPTED_OUT, "customer sent STOP"
+    )
+    await deps.conversations.clear_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
     await _reply(deps, update, say_wa("stopped", customer.language))
 
 
 async def _opener_pending(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate) -> int | None:
     """The check-in whose opening template is the last thing the customer saw (its first
     question not shown yet), or None."""
-    state = await deps.store.get_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
+    state = await deps.conversations.get_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
     if state.checkin_id is None or state.question_index != 0:
         return None
     if step_of(state.step) != Step.QUESTION:
@@ -121,7 +123,7 @@ async def _show_question(
     deps: Deps, update: IncomingUpdate, checkin: str, only_if_unanswered: bool = False
 ) -> None:
     """Ask the question the chat is at, for the check-in an opening template named."""
-    state = await deps.store.get_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
+    state = await deps.conversations.get_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
     if not checkin.isdigit() or state.checkin_id != int(checkin):
         log.info(
             "chat %s replied to an opener of check-in %s, no longer open",
@@ -133,9 +135,9 @@ async def _show_question(
         return
     if only_if_unanswered and (state.question_index != 0 or step_of(state.step) != Step.QUESTION):
         return
-    ctx = await deps.store.checkin_context(state.checkin_id)
+    ctx = await deps.checkins.checkin_context(state.checkin_id)
     if ctx is None or ctx.chat_id != update.chat_id:
         return
     message_id = await checkin_flow.ask(deps, ctx, state.question_index)
     state.data = {**state.data, "message_id": message_id}
-    await deps.store.save_state(state)
+    await deps.conversations.save_state(state)

@@ -43,7 +43,7 @@ def may_link(customer: Customer, wa_id: str) -> bool:
 async def handle_code(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate, code: str) -> None:
     """``START <code>``, the click-to-chat message: link this number to the code's customer."""
     lang = chat_language(update)
-    found = await deps.store.link_for_token(code)
+    found = await deps.customers.link_for_token(code)
     if found is None or found[1].opt_in_state == OptInState.FORGOTTEN:
         await _reply(deps, update, say("unknown_token", lang))
         return
@@ -52,10 +52,10 @@ async def handle_code(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate, code
     now = deps.clock()
     if not may_link(customer, wa_id_of(update.chat_id)):
         log.warning("number of chat %s is not customer %s's; code refused", update.chat_id, cid)
-        await deps.store.record_failed_link(cid, update.chat_id, now)
+        await deps.customers.record_failed_link(cid, update.chat_id, now)
         await _reply(deps, update, say_wa("other_number", lang))
         return
-    current = await deps.store.linked_chat(cid, WHATSAPP)
+    current = await deps.customers.linked_chat(cid, WHATSAPP)
     if current is not None and current.chat_id == update.chat_id:
         await _confirm(deps, update, customer)
         return
@@ -68,7 +68,7 @@ async def handle_code(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate, code
         return
     await wd.store.ensure_link(cid, link.token_expires_at)
     try:
-        customer = await deps.store.link_chat(
+        customer = await deps.customers.link_chat(
             cid, update.chat_id, update.user_id, now, WHATSAPP, use_token=False
         )
     except ChatAlreadyLinked:
@@ -78,14 +78,14 @@ async def handle_code(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate, code
         await _reply(deps, update, say_wa("number_taken", customer.language))
         return
     await wd.store.touch_inbound(update.chat_id, now)  # they just wrote: the window is open
-    await deps.store.clear_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
+    await deps.conversations.clear_state(StorageKey(WHATSAPP, update.chat_id, update.user_id))
     await greet(deps, update.chat_id, customer)
 
 
 async def _confirm(deps: Deps, update: IncomingUpdate, customer: Customer) -> None:
     name = (customer.name or "").split(" ")[0]
     if customer.opt_in_state != OptInState.OPTED_IN:
-        await deps.store.set_opt_in_state(customer.id or 0, OptInState.OPTED_IN, "came back")
+        await deps.customers.set_opt_in_state(customer.id or 0, OptInState.OPTED_IN, "came back")
         await _reply(deps, update, say("welcome_back", customer.language, name=name))
     else:
         await _reply(deps, update, say("already_linked", customer.language, name=name))

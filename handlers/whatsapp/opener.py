@@ -84,6 +84,6 @@ def reminder(wd: WhatsAppDeps) -> CheckInReminder:
         message_id = await _open_with_template(deps, wd, ctx)
         if state is not None and state.checkin_id == ctx.checkin.id:
             state.data = {**state.data, "message_id": message_id}
-            await deps.store.save_state(state)
+            await deps.conversations.save_state(state)
 
     return remind

@@ -32,9 +32,9 @@ async def handle_status(
     customer_id, others = await wd.store.mark_unreachable(info.chat_id, now)
     log.info("chat %s unreachable on WhatsApp (%s %s)", info.chat_id, code, title)
     if customer_id is not None and not others:
-        await deps.store.set_opt_in_state(
+        await deps.customers.set_opt_in_state(
             customer_id, OptInState.UNREACHABLE, f"whatsapp delivery failed: {code} {title}"
         )
     elif info.checkin_id is not None:
-        await deps.store.cancel_checkin(info.checkin_id, f"whatsapp delivery failed: {code}")
-        await deps.store.clear_states_for_checkin(info.checkin_id)
+        await deps.checkins.cancel_checkin(info.checkin_id, f"whatsapp delivery failed: {code}")
+        await deps.conversations.clear_states_for_checkin(info.checkin_id)

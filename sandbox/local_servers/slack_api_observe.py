@@ -94,7 +94,7 @@ class SlackApiObservation:
     def post_as_user(
         self, channel: str, text: str, user: str = "U0ANNA", thread_ts: str | None = None
     ) -> dict[str, Any]:
-        """Store a message a person wrote in Slack (no HTTP call, not in `calls`).
+        """Repositories a message a person wrote in Slack (no HTTP call, not in `calls`).
 
         Returns a copy with its `ts`; send the matching Events API `message` event with
         `slack_signing.message_event(..., ts=msg["ts"], thread_ts=...)`.

@@ -150,7 +150,7 @@ class WorkspaceState:
         return self.channels.get(channel, {}).get(ts)
 
     def post_message(self, channel: str, fields: dict[str, Any], user: str = BOT_USER_ID) -> dict:
-        """Store a new message (top level or thread reply) and return it."""
+        """Repositories a new message (top level or thread reply) and return it."""
         ts = self.new_ts()
         message: dict[str, Any] = {"type": "message", "user": user, "ts": ts, "team": TEAM_ID}
         if user == BOT_USER_ID:

@@ -17,7 +17,7 @@ HISTORY_WINDOW = timedelta(days=30)
 
 
 class CustomerHistoryQueries:
-    """Mixin for :class:`storage.store.Store`: the customer's recent cases and answers."""
+    """Mixin for :class:`storage.repositories.CustomerRepository`: recent cases and answers."""
 
     db: Any
 

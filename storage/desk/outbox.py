@@ -6,16 +6,15 @@ were written even with several workers; a worker that dies loses the lease when 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import Case, Lease, OutboxMessage, OutboxStatus
+from storage.models import Case, OutboxMessage, OutboxStatus
 
-_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 # Built once: every delivered post runs them.
 _MARK_SENT = (
     update(OutboxMessage)
@@ -54,7 +53,7 @@ def enqueue_in(
 
 
 class OutboxQueries:
-    """Queries on the outbox and on leases."""
+    """Queries on the support desk's outbox."""
 
     db: Database
 
@@ -75,35 +74,6 @@ class OutboxQueries:
             )
             await s.flush()
             return message.id or 0
-
-    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-        """Take or renew the lease ``name`` for ``holder`` until ``now + ttl``; False if taken."""
-        async with self.db.session() as s:
-            taken = await s.execute(
-                update(Lease)
-                .where(Lease.name == name, or_(Lease.holder == holder, Lease.until < now))
-                .values(holder=holder, until=now + ttl)
-            )
-            if taken.rowcount:  # type: ignore[attr-defined]
-                return True
-            exists = (await s.execute(select(Lease.name).where(Lease.name == name))).first()
-            if exists:
-                return False
-        try:
-            async with self.db.session() as s:
-                s.add(Lease(name=name, holder=holder, until=now + ttl))
-            return True
-        except Exception:  # another worker created it first
-            return False
-
-    async def release_lease(self, name: str, holder: str) -> None:
-        """Give the lease up (only if ``holder`` has it)."""
-        async with self.db.session() as s:
-            await s.execute(
-                update(Lease)
-                .where(Lease.name == name, Lease.holder == holder)
-                .values(until=_LONG_AGO)
-            )
 
     async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
         """The oldest undelivered posts, in the order they were written."""

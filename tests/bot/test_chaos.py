@@ -48,7 +48,7 @@ from sandbox.local_servers.slack_api import LocalSlackApi
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Answer, Case, CheckIn, utcnow
-from storage.store import Store
+from storage.repositories import Repositories
 from tests.bot.chaos_reading import (
     BotApiAddress,
     bot_api_process,
@@ -313,7 +313,7 @@ async def test_chaos(pg_schema: str, tmp_path: Path) -> None:
             async with db.session() as s:
                 answers = (await s.execute(select(Answer))).scalars().all()
                 cases = (await s.execute(select(Case))).scalars().all()
-            inbox = await Store(db).inbox_counts()
+            inbox = await Repositories.on(db).inbox.inbox_counts()
             async with db.session() as s:
                 unsent = [
                     (c.id, c.status, c.attempt_count, c.last_error, c.claimed_by, c.claimed_until)

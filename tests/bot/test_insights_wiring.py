@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from bot.app import Mentorbot
 from bot.config import Config
-from bot.insights_wiring import install_insights
 from handlers.insights.service import InsightsService, Requester
 from sandbox.local_servers.slack_api import LocalSlackApi
 from tests.bot.channels.harness import FakeClock
@@ -25,10 +24,10 @@ async def test_install_fills_commands_jobs_and_the_service(
     )
     bot = Mentorbot(config, db_schema=db_url[1])
     try:
-        service = install_insights(bot)
+        service = bot.insights
         assert bot.insights is service and isinstance(service, InsightsService)  # type: ignore[attr-defined]
-        assert {"mentor", "stats", "trend", "cases"} <= set(bot.commands)
-        assert "help" not in bot.commands  # the customers' /help stays theirs
+        assert {"mentor", "stats", "trend", "cases"} <= set(bot.assembly.commands)
+        assert "help" not in bot.assembly.commands  # the customers' /help stays theirs
         (job,) = [j for j in bot.jobs if j.name == "insights_digest"]
         assert job.trigger == "cron" and job.args == {
             "day_of_week": "fri",
@@ -47,7 +46,6 @@ async def test_digest_can_be_turned_off(
 ) -> None:
     bot = Mentorbot(make_config(insights={"digest_enabled": False}), db_schema=db_url[1])
     try:
-        install_insights(bot)
         assert [j for j in bot.jobs if j.name == "insights_digest"] == []
     finally:
         await bot.close()
@@ -70,7 +68,6 @@ async def test_digest_job_posts_to_the_manager_channel(
         )
         bot = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
         try:
-            install_insights(bot)
             await load(bot.db)
             (job,) = [j for j in bot.jobs if j.name == "insights_digest"]
             report = await job.run()  # Telegram not built: only Slack gets it
@@ -86,7 +83,6 @@ async def test_digest_job_posts_to_the_manager_channel(
             other = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
             other.worker = "other-host:1"
             try:
-                install_insights(other)
                 (second,) = [j for j in other.jobs if j.name == "insights_digest"]
                 assert (await second.run()).delivered == []  # type: ignore[attr-defined]
                 assert len(slack.top_level("C0MGMT")) == 1
@@ -104,8 +100,7 @@ async def test_rollup_job_rolls_up_once_per_round_across_workers(
     other = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
     other.worker = "other-host:1"
     try:
-        service = install_insights(bot)
-        install_insights(other)
+        service = bot.insights
         await load(bot.db)
         (job,) = [j for j in bot.jobs if j.name == "insights_rollup"]
         assert job.trigger == "interval" and job.args == {"seconds": 1800}

@@ -12,7 +12,6 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
-from bot.advocacy_wiring import install_advocacy
 from bot.app import Mentorbot
 from bot.config import Config
 from sandbox.demo import DemoClock
@@ -42,7 +41,6 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[LocalBotApi, Mentorbot, De
             }
         )
         bot = Mentorbot(config, clock=clock)
-        install_advocacy(bot)
         await bot.migrate()
         bot.build_telegram()
         await bot.start_telegram(poll_interval=0)

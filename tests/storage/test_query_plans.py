@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.inbox import ChatClaim
 from storage.migrate import upgrade
 from storage.models import utcnow
-from storage.store import Store
+from storage.repositories import Repositories
 
 HOT_TABLES = {
     "conversation_states",
@@ -32,7 +32,7 @@ async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'plans.db'}"
     upgrade(url)
     db = Database(url)
-    store = Store(db)
+    store = Repositories.on(db)
     statements: list[str] = []
     event.listen(
         db.engine.sync_engine,
@@ -41,20 +41,21 @@ async def test_answer_and_thread_lookups_use_indexes(tmp_path: Path) -> None:
     )
     key, other = StorageKey("telegram", 42, 42), StorageKey("telegram", 43, 43)
     await asyncio.gather(  # answers from two chats at once share the reads
-        store.read_snapshot(key), store.read_snapshot(other, checkin_id=7)
+        store.conversations.read_snapshot(key),
+        store.conversations.read_snapshot(other, checkin_id=7),
     )
     now = utcnow()
-    await store.store_updates(
+    await store.inbox.store_updates(
         [{"channel": "telegram", "update_id": 1, "chat_id": 42, "payload": "{}"}]
     )
-    (row,) = await store.claim_chat(ChatClaim("telegram", 42, "w", now, now)) or []
-    await store.claim_chat(ChatClaim("telegram", 42, "w", now, now, done=(row,)))
-    await store.finish_update(row)
-    await store.waiting_chats(now, now)
-    await store.chat_snapshot(key)
-    await store.clear_states_for_checkin(7)
-    await store.case_for_thread("C1", "1700000000.000100")
-    await store.verify_order("a-1001", "1234 AB")
+    (row,) = await store.inbox.claim_chat(ChatClaim("telegram", 42, "w", now, now)) or []
+    await store.inbox.claim_chat(ChatClaim("telegram", 42, "w", now, now, done=(row,)))
+    await store.inbox.finish_update(row)
+    await store.inbox.waiting_chats(now, now)
+    await store.conversations.chat_snapshot(key)
+    await store.conversations.clear_states_for_checkin(7)
+    await store.cases.case_for_thread("C1", "1700000000.000100")
+    await store.customers.verify_order("a-1001", "1234 AB")
     assert statements, "nothing was recorded"
 
     scans = []

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import ProcessedUpdate
-from storage.store import Store
+from storage.repositories import Repositories
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ async def _count(db: Database) -> int:
 
 async def test_statements_run_without_a_helper_thread(sqlite_db: Database) -> None:
     before = threading.active_count()
-    store = Store(sqlite_db)
-    assert await store.claim_update("telegram", 1)
-    assert not await store.claim_update("telegram", 1)  # the unique key still holds
+    store = Repositories.on(sqlite_db)
+    assert await store.conversations.claim_update("telegram", 1)
+    assert not await store.conversations.claim_update("telegram", 1)  # the unique key still holds
     assert threading.active_count() == before
     assert await _count(sqlite_db) == 1
 
@@ -50,8 +50,10 @@ async def test_a_failed_transaction_leaves_nothing(sqlite_db: Database) -> None:
 
 
 async def test_many_concurrent_writers_share_the_connection(sqlite_db: Database) -> None:
-    store = Store(sqlite_db)
-    claimed = await asyncio.gather(*(store.claim_update("telegram", i % 100) for i in range(300)))
+    store = Repositories.on(sqlite_db)
+    claimed = await asyncio.gather(
+        *(store.conversations.claim_update("telegram", i % 100) for i in range(300))
+    )
     assert sum(claimed) == 100
     assert await _count(sqlite_db) == 100
 
@@ -61,9 +63,9 @@ async def test_two_databases_on_one_file_in_one_process(tmp_path: Path) -> None:
     upgrade(url)
     first, second = Database(url), Database(url)
     try:
-        assert await Store(first).claim_update("telegram", 1)
-        assert not await Store(second).claim_update("telegram", 1)
-        assert await Store(second).claim_update("telegram", 2)
+        assert await Repositories.on(first).conversations.claim_update("telegram", 1)
+        assert not await Repositories.on(second).conversations.claim_update("telegram", 1)
+        assert await Repositories.on(second).conversations.claim_update("telegram", 2)
         assert await _count(first) == 2
     finally:
         await first.dispose()

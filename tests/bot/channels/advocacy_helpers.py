@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.advocacy_wiring import install_advocacy, run_advocacy
+from bot.advocacy_wiring import run_advocacy
 from handlers.advocacy.rounds import AdvocacyReport
 from sandbox.local_servers.bot_api import LocalBotApi
 from storage.models import AdvocacyAsk, CheckIn, Customer
@@ -51,7 +51,6 @@ async def advocacy_harness(tg_config, db_url) -> AsyncIterator[Harness]:  # type
         h = await start_harness(
             server, tg_config(server, advocacy=ADVOCACY), db_url[1], FakeClock()
         )
-        install_advocacy(h.bot)
         try:
             yield h
         finally:
@@ -69,7 +68,7 @@ async def buy_and_opt_in(h: Harness, chat: int, order: str, name: str, lang: str
     """A purchase and its opt-in; returns the customer id."""
     token = await h.buy(order, lang=lang, name=name)
     await h.send(chat, f"/start {token}", lang)
-    customer = await h.bot.store.customer_for_chat("telegram", chat)
+    customer = await h.bot.repos.customers.customer_for_chat("telegram", chat)
     assert customer is not None and customer.id is not None
     return customer.id
 
@@ -95,7 +94,7 @@ async def finish_delivery(h: Harness, chat: int, csat: str, words: str | None, y
 
 async def finish_usage(h: Harness, chat: int, nps: str, words: str, ces: str = "7") -> None:
     """Skip to the usage check-in (delivery marked answered) and answer it to the end."""
-    customer = await h.bot.store.customer_for_chat("telegram", chat)
+    customer = await h.bot.repos.customers.customer_for_chat("telegram", chat)
     assert customer is not None
     async with h.bot.db.session() as s:
         await s.execute(
@@ -140,7 +139,7 @@ async def asks(h: Harness, customer_id: int | None = None) -> list[AdvocacyAsk]:
 
 async def customer(h: Harness, customer_id: int) -> Customer:
     """A customer as stored now."""
-    found = await h.bot.store.get_customer(customer_id)
+    found = await h.bot.repos.customers.get_customer(customer_id)
     assert found is not None
     return found
 

@@ -118,7 +118,7 @@ async def test_a_no_is_respected_for_good(h: Harness) -> None:
         checkin_id = (
             await s.execute(select(CheckIn.id).where(CheckIn.touchpoint == "usage"))
         ).scalar_one()
-    ctx = await h.bot.store.checkin_context(checkin_id)
+    ctx = await h.bot.repos.checkins.checkin_context(checkin_id)
     assert ctx is not None and h.bot.deps is not None
     for finished in h.bot.deps.after_checkin:
         await finished(h.bot.deps, ctx)

@@ -49,7 +49,7 @@ async def test_forged_ids_and_refused_characters_in_one_batch(
     assert any("stale or forged button" in r.getMessage() for r in warned)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await tg.bot.inbox.idle()
-    assert (await tg.bot.store.inbox_counts())["waiting"] == 0
+    assert (await tg.bot.repos.inbox.inbox_counts())["waiting"] == 0
 
 
 async def test_a_text_with_nul_is_stored_without_it(tg: Harness) -> None:
@@ -103,7 +103,7 @@ async def test_webhook_refuses_nested_and_oversized_bodies(
             assert (odd.status_code, ok.status_code) == (200, 200)
             await bot.inbox.idle()
             assert len(server.messages(9)) == 2  # both handled: "not linked" and the help
-            assert (await bot.store.inbox_counts()) == {"handled": 2, "waiting": 0}
+            assert (await bot.repos.inbox.inbox_counts()) == {"handled": 2, "waiting": 0}
             warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
             assert any("nested deeper" in m for m in warned)
             assert any("over 1000000 bytes" in m for m in warned)

@@ -247,7 +247,7 @@ async def test_forget_erases_personal_data_after_confirmation(tg: Harness) -> No
     since = tg.server.last_seq
     await tg.press(2012, "Yes, erase my data")
     assert "erased" in (await tg.next_message(2012, since))["text"]
-    data = await tg.bot.store.export_customer(1)
+    data = await tg.bot.repos.customers.export_customer(1)
     assert data["customer"]["name"] is None and data["customer"]["email"] is None
     assert data["customer"]["opt_in_state"] == "forgotten"
     assert [(a["score"], a["text"]) for a in data["answers"]] == [(1, None), (None, None)]
@@ -321,7 +321,7 @@ async def test_answers_are_scored_and_the_customer_segmented(tg: Harness) -> Non
     assert words.escalate is True and words.sentiment == "negative"
     assert "refund" in words.analysis["intents"]
     assert customer_segment is not None
-    events = await tg.bot.store.export_customer(1)
+    events = await tg.bot.repos.customers.export_customer(1)
     assert events["customer"]["segment"] in ("promoter", "detractor", "passive")
 
 

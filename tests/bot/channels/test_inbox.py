@@ -64,19 +64,19 @@ async def test_an_update_a_dead_worker_left_in_the_inbox_is_handled_once(tg: Har
     await start_delivery_checkin(tg, 2102, "D-1")
     since = tg.server.last_seq
     payload = {"update_id": 9_000_001, "message": tg.server.build_user_message(2102, "4")}
-    store = tg.bot.store
-    await store.store_updates(
+    store = tg.bot.repos
+    await store.inbox.store_updates(
         [{"channel": "telegram", "update_id": 9_000_001, "chat_id": 2102,
           "payload": json.dumps(payload)}]
     )  # fmt: skip
     gone = utcnow() - timedelta(seconds=30)
     dead = ChatClaim("telegram", 2102, "dead", gone, gone + timedelta(seconds=10))
-    assert await store.claim_chat(dead)
+    assert await store.inbox.claim_chat(dead)
     reply = await tg.next_message(2102, since, contains="undamaged")
     assert reply["text"] == "Did everything arrive undamaged and complete?"
     await asyncio.sleep(2.5)  # another sweep: nothing is handled twice
     assert await answers(tg) == [("delivery_csat", 4, None)]
-    assert (await store.inbox_counts())["waiting"] == 0
+    assert (await store.inbox.inbox_counts())["waiting"] == 0
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.insights_wiring import install_insights
 from sandbox.local_servers.bot_api import LocalBotApi
 from tests.bot.channels.conftest import start_harness, stop_harness
 from tests.bot.channels.harness import FakeClock, Harness
@@ -33,7 +32,6 @@ async def tgm(tg_config, db_url) -> AsyncIterator[Harness]:  # type: ignore[no-u
             timezone="Europe/Amsterdam",
         )
         h = await start_harness(server, config, db_url[1], FakeClock(NOW))
-        install_insights(h.bot)
         await load(h.bot.db)
         try:
             yield h

@@ -63,11 +63,21 @@ async def test_sweep_erases_the_inactive_and_keeps_the_figures(tg: Harness) -> N
     before = await figures(tg)
 
     retention = timedelta(days=24 * 31)
-    dry = await sweep(tg.bot.store, tg.bot.units, retention, tg.clock(), worker="w", dry_run=True)
+    dry = await sweep(
+        tg.bot.repos.customers,
+        tg.bot.repos.leases,
+        tg.bot.units,
+        retention,
+        tg.clock(),
+        worker="w",
+        dry_run=True,
+    )
     assert dry.customer_ids == [old.id] and dry.answers == 3 and dry.purchases == 1
     assert (await customer(tg, "r-old@example.com")).name == "Ann Smith"  # dry: nothing erased
 
-    done = await sweep(tg.bot.store, tg.bot.units, retention, tg.clock(), worker="w")
+    done = await sweep(
+        tg.bot.repos.customers, tg.bot.repos.leases, tg.bot.units, retention, tg.clock(), worker="w"
+    )
     assert done.customer_ids == [old.id] and not done.skipped_lease
     assert await figures(tg) == before
 
@@ -99,7 +109,9 @@ async def test_sweep_erases_the_inactive_and_keeps_the_figures(tg: Harness) -> N
     assert all("Ann" not in m.text for m in old_messages if m.status != "pending")
     assert kept.name == "Ann Smith" and kept.opt_in_state == "opted_in"
 
-    again = await sweep(tg.bot.store, tg.bot.units, retention, tg.clock(), worker="w")
+    again = await sweep(
+        tg.bot.repos.customers, tg.bot.repos.leases, tg.bot.units, retention, tg.clock(), worker="w"
+    )
     assert again.customer_ids == []  # the erased are not erased twice
 
 
@@ -107,8 +119,15 @@ async def test_another_worker_sweeping_holds_the_lease(tg: Harness) -> None:
     await answer_checkin(tg, 7103, "R-LEASE")
     tg.clock.advance(days=800)
     now = tg.clock()
-    assert await tg.bot.store.take_lease("privacy_sweep", "other:1", now, timedelta(hours=1))
-    report = await sweep(tg.bot.store, tg.bot.units, timedelta(days=744), now, worker="w")
+    assert await tg.bot.repos.leases.take_lease("privacy_sweep", "other:1", now, timedelta(hours=1))
+    report = await sweep(
+        tg.bot.repos.customers,
+        tg.bot.repos.leases,
+        tg.bot.units,
+        timedelta(days=744),
+        now,
+        worker="w",
+    )
     assert report.skipped_lease and report.customer_ids == []
 
 

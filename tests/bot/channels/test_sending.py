@@ -143,7 +143,7 @@ async def test_webhook_mode_checks_the_secret_token(make_config, db_url) -> None
                 )
             assert (missing.status_code, wrong.status_code, garbage.status_code) == (403, 403, 400)
             assert ok.status_code == 200  # stored in the inbox; handled right after
-            assert (await bot.store.inbox_counts())["waiting"] + bot.inbox.handled == 1
+            assert (await bot.repos.inbox.inbox_counts())["waiting"] + bot.inbox.handled == 1
             await bot.inbox.idle()
             assert server.messages(3005)[-1]["text"].startswith("Hi Wim!")
         finally:

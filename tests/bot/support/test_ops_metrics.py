@@ -97,8 +97,8 @@ async def test_job_runs_failures_and_leases(desk: DeskHarness) -> None:
     with pytest.raises(ConnectionError):
         await metrics.job("housekeeping", lost_database)()
     now = desk.tg.clock()
-    assert await bot.store.take_lease("outbox_test", bot.worker, now, timedelta(minutes=5))
-    assert await bot.store.take_lease("other_test", "elsewhere:1", now, timedelta(minutes=5))
+    assert await bot.repos.leases.take_lease("outbox_test", bot.worker, now, timedelta(minutes=5))
+    assert await bot.repos.leases.take_lease("other_test", "elsewhere:1", now, timedelta(minutes=5))
     s = await fresh(desk)
     assert s.value("mentorbot_scheduler_job_runs_total", task="dispatch") == 1
     assert s.value("mentorbot_scheduler_job_runs_total", task="housekeeping") == 1

@@ -62,7 +62,7 @@ async def test_a_post_refused_for_good_is_set_aside_and_the_rest_goes_on(
 
 
 async def test_overlapping_delivery_rounds_post_each_card_once(desk: DeskHarness) -> None:
-    desk.support.deps.kick = lambda: None  # only the rounds below deliver
+    desk.support.pump.kick = lambda: None  # type: ignore[method-assign]  # only the rounds below
     for chat, order in ((3404, "G-4"), (3405, "G-5"), (3406, "G-6")):
         await desk.unhappy_customer(chat, order)
     reports = await asyncio.gather(*(desk.support.deliver() for _ in range(3)))

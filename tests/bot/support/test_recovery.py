@@ -334,7 +334,7 @@ async def test_a_customer_who_blocked_the_bot_gets_nothing_and_the_code_goes_bac
         )
     assert sorted(free) == POOL
     # The customer is known to be unreachable now: a Reply form would say so at once.
-    assert (await desk.tg.bot.store.customer_chat(case.customer_id))[0].opt_in_state == (  # type: ignore[index]
+    assert (await desk.tg.bot.repos.cases.customer_chat(case.customer_id))[0].opt_in_state == (  # type: ignore[index]
         "unreachable"
     )
 

@@ -37,7 +37,7 @@ async def test_a_claim_arrives_over_socket_mode(make_config, db_url) -> None:  #
             s.add(answer)
             await s.flush()
         opening = await open_case(
-            bot.store,
+            bot.repos,
             answer_id=answer.id or 0,
             customer_id=customer.id or 0,
             priority="high",

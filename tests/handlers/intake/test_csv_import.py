@@ -47,7 +47,7 @@ async def test_good_rows_are_imported_and_bad_rows_reported(
 ) -> None:
     seen: list[int] = []
     summary = await import_purchases(
-        mentorbot.store,
+        mentorbot.repos.purchases,
         mentorbot.units,
         mentorbot.intake,
         read_rows(csv_file(tmp_path)),
@@ -67,7 +67,7 @@ async def test_good_rows_are_imported_and_bad_rows_reported(
 
 async def test_dry_run_stores_nothing(mentorbot: Mentorbot, tmp_path: Path) -> None:
     summary = await import_purchases(
-        mentorbot.store,
+        mentorbot.repos.purchases,
         mentorbot.units,
         mentorbot.intake,
         read_rows(csv_file(tmp_path)),

@@ -9,7 +9,6 @@ import httpx
 from bot.app import Mentorbot
 from bot.channels.slack_insights import register_insights
 from bot.config import Config
-from bot.insights_wiring import install_insights
 from sandbox.local_servers.slack_api import LocalSlackApi
 from sandbox.local_servers.slack_signing import post_signed, slash_command
 from tests.bot.channels.harness import FakeClock
@@ -35,7 +34,7 @@ async def test_mentor_next_to_the_desk_listeners(
         )
         bot = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
         try:
-            service = install_insights(bot)
+            service = bot.insights
             await load(bot.db)
             assert bot.support is not None
             register_insights(bot.support.bolt, service.answer)

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from storage.advocacy.asks import AdvocacyQueries
 from storage.db import Database
 from storage.models import AdvocacyAsk, Case, Customer, Purchase, ReferralCredit, TrackedLink
-from storage.store import Store
+from storage.repositories import Repositories
 from tests.case_setup import forget
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ async def test_referral_credit_once_even_with_concurrent_rounds(db: Database) ->
 
 
 async def test_forget_removes_testimonials_and_referral_links_but_not_shared_review_links(
-    store: Store,
+    store: Repositories,
 ) -> None:
     q = AdvocacyQueries(store.db)
     c, other = await customers(store.db, 2)

@@ -9,12 +9,12 @@ from sqlalchemy import insert
 
 from storage.checkins.conversations import StorageKey
 from storage.models import ChannelLink, CheckIn, ConversationState, Customer
-from storage.store import Store
+from storage.repositories import Repositories
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-async def seed(store: Store, chats: int) -> None:
+async def seed(store: Repositories, chats: int) -> None:
     """``chats`` linked customers, each with one sent check-in and a conversation at question 1."""
     async with store.db.session() as s:
         for i in range(chats):
@@ -39,9 +39,11 @@ def key(i: int) -> StorageKey:
     return StorageKey("telegram", 1000 + i, 1000 + i)
 
 
-async def test_many_reads_at_once_each_get_their_own_chat(store: Store) -> None:
+async def test_many_reads_at_once_each_get_their_own_chat(store: Repositories) -> None:
     await seed(store, 12)
-    snapshots = await asyncio.gather(*(store.read_snapshot(key(i)) for i in range(12)))
+    snapshots = await asyncio.gather(
+        *(store.conversations.read_snapshot(key(i)) for i in range(12))
+    )
     for i, snapshot in enumerate(snapshots):
         state, customer, ctx = snapshot
         assert (state.chat_id, state.question_index) == (1000 + i, 1)
@@ -49,17 +51,18 @@ async def test_many_reads_at_once_each_get_their_own_chat(store: Store) -> None:
         assert ctx is not None and ctx.checkin.id == state.checkin_id and ctx.chat_id == 1000 + i
 
 
-async def test_a_chat_with_nobody_linked_reads_as_idle(store: Store) -> None:
+async def test_a_chat_with_nobody_linked_reads_as_idle(store: Repositories) -> None:
     await seed(store, 1)
     known, stranger = await asyncio.gather(
-        store.read_snapshot(key(0)), store.read_snapshot(StorageKey("telegram", 99, 99))
+        store.conversations.read_snapshot(key(0)),
+        store.conversations.read_snapshot(StorageKey("telegram", 99, 99)),
     )
     assert known[1] is not None and known[2] is not None
     assert stranger[1] is None and stranger[2] is None and stranger[0].step == "idle"
 
 
-async def test_a_named_checkin_wins_over_the_conversation(store: Store) -> None:
+async def test_a_named_checkin_wins_over_the_conversation(store: Repositories) -> None:
     await seed(store, 2)
-    other = (await store.chat_snapshot(key(1)))[0].checkin_id
-    (snapshot,) = await asyncio.gather(store.read_snapshot(key(0), other))
+    other = (await store.conversations.chat_snapshot(key(1)))[0].checkin_id
+    (snapshot,) = await asyncio.gather(store.conversations.read_snapshot(key(0), other))
     assert snapshot[2] is not None and snapshot[2].checkin.id == other

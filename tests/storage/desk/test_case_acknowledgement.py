@@ -4,12 +4,12 @@ backends: what decides that the customer gets the acknowledgement."""
 from __future__ import annotations
 
 from storage.models import Answer, CheckIn, Customer
-from storage.store import Store
+from storage.repositories import Repositories
 from tests.case_setup import open_case
 from tests.storage.desk.test_cases import NOW
 
 
-async def test_the_case_a_check_in_opened_or_joined(store: Store) -> None:
+async def test_the_case_a_check_in_opened_or_joined(store: Repositories) -> None:
     async with store.db.session() as s:
         customer = Customer(name="Kim")
         s.add(customer)
@@ -44,13 +44,13 @@ async def test_the_case_a_check_in_opened_or_joined(store: Store) -> None:
         )
         return found.outcome
 
-    assert await store.case_touched_by(cid, checkin_id=ids[0]) is None  # no case yet
+    assert await store.cases.case_touched_by(cid, checkin_id=ids[0]) is None  # no case yet
     assert await open_or_join(answers[0], ids[0]) == "opened"
     assert await open_or_join(answers[1], ids[1]) == "joined"
-    case = await store.open_case_of(cid)
+    case = await store.cases.open_case_of(cid)
     assert case is not None
-    assert (await store.case_touched_by(cid, checkin_id=ids[0])) == case
-    assert (await store.case_touched_by(cid, checkin_id=ids[1])) == case  # joined
-    assert await store.case_touched_by(cid, checkin_id=ids[2]) is None  # not flagged
-    assert await store.case_touched_by(cid, answer_id=answers[2]) is None  # not in the case
-    assert (await store.case_touched_by(cid, answer_id=answers[1])) == case
+    assert (await store.cases.case_touched_by(cid, checkin_id=ids[0])) == case
+    assert (await store.cases.case_touched_by(cid, checkin_id=ids[1])) == case  # joined
+    assert await store.cases.case_touched_by(cid, checkin_id=ids[2]) is None  # not flagged
+    assert await store.cases.case_touched_by(cid, answer_id=answers[2]) is None  # not in the case
+    assert (await store.cases.case_touched_by(cid, answer_id=answers[1])) == case

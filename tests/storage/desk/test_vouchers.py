@@ -12,25 +12,25 @@ from sqlalchemy import select
 from storage.db import Database
 from storage.desk.vouchers import VoucherRequest, VouchersExhausted
 from storage.models import Case, CaseStatus, VoucherCode
-from storage.store import Store
+from storage.repositories import Repositories
 from tests.storage.desk.test_cases import NOW, customer_with_answers, open_for
 
 POOL = ("CODE-1", "CODE-2", "CODE-3")
 
 
-async def open_cases(store: Store, n: int) -> list[int]:
+async def open_cases(store: Repositories, n: int) -> list[int]:
     ids = []
     for _ in range(n):
         customer_id, (answer,) = await customer_with_answers(store, 1)
         await open_for(store, customer_id, answer)
-        case = await store.open_case_of(customer_id)
+        case = await store.cases.open_case_of(customer_id)
         assert case is not None
         ids.append(case.id or 0)
     return ids
 
 
-async def resolve(store: Store, case_id: int, request: VoucherRequest) -> Case | None:
-    return await store.close_case(
+async def resolve(store: Repositories, case_id: int, request: VoucherRequest) -> Case | None:
+    return await store.cases.close_case(
         case_id,
         status=CaseStatus.RESOLVED,
         staff_id="U1",
@@ -42,13 +42,14 @@ async def resolve(store: Store, case_id: int, request: VoucherRequest) -> Case |
 
 
 async def test_two_workers_hand_out_different_codes(
-    store: Store, db_url: tuple[str, str | None]
+    store: Repositories, db_url: tuple[str, str | None]
 ) -> None:
-    other = Store(Database(db_url[0], schema=db_url[1]))  # a second worker, its own engine
+    # a second worker, its own engine
+    other = Repositories.on(Database(db_url[0], schema=db_url[1]))
     try:
         cases = await open_cases(store, 3)
-        assert await store.stock_vouchers("V10", POOL, NOW) == 3
-        assert await other.stock_vouchers("V10", POOL, NOW) == 0  # stocked once
+        assert await store.cases.stock_vouchers("V10", POOL, NOW) == 3
+        assert await other.cases.stock_vouchers("V10", POOL, NOW) == 0  # stocked once
         request = VoucherRequest("V10", POOL)
         done = await asyncio.gather(
             resolve(store, cases[0], request),
@@ -60,19 +61,19 @@ async def test_two_workers_hand_out_different_codes(
         fourth = (await open_cases(store, 1))[0]
         with pytest.raises(VouchersExhausted):
             await resolve(other, fourth, request)
-        case = await store.get_case(fourth)
+        case = await store.cases.get_case(fourth)
         assert case is not None and case.status == CaseStatus.OPEN  # nothing changed
     finally:
         await other.db.dispose()
 
 
 async def test_the_same_case_resolved_twice_at_once_takes_one_code(
-    store: Store, db_url: tuple[str, str | None]
+    store: Repositories, db_url: tuple[str, str | None]
 ) -> None:
-    other = Store(Database(db_url[0], schema=db_url[1]))
+    other = Repositories.on(Database(db_url[0], schema=db_url[1]))
     try:
         (case_id,) = await open_cases(store, 1)
-        await store.stock_vouchers("V10", POOL, NOW)
+        await store.cases.stock_vouchers("V10", POOL, NOW)
         request = VoucherRequest("V10", POOL)
         results = await asyncio.gather(
             resolve(store, case_id, request), resolve(other, case_id, request)
@@ -87,9 +88,11 @@ async def test_the_same_case_resolved_twice_at_once_takes_one_code(
         await other.db.dispose()
 
 
-async def test_generated_codes_never_repeat_and_undelivered_codes_go_back(store: Store) -> None:
+async def test_generated_codes_never_repeat_and_undelivered_codes_go_back(
+    store: Repositories,
+) -> None:
     cases = await open_cases(store, 2)
-    await store.stock_vouchers("V10", ("ONLY-1",), NOW)
+    await store.cases.stock_vouchers("V10", ("ONLY-1",), NOW)
     # A pattern that repeats itself: the second case must get a different code.
     made = itertools.chain(["GEN-AAAAAA", "GEN-AAAAAA"], (f"GEN-{i:06}" for i in itertools.count()))
     request = VoucherRequest("V25", (), lambda: next(made))
@@ -97,7 +100,7 @@ async def test_generated_codes_never_repeat_and_undelivered_codes_go_back(store:
     second = await resolve(store, cases[1], request)
     assert first is not None and second is not None
     assert first.gesture_code == "GEN-AAAAAA" and second.gesture_code == "GEN-000000"
-    await store.record_resolve_note(
+    await store.cases.record_resolve_note(
         cases[1], text=None, delivery="blocked", thread_text="x", now=NOW, release_code=True
     )
     async with store.db.session() as s:
@@ -105,5 +108,5 @@ async def test_generated_codes_never_repeat_and_undelivered_codes_go_back(store:
     assert sorted(rows, key=str) == sorted(
         [("GEN-AAAAAA", cases[0]), ("ONLY-1", None)], key=str
     )  # the generated code of the blocked customer is dropped, never handed out again
-    case = await store.get_case(cases[1])
+    case = await store.cases.get_case(cases[1])
     assert case is not None and case.gesture_code is None and case.note_delivery == "blocked"

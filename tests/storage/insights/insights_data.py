@@ -44,7 +44,7 @@ def _answer(cid: int, qt: str, at: datetime, score: int | None = None, **kw: Any
 
 
 async def load(db: Database) -> dict[str, int]:
-    """Store the data set; returns the customer ids by name."""
+    """Repositories the data set; returns the customer ids by name."""
     async with db.session() as s:
         ann = Customer(name="Ann Smith", email="ann@example.com", phone="+3161234", language="en")
         kees = Customer(name="Kees Jansen", email="kees@example.nl", language="nl")

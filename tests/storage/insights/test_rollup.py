@@ -19,7 +19,7 @@ from storage.insights.aggregates import AnswerFigures, InsightFilter
 from storage.insights.rollup import split_period
 from storage.insights.store import InsightsStore
 from storage.models import Answer, AnswerRollup, AnswerRollupDay, Customer
-from storage.store import Store
+from storage.repositories import Repositories
 from tests.case_setup import forget
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -147,7 +147,7 @@ async def test_rollup_figures_equal_live_figures(db: Database) -> None:
 
 async def test_answers_stored_scored_or_forgotten_after_the_rollup_count(db: Database) -> None:
     cid = await _load(db, n=800)
-    store, data = Store(db), InsightsStore(db)
+    store, data = Repositories.on(db), InsightsStore(db)
     await data.roll_up(NOW)
     before, _ = await data.answer_figures(InsightFilter(T0, NOW))
     rnd = random.Random(5)
@@ -155,11 +155,11 @@ async def test_answers_stored_scored_or_forgotten_after_the_rollup_count(db: Dat
     late[0].update(question_type="nps", score=10)
     async with db.session() as s:
         await s.execute(insert(Answer), late)
-    fresh = await store.save_answer(
+    fresh = await store.answers.save_answer(
         Answer(customer_id=cid, question_type="text", text="It leaks", created_at=NOW)
     )
     await _assert_same(data)  # back-dated answers in rolled-up days count at once
-    await store.record_scoring(
+    await store.answers.record_scoring(
         fresh.id or 0,
         polarity=-0.8,
         sentiment="negative",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers.chat_address import whatsapp_chat
 from storage.db import Database
 from storage.models import ChannelLink, Customer, InboxUpdate, OptInState
-from storage.store import Store
+from storage.repositories import Repositories
 from storage.whatsapp.queries import InboxItem, WhatsAppStore
 from storage.whatsapp.sent import message_number
 
@@ -42,21 +42,21 @@ async def test_a_webhook_item_delivered_twice_is_stored_once(db: Database) -> No
     assert f'"update_id": {stored[0].update_id}' in stored[0].payload
 
 
-async def test_the_preferred_chat_is_the_one_used_last(db: Database, store: Store) -> None:
+async def test_the_preferred_chat_is_the_one_used_last(db: Database, store: Repositories) -> None:
     wa = WhatsAppStore(db)
     cid = await customer(db, "+31612345678")
-    assert (await store.customer_chat(cid))[1] is None  # type: ignore[index]
-    await store.link_chat(cid, 555, 555, NOW)  # Telegram
-    assert (await store.customer_chat(cid))[1] == 555  # type: ignore[index]
+    assert (await store.cases.customer_chat(cid))[1] is None  # type: ignore[index]
+    await store.customers.link_chat(cid, 555, 555, NOW)  # Telegram
+    assert (await store.cases.customer_chat(cid))[1] == 555  # type: ignore[index]
     assert await wa.enrol(cid, ANNE, NOW + timedelta(minutes=1))  # linked later, never wrote
-    assert (await store.customer_chat(cid))[1] == ANNE  # type: ignore[index]
+    assert (await store.cases.customer_chat(cid))[1] == ANNE  # type: ignore[index]
     await wa.touch_inbound(ANNE, NOW + timedelta(hours=1))
     assert await wa.last_inbound(ANNE) == NOW + timedelta(hours=1)
     await wa.touch_inbound(ANNE, NOW)  # an older message handled late: the window stays
     assert await wa.last_inbound(ANNE) == NOW + timedelta(hours=1)
     customer_id, others = await wa.mark_unreachable(ANNE, NOW + timedelta(hours=2))
     assert (customer_id, others) == (cid, True)
-    assert (await store.customer_chat(cid))[1] == 555  # type: ignore[index]
+    assert (await store.cases.customer_chat(cid))[1] == 555  # type: ignore[index]
 
 
 async def test_statuses_move_forward_only(db: Database) -> None:
@@ -74,7 +74,9 @@ async def test_statuses_move_forward_only(db: Database) -> None:
     assert await wa.apply_status("wamid.unknown", "read", NOW, None, None) is None
 
 
-async def test_enrolment_links_the_customers_own_number_once(db: Database, store: Store) -> None:
+async def test_enrolment_links_the_customers_own_number_once(
+    db: Database, store: Repositories
+) -> None:
     wa = WhatsAppStore(db)
     anne = await customer(db, "+31612345678")
     await customer(db, "+31600000001", consent=False)
@@ -85,9 +87,9 @@ async def test_enrolment_links_the_customers_own_number_once(db: Database, store
     async with db.session() as s:
         found = await s.get(Customer, anne)
     assert found is not None and found.opt_in_state == OptInState.OPTED_IN
-    assert (await store.customer_for_chat("whatsapp", ANNE)).id == anne  # type: ignore[union-attr]
+    assert (await store.customers.customer_for_chat("whatsapp", ANNE)).id == anne  # type: ignore[union-attr]
     # another customer with the same number cannot take the chat
     bram = await customer(db, "+31612345678")
     assert not await wa.enrol(bram, ANNE, NOW)
-    assert (await store.customer_for_chat("whatsapp", ANNE)).id == anne  # type: ignore[union-attr]
+    assert (await store.customers.customer_for_chat("whatsapp", ANNE)).id == anne  # type: ignore[union-attr]
     assert await wa.enrolment_candidates() == []  # a row without a chat: not listed again
