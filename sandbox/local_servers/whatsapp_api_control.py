@@ -91,10 +91,13 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
 
     async def templates(request: web.Request) -> web.Response:
         body = await request.json()
-        template = server.add_template(
-            body["name"], body["language"], body["body"], tuple(body.get("quick_replies", ())),
-            body.get("status", "APPROVED"),
-        )  # fmt: skip
+        try:
+            template = server.add_template(
+                body["name"], body["language"], body["body"],
+                tuple(body.get("quick_replies", ())), body.get("status", "APPROVED"),
+            )  # fmt: skip
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"param_count": template.param_count})
 
     async def webhook(request: web.Request) -> web.Response:

@@ -221,6 +221,9 @@ async def test_control_api_refuses_unknown_limits_and_unknown_messages(
     with pytest.raises(aiohttp.ClientResponseError) as caught:
         await control.push_status("wamid.NOPE", "read")
     assert caught.value.status == 404
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.add_template("gappy", "nl", "Hoi {{2}}")  # {{1}} missing
+    assert caught.value.status == 400 and ("gappy", "nl") not in server.templates
     assert server.limiter.limits.throughput == 80
 
 
