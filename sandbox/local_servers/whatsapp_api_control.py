@@ -54,10 +54,15 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
             sent = server.find_sent(str(body["message_id"]))
             if sent is None:
                 raise web.HTTPNotFound(text=f"no sent message {body['message_id']}")
-            if kind == "quick_reply":
-                message_id = server.customer_quick_reply(wa_id, sent, int(body["index"]), name=name)
-            else:
-                message_id = server.customer_choice(wa_id, sent, str(body["option_id"]), name=name)
+            try:
+                if kind == "quick_reply":
+                    index = int(body["index"])
+                    message_id = server.customer_quick_reply(wa_id, sent, index, name=name)
+                else:
+                    option = str(body["option_id"])
+                    message_id = server.customer_choice(wa_id, sent, option, name=name)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"message_id": message_id})
 
     async def sent(request: web.Request) -> web.Response:
