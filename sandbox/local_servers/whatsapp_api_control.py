@@ -41,7 +41,18 @@ THROTTLE_CODES = (130429, 131048, 131056)
 
 
 def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
-    """Mount the ``/_local/`` routes for ``server``."""
+    """Mount the ``/_local/`` routes for ``server``; a request they cannot read is a 400."""
+
+    @web.middleware
+    async def bad_requests(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith("/_local/"):
+            return await handler(request)
+        try:
+            return await handler(request)
+        except (KeyError, ValueError, TypeError, GraphError) as exc:  # JSON errors are ValueError
+            raise web.HTTPBadRequest(text=f"{type(exc).__name__}: {exc}") from None
+
+    app.middlewares.append(bad_requests)
 
     async def customer(request: web.Request) -> web.Response:
         body = await request.json()
