@@ -6,6 +6,8 @@ two body parameters and two quick replies) when nothing else happens, so the dis
 can be read against it in the same run. The server runs in its own process (the real one is on
 another machine), with no status webhooks.
 
+0. The HTTP client's choice: the same POST of the same template with httpx and with aiohttp
+   (both dependencies), sequential and ``--concurrency`` in flight: rate and CPU ms per send.
 1. Limits off: a sequential loop, and ``--concurrency`` sends in flight.
 2. Limits on (the number's throughput, 80/s by default): the same concurrent loop unpaced
    (counts the 130429 refusals it provokes), then paced to one below the limit per rolling
@@ -32,6 +34,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp
+import httpx
 
 from bot.channels.whatsapp_cloud import WhatsAppApiError, WhatsAppCloud, template_payload
 from sandbox.local_servers.whatsapp_api_control import WhatsAppControl
@@ -134,6 +139,38 @@ async def bare_send_loop(
     }
 
 
+async def raw_post_loop(
+    library: str, base_url: str, count: int, concurrency: int, first_customer: int
+) -> dict[str, float | int]:
+    """The bare POST with ``library`` (httpx or aiohttp): sends per second, CPU ms per send."""
+    url = f"{base_url}/v21.0/{PHONE_NUMBER_ID}/messages"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    numbers = iter(range(first_customer, first_customer + count))
+    bodies = (
+        {"messaging_product": "whatsapp",
+         **template_payload(str(n), TEMPLATE[0], TEMPLATE[1], ["Anna", "wasmachine"])}
+        for n in numbers
+    )  # fmt: skip
+    async with (
+        httpx.AsyncClient(headers=headers) as hx,
+        aiohttp.ClientSession(headers=headers) as ah,
+    ):
+
+        async def worker() -> None:
+            for body in bodies:
+                if library == "httpx":
+                    (await hx.post(url, json=body)).raise_for_status()
+                else:
+                    async with ah.post(url, json=body) as answer:
+                        answer.raise_for_status()
+                        await answer.read()
+
+        start, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall, cpu_ms = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
+    return {"per_s": round(count / wall, 1), "cpu_ms_per_send": round(cpu_ms, 3)}
+
+
 async def run(
     count: int, concurrency: int, throughput: int, pace_window: float
 ) -> dict[str, object]:
@@ -141,6 +178,12 @@ async def run(
     with server_process(throughput, limits=False) as root:
         async with WhatsAppControl(root) as control:
             await control.add_template(*TEMPLATE)
+        first = CUSTOMER_BASE + 10 * count
+        for library in ("httpx", "aiohttp"):
+            for in_flight in (1, concurrency):
+                figures = await raw_post_loop(library, root, count, in_flight, first)
+                results[f"raw_post_{library}_{in_flight}_in_flight"] = figures
+                first += count
         results["limits_off_sequential"] = await bare_send_loop(root, count)
         results["limits_off_concurrent"] = await bare_send_loop(
             root, count, concurrency, first_customer=CUSTOMER_BASE + count

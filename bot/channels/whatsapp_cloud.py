@@ -3,8 +3,8 @@
 pywa 4.5.0 was the first choice; its ``GraphAPI`` sets ``session.base_url`` to
 ``https://graph.facebook.com/v{version}`` whatever session it is given, so it cannot be pointed at
 a local server through a public parameter. This client is ``POST /{version}/{phone_number_id}/
-messages`` with a bearer token, on aiohttp (a dependency already; its client cost a fifth of
-httpx's CPU per send against the local server).
+messages`` with a bearer token, on aiohttp (a dependency; a fifth of httpx's CPU per send in
+``benchmarks/whatsapp_send.py``).
 
 Payload helpers check Meta's limits before anything is sent (the pages they were read from
 are named in ``sandbox/local_servers/whatsapp_api_rules.py``, which enforces the same): at most

@@ -125,6 +125,8 @@ class LocalWhatsAppApi(WhatsAppApiState):
 
     def customer_quick_reply(self, wa_id: str, sent: Sent, index: int, **kwargs: Any) -> str:
         """A customer taps quick reply ``index`` of the template message ``sent``."""
+        if sent.kind != "template" or not 0 <= index < len(sent.options):
+            raise ValueError(f"{sent.message_id} has no quick reply {index}")
         option = sent.options[index]
         content = {"payload": option["id"], "text": option["title"]}
         return self._push(self.inbound(wa_id, "button", content, context_id=sent.message_id,
@@ -132,7 +134,9 @@ class LocalWhatsAppApi(WhatsAppApiState):
 
     def customer_choice(self, wa_id: str, sent: Sent, option_id: str, **kwargs: Any) -> str:
         """A customer taps the reply button or list row ``option_id`` of ``sent``."""
-        option = next(o for o in sent.options if o["id"] == option_id)
+        option = next((o for o in sent.options if o["id"] == option_id), None)
+        if option is None or not sent.kind.startswith("interactive"):
+            raise ValueError(f"{sent.message_id} has no button or row {option_id!r}")
         reply = "button_reply" if sent.kind == "interactive_button" else "list_reply"
         content = {"type": reply, reply: dict(option)}
         return self._push(self.inbound(wa_id, "interactive", content,

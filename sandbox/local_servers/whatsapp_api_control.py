@@ -41,7 +41,18 @@ THROTTLE_CODES = (130429, 131048, 131056)
 
 
 def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
-    """Mount the ``/_local/`` routes for ``server``."""
+    """Mount the ``/_local/`` routes for ``server``; a request they cannot read is a 400."""
+
+    @web.middleware
+    async def bad_requests(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith("/_local/"):
+            return await handler(request)
+        try:
+            return await handler(request)
+        except (KeyError, ValueError, TypeError, GraphError) as exc:  # JSON errors are ValueError
+            raise web.HTTPBadRequest(text=f"{type(exc).__name__}: {exc}") from None
+
+    app.middlewares.append(bad_requests)
 
     async def customer(request: web.Request) -> web.Response:
         body = await request.json()
@@ -54,10 +65,15 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
             sent = server.find_sent(str(body["message_id"]))
             if sent is None:
                 raise web.HTTPNotFound(text=f"no sent message {body['message_id']}")
-            if kind == "quick_reply":
-                message_id = server.customer_quick_reply(wa_id, sent, int(body["index"]), name=name)
-            else:
-                message_id = server.customer_choice(wa_id, sent, str(body["option_id"]), name=name)
+            try:
+                if kind == "quick_reply":
+                    index = int(body["index"])
+                    message_id = server.customer_quick_reply(wa_id, sent, index, name=name)
+                else:
+                    option = str(body["option_id"])
+                    message_id = server.customer_choice(wa_id, sent, option, name=name)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"message_id": message_id})
 
     async def sent(request: web.Request) -> web.Response:
@@ -91,10 +107,13 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
 
     async def templates(request: web.Request) -> web.Response:
         body = await request.json()
-        template = server.add_template(
-            body["name"], body["language"], body["body"], tuple(body.get("quick_replies", ())),
-            body.get("status", "APPROVED"),
-        )  # fmt: skip
+        try:
+            template = server.add_template(
+                body["name"], body["language"], body["body"],
+                tuple(body.get("quick_replies", ())), body.get("status", "APPROVED"),
+            )  # fmt: skip
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"param_count": template.param_count})
 
     async def webhook(request: web.Request) -> web.Response:

@@ -47,6 +47,11 @@ class Template:
     quick_replies: tuple[str, ...] = ()
     status: str = "APPROVED"  # APPROVED | PENDING | REJECTED | PAUSED
 
+    def __post_init__(self) -> None:
+        found = {int(n) for n in re.findall(r"\{\{(\d+)\}\}", self.body)}
+        if found != set(range(1, len(found) + 1)):  # Meta refuses such a template for review
+            raise ValueError(f"template {self.name}: placeholders must be {{{{1}}}}..{{{{n}}}}")
+
     @property
     def param_count(self) -> int:
         """How many ``{{n}}`` placeholders the body has."""

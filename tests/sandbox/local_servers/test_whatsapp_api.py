@@ -221,6 +221,13 @@ async def test_control_api_refuses_unknown_limits_and_unknown_messages(
     with pytest.raises(aiohttp.ClientResponseError) as caught:
         await control.push_status("wamid.NOPE", "read")
     assert caught.value.status == 404
+    with pytest.raises(aiohttp.ClientResponseError) as caught:
+        await control.add_template("gappy", "nl", "Hoi {{2}}")  # {{1}} missing
+    assert caught.value.status == 400 and ("gappy", "nl") not in server.templates
+    async with aiohttp.ClientSession() as session:
+        for body in ({"text": "no wa_id"}, {"wa_id": "abc", "text": "x"}, None):
+            async with session.post(f"{server.base_url}/_local/customer", json=body) as answer:
+                assert answer.status == 400
     assert server.limiter.limits.throughput == 80
 
 

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -198,3 +199,23 @@ async def test_bodies_wait_for_a_webhook_url(receiver: Receiver) -> None:
     [(raw, header)] = receiver.posts
     assert verify_signature(SECRET, raw, header)
     assert parse_delivery(raw)[0][0].message_id == wamid
+
+
+async def test_a_tap_on_a_button_the_message_does_not_have_is_refused(
+    server: LocalWhatsAppApi, receiver: Receiver, client: WhatsAppCloud, control: WhatsAppControl
+) -> None:
+    await control.set_limits(pair_interval=0)
+    await control.customer_text(CUSTOMER, "hallo")
+    checkin = await client.send(template(CUSTOMER, "checkin", "nl", ["Anna"]))
+    buttons = await client.send(buttons_payload(CUSTOMER, "Opgelost?", [("y", "Ja")]))
+    for tap in (
+        control.quick_reply(CUSTOMER, checkin, 2),  # the template has two quick replies
+        control.quick_reply(CUSTOMER, buttons, 0),  # not a template
+        control.choose(CUSTOMER, buttons, "maybe"),
+        control.choose(CUSTOMER, checkin, "Ja"),  # a template's reply is a quick reply
+    ):
+        with pytest.raises(aiohttp.ClientResponseError) as caught:
+            await tap
+        assert caught.value.status == 400
+    await server.webhooks.drain()
+    assert [m.kind for m in receiver.parsed()[0]] == ["text"]
