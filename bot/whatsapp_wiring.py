@@ -28,6 +28,7 @@ from handlers.whatsapp.deps import WhatsAppDeps, WhatsAppRules
 from handlers.whatsapp.enrol import enrol_by_phone
 from handlers.whatsapp.entry import handle_whatsapp
 from handlers.whatsapp.opener import opener, reminder
+from handlers.whatsapp.statuses import chat_unreachable
 from storage.models import utcnow
 from storage.whatsapp.queries import InboxItem, WhatsAppStore
 
@@ -53,7 +54,9 @@ class WhatsAppWiring:
             base_url=wa.base_url, api_version=wa.api_version,
         )  # fmt: skip
         self.pacer = WhatsAppPacer(wa.throughput, wa.pair_interval)
-        self.channel = WhatsAppChannel(self.client, self._record_sent, self.pacer)
+        self.channel = WhatsAppChannel(
+            self.client, self._record_sent, self.pacer, self._unreachable
+        )
         self.wd = WhatsAppDeps(
             self.store,
             self.channel,
@@ -71,6 +74,10 @@ class WhatsAppWiring:
         self.deps: Deps | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._last_waits: dict[str, float] = {}
+
+    async def _unreachable(self, chat_id: int, why: str) -> bool:
+        assert self.deps is not None
+        return await chat_unreachable(self.deps, self.wd, chat_id, why)
 
     async def _record_sent(self, wamid: str, chat_id: int) -> int:
         return await self.store.record_sent(wamid, chat_id, self.bot.clock())

@@ -42,6 +42,10 @@ from handlers.whatsapp.messages import REPLY_BUTTONS, STATUS, TemplateMessage, f
 log = logging.getLogger(__name__)
 RecordSent = Callable[[str, int], Awaitable[int]]
 """Stores a sent message's wamid with its chat; returns the house's id of the message."""
+Unreachable = Callable[[int, str], Awaitable[bool]]
+"""Records that a chat cannot be reached (and why); returns whether the customer can be
+reached on another channel."""
+OTHER_CHANNEL_WAIT = 1.0  # seconds: then the customer's other chat is tried
 LIST_BUTTON = "Kies · Choose"
 INTERACTIVE_BODY = 1024
 ROW_TITLE = 24
@@ -77,10 +81,17 @@ def _row(button: Button) -> tuple[str, str, str | None]:
 class WhatsAppChannel:
     """Sends to WhatsApp chats through :class:`WhatsAppCloud`, paced under Meta's limits."""
 
-    def __init__(self, client: WhatsAppCloud, record_sent: RecordSent, pacer: WhatsAppPacer):
+    def __init__(
+        self,
+        client: WhatsAppCloud,
+        record_sent: RecordSent,
+        pacer: WhatsAppPacer,
+        unreachable: Unreachable | None = None,
+    ) -> None:
         self.client = client
         self.record_sent = record_sent
         self.pacer = pacer
+        self.unreachable = unreachable
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send text, reply buttons or a list."""
@@ -129,6 +140,11 @@ class WhatsAppChannel:
         try:
             wamid = await self.client.send(payload)
         except WhatsAppApiError as exc:
+            if exc.recipient_unreachable and self.unreachable is not None:
+                # Unreachable on WhatsApp only: a customer with another chat is written to
+                # there (the message is retried, and their preferred chat is now the other).
+                if await self.unreachable(chat_id, f"{exc.code} {exc.title}"):
+                    raise RetryLater(OTHER_CHANNEL_WAIT) from None
             raise self._channel_error(chat_id, exc) from None
         return SentMessage(chat_id, await self.record_sent(wamid, chat_id))
 

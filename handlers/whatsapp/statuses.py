@@ -15,6 +15,18 @@ log = logging.getLogger(__name__)
 PERMANENT = frozenset({131026, 131030, 131021})
 
 
+async def chat_unreachable(deps: Deps, wd: WhatsAppDeps, chat_id: int, why: str) -> bool:
+    """Meta said this WhatsApp chat cannot be reached: mark it so, and the customer too when no
+    other chat of theirs can be; returns whether another chat can (write to them there)."""
+    customer_id, others = await wd.store.mark_unreachable(chat_id, wd.clock())
+    log.info("chat %s unreachable on WhatsApp (%s)", chat_id, why)
+    if customer_id is not None and not others:
+        await deps.customers.set_opt_in_state(
+            customer_id, OptInState.UNREACHABLE, f"whatsapp delivery failed: {why}"
+        )
+    return others
+
+
 async def handle_status(
     deps: Deps, wd: WhatsAppDeps, wamid: str, status: str, code: int | None, title: str | None
 ) -> None:
@@ -29,12 +41,7 @@ async def handle_status(
     if code not in PERMANENT:
         log.warning("WhatsApp message %s failed (%s %s); not permanent", wamid[:40], code, title)
         return
-    customer_id, others = await wd.store.mark_unreachable(info.chat_id, now)
-    log.info("chat %s unreachable on WhatsApp (%s %s)", info.chat_id, code, title)
-    if customer_id is not None and not others:
-        await deps.customers.set_opt_in_state(
-            customer_id, OptInState.UNREACHABLE, f"whatsapp delivery failed: {code} {title}"
-        )
-    elif info.checkin_id is not None:
+    others = await chat_unreachable(deps, wd, info.chat_id, f"{code} {title}")
+    if others and info.checkin_id is not None:
         await deps.checkins.cancel_checkin(info.checkin_id, f"whatsapp delivery failed: {code}")
         await deps.conversations.clear_states_for_checkin(info.checkin_id)

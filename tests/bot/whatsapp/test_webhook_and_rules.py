@@ -202,3 +202,28 @@ async def test_a_message_outside_the_window_waits_for_the_customer(wa_desk) -> N
     assert first.text == "De monteur komt morgen om 10 uur."  # before the reply to "Hallo"
     await h.settle()
     assert len(h.server.sent_to(ANNE, since)) == 2
+
+
+async def test_unreachable_on_whatsapp_goes_on_telegram(wa_desk) -> None:  # type: ignore[no-untyped-def]
+    h: WhatsAppHarness = wa_desk[0]
+    tg = wa_desk[1].tg
+    code = await h.buy("WA-2C", f"+{ANNE}", lang="en", name="Ann Smith")
+    assert (await h.write(ANNE, f"START {code}")).text.startswith("Hi Ann")
+    greeting = await tg.send(7101, f"/start {code}")  # the same code opens Telegram too
+    assert greeting["text"].startswith("Hi Ann")
+    h.server.unreachable[ANNE] = "sync"  # Meta answers 131026 at once
+    h.later(days=1, hours=2)
+    report = await h.bot.dispatch()
+    assert report.sent == 0 and report.failed == 1  # to be tried again, elsewhere
+    async with h.bot.db.session() as s:
+        (ann,) = (await s.execute(select(Customer))).scalars().all()
+        link = (
+            await s.execute(select(ChannelLink).where(ChannelLink.channel == "whatsapp"))
+        ).scalar_one()
+    assert link.unreachable_at is not None and ann.opt_in_state == OptInState.OPTED_IN
+    h.later(minutes=1)
+    since = tg.server.last_seq
+    report = await h.bot.dispatch()
+    assert report.sent == 1
+    question = await tg.next_message(7101, since)
+    assert "How satisfied are you with the delivery" in question["text"]
