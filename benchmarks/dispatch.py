@@ -14,6 +14,7 @@
 
     python benchmarks/dispatch.py [--checkins 100000] [--limited 600] [--workers-checkins 600]
                                   [--scheduled 1000000] [--in-flight 1]
+    python benchmarks/dispatch.py --channel whatsapp ...   (benchmarks/dispatch_whatsapp.py)
 """
 
 from __future__ import annotations
@@ -389,4 +390,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if "--channel" in sys.argv and sys.argv[sys.argv.index("--channel") + 1 :][:1] == ["whatsapp"]:
+        from benchmarks.dispatch_whatsapp import main as whatsapp_main
+
+        whatsapp_main()
+    else:
+        main()

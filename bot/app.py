@@ -140,6 +140,7 @@ class Mentorbot:
         self.advocacy: Any = None
         self.advocacy = self._install_advocacy(plugs)
         self.insights = self._install_insights(plugs)
+        self.whatsapp = self._install_whatsapp(plugs)
         self.assembly = plugs.finish()
         self.telegram: Any = None  # the PTB Application once built
         self.deps: Deps | None = None
@@ -162,6 +163,11 @@ class Mentorbot:
         from bot.advocacy_wiring import install_advocacy
 
         return install_advocacy(self, plugs)
+
+    def _install_whatsapp(self, plugs: Plugs) -> Any:
+        from bot.whatsapp_wiring import install_whatsapp
+
+        return install_whatsapp(self, plugs)
 
     def _install_insights(self, plugs: Plugs) -> Any:
         """Managers' commands in Telegram and (with the desk) in Slack, and the digest job."""
@@ -202,8 +208,10 @@ class Mentorbot:
             after_checkin=self.assembly.after_checkin,
             closing_words=self.assembly.closing_words,
         )
+        if self.whatsapp is not None:  # every channel behind one: a chat id names its channel
+            self.deps = self.whatsapp.extend(self.deps, channel)
         if self.support is not None:
-            self.support.deps.customer_channel = channel
+            self.support.deps.customer_channel = self.deps.channel
         return self.deps
 
     def build_telegram(self) -> Any:
@@ -306,6 +314,8 @@ class Mentorbot:
         await app.initialize()
         await register_commands(app.bot, COMMANDS, self.assembly.chat_menus)
         await app.start()
+        if self.whatsapp is not None:
+            await self.whatsapp.start()
         tg = self.config.telegram
         self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
         if tg.mode == "polling":
@@ -343,6 +353,8 @@ class Mentorbot:
             self._sweeper = None
         if self.inbox is not None:
             await self.inbox.close()
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
         if app.running:
             await app.stop()
         await app.shutdown()

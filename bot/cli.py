@@ -229,8 +229,16 @@ def demo(
     language: Annotated[
         str, typer.Option(help="Your language in interactive mode: en or nl.")
     ] = "en",
+    channel: Annotated[
+        str, typer.Option(help="telegram, or whatsapp: a Dutch customer's journey on WhatsApp.")
+    ] = "telegram",
 ) -> None:
     """Run the bot against a local Telegram with simulated customers (no tokens, no network)."""
+    if channel == "whatsapp":
+        from sandbox.demo_whatsapp import run_whatsapp_demo
+
+        asyncio.run(run_whatsapp_demo(out))
+        return
     if interactive:
         from sandbox.demo_interactive import run_interactive
 

@@ -29,6 +29,7 @@ from bot.config_loading import ConfigError, describe_validation_error, read_yaml
 from bot.config_ops import LoggingConfig, MetricsConfig, RetentionConfig
 from bot.config_sentiment import SentimentConfig
 from bot.config_support import BusinessHours, SupportConfig
+from bot.config_whatsapp import ChannelsConfig, WhatsAppConfig, check_templates
 from handlers.journeys import Journey, parse_duration
 
 __all__ = [
@@ -229,6 +230,8 @@ class Config(_Section):
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
     privacy: RetentionConfig = RetentionConfig()
+    whatsapp: WhatsAppConfig = WhatsAppConfig()
+    channels: ChannelsConfig = ChannelsConfig()
     journeys: dict[str, Journey] = Field(default_factory=default_journeys)
     default_journey: str = "standard"
     product_journeys: dict[str, str] = {}
@@ -245,6 +248,7 @@ class Config(_Section):
         missing += [j for j in self.product_journeys.values() if j not in self.journeys]
         if missing:
             raise ValueError(f"journey(s) not defined under journeys: {sorted(set(missing))}")
+        check_templates(self.whatsapp, self.journeys)
         if self.web.public_url is None and self.telegram.mode == "webhook":
             raise ValueError("telegram webhook mode needs web.public_url")
         if self.telegram.rate_limit_backend == "database" and not self.database_url.startswith(

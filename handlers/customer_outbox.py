@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from handlers.chat_address import channel_of
 from handlers.messages import (
     Button,
     ChannelError,
@@ -65,7 +66,7 @@ class CustomerOutbox:
         self.customers = customers
         self.channel = channel
         self.clock = clock
-        self.channel_name = channel_name
+        self.channel_name = channel_name  # kept for callers; a chat's id names its channel
 
     async def post(
         self, message: OutgoingMessage, kind: str, customer_id: int | None = None
@@ -81,7 +82,7 @@ class CustomerOutbox:
             kind,
             customer_id=customer_id,
             buttons=buttons_to_rows(message.buttons),
-            channel=self.channel_name,
+            channel=channel_of(message.chat_id),
         )
         return message_id in await self.deliver_chat(message.chat_id)
 
@@ -89,7 +90,8 @@ class CustomerOutbox:
         """Send the chat's pending messages in order until one fails; the ids sent."""
         sent: list[int] = []
         for _ in range(most):
-            head = await self.queue.claim_chat_head(self.channel_name, chat_id, self.clock(), CLAIM)
+            channel = channel_of(chat_id)
+            head = await self.queue.claim_chat_head(channel, chat_id, self.clock(), CLAIM)
             if head is None or not await self._send(head):
                 break
             sent.append(head.id)

@@ -56,6 +56,11 @@ CommandRoute = Callable[["Deps", IncomingUpdate], Awaitable[None]]
 """A command beyond the customer commands (e.g. managers' stats commands)."""
 CheckInFinished = Callable[["Deps", "CheckInContext"], Awaitable[None]]
 """Called after a customer answered a check-in's last question."""
+CheckInOpener = Callable[["Deps", "CheckInContext"], Awaitable[int]]
+"""Sends a check-in's first message to its chat; returns the message id (a channel's own way
+of opening a conversation, e.g. WhatsApp's template outside the 24-hour window)."""
+CheckInReminder = Callable[["Deps", "CheckInContext", "ConversationState | None"], Awaitable[None]]
+"""Sends a check-in's one reminder (a channel's own way, like :data:`CheckInOpener`)."""
 ClosingWords = Callable[["Deps", Customer, int, "int | None", "int | None"], Awaitable[bool]]
 """Given (customer, chat id, check-in id, answer id) when a check-in ends or words outside one
 were stored: sends its own closing (the support desk's acknowledgement) and returns True, or
@@ -88,6 +93,10 @@ class Deps:
     commands: Mapping[str, CommandRoute] = field(default_factory=dict)
     after_checkin: Sequence[CheckInFinished] = ()
     closing_words: Sequence[ClosingWords] = ()
+    openers: Mapping[str, CheckInOpener] = field(default_factory=dict)
+    """Per channel name, how a check-in is opened there (default: intro and first question)."""
+    reminders: Mapping[str, CheckInReminder] = field(default_factory=dict)
+    """Per channel name, how a check-in's reminder is sent (default: the question again)."""
 
     @property
     def outbox(self) -> CustomerOutbox:

@@ -122,6 +122,10 @@ class ChannelLink(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
     user_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
     linked_at: datetime | None = None
+    # When the customer last wrote in this chat (WhatsApp's 24-hour customer-service window),
+    # and when the channel said the chat cannot be reached (a permanent delivery error).
+    last_inbound_at: datetime | None = None
+    unreachable_at: datetime | None = None
 
 
 class CheckIn(SQLModel, table=True):
@@ -468,3 +472,4 @@ class AnswerRollupDay(SQLModel, table=True):
 
 
 from storage.send_pace import SendPace, SendPaceChat, SendSlot  # noqa: E402, F401  (send budget)
+from storage.whatsapp_tables import WhatsAppSeen, WhatsAppSent  # noqa: E402, F401  (WhatsApp)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.chat_address import channel_of
 from handlers.checkins import flow as checkin_flow
 from handlers.deps import Deps, SurveyRules
 from handlers.messages import (
@@ -159,7 +160,7 @@ async def _send_batch(
             continue
         chosen[checkin.customer_id] = ctx
     keys = {
-        c: StorageKey(deps.channel_name, ctx.chat_id or 0, ctx.chat_id or 0)
+        c: StorageKey(channel_of(ctx.chat_id or 0), ctx.chat_id or 0, ctx.chat_id or 0)
         for c, ctx in chosen.items()
     }
     await deps.checkins.begin_conversations(
@@ -172,7 +173,8 @@ async def _send_batch(
         nonlocal sent_ok
         async with gate:
             try:
-                message_id = await checkin_flow.ask_first(deps, ctx)
+                opener = deps.openers.get(channel_of(ctx.chat_id or 0), checkin_flow.ask_first)
+                message_id = await opener(deps, ctx)
             except Exception as exc:
                 return ctx, exc
             # Marked before the slot is free: a crash leaves at most `concurrency` unmarked.
@@ -250,11 +252,11 @@ async def _remind_one(deps: Deps, checkin: CheckIn, now: datetime, report: Dispa
         await deps.checkins.mark_retry(checkin.id or 0, woken, "reminder waits for quiet hours")
         return
     assert ctx.chat_id is not None
-    state = await deps.conversations.get_state(
-        StorageKey(deps.channel_name, ctx.chat_id, ctx.chat_id)
-    )
+    key = StorageKey(channel_of(ctx.chat_id), ctx.chat_id, ctx.chat_id)
+    state = await deps.conversations.get_state(key)
     try:
-        await checkin_flow.remind(deps, ctx, state)
+        reminder = deps.reminders.get(channel_of(ctx.chat_id), checkin_flow.remind)
+        await reminder(deps, ctx, state)
     except Exception as exc:
         await _failed(deps, ctx, exc, now, report)
         return

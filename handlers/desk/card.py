@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.chat_address import CHANNEL_NAMES, channel_of
 from handlers.desk.messages import Card, CardButton, DeskMarkup, DeskMessage
 from storage.desk.case_view import CaseView
 from storage.models import CLOSED_BY_FORGET, Answer, Case, CaseStatus
@@ -146,6 +147,7 @@ def render_case(view: CaseView, now: datetime, m: DeskMarkup) -> DeskMessage:
             f"{name} · {LANGUAGES.get(customer.language, customer.language)} · "
             f"{_how_long(view.customer_since, now)}",
         ),
+        ("Channel", CHANNEL_NAMES[channel_of(view.chat_id)] if view.chat_id else "not linked"),
         ("Order", order),
         ("Touchpoint", view.touchpoint or "written outside a check-in"),
         ("Score", ", ".join(scores) or "no score"),

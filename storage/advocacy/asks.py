@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 
 from storage.advocacy.links import LinkQueries, ThanksContext, insert_for
+from storage.customers.preferred import preferred_link_id
 from storage.db import Database
 from storage.models import AdvocacyAsk, Case, ChannelLink, CheckIn, Customer, Event, Purchase
 
@@ -113,10 +114,7 @@ class AdvocacyQueries(LinkQueries):
                     .join(Customer, Customer.id == AdvocacyAsk.customer_id)
                     .outerjoin(
                         ChannelLink,
-                        and_(
-                            ChannelLink.customer_id == Customer.id,
-                            ChannelLink.channel == "telegram",
-                        ),
+                        ChannelLink.id == preferred_link_id(Customer.id),
                     )
                     .outerjoin(CheckIn, CheckIn.id == AdvocacyAsk.checkin_id)
                     .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from storage.customers.preferred import preferred_link_id
 from storage.db import Database
 from storage.models import (
     ChannelLink,
@@ -227,10 +228,7 @@ class LinkQueries:
                     .join(Customer, Customer.id == ReferralCredit.ambassador_id)
                     .outerjoin(
                         ChannelLink,
-                        and_(
-                            ChannelLink.customer_id == Customer.id,
-                            ChannelLink.channel == "telegram",
-                        ),
+                        ChannelLink.id == preferred_link_id(Customer.id),
                     )
                     .where(ReferralCredit.id.in_(ids))
                     .order_by(ReferralCredit.id)

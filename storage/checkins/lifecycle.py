@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from storage.checkins.conversations import StorageKey, upsert_states
 from storage.coalesce import coalescer_of
+from storage.customers.preferred import preferred_link_id
 from storage.db import Database
 from storage.models import (
     AdvocacyAsk,
@@ -42,14 +43,12 @@ class CheckInContext:
 
 
 def _contexts() -> Any:
-    """Check-ins with their customer, Telegram chat and product."""
+    """Check-ins with their customer, preferred chat (storage/customers/preferred.py) and
+    product."""
     return (
         select(CheckIn, Customer, ChannelLink.chat_id, Purchase.product)
         .join(Customer, Customer.id == CheckIn.customer_id)
-        .outerjoin(
-            ChannelLink,
-            and_(ChannelLink.customer_id == Customer.id, ChannelLink.channel == "telegram"),
-        )
+        .outerjoin(ChannelLink, ChannelLink.id == preferred_link_id(Customer.id))
         .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
     )
 

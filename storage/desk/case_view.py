@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
+from storage.customers.preferred import preferred_link_id
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -74,8 +75,9 @@ _ANSWERS_ADDED = (
         OutboxMessage.status != OutboxStatus.FAILED,
     )
 )
+# The customer's preferred chat: the channel they used last (storage/customers/preferred.py).
 _CHAT_OF = select(ChannelLink.chat_id).where(
-    ChannelLink.customer_id == bindparam("customer_id"), ChannelLink.chat_id.is_not(None)
+    ChannelLink.id == preferred_link_id(bindparam("customer_id"))
 )
 
 
@@ -143,7 +145,7 @@ class CaseViewQueries:
             return answer, checkin
 
     async def customer_chat(self, customer_id: int) -> tuple[Customer, int | None] | None:
-        """A customer and their Telegram chat (None when not linked or forgotten)."""
+        """A customer and their preferred chat (None when not linked or forgotten)."""
         async with self.db.session() as s:
             customer = await s.get(Customer, customer_id)
             if customer is None:

@@ -1,0 +1,135 @@
+"""Messages the bot sent on WhatsApp: their house ids, the check-in a template opened, the
+conversations opened (the daily tier), and the statuses Meta reports."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import Database
+from storage.whatsapp_tables import WhatsAppSent
+
+# Later statuses win; Meta may report them out of order (read before delivered).
+_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def message_number(wamid: str) -> int:
+    """The house's integer id of a WhatsApp message: 63 bits of the wamid's SHA-256."""
+    return int.from_bytes(hashlib.sha256(wamid.encode()).digest()[:8], "big") >> 1
+
+
+@dataclass(frozen=True)
+class SentInfo:
+    """What a status callback is about: the sent message's chat and check-in."""
+
+    chat_id: int
+    checkin_id: int | None
+    status: str
+    changed: bool
+
+
+class SentMessageQueries:
+    """Queries on ``whatsapp_sent``."""
+
+    db: Database
+
+    def _insert(self, table: Any) -> Any:
+        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
+
+    async def record_sent(
+        self,
+        wamid: str,
+        chat_id: int,
+        now: datetime,
+        *,
+        checkin_id: int | None = None,
+        template: str | None = None,
+        opens_conversation: bool = False,
+    ) -> int:
+        """Remember a sent message (its statuses come later); returns its house id."""
+        number = message_number(wamid)
+        async with self.db.session() as s:
+            await s.execute(
+                self._insert(WhatsAppSent.__table__).on_conflict_do_nothing(),
+                {"message_id": number, "wamid": wamid[:128], "chat_id": chat_id,
+                 "checkin_id": checkin_id, "template": template,
+                 "opens_conversation": opens_conversation, "sent_at": now, "status": "accepted"},
+            )  # fmt: skip
+        return number
+
+    async def conversations_opened_since(self, since: datetime) -> int:
+        """Business-initiated conversations (templates outside the window) since ``since``."""
+        async with self.db.session() as s:
+            return int(
+                (
+                    await s.execute(
+                        select(func.count()).where(
+                            WhatsAppSent.opens_conversation.is_(True), WhatsAppSent.sent_at > since
+                        )
+                    )
+                ).scalar()
+                or 0
+            )
+
+    async def apply_status(
+        self, wamid: str, status: str, at: datetime, error_code: int | None, error: str | None
+    ) -> SentInfo | None:
+        """Record a status callback (a later status never goes back); None for a message this
+        bot did not record."""
+        rank = _RANK.get(status)
+        if rank is None:
+            return None
+        lower = [s for s, r in _RANK.items() if r < rank]
+        async with self.db.session() as s:
+            row = (
+                await s.execute(
+                    select(
+                        WhatsAppSent.chat_id, WhatsAppSent.checkin_id, WhatsAppSent.status
+                    ).where(WhatsAppSent.wamid == wamid)
+                )
+            ).first()
+            if row is None:
+                return None
+            changed = (
+                await s.execute(
+                    update(WhatsAppSent)
+                    .where(WhatsAppSent.wamid == wamid, WhatsAppSent.status.in_(lower))
+                    .values(status=status, status_at=at, error_code=error_code,
+                            error_title=(error or None) and error[:200])
+                )
+            ).rowcount  # fmt: skip
+        return SentInfo(int(row[0]), row[1], status, bool(changed))
+
+    async def note_opener(
+        self, message_id: int, checkin_id: int, template: str | None, opens: bool
+    ) -> None:
+        """The sent message opened a check-in (a template when ``template`` is set)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(WhatsAppSent)
+                .where(WhatsAppSent.message_id == message_id)
+                .values(checkin_id=checkin_id, template=template, opens_conversation=opens)
+            )
+
+    async def opened_by_template(self, message_id: int) -> bool:
+        """Whether the sent message was a template (its question not shown yet)."""
+        async with self.db.session() as s:
+            name = (
+                await s.execute(
+                    select(WhatsAppSent.template).where(WhatsAppSent.message_id == message_id)
+                )
+            ).scalar()
+        return name is not None
+
+    async def sent_status(self, wamid: str) -> str | None:
+        """The last status recorded for a sent message."""
+        async with self.db.session() as s:
+            return (
+                await s.execute(select(WhatsAppSent.status).where(WhatsAppSent.wamid == wamid))
+            ).scalar()
