@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -25,41 +24,7 @@ from bot.channels.whatsapp_cloud import (
 )
 from sandbox.local_servers.whatsapp_api import LocalWhatsAppApi
 from sandbox.local_servers.whatsapp_api_control import WhatsAppControl
-
-CUSTOMER = "31612345678"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalWhatsAppApi]:
-    async with LocalWhatsAppApi(control=True) as running:
-        running.add_template(
-            "delivery_checkin", "nl", "Hoi {{1}}, hoe is je {{2}} aangekomen?", ("Goed", "Slecht")
-        )
-        yield running
-
-
-@pytest.fixture
-async def client(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppCloud]:
-    async with WhatsAppCloud(
-        token=server.token, phone_number_id=server.phone_number_id, base_url=server.base_url
-    ) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-async def control(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppControl]:
-    async with WhatsAppControl(server.base_url) as remote:
-        yield remote
-
-
-async def refused(client: WhatsAppCloud, payload: dict) -> WhatsAppApiError:
-    with pytest.raises(WhatsAppApiError) as caught:
-        await client.send(payload)
-    return caught.value
-
-
-def checkin(to: str = CUSTOMER) -> dict:
-    return template_payload(to, "delivery_checkin", "nl", ["Anna", "wasmachine"], ["q0", "q1"])
+from tests.sandbox.local_servers.whatsapp_helpers import CUSTOMER, checkin, refused
 
 
 async def test_wrong_token_is_190_with_401(server: LocalWhatsAppApi) -> None:

@@ -71,20 +71,6 @@ async def server(receiver: Receiver) -> AsyncIterator[LocalWhatsAppApi]:
         yield s
 
 
-@pytest.fixture
-async def client(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppCloud]:
-    async with WhatsAppCloud(
-        token=server.token, phone_number_id=server.phone_number_id, base_url=server.base_url
-    ) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-async def control(server: LocalWhatsAppApi) -> AsyncIterator[WhatsAppControl]:
-    async with WhatsAppControl(server.base_url) as remote:
-        yield remote
-
-
 async def test_customer_text_arrives_signed_with_the_app_secret(
     server: LocalWhatsAppApi, receiver: Receiver, control: WhatsAppControl
 ) -> None:
