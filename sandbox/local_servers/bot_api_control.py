@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from sandbox.local_servers.bot_api_limits import max_in_window
+from sandbox.local_servers.control_client import ControlClient
 
 if TYPE_CHECKING:
     from sandbox.local_servers.bot_api import LocalBotApi
@@ -103,26 +103,8 @@ def add_control_routes(app: web.Application, server: LocalBotApi) -> None:
     app.router.add_post("/_local/age_callbacks", age_callbacks)
 
 
-class RemoteControl:
+class RemoteControl(ControlClient):
     """The client side of the ``/_local/`` routes, for a server at ``http://HOST:PORT``."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> RemoteControl:
-        self._session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        assert self._session is not None, "use RemoteControl as an async context manager"
-        async with self._session.request(method, self.root + path, **kwargs) as response:
-            response.raise_for_status()
-            return json.loads(await response.read())
 
     async def push(
         self,

@@ -27,9 +27,9 @@ import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
+from sandbox.local_servers.control_client import ControlClient
 from sandbox.local_servers.whatsapp_api_errors import GraphError, error_body
 
 if TYPE_CHECKING:
@@ -167,26 +167,8 @@ def add_control_routes(app: web.Application, server: LocalWhatsAppApi) -> None:
     app.router.add_get("/_local/stats", stats)
 
 
-class WhatsAppControl:
+class WhatsAppControl(ControlClient):
     """The client side of the ``/_local/`` routes of a server at ``http://HOST:PORT``."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> WhatsAppControl:
-        self._session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        assert self._session is not None, "use WhatsAppControl as an async context manager"
-        async with self._session.request(method, self.root + path, **kwargs) as response:
-            response.raise_for_status()
-            return await response.json()
 
     async def customer_text(self, wa_id: str, text: str, name: str = "Klant") -> str:
         """A customer writes ``text``; returns the customer message's wamid."""
