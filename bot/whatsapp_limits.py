@@ -42,9 +42,9 @@ class DatabaseTier:
             self.number, chat_id, template, now, now - WINDOW, self.tier
         )
 
-    async def confirm(self, held: int, wamid: str) -> None:
-        """The template went out as ``wamid``."""
-        await self.store.confirm_hold(held, wamid)
+    async def confirm(self, held: int, wamid: str) -> int:
+        """The template went out as ``wamid``: the held row is now that message; its id."""
+        return await self.store.confirm_hold(held, wamid)
 
     async def release(self, held: int) -> None:
         """The template did not go."""

@@ -55,8 +55,8 @@ class ConversationTier(Protocol):
         """Count one conversation before its template goes; None: the tier is full."""
         ...
 
-    async def confirm(self, held: int, wamid: str) -> None:
-        """The template went out as ``wamid``."""
+    async def confirm(self, held: int, wamid: str) -> int:
+        """The template went out as ``wamid``: recorded as the sent message; its house id."""
         ...
 
     async def release(self, held: int) -> None:
@@ -187,8 +187,8 @@ class WhatsAppChannel:
                 await self.pacer.backoff(chat_id, wait, exc.code)
             raise self._channel_error(chat_id, exc) from None
         if held is not None and self.tier is not None:
-            try:
-                await self.tier.confirm(held, wamid)
+            try:  # the held row becomes the sent message: one write instead of two
+                return SentMessage(chat_id, await self.tier.confirm(held, wamid))
             except Exception:  # the message went: the held row keeps counting it
                 log.exception("whatsapp: could not confirm held conversation %s", held)
         return SentMessage(chat_id, await self.record_sent(wamid, chat_id))
