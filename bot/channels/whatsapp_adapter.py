@@ -8,6 +8,7 @@ the channel errors the handlers know. Inbound webhook items become :class:`Incom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -73,6 +74,7 @@ TEXT_BODY = 4096
 # once (handlers/whatsapp/entry.py); until then it is tried again every few hours.
 OUTSIDE_WINDOW_WAIT = 4 * 3600.0
 TIER_FULL_WAIT = 3600.0  # the daily tier is a rolling day: try again in an hour
+DOCUMENT_PARTS = 5  # a data export as texts: at most this many (a pair interval apart)
 
 
 def render(message: OutgoingMessage) -> list[dict[str, Any]]:
@@ -159,12 +161,23 @@ class WhatsAppChannel:
         """A WhatsApp reply needs no acknowledgement."""
 
     async def send_document(self, document: OutgoingDocument) -> SentMessage:
-        """A small file as text (a data export); larger ones need Meta's media upload, which
-        this adapter does not do: refused with a clear error."""
-        body = f"{document.caption}\n\n{document.content.decode('utf-8', 'replace')}".strip()
-        if len(body) > TEXT_BODY:
-            raise MessageRejected(f"{document.filename}: too large for a WhatsApp text")
-        return await self.send(OutgoingMessage(document.chat_id, body))
+        """A file as text (a data export; files need Meta's media upload, which this adapter
+        does not do): JSON without its indentation, in as many texts as it takes (at most
+        ``DOCUMENT_PARTS``, each paced like any message); a larger file is refused."""
+        content = document.content.decode("utf-8", "replace")
+        if document.filename.endswith(".json"):
+            with contextlib.suppress(ValueError):
+                content = json.dumps(json.loads(content), ensure_ascii=False,
+                                     separators=(",", ":"))  # fmt: skip
+        body = f"{document.caption}\n\n{content}".strip()
+        parts = [body[i : i + TEXT_BODY] for i in range(0, len(body), TEXT_BODY)]
+        if len(parts) > DOCUMENT_PARTS:
+            raise MessageRejected(f"{document.filename}: too large for WhatsApp texts")
+        sent = None
+        for part in parts:
+            sent = await self.send(OutgoingMessage(document.chat_id, part))
+        assert sent is not None
+        return sent
 
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Images need Meta's media upload, which this adapter does not do."""
