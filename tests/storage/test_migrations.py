@@ -64,7 +64,7 @@ def test_answers_get_the_channel_they_came_in_on(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Migration 0013: an answer whose update is in the inbox as a WhatsApp one is WhatsApp's,
-    the other answers that came in as an update Telegram's, the rest unknown."""
+    the others Telegram's (the column's default: no row rewritten)."""
     from sqlalchemy import create_engine, insert, text
 
     from storage.db import engine_options, sync_url
@@ -91,4 +91,4 @@ def test_answers_get_the_channel_they_came_in_on(
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT raw_update_id, channel FROM answers ORDER BY id")).all()
     engine.dispose()
-    assert [tuple(r) for r in rows] == [(111, "whatsapp"), (222, "telegram"), (None, None)]
+    assert [tuple(r) for r in rows] == [(111, "whatsapp"), (222, "telegram"), (None, "telegram")]

@@ -1,8 +1,8 @@
 """answers keep the channel they came in on (managers' figures per channel, exports)
 
-Existing answers: ``whatsapp`` when their update is still in the inbox as a WhatsApp one,
-``telegram`` for the other answers that came in as an update; answers without an update (none
-are stored that way today) stay NULL.
+Existing answers are Telegram's (the column's default: no row is rewritten, on SQLite or on
+PostgreSQL 11+), but those whose update is still in the inbox as a WhatsApp one (WhatsApp came
+in with 0012, so there are few).
 
 Revision ID: 0013
 Revises: 0012
@@ -23,14 +23,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("answers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("channel", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column("channel", sa.String(length=20), nullable=True, server_default="telegram")
+        )
     op.execute(
         "UPDATE answers SET channel = 'whatsapp' WHERE raw_update_id IN"
         " (SELECT update_id FROM inbox_updates WHERE channel = 'whatsapp')"
-    )
-    op.execute(
-        "UPDATE answers SET channel = 'telegram'"
-        " WHERE channel IS NULL AND raw_update_id IS NOT NULL"
     )
 
 
