@@ -24,6 +24,12 @@ from tests.bot.channels.pacing_books import REDIS_URL, _redis_problem
 from tests.conftest import IN_CI, PG_URL
 
 THROUGHPUT = 25  # the server's limit: low, so that three workers meet it within seconds
+# The bots pace a little under the server's limits, as Telegram's shared-budget tests do: a
+# loaded test machine can delay a send after its slot and bunch it with the next ones at the
+# server, which no pacing before the send rules out (README, "Nothing lost, nothing twice").
+BOT_RATE = THROUGHPUT - 2
+PAIR = 1.0
+BOT_PAIR = 1.2
 WORKERS = 3
 
 
@@ -54,7 +60,7 @@ async def test_three_workers_keep_the_throughput_and_the_daily_tier(
             for lang in ("en", "nl"):
                 await control.add_template(TEMPLATE[0], lang, *TEMPLATE[2:])
             figures = await dispatch_run(
-                PG_URL, schema, root, 90, THROUGHPUT, 1, WORKERS,
+                PG_URL, schema, root, 90, BOT_RATE, 1, WORKERS,
                 daily_tier=tier, redis_url=redis_url,
             )  # fmt: skip
             stats = await control.stats()
@@ -87,11 +93,11 @@ async def test_three_workers_keep_the_pair_rate(shared: tuple[str, str | None]) 
     chats = [whatsapp_chat(str(31_690_000_000 + i)) for i in range(3)]
     with server_process(THROUGHPUT, limits=True) as root:
         async with WhatsAppControl(root) as control:
-            await control.set_limits(pair_interval=1.0)
+            await control.set_limits(pair_interval=PAIR)
             for lang in ("en", "nl"):
                 await control.add_template(TEMPLATE[0], lang, *TEMPLATE[2:])
             bots = [
-                make_bot(PG_URL, schema, root, THROUGHPUT, 1, pair_interval=1.0,
+                make_bot(PG_URL, schema, root, BOT_RATE, 1, pair_interval=BOT_PAIR,
                          redis_url=redis_url)
                 for _ in range(WORKERS)
             ]  # fmt: skip
@@ -112,6 +118,8 @@ async def test_three_workers_keep_the_pair_rate(shared: tuple[str, str | None]) 
                 await asyncio.gather(*(send_all(bot) for bot in bots))
             finally:
                 for bot in bots:
+                    assert bot.whatsapp is not None
+                    await bot.whatsapp.client.close()
                     await bot.close()
             stats = await control.stats()
             sent = await control.sent()
