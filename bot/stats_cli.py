@@ -244,7 +244,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         by: Annotated[
             str | None,
-            typer.Option(help="Also show figures per product, touchpoint or language."),
+            typer.Option(help="Also show figures per product, touchpoint, language or channel."),
         ] = None,
         config: ConfigOption = None,
     ) -> None:
@@ -254,8 +254,8 @@ def register(app: typer.Typer) -> None:
         from storage.migrate import upgrade_async
 
         cfg = _config(config)
-        if by is not None and by not in ("product", "touchpoint", "language"):
-            err.print(f"[red]--by {by}:[/red] use product, touchpoint or language")
+        if by is not None and by not in ("product", "touchpoint", "language", "channel"):
+            err.print(f"[red]--by {by}:[/red] use product, touchpoint, language or channel")
             raise typer.Exit(2)
         service, db = _service(cfg)
 

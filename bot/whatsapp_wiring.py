@@ -14,11 +14,11 @@ from starlette.routing import Route
 
 from bot.channels.whatsapp_adapter import WhatsAppChannel, decode, inbox_payloads
 from bot.channels.whatsapp_cloud import WhatsAppCloud
-from bot.channels.whatsapp_pacing import WhatsAppPacer
 from bot.channels.whatsapp_webhook import MAX_BODY_BYTES, handshake, parse_delivery, receive
 from bot.channels_by_chat import ChannelsByChat
 from bot.inbox_runner import InboxRunner
 from bot.log_context import log_context
+from bot.whatsapp_limits import DatabaseTier, shared_pacer
 from handlers.chat_address import TELEGRAM, WHATSAPP
 from handlers.deps import Deps
 from handlers.jobs import Job
@@ -53,9 +53,10 @@ class WhatsAppWiring:
             token=wa.token.get_secret_value(), phone_number_id=wa.phone_number_id or "",
             base_url=wa.base_url, api_version=wa.api_version,
         )  # fmt: skip
-        self.pacer = WhatsAppPacer(wa.throughput, wa.pair_interval)
+        self.pacer = shared_pacer(bot.config, bot.db.engine)
+        tier = DatabaseTier(self.store, wa.phone_number_id or "", wa.daily_tier, bot.clock)
         self.channel = WhatsAppChannel(
-            self.client, self._record_sent, self.pacer, self._unreachable
+            self.client, self._record_sent, self.pacer, self._unreachable, tier
         )
         self.wd = WhatsAppDeps(
             self.store,
@@ -146,7 +147,7 @@ class WhatsAppWiring:
             "throughput_waits": pace.throughput_waits,
             "pair_waits": pace.pair_waits,
             "waited_s": round(pace.waited_s, 3),
-            "daily_tier": self.wd.waiting.get("daily_tier", 0),
+            "daily_tier": self.wd.waiting.get("daily_tier", 0) + self.channel.tier_waits,
         }
 
     async def report_waits(self) -> dict[str, float]:
@@ -170,6 +171,7 @@ class WhatsAppWiring:
     async def start(self) -> None:
         """Open the client's HTTP session and sweep the inbox for updates left behind."""
         await self.client.start()
+        await self.pacer.initialize()
         self._sweeper = asyncio.create_task(self.inbox.sweep_forever())
 
     async def stop(self) -> None:
@@ -181,6 +183,7 @@ class WhatsAppWiring:
             self._sweeper = None
         await self.inbox.close()
         await self.client.close()
+        await self.pacer.close()
 
 
 def install_whatsapp(bot: Mentorbot, plugs: Plugs) -> WhatsAppWiring | None:

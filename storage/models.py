@@ -177,6 +177,10 @@ class Answer(SQLModel, table=True):
     score: int | None = None
     text: str | None = None
     language: str | None = Field(default=None, max_length=5)
+    # telegram, whatsapp; answers stored before migration 0013 default to telegram
+    channel: str | None = Field(
+        default=None, max_length=20, sa_column_kwargs={"server_default": "telegram"}
+    )
     raw_update_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]
     # The chat message the words came in, so an edit of that message revises this answer.
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)  # type: ignore[call-overload]

@@ -64,6 +64,36 @@ class SlotBook(Protocol):
         ...
 
 
+class BookClock:
+    """Maps a slot book's clock onto this process's monotonic clock, as NTP does.
+
+    A booking asked at ``asked`` and answered at ``answered`` read the book's clock somewhere in
+    between: the midpoint is off by at most half the round trip. Round trips stretch while the
+    event loop is busy, so the estimate comes from the recent sample whose error bound (half its
+    round trip, plus 50 ppm of drift for every second of age) is smallest; samples taken while
+    the loop was quiet (:meth:`SendPacer.initialize`) stay good for minutes.
+    """
+
+    DRIFT = 50e-6
+
+    def __init__(self, keep: int = 256) -> None:
+        self._samples: collections.deque[tuple[float, float, float]] = collections.deque(
+            maxlen=keep
+        )
+
+    def observe(self, asked: float, answered: float, book_now: float) -> None:
+        """A booking or clock reading between ``asked`` and ``answered`` (monotonic) saw the
+        book's clock at ``book_now``."""
+        middle = (asked + answered) / 2
+        self._samples.append((middle, (answered - asked) / 2, book_now - middle))
+
+    def local(self, book_time: float) -> float:
+        """``book_time`` on this process's monotonic clock."""
+        now = time.monotonic()
+        _when, _bound, offset = min(self._samples, key=lambda s: s[1] + (now - s[0]) * self.DRIFT)
+        return book_time - offset
+
+
 class LocalSlots:
     """A slot book in this process's memory."""
 

@@ -8,11 +8,12 @@ the channel errors the handlers know. Inbound webhook items become :class:`Incom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from bot.channels.whatsapp_cloud import (
     WhatsAppApiError,
@@ -45,6 +46,25 @@ RecordSent = Callable[[str, int], Awaitable[int]]
 Unreachable = Callable[[int, str], Awaitable[bool]]
 """Records that a chat cannot be reached (and why); returns whether the customer can be
 reached on another channel."""
+
+
+class ConversationTier(Protocol):
+    """The account's daily tier of business-initiated conversations, counted in the database
+    so that all workers together stay under it (a template outside the window opens one)."""
+
+    async def hold(self, chat_id: int, template: str) -> int | None:
+        """Count one conversation before its template goes; None: the tier is full."""
+        ...
+
+    async def confirm(self, held: int, wamid: str) -> int:
+        """The template went out as ``wamid``: recorded as the sent message; its house id."""
+        ...
+
+    async def release(self, held: int) -> None:
+        """The template did not go: the conversation no longer counts."""
+        ...
+
+
 OTHER_CHANNEL_WAIT = 1.0  # seconds: then the customer's other chat is tried
 LIST_BUTTON = "Kies · Choose"
 INTERACTIVE_BODY = 1024
@@ -53,6 +73,8 @@ TEXT_BODY = 4096
 # A free-form message outside the window waits: the customer's next message makes it due at
 # once (handlers/whatsapp/entry.py); until then it is tried again every few hours.
 OUTSIDE_WINDOW_WAIT = 4 * 3600.0
+TIER_FULL_WAIT = 3600.0  # the daily tier is a rolling day: try again in an hour
+DOCUMENT_PARTS = 5  # a data export as texts: at most this many (a pair interval apart)
 
 
 def render(message: OutgoingMessage) -> list[dict[str, Any]]:
@@ -87,11 +109,14 @@ class WhatsAppChannel:
         record_sent: RecordSent,
         pacer: WhatsAppPacer,
         unreachable: Unreachable | None = None,
+        tier: ConversationTier | None = None,
     ) -> None:
         self.client = client
         self.record_sent = record_sent
         self.pacer = pacer
         self.unreachable = unreachable
+        self.tier = tier
+        self.tier_waits = 0
 
     async def send(self, message: OutgoingMessage) -> SentMessage:
         """Send text, reply buttons or a list."""
@@ -114,7 +139,19 @@ class WhatsAppChannel:
             )  # fmt: skip
         except ValueError as exc:
             raise MessageRejected(f"template {template.name}: {exc}") from None
-        return await self._send(template.chat_id, payload)
+        if self.tier is None:
+            return await self._send(template.chat_id, payload)
+        held = await self.tier.hold(template.chat_id, template.name)
+        if held is None:
+            self.tier_waits += 1
+            log.warning("daily tier reached; template %s to chat %s waits",
+                        template.name, template.chat_id)  # fmt: skip
+            raise RetryLater(TIER_FULL_WAIT)
+        try:
+            return await self._send(template.chat_id, payload, held)
+        except BaseException:
+            await self.tier.release(held)
+            raise
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> None:
         """WhatsApp messages cannot be edited: the choice stays visible as the customer's own
@@ -124,18 +161,31 @@ class WhatsAppChannel:
         """A WhatsApp reply needs no acknowledgement."""
 
     async def send_document(self, document: OutgoingDocument) -> SentMessage:
-        """A small file as text (a data export); larger ones need Meta's media upload, which
-        this adapter does not do: refused with a clear error."""
-        body = f"{document.caption}\n\n{document.content.decode('utf-8', 'replace')}".strip()
-        if len(body) > TEXT_BODY:
-            raise MessageRejected(f"{document.filename}: too large for a WhatsApp text")
-        return await self.send(OutgoingMessage(document.chat_id, body))
+        """A file as text (a data export; files need Meta's media upload, which this adapter
+        does not do): JSON without its indentation, in as many texts as it takes (at most
+        ``DOCUMENT_PARTS``, each paced like any message); a larger file is refused."""
+        content = document.content.decode("utf-8", "replace")
+        if document.filename.endswith(".json"):
+            with contextlib.suppress(ValueError):
+                content = json.dumps(json.loads(content), ensure_ascii=False,
+                                     separators=(",", ":"))  # fmt: skip
+        body = f"{document.caption}\n\n{content}".strip()
+        parts = [body[i : i + TEXT_BODY] for i in range(0, len(body), TEXT_BODY)]
+        if len(parts) > DOCUMENT_PARTS:
+            raise MessageRejected(f"{document.filename}: too large for WhatsApp texts")
+        sent = None
+        for part in parts:
+            sent = await self.send(OutgoingMessage(document.chat_id, part))
+        assert sent is not None
+        return sent
 
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Images need Meta's media upload, which this adapter does not do."""
         raise MessageRejected("images are not sent on WhatsApp")
 
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> SentMessage:
+    async def _send(
+        self, chat_id: int, payload: dict[str, Any], held: int | None = None
+    ) -> SentMessage:
         await self.pacer.wait(chat_id)
         try:
             wamid = await self.client.send(payload)
@@ -145,13 +195,20 @@ class WhatsAppChannel:
                 # there (the message is retried, and their preferred chat is now the other).
                 if await self.unreachable(chat_id, f"{exc.code} {exc.title}"):
                     raise RetryLater(OTHER_CHANNEL_WAIT) from None
+            if exc.throttled:
+                wait = exc.retry_after or max(self.pacer.pair_interval, 1.0)
+                await self.pacer.backoff(chat_id, wait, exc.code)
             raise self._channel_error(chat_id, exc) from None
+        if held is not None and self.tier is not None:
+            try:  # the held row becomes the sent message: one write instead of two
+                return SentMessage(chat_id, await self.tier.confirm(held, wamid))
+            except Exception:  # the message went: the held row keeps counting it
+                log.exception("whatsapp: could not confirm held conversation %s", held)
         return SentMessage(chat_id, await self.record_sent(wamid, chat_id))
 
     def _channel_error(self, chat_id: int, exc: WhatsAppApiError) -> Exception:
         if exc.throttled:
             wait = exc.retry_after or max(self.pacer.pair_interval, 1.0)
-            self.pacer.backoff(chat_id, wait)
             return RetryLater(wait)
         if exc.outside_window:
             return RetryLater(OUTSIDE_WINDOW_WAIT)

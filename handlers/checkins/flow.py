@@ -155,6 +155,7 @@ async def store_answer(
             score=score,
             text=text,
             language=lang,
+            channel=update.channel,
             raw_update_id=update.update_id,
             source_message_id=update.message_id if update.kind == "text" else None,
             created_at=deps.clock(),

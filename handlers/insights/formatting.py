@@ -25,7 +25,7 @@ What:
   ambassadors  ambassadors, referral clicks, referred purchases, testimonials
   themes       what customers talk about, with a typical quote each
   cases        support cases: open, time to claim and resolve, targets missed, recovered
-  touchpoints  figures per touchpoint (also: products, languages)
+  touchpoints  figures per touchpoint (also: products, languages, channels)
   help         this text
 
 Period: 7d, 30d (default), 90d, this-week, last-week, this-month, last-month, 2026-10,
@@ -247,7 +247,7 @@ def format_cases(query: InsightQuery, c: CaseFigures, before: CaseFigures) -> st
 def format_breakdown(
     query: InsightQuery, by: str, rows: Sequence[tuple[str, AnswerFigures, AnswerFigures]]
 ) -> str:
-    """The ``touchpoints`` / ``products`` / ``languages`` reply."""
+    """The ``touchpoints`` / ``products`` / ``languages`` / ``channels`` reply."""
     lines = [heading(f"Per {by}", query), ""]
     if not rows:
         lines.append("No answers in this period.")

@@ -26,6 +26,7 @@ WHATS = (
     "touchpoints",
     "products",
     "languages",
+    "channels",
     "help",
 )
 WHAT_ALIASES = {
@@ -41,6 +42,8 @@ WHAT_ALIASES = {
     "touchpoint": "touchpoints",
     "product": "products",
     "language": "languages",
+    "channel": "channels",
+    "kanalen": "channels",
     "?": "help",
 }
 PERIOD_WORDS = (

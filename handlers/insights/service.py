@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from storage.insights.store import InsightsStore
 
 log = logging.getLogger(__name__)
-BREAKDOWN_BY = {"touchpoints": "touchpoint", "products": "product", "languages": "language"}
+BREAKDOWN_BY = {
+    "touchpoints": "touchpoint",
+    "products": "product",
+    "languages": "language",
+    "channels": "channel",
+}
 # Replies that quote customers (detractors' latest words, a typical quote per theme, the
 # summary's top themes); the rest are plain figures that may go where they were asked.
 QUOTING = frozenset({"stats", "detractors", "themes"})

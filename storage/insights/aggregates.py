@@ -264,6 +264,7 @@ BREAKDOWNS = {
     "product": Answer.product,
     "touchpoint": Answer.touchpoint,
     "language": Answer.language,
+    "channel": Answer.channel,
 }
 
 

@@ -33,6 +33,7 @@ ANSWER_FIELDS = [
     "segment",
     "escalate",
     "themes",
+    "channel",
 ]
 TESTIMONIAL_FIELDS = [
     "testimonial_id",
@@ -117,14 +118,16 @@ async def stream_answers(
         Answer.segment,
         Answer.escalate,
         Answer.analysis,
+        Answer.channel,
     ]
     where = _period(Answer.created_at, start, end)
     async for rows in _pages(db, Answer, columns, where, personal, batch):
         out = []
         for r in rows:
             analysis = r.analysis if isinstance(r.analysis, dict) else {}
-            row = dict(zip(ANSWER_FIELDS[:-1], r[:15], strict=True))
+            row = dict(zip(ANSWER_FIELDS[:15], r[:15], strict=True))
             row["themes"] = list(analysis.get("themes") or [])
+            row["channel"] = r.channel
             out.append(_with_person(row, r, personal))
         yield out
 

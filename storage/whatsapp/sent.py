@@ -4,17 +4,19 @@ conversations opened (the daily tier), and the statuses Meta reports."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
 from storage.whatsapp_tables import WhatsAppSent
 
+_TIER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 # Later statuses win; Meta may report them out of order (read before delivered).
 _RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
@@ -75,6 +77,56 @@ class SentMessageQueries:
                     )
                 ).scalar()
                 or 0
+            )
+
+    async def hold_conversation(
+        self, number: str, chat_id: int, template: str, now: datetime, since: datetime, tier: int
+    ) -> int | None:
+        """Count a business-initiated conversation before its template goes, if fewer than
+        ``tier`` were opened since ``since``: a ``held`` row standing for the message, whose
+        id is returned (None: the tier is full, nothing was written). Atomic across workers:
+        PostgreSQL takes a transaction lock on the number first; SQLite writes one at a time."""
+        wamid = f"held:{secrets.token_hex(16)}"
+        number_id = message_number(wamid)
+        table = WhatsAppSent.__table__
+        opened = (
+            select(func.count())
+            .where(table.c.opens_conversation.is_(True), table.c.sent_at > since)
+            .scalar_subquery()
+        )
+        row = select(
+            literal(number_id, table.c.message_id.type), literal(wamid, table.c.wamid.type),
+            literal(chat_id, table.c.chat_id.type), literal(template[:100], table.c.template.type),
+            literal(True, table.c.opens_conversation.type), literal(now, table.c.sent_at.type),
+            literal("held", table.c.status.type),
+        ).where(opened < tier)  # fmt: skip
+        columns = ["message_id", "wamid", "chat_id", "template", "opens_conversation"]
+        insert = table.insert().from_select([*columns, "sent_at", "status"], row)
+        async with self.db.session() as s:
+            if self.db.dialect == "postgresql":
+                await s.execute(_TIER_LOCK, {"key": f"mentorbot:whatsapp-tier:{number}"})
+            held = (await s.execute(insert.returning(table.c.message_id))).scalar()
+        return None if held is None else int(held)
+
+    async def confirm_hold(self, held: int, wamid: str) -> int:
+        """The held conversation's template went out as ``wamid``: the row becomes that
+        message (its statuses and check-in are recorded on it); returns its house id."""
+        number = message_number(wamid)
+        async with self.db.session() as s:
+            await s.execute(
+                update(WhatsAppSent)
+                .where(WhatsAppSent.message_id == held, WhatsAppSent.status == "held")
+                .values(message_id=number, wamid=wamid[:128], status="accepted")
+            )
+        return number
+
+    async def release_hold(self, held: int) -> None:
+        """The held conversation's template did not go: it no longer counts."""
+        async with self.db.session() as s:
+            await s.execute(
+                delete(WhatsAppSent).where(
+                    WhatsAppSent.message_id == held, WhatsAppSent.status == "held"
+                )
             )
 
     async def apply_status(

@@ -121,3 +121,16 @@ def test_export_refuses_unknown_format_and_period(config_file: Path) -> None:
     assert bad.exit_code == 2 and "use csv or jsonl" in bad.output
     bad = runner.invoke(app, ["export", "answers", "--period", "soon", "-c", str(config_file)])
     assert bad.exit_code == 2 and "unknown period" in bad.output
+
+
+def test_stats_per_channel(config_file: Path) -> None:
+    """Answers stored before channels were recorded count as Telegram's (the column's default)."""
+    result = runner.invoke(
+        app,
+        ["stats", RANGE, "--by", "channel", "--config", str(config_file)],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Per channel" in result.output and "│ telegram │" in result.output
+    wrong = runner.invoke(app, ["stats", "--by", "planet", "--config", str(config_file)])
+    assert wrong.exit_code == 2 and "channel" in wrong.output

@@ -182,3 +182,27 @@ def test_chart_is_a_real_png_of_sensible_size() -> None:
     assert (width, height) == (800, 450)
     assert len(png) > 10_000  # lines, band, bars and labels, not an empty canvas
     assert nps_trend_png([], "empty")[:4] == b"\x89PNG"
+
+
+async def test_figures_per_channel(service: InsightsService, db: Database) -> None:
+    """``channels``: the answers of each channel with their figures; the summary of a shop
+    on one channel stays as it was (no channel line)."""
+    from sqlalchemy import update
+
+    from storage.models import Answer, Customer
+
+    async with db.session() as s:
+        kees = (
+            await s.execute(Customer.__table__.select().where(Customer.name == "Kees Jansen"))
+        ).first()
+        assert kees is not None
+        await s.execute(update(Answer).values(channel="telegram"))
+        await s.execute(
+            update(Answer).where(Answer.customer_id == kees.id).values(channel="whatsapp")
+        )
+    lines = (await service.answer(f"channels {RANGE}", MANAGER)).text.splitlines()
+    assert lines[0].startswith("Per channel")
+    assert lines[2].startswith("telegram: NPS +20 (n=10)")
+    assert lines[3].startswith("whatsapp: NPS n/a (n=0)")
+    assert (await service.answer(f"kanalen {RANGE}", MANAGER)).text.splitlines()[2:] == lines[2:]
+    assert "channel" not in (await service.answer(f"stats {RANGE}", MANAGER)).text.lower()

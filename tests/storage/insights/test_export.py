@@ -23,3 +23,20 @@ async def test_period_and_personal_data(db: Database) -> None:
     assert {r["name"] for r in rows} == {"Ann Smith", "Kees Jansen"}
     before = [r async for b in stream_answers(db, PREV, START) for r in b]
     assert {r["question_type"] for r in before} == {"nps", "csat"} and len(before) == 6
+
+
+async def test_each_answer_shows_its_channel(db: Database) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Answer
+
+    ids = await load(db)
+    async with db.session() as s:
+        await s.execute(update(Answer).values(channel="telegram"))
+        await s.execute(
+            update(Answer).where(Answer.customer_id == ids["kees"]).values(channel="whatsapp")
+        )
+    rows = [r async for b in stream_answers(db) for r in b]
+    assert {r["channel"] for r in rows} == {"telegram", "whatsapp"}
+    assert all(r["channel"] == "whatsapp" for r in rows if r["customer_id"] == ids["kees"])
+    assert list(rows[0])[-1] == "channel"  # the new column comes last: older readers keep theirs

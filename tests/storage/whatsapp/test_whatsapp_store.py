@@ -3,6 +3,7 @@ that never go back, unreachable chats, enrolment by phone."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -93,3 +94,53 @@ async def test_enrolment_links_the_customers_own_number_once(
     assert not await wa.enrol(bram, ANNE, NOW)
     assert (await store.customers.customer_for_chat("whatsapp", ANNE)).id == anne  # type: ignore[union-attr]
     assert await wa.enrolment_candidates() == []  # a row without a chat: not listed again
+
+
+async def test_the_daily_tier_is_held_before_a_template_goes(db: Database) -> None:
+    """Holds count like opened conversations; at the tier, none is given; a template that did
+    not go frees its place; one that went becomes the sent message, counted once."""
+    wa = WhatsAppStore(db)
+    since = NOW - timedelta(hours=24)
+    holds = [await wa.hold_conversation("1001", ANNE + i, "t", NOW, since, 3) for i in range(4)]
+    assert all(h is not None for h in holds[:3]) and holds[3] is None
+    assert await wa.conversations_opened_since(since) == 3
+    assert holds[0] is not None and holds[1] is not None
+    await wa.release_hold(holds[0])  # refused by Meta: it no longer counts
+    assert await wa.conversations_opened_since(since) == 2
+    assert await wa.confirm_hold(holds[1], "wamid.H") == message_number("wamid.H")
+    # the channel's usual record of the sent message adds no second row
+    assert await wa.record_sent("wamid.H", ANNE + 1, NOW) == message_number("wamid.H")
+    await wa.release_hold(holds[1])  # a confirmed hold is the message: nothing to release
+    assert await wa.conversations_opened_since(since) == 2
+    assert await wa.sent_status("wamid.H") == "accepted"
+    again = await wa.hold_conversation("1001", ANNE, "t", NOW, since, 3)
+    assert again is not None
+    assert await wa.hold_conversation("1001", ANNE, "t", NOW, since, 3) is None
+    # a day later the old ones have rolled out of the tier
+    later = NOW + timedelta(hours=25)
+    assert await wa.hold_conversation("1001", ANNE, "t", later, later - timedelta(hours=24), 3)
+
+
+async def test_workers_holding_at_once_never_pass_the_tier(
+    db: Database, db_url: tuple[str, str | None]
+) -> None:
+    """Three workers (each its own engine) asking for 30 places each at once get 50 in all."""
+    since = NOW - timedelta(hours=24)
+    workers = [Database(db_url[0], schema=db_url[1]) for _ in range(3)]
+
+    async def ask(worker: Database, base: int) -> int:
+        wa = WhatsAppStore(worker)
+        got = 0
+        for i in range(30):
+            got += (
+                await wa.hold_conversation("1001", ANNE + base + i, "t", NOW, since, 50) is not None
+            )
+        return got
+
+    try:
+        got = await asyncio.gather(*(ask(w, 100 * n) for n, w in enumerate(workers)))
+    finally:
+        for worker in workers:
+            await worker.dispose()
+    assert sum(got) == 50
+    assert await WhatsAppStore(db).conversations_opened_since(since) == 50
