@@ -248,7 +248,11 @@ class Config(_Section):
         missing += [j for j in self.product_journeys.values() if j not in self.journeys]
         if missing:
             raise ValueError(f"journey(s) not defined under journeys: {sorted(set(missing))}")
-        check_templates(self.whatsapp, self.journeys)
+        adv = self.advocacy
+        check_templates(
+            self.whatsapp, self.journeys, desk=self.slack.enabled,
+            advocacy=adv.ambassadors.enabled or adv.reviews.enabled,
+        )  # fmt: skip
         if self.web.public_url is None and self.telegram.mode == "webhook":
             raise ValueError("telegram webhook mode needs web.public_url")
         if self.telegram.rate_limit_backend == "database" and not self.database_url.startswith(
