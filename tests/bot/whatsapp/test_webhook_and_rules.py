@@ -216,6 +216,9 @@ async def test_unreachable_on_whatsapp_goes_on_telegram(wa_desk) -> None:  # typ
     assert (await h.write(ANNE, f"START {code}")).text.startswith("Hi Ann")
     greeting = await tg.send(7101, f"/start {code}")  # the same code opens Telegram too
     assert greeting["text"].startswith("Hi Ann")
+    h.later(minutes=1)
+    h.server.customer_text(ANNE, "Thanks!")  # WhatsApp is the chat she used last
+    await h.settle()
     h.server.unreachable[ANNE] = "sync"  # Meta answers 131026 at once
     h.later(days=1, hours=2)
     report = await h.bot.dispatch()
