@@ -83,11 +83,14 @@ class WhatsAppWiring:
     async def _record_sent(self, wamid: str, chat_id: int) -> int:
         return await self.store.record_sent(wamid, chat_id, self.bot.clock())
 
-    def extend(self, deps: Deps, telegram: CustomerChannel) -> Deps:
+    def extend(self, deps: Deps, telegram: CustomerChannel | None) -> Deps:
         """The customer handlers' deps with every channel: messages go to their chat's channel,
         check-ins in WhatsApp chats open WhatsApp's way."""
         windowed = WindowedChannel(self.channel, self.channel, self.wd, deps.customers)
-        both = ChannelsByChat({TELEGRAM: telegram, WHATSAPP: windowed})
+        channels: dict[str, CustomerChannel] = {WHATSAPP: windowed}
+        if telegram is not None:  # None: a WhatsApp-only shop
+            channels[TELEGRAM] = telegram
+        both = ChannelsByChat(channels)
         self.wd.asks_due = self._ask_due
         extended = dataclasses.replace(
             deps, channel=both, openers={WHATSAPP: opener(self.wd)},
@@ -177,6 +180,11 @@ class WhatsAppWiring:
         from datetime import timedelta
 
         return await self.store.prune_seen(timedelta(days=7), utcnow())
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped (the inbox sweeper runs)."""
+        return self._sweeper is not None and not self._sweeper.done()
 
     async def start(self) -> None:
         """Open the client's HTTP session and sweep the inbox for updates left behind."""
