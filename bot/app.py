@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.assembly import Plugs
+from bot.channels_by_chat import ChannelsByChat
 from bot.config import Config
 from bot.http_api import purchase_routes
 from bot.inbox_runner import InboxRunner
@@ -188,15 +189,16 @@ class Mentorbot:
         """A fresh unit of work on the bot's database (what handlers decide in)."""
         return SqlUnitOfWork(self.db)
 
-    def customer_deps(self, channel: CustomerChannel) -> Deps:
-        """The handlers' view of this bot: repositories, channel, journeys, rules, clock."""
+    def customer_deps(self, channel: CustomerChannel | None) -> Deps:
+        """The handlers' view of this bot: repositories, channel, journeys, rules, clock
+        (``channel`` None: no Telegram, a WhatsApp-only shop)."""
         self.deps = Deps(
             checkins=self.repos.checkins,
             answers=self.repos.answers,
             conversations=self.repos.conversations,
             customers=self.repos.customers,
             message_queue=self.repos.message_queue,
-            channel=channel,
+            channel=channel or ChannelsByChat({}),
             journeys=self.config.journeys,
             units=self.units,
             rules=survey_rules(self.config),
@@ -213,6 +215,31 @@ class Mentorbot:
         if self.support is not None:
             self.support.deps.customer_channel = self.deps.channel
         return self.deps
+
+    def build_channels(self) -> None:
+        """Build the configured customer channels: Telegram when ``telegram.token`` is set,
+        WhatsApp when enabled; ValueError naming the keys when neither is."""
+        self.config.require_customer_channel()
+        if self.config.telegram_configured:
+            self.build_telegram()
+        else:
+            self.customer_deps(None)
+
+    async def start_channels(self, poll_interval: float = 0.0) -> None:
+        """Start what :meth:`build_channels` built (Telegram starts WhatsApp with it)."""
+        if self.telegram is not None:
+            await self.start_telegram(poll_interval=poll_interval)
+            return
+        log.info("sentiment backend in use: %s", await self.scoring.warm())
+        if self.whatsapp is not None:
+            await self.whatsapp.start()
+
+    async def stop_channels(self) -> None:
+        """Stop what :meth:`start_channels` started."""
+        if self.telegram is not None:
+            await self.stop_telegram()
+        elif self.whatsapp is not None:
+            await self.whatsapp.stop()
 
     def build_telegram(self) -> Any:
         """Build the PTB application, the customer channel and the inbox (no network yet)."""
@@ -420,7 +447,7 @@ class Mentorbot:
         import uvicorn
 
         await self.migrate_when_reachable()
-        self.build_telegram()
+        self.build_channels()
         web = self.config.web
         try:
             sock = socket.create_server((web.host, web.port))
@@ -448,7 +475,7 @@ class Mentorbot:
                 raise WebServerFailed(f"metrics.port: {exc.strerror or exc}") from None
             if on_listening is not None:
                 on_listening(f"http://{web.host}:{web.port}")
-            await self.start_telegram(poll_interval=0.5)
+            await self.start_channels(poll_interval=0.5)
             timed = self.ops.metrics.job
             scheduler = build_scheduler(
                 timed("dispatch", self.dispatch),
@@ -470,7 +497,7 @@ class Mentorbot:
                 scheduler.shutdown(wait=False)
             await self.stop_socket_mode()
             await self.ops.stop_server()
-            await self.stop_telegram()
+            await self.stop_channels()
             await self.close()
 
     async def start_socket_mode(self) -> Any:

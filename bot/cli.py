@@ -74,6 +74,11 @@ def run(config: ConfigOption = None, verbose: bool = False) -> None:
 
     cfg = get_config(config or parent_config())
     _setup_logging(verbose, cfg.logging.format, cfg.logging.level)
+    try:
+        cfg.require_customer_channel()
+    except ValueError as exc:
+        err.print(f"[red]Not started:[/red] {exc}")
+        raise typer.Exit(2) from None
     bot = Mentorbot(cfg)
 
     def listening(url: str) -> None:
@@ -99,7 +104,7 @@ def check_config(config: ConfigOption = None) -> None:
     journeys = ", ".join(f"{n} ({len(j.touchpoints)} touchpoints)" for n, j in cfg.journeys.items())
     out.print(f"  journeys: {journeys}")
     out.print(
-        f"  telegram: {'token set' if cfg.telegram.token else 'no token (demo only)'}, "
+        f"  telegram: {'token set' if cfg.telegram_configured else 'no token'}, "
         f"mode {cfg.telegram.mode}"
     )
     slack = cfg.slack
@@ -110,6 +115,12 @@ def check_config(config: ConfigOption = None) -> None:
         else "not configured (no support desk)"
     )
     out.print(f"  slack: {desk}")
+    wa = cfg.whatsapp
+    out.print(f"  whatsapp: {'number ' + str(wa.phone_number_id) if wa.enabled else 'off'}")
+    try:
+        cfg.require_customer_channel()
+    except ValueError as exc:
+        out.print(f"  [yellow]{exc}[/yellow]: `mentorbot run` refuses to start (the demo runs)")
     out.print(f"  purchase API keys: {len(cfg.api.keys)}")
 
 

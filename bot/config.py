@@ -248,7 +248,11 @@ class Config(_Section):
         missing += [j for j in self.product_journeys.values() if j not in self.journeys]
         if missing:
             raise ValueError(f"journey(s) not defined under journeys: {sorted(set(missing))}")
-        check_templates(self.whatsapp, self.journeys)
+        adv = self.advocacy
+        check_templates(
+            self.whatsapp, self.journeys, desk=self.slack.enabled,
+            advocacy=adv.ambassadors.enabled or adv.reviews.enabled,
+        )  # fmt: skip
         if self.web.public_url is None and self.telegram.mode == "webhook":
             raise ValueError("telegram webhook mode needs web.public_url")
         if self.telegram.rate_limit_backend == "database" and not self.database_url.startswith(
@@ -272,8 +276,27 @@ class Config(_Section):
             raise KeyError(name)
         return name, self.journeys[name]
 
+    @property
+    def telegram_configured(self) -> bool:
+        """Whether customers are reached on Telegram (``telegram.token`` is set)."""
+        return bool(self.telegram.token and self.telegram.token.get_secret_value())
+
+    def require_customer_channel(self) -> None:
+        """ValueError naming the keys when no customer channel is configured."""
+        if not self.telegram_configured and not self.whatsapp.enabled:
+            raise ValueError(
+                "no customer channel is configured: set telegram.token (a Telegram bot), or"
+                " whatsapp.enabled: true with whatsapp.token, whatsapp.phone_number_id,"
+                " whatsapp.app_secret and whatsapp.verify_token (or both)"
+            )
+
     def opt_in_link(self, token: str) -> str:
-        """The Telegram deep link a customer opens to opt in."""
+        """The link a customer opens to opt in: Telegram's deep link, or on a WhatsApp-only
+        shop the click-to-chat link (when ``whatsapp.business_number`` is set)."""
+        if not self.telegram_configured and self.whatsapp.enabled:
+            link = self.whatsapp.click_to_chat(token)
+            if link is not None:
+                return link
         return f"https://t.me/{self.telegram.bot_username}?start={token}"
 
 

@@ -74,10 +74,30 @@ class WhatsAppConfig(_Section):
         return f"https://wa.me/{self.business_number}?text=START%20{token}"
 
 
-def check_templates(whatsapp: WhatsAppConfig, journeys: Mapping[str, Journey]) -> None:
-    """Refuse a config whose journeys need a template it has no name for (naming the key)."""
+REOPENERS = {
+    "case_update": "the support desk's replies and resolve notes",
+    "advocacy": "ambassador asks and review invitations",
+}
+"""``whatsapp.templates`` keys besides the touchpoints: what each announces outside the window."""
+
+
+def check_templates(
+    whatsapp: WhatsAppConfig,
+    journeys: Mapping[str, Journey],
+    desk: bool = False,
+    advocacy: bool = False,
+) -> None:
+    """Refuse a config whose journeys, desk (``desk``) or advocacy asks (``advocacy``) need a
+    template it has no name for (naming the key)."""
     if not whatsapp.enabled:
         return
+    for key, needed in (("case_update", desk), ("advocacy", advocacy)):
+        if needed and key not in whatsapp.templates:
+            raise ValueError(
+                f"whatsapp.templates.{key} is missing: {REOPENERS[key]} days after the"
+                " customer last wrote wait for WhatsApp's 24-hour window, and only an approved"
+                " template may ask the customer back"
+            )
     for journey_name, journey in journeys.items():
         for touchpoint in journey.touchpoints:
             if touchpoint.name not in whatsapp.templates:

@@ -216,7 +216,10 @@ class Ops:
 
     def channels_started(self) -> bool:
         """Telegram's application runs (and, in polling mode, its poller: polling, or standing
-        by while another worker holds the polling lease)."""
+        by while another worker holds the polling lease); on a WhatsApp-only shop, WhatsApp's
+        inbox sweeper runs."""
+        if not self.bot.config.telegram_configured and self.bot.whatsapp is not None:
+            return bool(self.bot.whatsapp.running)
         app = self.bot.telegram
         if app is None or not app.running:
             return False

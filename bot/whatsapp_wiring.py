@@ -28,6 +28,7 @@ from handlers.whatsapp.deps import WhatsAppDeps, WhatsAppRules
 from handlers.whatsapp.enrol import enrol_by_phone
 from handlers.whatsapp.entry import handle_whatsapp
 from handlers.whatsapp.opener import opener, reminder
+from handlers.whatsapp.reopen import WindowedChannel
 from handlers.whatsapp.statuses import chat_unreachable
 from storage.models import utcnow
 from storage.whatsapp.queries import InboxItem, WhatsAppStore
@@ -83,16 +84,29 @@ class WhatsAppWiring:
     async def _record_sent(self, wamid: str, chat_id: int) -> int:
         return await self.store.record_sent(wamid, chat_id, self.bot.clock())
 
-    def extend(self, deps: Deps, telegram: CustomerChannel) -> Deps:
+    def extend(self, deps: Deps, telegram: CustomerChannel | None) -> Deps:
         """The customer handlers' deps with every channel: messages go to their chat's channel,
         check-ins in WhatsApp chats open WhatsApp's way."""
-        both = ChannelsByChat({TELEGRAM: telegram, WHATSAPP: self.channel})
+        windowed = WindowedChannel(self.channel, self.channel, self.wd, deps.customers)
+        channels: dict[str, CustomerChannel] = {WHATSAPP: windowed}
+        if telegram is not None:  # None: a WhatsApp-only shop
+            channels[TELEGRAM] = telegram
+        both = ChannelsByChat(channels)
+        self.wd.asks_due = self._ask_due
         extended = dataclasses.replace(
             deps, channel=both, openers={WHATSAPP: opener(self.wd)},
             reminders={WHATSAPP: reminder(self.wd)},
         )  # fmt: skip
         self.deps = dataclasses.replace(extended, channel_name=WHATSAPP)
         return extended
+
+    async def _ask_due(self, ask_id: int) -> None:
+        """The customer tapped the advocacy template: the ask waiting for the window goes now."""
+        from bot.advocacy_wiring import run_advocacy
+
+        adv = self.bot.advocacy
+        if adv is not None and await adv.queries.ask_due_now(ask_id, self.bot.clock()):
+            await run_advocacy(self.bot)
 
     async def on_update(self, update: IncomingUpdate) -> None:
         """A WhatsApp update claimed from the inbox goes to WhatsApp's entry handler."""
@@ -167,6 +181,11 @@ class WhatsAppWiring:
         from datetime import timedelta
 
         return await self.store.prune_seen(timedelta(days=7), utcnow())
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped (the inbox sweeper runs)."""
+        return self._sweeper is not None and not self._sweeper.done()
 
     async def start(self) -> None:
         """Open the client's HTTP session and sweep the inbox for updates left behind."""

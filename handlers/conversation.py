@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from handlers.chat_address import WHATSAPP
 from handlers.checkins import answer_edits
 from handlers.checkins import flow as checkin_flow
 from handlers.conversation_states import CHECK_IN, OPT_IN, On, takes_words
@@ -51,6 +52,10 @@ async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
         target = answer_button_target(update.button_data) if update.kind == "button" else None
         snapshot = await deps.conversations.read_snapshot(key, target[0] if target else None)
     await _route(deps, update, snapshot)
+    if update.channel != WHATSAPP and update.kind in ("button", "text", "command"):
+        # after routing: a /start has linked the chat by now. WhatsApp records it on arrival
+        # (handlers/whatsapp/entry.py: the window opens before anything is sent).
+        await deps.customers.touch_inbound(update.channel, update.chat_id, deps.clock())
 
 
 def _managers_command(deps: Deps, update: IncomingUpdate) -> bool:

@@ -110,7 +110,7 @@ class CustomerOutbox:
     async def _send(self, q: QueuedMessage) -> bool:
         try:
             sent = await self.channel.send(
-                OutgoingMessage(q.chat_id, q.text, rows_to_buttons(q.buttons))
+                OutgoingMessage(q.chat_id, q.text, rows_to_buttons(q.buttons), purpose=q.kind)
             )
         except ChatUnreachable as exc:
             dropped = await self.queue.customer_messages_failed(q.id, str(exc), whole_chat=True)

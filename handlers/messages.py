@@ -26,6 +26,10 @@ class OutgoingMessage:
     chat_id: int
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    purpose: str = ""
+    """What the message is (an outbox kind such as ``resolve_note``, or ``advocacy:<ask id>``),
+    for a channel that must announce a message before it may send it (WhatsApp's templates
+    outside the 24-hour window); other channels ignore it."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from storage.advocacy.asks import AskContext, ThanksContext
 from storage.models import OptInState
 
 log = logging.getLogger(__name__)
+ADVOCACY_PURPOSE = "advocacy:"
+"""``OutgoingMessage.purpose`` of an ask: this prefix and the ask's id."""
 
 
 @dataclass
@@ -135,7 +137,8 @@ async def _send_review_invitation(adv: Advocacy, deps: Deps, ctx: AskContext) ->
     text = say(
         "review_invite", lang, name=first_name(ctx.customer.name, lang), links="\n".join(lines)
     )
-    await deps.channel.send(OutgoingMessage(ctx.chat_id, text))
+    purpose = f"{ADVOCACY_PURPOSE}{ctx.ask.id or 0}"
+    await deps.channel.send(OutgoingMessage(ctx.chat_id, text, purpose=purpose))
 
 
 def ambassador_buttons(adv: Advocacy, ask_id: int, lang: str) -> tuple[tuple[Button, ...], ...]:
@@ -156,7 +159,8 @@ async def _send_ambassador_ask(adv: Advocacy, deps: Deps, ctx: AskContext) -> No
         + say(no, lang)
     )
     buttons = ambassador_buttons(adv, ctx.ask.id or 0, lang)
-    await deps.channel.send(OutgoingMessage(ctx.chat_id, text, buttons))
+    purpose = f"{ADVOCACY_PURPOSE}{ctx.ask.id or 0}"
+    await deps.channel.send(OutgoingMessage(ctx.chat_id, text, buttons, purpose=purpose))
 
 
 async def _failed(

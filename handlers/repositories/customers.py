@@ -25,6 +25,10 @@ class Customers(Protocol):
         """The customer linked to a chat."""
         ...
 
+    async def touch_inbound(self, channel: str, chat_id: int, at: datetime) -> None:
+        """The customer wrote in this chat at ``at`` (their channel used last)."""
+        ...
+
     async def set_opt_in_state(self, customer_id: int, state: OptInState, reason: str) -> int:
         """Change a customer's opt-in state; leaving opted-in cancels their open check-ins."""
         ...

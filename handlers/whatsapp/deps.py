@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -25,7 +25,8 @@ class WhatsAppRules:
     """WhatsApp's settings from config: templates per touchpoint, their languages, limits."""
 
     templates: Mapping[str, str]
-    """Touchpoint name -> the approved template that opens its check-in."""
+    """Touchpoint name -> the approved template that opens its check-in; ``case_update`` and
+    ``advocacy`` -> the templates that announce a message waiting for the window."""
     languages: Mapping[str, str] = field(default_factory=lambda: {"en": "en", "nl": "nl"})
     """Customer language -> the template language code approved at Meta."""
     daily_tier: int = 1000
@@ -42,3 +43,5 @@ class WhatsAppDeps:
     clock: Callable[[], datetime]
     waiting: dict[str, int] = field(default_factory=dict)
     """What waits and why (daily tier, ...), counted for reports."""
+    asks_due: Callable[[int], Awaitable[None]] | None = None
+    """Makes a waiting advocacy ask due and sends it (set when advocacy runs)."""

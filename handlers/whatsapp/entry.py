@@ -19,6 +19,7 @@ from handlers.whatsapp.deps import WhatsAppDeps
 from handlers.whatsapp.keywords import command_of
 from handlers.whatsapp.messages import STATUS
 from handlers.whatsapp.opener import OPEN_PREFIX, STOP_REPLY
+from handlers.whatsapp.reopen import REOPEN_PREFIX, reopened
 from handlers.whatsapp.texts import say_wa
 from storage.checkins.conversations import StorageKey
 from storage.models import OptInState
@@ -50,6 +51,9 @@ async def handle_whatsapp(deps: Deps, wd: WhatsAppDeps, update: IncomingUpdate) 
         update = dataclasses.replace(update, language_code=language_guess(wa_id_of(update.chat_id)))
     if update.kind == "button" and update.button_data == STOP_REPLY:
         await _stop(deps, update)
+        return
+    if update.kind == "button" and update.button_data.startswith(REOPEN_PREFIX):
+        await reopened(wd, update.button_data)
         return
     if update.kind == "button" and update.button_data.startswith(OPEN_PREFIX):
         await _show_question(deps, update, update.button_data[len(OPEN_PREFIX) :])

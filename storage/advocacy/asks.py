@@ -134,6 +134,11 @@ class AdvocacyQueries(LinkQueries):
         """Put a claimed ask back to wait until ``due_at`` (quiet hours, fatigue, retry)."""
         await self._set_ask(ask_id, status="scheduled", due_at=due_at)
 
+    async def ask_due_now(self, ask_id: int, now: datetime) -> bool:
+        """An ask still waiting (for the customer's WhatsApp window) is due at once; False
+        when it is no longer waiting (sent, cancelled, being sent)."""
+        return await self._set_ask(ask_id, ASKS.c.status == "scheduled", due_at=now)
+
     async def cancel_ask(self, ask_id: int, reason: str) -> None:
         """Never send this ask (the customer left, or it cannot be delivered)."""
         await self._set_ask(ask_id, status="cancelled")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from storage.db import Database
 from storage.models import ChannelLink, Customer, Event, OptInState, Purchase
@@ -231,6 +231,20 @@ class ChatLinkQueries:
             int(data.get("user", 0)),
             event.at,
         )
+
+    async def touch_inbound(self, channel: str, chat_id: int, at: datetime) -> None:
+        """The customer wrote in this chat at ``at``: the channel they used last (never moves
+        backwards; a chat linked to nobody changes nothing)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(ChannelLink)
+                .where(
+                    ChannelLink.channel == channel,
+                    ChannelLink.chat_id == chat_id,
+                    or_(ChannelLink.last_inbound_at.is_(None), ChannelLink.last_inbound_at < at),
+                )
+                .values(last_inbound_at=at)
+            )
 
     async def latest_product(self, customer_id: int) -> str | None:
         """The product of the customer's newest purchase."""

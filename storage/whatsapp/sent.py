@@ -169,6 +169,28 @@ class SentMessageQueries:
                 .values(checkin_id=checkin_id, template=template, opens_conversation=opens)
             )
 
+    async def note_template(self, message_id: int, template: str) -> None:
+        """The sent message was ``template``, sent while the window was closed (it opens a
+        business-initiated conversation and counts against the daily tier)."""
+        async with self.db.session() as s:
+            await s.execute(
+                update(WhatsAppSent)
+                .where(WhatsAppSent.message_id == message_id)
+                .values(template=template, opens_conversation=True)
+            )
+
+    async def template_sent_since(
+        self, chat_id: int, template: str, since: datetime | None
+    ) -> bool:
+        """Whether ``template`` went to the chat after ``since`` (None: ever)."""
+        query = select(WhatsAppSent.message_id).where(
+            WhatsAppSent.chat_id == chat_id, WhatsAppSent.template == template
+        )
+        if since is not None:
+            query = query.where(WhatsAppSent.sent_at > since)
+        async with self.db.session() as s:
+            return (await s.execute(query.limit(1))).first() is not None
+
     async def opened_by_template(self, message_id: int) -> bool:
         """Whether the sent message was a template (its question not shown yet)."""
         async with self.db.session() as s:

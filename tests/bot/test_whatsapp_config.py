@@ -58,3 +58,35 @@ def test_the_example_config_has_whatsapp_off_with_every_default_touchpoint() -> 
     assert not config.whatsapp.enabled and config.channels.default == "telegram"
     touchpoints = {t.name for j in config.journeys.values() for t in j.touchpoints}
     assert touchpoints <= set(config.whatsapp.templates)
+
+
+SLACK = """
+slack: {bot_token: xoxb-1, signing_secret: s, support_channel: C1}
+"""
+ASKS = """
+advocacy:
+  public_url: https://bot.example
+  ambassadors: {enabled: true, referral_url: "https://shop.example/?ref={code}"}
+"""
+TOUCHPOINTS = "delivery: mb_d, usage: mb_u, recovery: mb_r"
+
+
+def test_the_desk_needs_the_case_update_template(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, ENABLED.format(templates="{" + TOUCHPOINTS + "}") + SLACK)
+    assert "whatsapp.templates.case_update is missing" in str(error.value)
+    assert "resolve notes" in str(error.value)
+    config = load(
+        tmp_path, ENABLED.format(templates="{" + TOUCHPOINTS + ", case_update: mb_c}") + SLACK
+    )
+    assert config.whatsapp.templates["case_update"] == "mb_c"
+
+
+def test_advocacy_asks_need_the_advocacy_template(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, ENABLED.format(templates="{" + TOUCHPOINTS + "}") + ASKS)
+    assert "whatsapp.templates.advocacy is missing" in str(error.value)
+    config = load(
+        tmp_path, ENABLED.format(templates="{" + TOUCHPOINTS + ", advocacy: mb_a}") + ASKS
+    )
+    assert config.whatsapp.templates["advocacy"] == "mb_a"

@@ -35,12 +35,7 @@ async def wa_desk(desk_config, db_url) -> AsyncIterator[tuple[WhatsAppHarness, D
     """A running bot with WhatsApp, the support desk in Slack and advocacy, on a Monday."""
     async with LocalBotApi() as tg_server, LocalSlackApi(TOKEN) as slack, local_whatsapp() as wa:
         clock = FakeClock(MONDAY)
-        # survey.min_gap of an hour: an ambassador ask keeps that gap after the check-in, and
-        # must come while the customer's 24-hour window is open (no ask template yet)
-        config = desk_config(
-            tg_server, slack, whatsapp=whatsapp_section(wa), advocacy=AMBASSADORS,
-            survey={"min_gap": "1h"},
-        )  # fmt: skip
+        config = desk_config(tg_server, slack, whatsapp=whatsapp_section(wa), advocacy=AMBASSADORS)
         bot = Mentorbot(config, clock=clock, db_schema=db_url[1])
         bot.build_telegram()
         await bot.start_telegram(poll_interval=0)

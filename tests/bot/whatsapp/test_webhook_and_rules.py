@@ -191,12 +191,17 @@ async def test_a_throttle_error_holds_the_message_and_it_goes_later(wa_desk) -> 
 async def test_a_message_outside_the_window_waits_for_the_customer(wa_desk) -> None:  # type: ignore[no-untyped-def]
     h: WhatsAppHarness = wa_desk[0]
     await opt_in(h, ANNE, "WA-W")
+    await h.settle()  # the greeting is marked sent before the clocks move
     h.later(days=2)  # a staff reply two days on: the window has closed
     since = h.server.last_seq
     note = OutgoingMessage(whatsapp_chat(ANNE), "De monteur komt morgen om 10 uur.")
     assert h.bot.deps is not None
     assert not await h.bot.deps.outbox.post(note, "staff_reply")  # held, not lost
-    assert h.server.sent_to(ANNE, since) == []  # Meta would refuse it (131047)
+    # Meta would refuse the note (131047): the case-update template asks Anne back instead
+    (announce,) = h.server.sent_to(ANNE, since)
+    assert announce.kind == "template" and announce.template == "mentorbot_case_update/nl"
+    since = announce.seq
+    # she writes instead of tapping: any message opens the window
     h.server.customer_text(ANNE, "Hallo, nog nieuws?")
     first = await h.server.wait_for_sent(ANNE, since)
     assert first.text == "De monteur komt morgen om 10 uur."  # before the reply to "Hallo"
@@ -211,6 +216,9 @@ async def test_unreachable_on_whatsapp_goes_on_telegram(wa_desk) -> None:  # typ
     assert (await h.write(ANNE, f"START {code}")).text.startswith("Hi Ann")
     greeting = await tg.send(7101, f"/start {code}")  # the same code opens Telegram too
     assert greeting["text"].startswith("Hi Ann")
+    h.later(minutes=1)
+    h.server.customer_text(ANNE, "Thanks!")  # WhatsApp is the chat she used last
+    await h.settle()
     h.server.unreachable[ANNE] = "sync"  # Meta answers 131026 at once
     h.later(days=1, hours=2)
     report = await h.bot.dispatch()

@@ -18,21 +18,12 @@ from bot.app import Mentorbot
 from sandbox.local_servers.whatsapp_api import LocalWhatsAppApi
 from sandbox.local_servers.whatsapp_api_limits import Limits
 from sandbox.local_servers.whatsapp_api_state import Sent
+from sandbox.whatsapp_templates import TEMPLATES, register_templates
 from tests.bot.channels.harness import FakeClock
 
 APP_SECRET = "wa-app-secret"
 VERIFY_TOKEN = "wa-verify-token"
 PAIR = 0.05  # seconds between two messages to one customer, in these tests (Meta: 6)
-TEMPLATES = {
-    "delivery": "mentorbot_delivery",
-    "usage": "mentorbot_usage",
-    "recovery": "mentorbot_recovery",
-}
-BODIES = {
-    "en": "Hi {{1}}, we'd like to hear how it went with your {{2}}. Two quick questions?",
-    "nl": "Hoi {{1}}, we horen graag hoe het ging met je {{2}}. Twee korte vragen?",
-}
-QUICK = {"en": ("Answer", "Stop"), "nl": ("Antwoorden", "Stoppen")}
 
 
 def whatsapp_section(server: LocalWhatsAppApi, **overrides: Any) -> dict[str, Any]:
@@ -58,9 +49,7 @@ def local_whatsapp(**limits: Any) -> LocalWhatsAppApi:
         limits=Limits(**{"throughput": 80, "pair_interval": PAIR, **limits}),
         control=True,
     )
-    for name in TEMPLATES.values():
-        for lang in ("en", "nl"):
-            server.add_template(name, lang, BODIES[lang], QUICK[lang])
+    register_templates(server)
     return server
 
 
