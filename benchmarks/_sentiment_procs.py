@@ -145,8 +145,7 @@ async def main():
     scoring = Scoring("learned", processes=int(sys.argv[1]))
     await scoring.warm()
     await scoring("the parcel never arrived")
-    pool = scoring._batcher.pool if scoring._batcher else None
-    kids = pool.pids() if pool else []
+    kids = scoring.worker_pids()
     found = {"parent": mem(os.getpid()), "children": [mem(p) for p in kids]}
     every = [found["parent"], *found["children"]]
     found["rss_mb_total"] = round(sum(m["rss_mb"] for m in every), 1)

@@ -128,6 +128,12 @@ class Scoring:
         policy = (self.point or OperatingPoint()).history
         return apply_history(analysis, History.from_obj(history), policy)
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of the running worker processes (empty without any)."""
+        if self._batcher is None or self._batcher.pool is None:
+            return []
+        return self._batcher.pool.pids()
+
     def close(self) -> None:
         """Stop the worker thread and processes of a model backend (if any were started)."""
         if self._batcher is not None:
