@@ -10,7 +10,9 @@ same distinct short replies (the encoders' memories emptied first):
 
 For each: ``burst`` (all replies handed over at once: the wall rate, CPU per reply of this
 process plus the workers, and cores used) and ``arriving`` (replies arriving at 20/s: p50/p95
-latency, the longest the loop was held up, CPU per reply). ``memory``: RSS and PSS (shared
+latency, the longest the loop was held up, CPU per reply), ``repeats`` (256 replies of one or
+two words drawn with repeats, handed over at once: how often an encoder's memory answered;
+in processes each worker remembers what it embedded). ``memory``: RSS and PSS (shared
 pages split between the processes sharing them) of a fresh process warmed as the bot warms,
 without and with workers (the bot's process does not load the model when workers do).
 """
@@ -101,7 +103,12 @@ async def _arriving(scorer: Any, texts: list[str], pids: list[int], seconds: flo
 
 
 async def _one_setting(
-    analyzer: Any, count: int, burst: list[str], later: list[str], seconds: float
+    analyzer: Any,
+    count: int,
+    burst: list[str],
+    later: list[str],
+    tiny: list[str],
+    seconds: float,
 ) -> dict:
     from sentiment.batching import BatchScorer
     from sentiment.workers import Recipe, WorkerPool
@@ -118,6 +125,13 @@ async def _one_setting(
     # the arriving replies are others than the burst's: no memory answers them
     out: dict[str, Any] = {"burst": await _burst(scorer, burst, pids)}
     out["arriving"] = await _arriving(scorer, later, pids, seconds)
+    if tiny:
+        # both memories hold what this setting embedded so far (the same replies)
+        before = pool.memory() if pool else {"hits": analyzer.encoder.hits}
+        burst_found = await _burst(scorer, tiny, pids)
+        after = pool.memory() if pool else {"hits": analyzer.encoder.hits}
+        burst_found["answered_from_memory"] = after["hits"] - before["hits"]
+        out["repeats"] = burst_found
     if pool is not None:
         out["start_seconds"] = round(started, 2)
         out["restarts"] = sum(w.restarts for w in pool.workers)

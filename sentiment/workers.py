@@ -79,6 +79,12 @@ def _worker_main(recipe: Recipe, conn: Connection) -> None:
             return
         if job is None:
             return
+        if job == "memory":
+            encoder = getattr(analyzer, "encoder", None)
+            conn.send(
+                {"hits": getattr(encoder, "hits", 0), "embedded": getattr(encoder, "embedded", 0)}
+            )
+            continue
         conn.send(score_items(analyzer, job))
 
 
@@ -156,6 +162,15 @@ class Worker:
                     self.restarts += 1
                     self.start()
         raise AssertionError("unreachable")
+
+    def memory(self) -> dict[str, int]:
+        """How often this worker's encoder memory answered (``hits``) and how many texts its
+        model embedded, since it started (blocking)."""
+        with self.lock:
+            if self.conn is None:
+                return {"hits": 0, "embedded": 0}
+            self.conn.send("memory")
+            return dict(self._wait(10.0))
 
     def stop(self, grace: float = 2.0) -> None:
         """Ask the process to stop, then terminate/kill it if it does not; close the pipe."""
@@ -249,6 +264,11 @@ class WorkerPool:
             )  # fmt: skip
             self.fell_back += len(chunk)
             return score_items(self.fallback, chunk)
+
+    def memory(self) -> dict[str, int]:
+        """The workers' encoder memories together: answers from memory and texts embedded."""
+        found = [w.memory() for w in self.workers]
+        return {key: sum(m[key] for m in found) for key in ("hits", "embedded")}
 
     def pids(self) -> list[int]:
         """The running workers' process ids."""

@@ -146,3 +146,23 @@ async def test_scoring_with_processes_keeps_order_and_closes_clean(learned):
         same(a, b)
     scoring.close()
     assert not any(alive(p) for p in pids)
+
+
+def test_each_worker_remembers_short_replies_and_never_embeds_a_bare_tap(learned):
+    own = WorkerPool(Recipe("learned"), 2, learned.rules)
+    own.start()
+    try:
+        start = own.memory()  # the warm-up reply was embedded, nothing answered from memory
+        short = [r for r in REPLIES if r["text"]]
+        own.score(short)
+        first = own.memory()
+        assert first["embedded"] - start["embedded"] == len(short)
+        own.score(short)  # the same batch splits the same way: each half is remembered
+        second = own.memory()
+        assert second["embedded"] == first["embedded"]
+        assert second["hits"] - first["hits"] == len(short)
+        taps = [{"text": "", "question": "yes_no"}, {"text": " ", "question": "yes_no"}]
+        assert [a.backend for a in own.score(taps)] == ["learned", "learned"]
+        assert own.memory() == second  # not embedded, not even looked up
+    finally:
+        own.close()
