@@ -188,10 +188,16 @@ def processes_report(analyzer: Any, short: list[str], count: int, quick: bool) -
     size = 256 if quick else 1024
     burst, later = short[:size], short[size:] or short
     seconds = 5.0 if quick else 20.0
+    words = [t for t in short if 0 < len(t.split()) <= 2]
+    rng = random.Random(11)
+    tiny = [rng.choice(words) for _ in range(256)] if words else []
+    load = [round(x, 2) for x in os.getloadavg()]
     return {
-        "baseline_thread": asyncio.run(_one_setting(analyzer, 0, burst, later, seconds)),
-        f"processes_{count}": asyncio.run(_one_setting(analyzer, count, burst, later, seconds)),
+        "baseline_thread": asyncio.run(_one_setting(analyzer, 0, burst, later, tiny, seconds)),
+        f"processes_{count}": asyncio.run(
+            _one_setting(analyzer, count, burst, later, tiny, seconds)
+        ),
         "memory": {"baseline_thread": _memory(0), f"processes_{count}": _memory(count)},
         "cpus": len(os.sched_getaffinity(0)),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before_after": [load, [round(x, 2) for x in os.getloadavg()]],
     }
