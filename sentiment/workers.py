@@ -22,6 +22,7 @@ from typing import Any
 
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
+from sentiment.worker_routing import Router
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 120.0
@@ -220,7 +221,8 @@ def extra_path(extra: str | Path | None) -> str | None:
 
 
 class WorkerPool:
-    """``count`` worker processes; a batch is split across them and comes back in order.
+    """``count`` worker processes; a batch is split across them (:mod:`worker_routing`) and
+    comes back in order.
 
     If a worker dies twice on one batch (its replacement too), that part of the batch is
     scored by ``fallback`` (the rules, in this process) and a warning logged: no reply is lost.
@@ -233,6 +235,7 @@ class WorkerPool:
         self.timeout = timeout
         self.fell_back = 0
         """Replies the fallback scored because their worker kept dying."""
+        self.router = Router(count)
         self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="sentiment-w")
 
     def start(self) -> str:
@@ -242,16 +245,17 @@ class WorkerPool:
 
     def score(self, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
         """Score a batch across the workers (blocking: call it in a thread)."""
-        if not items:
-            return []
-        count = min(len(self.workers), len(items))
-        size = -(-len(items) // count)
-        chunks = [items[k : k + size] for k in range(0, len(items), size)]
+        groups = self.router.split(items)
         runs = [
-            self._threads.submit(self._score_chunk, worker, chunk)
-            for worker, chunk in zip(self.workers, chunks, strict=False)
+            (group, self._threads.submit(self._score_chunk, worker, [items[k] for k in group]))
+            for worker, group in zip(self.workers, groups, strict=True)
+            if group
         ]
-        return [result for run in runs for result in run.result()]
+        out: list[Any] = [None] * len(items)
+        for group, run in runs:
+            for pos, result in zip(group, run.result(), strict=True):
+                out[pos] = result
+        return out
 
     def _score_chunk(self, worker: Worker, chunk: list[dict[str, Any]]) -> list[Any]:
         try:
