@@ -33,7 +33,12 @@ class BatchScorer:
         self.pool = pool
         self._pending: list[tuple[dict[str, Any], asyncio.Future[Analysis]]] = []
         self._worker: asyncio.Task[None] | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentiment")
+        # with N processes, up to N batches are out at once: a reply arriving while one
+        # worker is busy goes to an idle one instead of waiting for the batch to finish
+        self.parallel = len(pool.workers) if pool is not None else 1
+        self._slots: asyncio.Semaphore | None = None
+        self._out: set[asyncio.Task[None]] = set()
+        self._pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="sentiment")
 
     async def __call__(
         self,
@@ -55,27 +60,43 @@ class BatchScorer:
         return await future
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.parallel)
         while self._pending:
+            await self._slots.acquire()
+            if not self._pending:
+                self._slots.release()
+                break
             batch, self._pending = (
                 self._pending[: self.max_batch],
                 self._pending[self.max_batch :],
             )
-            items = [item for item, _f in batch]
-            try:
-                results = await loop.run_in_executor(self._pool, self._score, items)
-            except Exception as exc:  # a failure in the batch call: each reply gets it
-                for _item, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._out.add(task)
+            task.add_done_callback(self._out.discard)
+
+    async def _run(self, batch: list[tuple[dict[str, Any], asyncio.Future[Analysis]]]) -> None:
+        """Score one batch in the executor and answer its replies; frees a slot when done."""
+        assert self._slots is not None
+        items = [item for item, _f in batch]
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._score, items
+            )
+        except Exception as exc:  # a failure in the batch call: each reply gets it
+            for _item, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        finally:
+            self._slots.release()
+        for (_item, future), result in zip(batch, results, strict=True):
+            if future.done():
                 continue
-            for (_item, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
     def _score(self, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
         """Score a batch; if one reply is invalid, score the others one by one."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sentiment.batching import BatchScorer
 from sentiment.history import History, HistoryLike, apply_history, history_can_matter
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import Analysis
-from sentiment.workers import Recipe, WorkerPool, extra_path, resolve_processes
+from sentiment.workers import Recipe, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +139,23 @@ class Scoring:
         """Stop the worker thread and processes of a model backend (if any were started)."""
         if self._batcher is not None:
             self._batcher.close()
+
+
+def resolve_processes(setting: int | str, model_backend: bool) -> int:
+    """How many worker processes ``sentiment.processes`` means here.
+
+    ``auto``: 2 when a model backend is in use and this process may run on two cores or more
+    (one process per core, measured: see the README's sentiment speed), else 0; 0 or 1: the
+    in-process worker thread.
+    """
+    if not model_backend:
+        return 0
+    if setting == "auto":
+        return 2 if len(os.sched_getaffinity(0)) >= 2 else 0
+    count = int(setting)
+    return count if count >= 2 else 0
+
+
+def extra_path(extra: str | Path | None) -> str | None:
+    """The operator's extra data file as a string a worker process can receive."""
+    return str(Path(extra).resolve()) if extra is not None else None

@@ -3,7 +3,8 @@
 Each worker remembers the embeddings of the short replies it embedded (the encoder's memory:
 :data:`sentiment.embeddings.CACHE_TEXT_CHARS`). A short reply seen before goes back to the
 worker that embedded it, where its embedding is remembered and costs next to nothing; the
-others are dealt to whichever worker has the least new text to embed in this batch. What the
+others are dealt to whichever worker has the least queued (replies of earlier batches still
+being scored, and the new text of this one). What the
 router remembers may be out of date (the worker forgot it, or was replaced): then that reply is
 embedded again, with the same result.
 """
@@ -24,10 +25,11 @@ class Router:
         self.count = count
         self._where: OrderedDict[str, int] = OrderedDict()
 
-    def split(self, items: list[Any]) -> list[list[int]]:
-        """The positions of ``items`` each worker scores (in order; some lists may be empty)."""
+    def split(self, items: list[Any], busy: list[int] | None = None) -> list[list[int]]:
+        """The positions of ``items`` each worker scores (in order; some lists may be empty);
+        ``busy``: replies already queued at each worker (from batches still being scored)."""
         groups: list[list[int]] = [[] for _ in range(self.count)]
-        work = [0] * self.count
+        work = list(busy) if busy is not None else [0] * self.count
         for pos, item in enumerate(items):
             text = str(item.get("text") or "") if isinstance(item, dict) else str(item)
             short = len(text) <= CACHE_TEXT_CHARS

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any
 
 from sentiment.operating_point import OperatingPoint
@@ -200,26 +199,6 @@ class Worker:
         return self.process.pid if self.process is not None else None
 
 
-def resolve_processes(setting: int | str, model_backend: bool) -> int:
-    """How many worker processes ``sentiment.processes`` means here.
-
-    ``auto``: 2 when a model backend is in use and this process may run on two cores or more
-    (one process per core, measured: see the README's sentiment speed), else 0; 0 or 1: the
-    in-process worker thread.
-    """
-    if not model_backend:
-        return 0
-    if setting == "auto":
-        return 2 if len(os.sched_getaffinity(0)) >= 2 else 0
-    count = int(setting)
-    return count if count >= 2 else 0
-
-
-def extra_path(extra: str | Path | None) -> str | None:
-    """The operator's extra data file as a string a worker process can receive."""
-    return str(Path(extra).resolve()) if extra is not None else None
-
-
 class WorkerPool:
     """``count`` worker processes; a batch is split across them (:mod:`worker_routing`) and
     comes back in order.
@@ -236,19 +215,30 @@ class WorkerPool:
         self.fell_back = 0
         """Replies the fallback scored because their worker kept dying."""
         self.router = Router(count)
-        self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="sentiment-w")
+        # one thread per worker: its chunks queue there in order, never behind another's
+        self._queues = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sentiment-w{i}")
+            for i in range(count)
+        ]
+        self._busy = [0] * count
+        self._busy_lock = threading.Lock()
 
     def start(self) -> str:
         """Start every worker at once and wait until all are warm (blocking); the backend name."""
-        names = list(self._threads.map(lambda w: w.start(), self.workers))
+        starts = [q.submit(w.start) for q, w in zip(self._queues, self.workers, strict=True)]
+        names = [s.result() for s in starts]  # every one, so a failure to start is raised
         return names[0]
 
     def score(self, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
-        """Score a batch across the workers (blocking: call it in a thread)."""
-        groups = self.router.split(items)
+        """Score a batch across the workers (blocking: call it in a thread; batches may be
+        scored at the same time, each reply goes to the worker with the least queued)."""
+        with self._busy_lock:
+            groups = self.router.split(items, self._busy)
+            for k, group in enumerate(groups):
+                self._busy[k] += len(group)
         runs = [
-            (group, self._threads.submit(self._score_chunk, worker, [items[k] for k in group]))
-            for worker, group in zip(self.workers, groups, strict=True)
+            (group, queue.submit(self._score_chunk, worker, [items[k] for k in group]))
+            for worker, queue, group in zip(self.workers, self._queues, groups, strict=True)
             if group
         ]
         out: list[Any] = [None] * len(items)
@@ -261,13 +251,19 @@ class WorkerPool:
         try:
             return worker.score(chunk, self.timeout)
         except (WorkerDied, RuntimeError) as exc:
-            log.error(
-                "sentiment worker %d failed twice on %d replies (%s): the %s backend scores"
-                " them in the bot's process",
-                worker.index, len(chunk), exc, self.fallback.name,
-            )  # fmt: skip
-            self.fell_back += len(chunk)
-            return score_items(self.fallback, chunk)
+            return self._fall_back(worker, chunk, exc)
+        finally:
+            with self._busy_lock:
+                self._busy[worker.index] -= len(chunk)
+
+    def _fall_back(self, worker: Worker, chunk: list[dict[str, Any]], exc: Exception) -> list:
+        log.error(
+            "sentiment worker %d failed twice on %d replies (%s): the %s backend scores"
+            " them in the bot's process",
+            worker.index, len(chunk), exc, self.fallback.name,
+        )  # fmt: skip
+        self.fell_back += len(chunk)
+        return score_items(self.fallback, chunk)
 
     def memory(self) -> dict[str, int]:
         """The workers' encoder memories together: answers from memory and texts embedded."""
@@ -288,4 +284,5 @@ class WorkerPool:
             finally:
                 if got:
                     worker.lock.release()
-        self._threads.shutdown(wait=False)
+        for queue in self._queues:
+            queue.shutdown(wait=False)

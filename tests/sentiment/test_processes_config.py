@@ -5,7 +5,7 @@ import os
 import pytest
 
 from bot.config import Config, ConfigError, load_config
-from sentiment.workers import resolve_processes
+from sentiment.service import resolve_processes
 
 
 @pytest.mark.parametrize("value", ["-1", "17", "two", "true", "2.5", "[]"])

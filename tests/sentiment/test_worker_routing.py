@@ -35,3 +35,11 @@ def test_a_long_reply_is_not_remembered_so_it_only_balances():
     router.split([{"text": "short"}, {"text": "other"}])  # remembered at workers 0 and 1
     # a remembered reply is nearly free, so the long one still goes where least is embedded
     assert router.split([{"text": "other"}, {"text": "short"}, {"text": long}]) == [[1, 2], [0]]
+
+
+def test_new_replies_go_to_the_worker_with_the_least_queued_from_earlier_batches():
+    router = Router(2)
+    assert router.split([{"text": "late"}], busy=[5, 0]) == [[], [0]]
+    items = [{"text": f"reply {i}"} for i in range(6)]
+    groups = router.split(items, busy=[0, 4])
+    assert (len(groups[0]), len(groups[1])) == (5, 1)  # 0+5 against 4+1
