@@ -131,19 +131,38 @@ def test_close_leaves_no_child_processes(learned):
     assert not [c for c in multiprocessing.active_children() if c.pid in pids]
 
 
-async def test_scoring_with_processes_keeps_order_and_closes_clean(learned):
+async def test_scoring_with_processes_keeps_order_leaves_the_loop_free_and_closes_clean(learned):
+    import time
+
     from sentiment.service import Scoring
 
     scoring = Scoring("learned", processes=2, max_batch=8)
     assert await scoring.warm() == "learned"
     pids = scoring.worker_pids()
     assert len(pids) == 2
-    texts = [r for r in REPLIES if r["text"]] * 4
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append(time.perf_counter() - t0 - 0.005)
+
+    tick = asyncio.create_task(ticker())
+    texts = [r for r in REPLIES if r["text"]] * 8
+    t0 = time.perf_counter()
     found = await asyncio.gather(
         *(scoring(r["text"], score=r["score"], question=r["question"]) for r in texts)
     )
+    took = time.perf_counter() - t0
+    done.set()
+    await tick
     for a, b in zip(found, learned.analyze_many(texts), strict=True):
         same(a, b)
+    # as loose as test_off_the_loop's bound: the suite shares two cores with the workers
+    assert len(lags) >= 5
+    assert max(lags) < min(0.25, took / 3), f"loop held up {1000 * max(lags):.1f} ms"
     scoring.close()
     assert not any(alive(p) for p in pids)
 
