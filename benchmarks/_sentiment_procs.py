@@ -13,8 +13,9 @@ process plus the workers, and cores used) and ``arriving`` (replies arriving at 
 latency, the longest the loop was held up, CPU per reply), ``repeats`` (256 replies of one or
 two words drawn with repeats, handed over at once: how often an encoder's memory answered;
 in processes each worker remembers what it embedded). ``memory``: RSS and PSS (shared
-pages split between the processes sharing them) of a fresh process warmed as the bot warms,
-without and with workers (the bot's process does not load the model when workers do).
+pages split between the processes sharing them) of a fresh process that imports the bot's
+command as ``mentorbot`` does and warms scoring as the bot does, without and with workers (the
+bot's process does not load the model when workers do).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -144,6 +147,7 @@ async def _one_setting(
 
 MEMORY = """
 import asyncio, json, os, sys
+import bot.cli  # as the mentorbot command does: spawned workers import the main module again
 from sentiment.service import Scoring
 
 def mem(pid):
@@ -173,13 +177,22 @@ if __name__ == "__main__":
 
 
 def _memory(count: int) -> dict[str, Any]:
-    """RSS/PSS of a fresh process warmed as the bot warms it, and of its workers."""
-    done = subprocess.run(
-        [sys.executable, "-c", MEMORY, str(count)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    """RSS/PSS of a fresh process warmed as the bot warms it, and of its workers.
+
+    Run from a file that imports ``bot.cli`` at the top, like the ``mentorbot`` command: a
+    spawned worker imports its parent's main module again, so this is what the bot's workers
+    hold, not only the model's share.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "warm_bot.py"
+        script.write_text(MEMORY)
+        done = subprocess.run(
+            [sys.executable, str(script), str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
     return json.loads(done.stdout)
 
 
