@@ -76,10 +76,10 @@ class SentimentConfig(_Section):
     """Most replies the learned backend scores in one go (off the event loop)."""
     processes: int | Literal["auto"] = "auto"
     """Worker processes a model backend scores in, each with its own copy of the model (about
-    +110 MB each: see the README); a batch is split across them. 0 or 1: one worker thread in
-    the bot's process. auto: 2 where the bot may use two cores or more (the model holds
-    Python's lock, so only a second process uses a second core), else 0; the rules backend
-    never uses processes."""
+    110 MB RSS each, measured; the bot's own process then holds about 20 MB less); a batch is
+    split across them. 0 or 1: one worker thread in the bot's process. auto: 2 where the bot
+    may use two cores or more (the model holds Python's lock, so only a second process uses a
+    second core), else 0; the rules backend never uses processes."""
     escalation: EscalationPointConfig = EscalationPointConfig()
 
     @field_validator("processes", mode="before")
