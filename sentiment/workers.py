@@ -33,6 +33,10 @@ class WorkerDied(RuntimeError):
     """A worker process ended (killed, crashed) before it answered."""
 
 
+class WorkerFailed(RuntimeError):
+    """A worker could not score a batch (an error other than an invalid reply)."""
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How a worker builds its analyzer: the arguments of :func:`sentiment.get_analyzer`."""
@@ -48,16 +52,21 @@ class Recipe:
         return get_analyzer(self.backend, self.extra_data, self.point)
 
 
-def score_items(analyzer: Any, items: list[dict[str, Any]]) -> list[Analysis | Exception]:
-    """Score a batch; if one reply is invalid, score the others one by one (errors in place)."""
+def score_items(
+    analyzer: Any,
+    items: list[dict[str, Any]],
+    errors: tuple[type[Exception], ...] = (ValueError,),
+) -> list[Analysis | Exception]:
+    """Score a batch; if one reply fails with one of ``errors`` (an invalid reply), score the
+    others one by one and put the error in its place."""
     try:
         return list(analyzer.analyze_many(items))
-    except ValueError:
+    except errors:
         out: list[Analysis | Exception] = []
         for item in items:
             try:
                 out.append(analyzer.analyze_many([item])[0])
-            except ValueError as exc:
+            except errors as exc:
                 out.append(exc)
         return out
 
@@ -85,7 +94,10 @@ def _worker_main(recipe: Recipe, conn: Connection) -> None:
                 {"hits": getattr(encoder, "hits", 0), "embedded": getattr(encoder, "embedded", 0)}
             )
             continue
-        conn.send(score_items(analyzer, job))
+        try:
+            conn.send(score_items(analyzer, job))
+        except Exception as exc:  # a bug, not bad input: the parent falls back and logs it
+            conn.send(("error", repr(exc)))
 
 
 class Worker:
@@ -148,7 +160,10 @@ class Worker:
                         raise WorkerDied(f"sentiment worker {self.index} is not running")
                     assert self.conn is not None
                     self.conn.send(items)
-                    return list(self._wait(timeout))
+                    found = self._wait(timeout)
+                    if isinstance(found, tuple):
+                        raise WorkerFailed(f"sentiment worker {self.index}: {found[1]}")
+                    return list(found)
                 except (WorkerDied, OSError) as exc:
                     code = self.process.exitcode if self.process else None
                     self.stop()
@@ -203,8 +218,9 @@ class WorkerPool:
     """``count`` worker processes; a batch is split across them (:mod:`worker_routing`) and
     comes back in order.
 
-    If a worker dies twice on one batch (its replacement too), that part of the batch is
-    scored by ``fallback`` (the rules, in this process) and a warning logged: no reply is lost.
+    If a worker dies twice on one batch (its replacement too), or fails on it with an error
+    that is not an invalid reply, that part of the batch is scored by ``fallback`` (the rules,
+    in this process) and an error logged: no reply is lost.
     """
 
     def __init__(self, recipe: Recipe, count: int, fallback: Any, timeout: float = 60.0) -> None:
@@ -258,12 +274,12 @@ class WorkerPool:
 
     def _fall_back(self, worker: Worker, chunk: list[dict[str, Any]], exc: Exception) -> list:
         log.error(
-            "sentiment worker %d failed twice on %d replies (%s): the %s backend scores"
+            "sentiment worker %d could not score %d replies (%s): the %s backend scores"
             " them in the bot's process",
             worker.index, len(chunk), exc, self.fallback.name,
         )  # fmt: skip
         self.fell_back += len(chunk)
-        return score_items(self.fallback, chunk)
+        return score_items(self.fallback, chunk, (Exception,))
 
     def memory(self) -> dict[str, int]:
         """The workers' encoder memories together: answers from memory and texts embedded."""

@@ -185,3 +185,13 @@ def test_each_worker_remembers_short_replies_and_never_embeds_a_bare_tap(learned
         assert own.memory() == second  # not embedded, not even looked up
     finally:
         own.close()
+
+
+def test_a_reply_that_breaks_the_model_fails_alone_and_its_batch_is_scored(pool, caplog):
+    items = [REPLIES[0], {"text": "hi", "question": ["not", "a", "type"]}, REPLIES[1]]
+    with caplog.at_level(logging.ERROR, logger="sentiment.workers"):
+        found = pool.score(items)
+    assert isinstance(found[1], AttributeError)
+    assert found[0].escalate and found[2].label == "positive"
+    assert "could not score" in caplog.text
+    assert len(pool.pids()) == 2  # nobody died
