@@ -78,8 +78,9 @@ class SentimentConfig(_Section):
     """Worker processes a model backend scores in, each with its own copy of the model (about
     110 MB RSS each, measured; the bot's own process then holds about 20 MB less); a batch is
     split across them. 0 or 1: one worker thread in the bot's process. auto: 2 where the bot
-    may use two cores or more (the model holds Python's lock, so only a second process uses a
-    second core), else 0; the rules backend never uses processes."""
+    may use two cores or more (measured on two cores: 5-12 % more replies/s and a lower p95
+    than the thread; the model holds Python's lock, which the bot's event loop then waits on),
+    else 0; the rules backend never uses processes."""
     escalation: EscalationPointConfig = EscalationPointConfig()
 
     @field_validator("processes", mode="before")

