@@ -74,13 +74,14 @@ class SentimentConfig(_Section):
     """An operator's YAML/JSON file with more cues, intents or themes."""
     batch_size: int = Field(32, ge=1, le=256)
     """Most replies the learned backend scores in one go (off the event loop)."""
-    processes: int | Literal["auto"] = "auto"
+    processes: int | Literal["auto"] = 0
     """Worker processes a model backend scores in, each with its own copy of the model (about
     110 MB RSS each, measured; the bot's own process then holds about 20 MB less); a batch is
     split across them. 0 or 1: one worker thread in the bot's process. auto: 2 where the bot
     may use two cores or more (measured on two cores: 5-12 % more replies/s and a lower p95
     than the thread; the model holds Python's lock, which the bot's event loop then waits on),
-    else 0; the rules backend never uses processes."""
+    else 0. The default is 0: the thread met 100 replies/s on two quiet cores too, and two
+    workers cost about 200 MB more; the rules backend never uses processes."""
     escalation: EscalationPointConfig = EscalationPointConfig()
 
     @field_validator("processes", mode="before")

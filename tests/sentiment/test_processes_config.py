@@ -27,12 +27,12 @@ def test_good_process_counts_load(tmp_path, value, expected):
     assert cfg.sentiment.scoring().processes == expected
 
 
-def test_the_default_is_auto_and_the_example_documents_it():
+def test_the_default_is_the_thread_and_the_example_documents_it():
     from pathlib import Path
 
-    assert Config().sentiment.processes == "auto"
+    assert Config().sentiment.processes == 0
     example = Path(__file__).resolve().parents[2] / "config.example.yaml"
-    assert "  processes: auto" in example.read_text()
+    assert "  processes: 0" in example.read_text()
 
 
 def test_auto_means_two_processes_on_two_cores_for_a_model_only():
