@@ -24,13 +24,14 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks._sentiment_speed import arriving
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -50,10 +51,6 @@ def _left(pids: list[int]) -> int:
     return sum(os.path.exists(f"/proc/{pid}") for pid in pids)
 
 
-def _p95(values: list[float]) -> float:
-    return round(1000 * statistics.quantiles(values, n=20)[18], 2)
-
-
 async def _burst(scorer: Any, texts: list[str], pids: list[int]) -> dict[str, Any]:
     c0, t0 = _cpu(pids), time.perf_counter()
     await asyncio.gather(*(scorer(t) for t in texts))
@@ -63,45 +60,6 @@ async def _burst(scorer: Any, texts: list[str], pids: list[int]) -> dict[str, An
         "replies_per_second": round(len(texts) / wall, 1),
         "cpu_ms_per_reply": round(1000 * cpu / len(texts), 2),
         "cores_used": round(cpu / wall, 2),
-    }
-
-
-async def _arriving(scorer: Any, texts: list[str], pids: list[int], seconds: float) -> dict:
-    lags: list[float] = []
-    stop = False
-
-    async def ticker() -> None:
-        while not stop:
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.005)
-            lags.append(time.perf_counter() - t0 - 0.005)
-
-    async def one(text: str) -> float:
-        t0 = time.perf_counter()
-        await scorer(text)
-        return time.perf_counter() - t0
-
-    tick = asyncio.create_task(ticker())
-    rng = random.Random(7)
-    c0 = _cpu(pids)
-    tasks = []
-    t_end = time.perf_counter() + seconds
-    i = 0
-    while time.perf_counter() < t_end:
-        tasks.append(asyncio.create_task(one(texts[i % len(texts)])))
-        i += 1
-        await asyncio.sleep(rng.expovariate(20.0))
-    lat = await asyncio.gather(*tasks)
-    cpu = _cpu(pids) - c0
-    stop = True
-    await tick
-    return {
-        "arrival_rate": 20.0,
-        "replies": len(lat),
-        "p50_ms": round(1000 * statistics.median(lat), 2),
-        "p95_ms": _p95(list(lat)),
-        "max_loop_lag_ms": round(1000 * max(lags), 2),
-        "cpu_ms_per_reply": round(1000 * cpu / len(lat), 2),
     }
 
 
@@ -127,7 +85,7 @@ async def _one_setting(
     pids = pool.pids() if pool else []
     # the arriving replies are others than the burst's: no memory answers them
     out: dict[str, Any] = {"burst": await _burst(scorer, burst, pids)}
-    out["arriving"] = await _arriving(scorer, later, pids, seconds)
+    out["arriving"] = await arriving(scorer, later, 20.0, seconds, cpu=lambda: _cpu(pids))
     if tiny:
         # both memories hold what this setting embedded so far (the same replies)
         before = pool.memory() if pool else {"hits": analyzer.encoder.hits}

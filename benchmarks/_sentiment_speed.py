@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -89,10 +90,15 @@ def _vader_speed(texts: list[str], seconds: float) -> dict[str, Any]:
     }
 
 
-async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float) -> dict:
-    from sentiment.batching import BatchScorer
-
-    scorer = BatchScorer(analyzer)
+async def arriving(
+    scorer: Any,
+    texts: list[str],
+    rate: float,
+    seconds: float,
+    cpu: Callable[[], float] = time.process_time,
+) -> dict:
+    """Replies arriving at ``rate`` a second (Poisson) for ``seconds`` through ``scorer``: the
+    latency of each, how long the event loop was held up, and ``cpu`` seconds per reply."""
     lags: list[float] = []
     stop = False
 
@@ -109,7 +115,7 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
 
     tick = asyncio.create_task(ticker())
     rng = random.Random(7)
-    c0 = time.process_time()
+    c0 = cpu()
     tasks = []
     t_end = time.perf_counter() + seconds
     i = 0
@@ -118,18 +124,27 @@ async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float
         i += 1
         await asyncio.sleep(rng.expovariate(rate))
     lat = await asyncio.gather(*tasks)
-    cpu = time.process_time() - c0
+    spent = cpu() - c0
     stop = True
     await tick
-    scorer.close()
     return {
         "arrival_rate": rate,
         "replies": len(lat),
         "p50_ms": round(1000 * statistics.median(lat), 2),
         "p95_ms": _p95(list(lat)),
         "max_loop_lag_ms": round(1000 * max(lags), 2),
-        "cpu_ms_per_reply": round(1000 * cpu / len(lat), 2),
+        "cpu_ms_per_reply": round(1000 * spent / len(lat), 2),
     }
+
+
+async def _arriving(analyzer: Any, texts: list[str], rate: float, seconds: float) -> dict:
+    from sentiment.batching import BatchScorer
+
+    scorer = BatchScorer(analyzer)
+    try:
+        return await arriving(scorer, texts, rate, seconds)
+    finally:
+        scorer.close()
 
 
 def _encoder_speed(analyzer: Any, texts: list[str]) -> dict[str, Any]:

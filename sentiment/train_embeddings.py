@@ -171,6 +171,30 @@ def select(z, labels, source, base) -> dict[str, Any]:
     }
 
 
+def fit_two_stage(z, labels, source, base) -> tuple[dict[str, Any], Any, Any]:
+    """The two-stage head on standardised inputs ``z``: its settings chosen by CV
+    (:func:`select`), then "any sentiment?" fitted on the rows that can be neutral (not UCI's)
+    and "positive?" on the polar rows. Returns (chosen, (w, b) polar, (w, b) direction)."""
+    chosen = select(z, labels, source, base)
+    polar_y = (labels != "neutral").astype(float)
+    pos_y = (labels == "positive").astype(float)
+    has_neutral = source != "uci"
+    polar_rows = labels != "neutral"
+    polar = fit_logistic(
+        z[has_neutral],
+        polar_y[has_neutral],
+        balanced(polar_y[has_neutral], base[has_neutral]),
+        chosen["lambda_polar"],
+    )
+    direction = fit_logistic(
+        z[polar_rows],
+        pos_y[polar_rows],
+        balanced(pos_y[polar_rows], base[polar_rows]),
+        chosen["lambda_direction"],
+    )
+    return chosen, polar, direction
+
+
 def main(argv: list[str] | None = None) -> int:
     """Embed the training rows, choose and fit the head and write it as JSON."""
     import numpy as np
@@ -191,23 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = np.asarray([r[2] for r in rows])
     source = np.asarray([r[3] for r in rows])
     base = np.where(source == "own", OWN_WEIGHT, 1.0)
-    chosen = select(z, labels, source, base)
-    polar_y = (labels != "neutral").astype(float)
-    pos_y = (labels == "positive").astype(float)
-    has_neutral = source != "uci"
-    polar_rows = labels != "neutral"
-    wp, bp = fit_logistic(
-        z[has_neutral],
-        polar_y[has_neutral],
-        balanced(polar_y[has_neutral], base[has_neutral]),
-        chosen["lambda_polar"],
-    )
-    wd, bd = fit_logistic(
-        z[polar_rows],
-        pos_y[polar_rows],
-        balanced(pos_y[polar_rows], base[polar_rows]),
-        chosen["lambda_direction"],
-    )
+    chosen, (wp, bp), (wd, bd) = fit_two_stage(z, labels, source, base)
     pred = three_way(sigmoid(z @ wp + bp), sigmoid(z @ wd + bd), chosen["neutral_band"])
     head = {
         "version": 2,

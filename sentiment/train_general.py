@@ -19,7 +19,7 @@ from sentiment.embeddings import Encoder, encode_cached
 from sentiment.learned_features import ENCODER_STYLE, cut, rules_view
 from sentiment.learned_general import general_inputs
 from sentiment.rules import RulesAnalyzer
-from sentiment.train_embeddings import TRAINABLE, balanced, fit_logistic, select, training_rows
+from sentiment.train_embeddings import TRAINABLE, fit_two_stage, training_rows
 
 
 def public_rows(shared: Path) -> list[tuple[str, str, str, str]]:
@@ -47,23 +47,7 @@ def train_general(
     labels = np.asarray([r[2] for r in rows])
     source = np.asarray([r[3] for r in rows])
     base = np.ones(len(rows))
-    chosen = select(z, labels, source, base)
-    polar_y = (labels != "neutral").astype(float)
-    pos_y = (labels == "positive").astype(float)
-    has_neutral = source != "uci"
-    polar_rows = labels != "neutral"
-    wp, bp = fit_logistic(
-        z[has_neutral],
-        polar_y[has_neutral],
-        balanced(polar_y[has_neutral], base[has_neutral]),
-        chosen["lambda_polar"],
-    )
-    wd, bd = fit_logistic(
-        z[polar_rows],
-        pos_y[polar_rows],
-        balanced(pos_y[polar_rows], base[polar_rows]),
-        chosen["lambda_direction"],
-    )
+    chosen, (wp, bp), (wd, bd) = fit_two_stage(z, labels, source, base)
     return {
         "trained_on": "train halves of the UCI sentences and VADER snippets (sentiment.splits)",
         "train_rows": len(rows),

@@ -198,22 +198,8 @@ def send_pacer(
     ``local``, or ``auto``: redis with a URL, else the database on PostgreSQL, else local.
     While a shared book cannot be reached, sends wait for it (see ``SendPacer._book_call``).
     """
-    from bot.channels.send_slots import PostgresSlots, RedisSlots
+    from bot.channels.slot_books import slot_book
 
-    limit, window, gap = budget(rate)
     bot = token.split(":", 1)[0][:40]
-    on_postgres = engine is not None and engine.dialect.name == "postgresql"
-    if backend == "auto":
-        backend = "redis" if redis_url else "database" if on_postgres else "local"
-    book: SlotBook
-    if backend == "redis":
-        if not redis_url:
-            raise ValueError("telegram.rate_limit_backend redis needs telegram.redis_url")
-        book = RedisSlots(redis_url, bot, limit, window, gap)
-    elif backend == "database":
-        if engine is None or not on_postgres:
-            raise ValueError("telegram.rate_limit_backend database needs PostgreSQL")
-        book = PostgresSlots(engine, bot, limit, window, gap)
-    else:
-        return SendPacer(LocalSlots(limit, window, gap))
+    book = slot_book(bot, *budget(rate), backend=backend, redis_url=redis_url, engine=engine)
     return SendPacer(book)

@@ -165,22 +165,13 @@ def whatsapp_pacer(
 ) -> WhatsAppPacer:
     """The pacer of one WhatsApp number; ``backend`` as for Telegram's pacer (``auto``: Redis
     with a URL, else the database on PostgreSQL, else this process alone)."""
-    from bot.channels.send_slots import PostgresSlots, RedisSlots
+    from bot.channels.slot_books import slot_book
 
-    limit, window, gap = budget(rate)
-    key = book_key(phone_number_id)
-    on_postgres = engine is not None and engine.dialect.name == "postgresql"
-    if backend == "auto":
-        backend = "redis" if redis_url else "database" if on_postgres else "local"
-    book: SlotBook
-    if backend == "redis":
-        if not redis_url:
-            raise ValueError("the redis send budget needs telegram.redis_url")
-        book = RedisSlots(redis_url, key, limit, window, gap)
-    elif backend == "database":
-        if engine is None or not on_postgres:
-            raise ValueError("the database send budget needs PostgreSQL")
-        book = PostgresSlots(engine, key, limit, window, gap)
-    else:
-        book = LocalSlots(limit, window, gap)
+    book = slot_book(
+        book_key(phone_number_id),
+        *budget(rate),
+        backend=backend,
+        redis_url=redis_url,
+        engine=engine,
+    )
     return WhatsAppPacer(rate, pair_interval, book)

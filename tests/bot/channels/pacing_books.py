@@ -37,6 +37,14 @@ async def _redis_problem() -> str | None:
         await client.aclose()
 
 
+def require_redis(problem: str | None) -> None:
+    """Go on when Redis answered (``problem`` is None); in CI fail, elsewhere skip, naming why."""
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {problem}")
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable (runs in CI): {problem}")
+
+
 @pytest.fixture(name="books", params=["local", "postgresql", "redis"])
 async def books_fixture(request: pytest.FixtureRequest) -> AsyncIterator[BookFactory]:
     """``await books(bot, limit, window, gap)``: a new book on the shared store, like another
@@ -49,11 +57,7 @@ async def books_fixture(request: pytest.FixtureRequest) -> AsyncIterator[BookFac
         schema = request.getfixturevalue("pg_schema")
         upgrade(PG_URL, schema)
     elif request.param == "redis":
-        problem = await _redis_problem()
-        if problem is not None:
-            if IN_CI:
-                pytest.fail(f"Redis at {REDIS_URL} is required in CI: {problem}")
-            pytest.skip(f"Redis at {REDIS_URL} is not reachable (runs in CI): {problem}")
+        require_redis(await _redis_problem())
 
     async def make(bot: str, limit: int, window: float, gap: float) -> SlotBook:
         book: SlotBook

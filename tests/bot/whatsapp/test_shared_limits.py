@@ -20,8 +20,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import CheckIn
 from storage.whatsapp_tables import WhatsAppSent
-from tests.bot.channels.pacing_books import REDIS_URL, _redis_problem
-from tests.conftest import IN_CI, PG_URL
+from tests.bot.channels.pacing_books import REDIS_URL, _redis_problem, require_redis
+from tests.conftest import PG_URL
 
 THROUGHPUT = 25  # the server's limit: low, so that three workers meet it within seconds
 # The bots pace a little under the server's limits, as Telegram's shared-budget tests do: a
@@ -39,11 +39,7 @@ def shared(request: pytest.FixtureRequest, pg_schema: str) -> Iterator[tuple[str
     upgrade(PG_URL, pg_schema)
     redis_url = None
     if request.param == "redis":
-        problem = asyncio.run(_redis_problem())
-        if problem is not None:
-            if IN_CI:
-                pytest.fail(f"Redis at {REDIS_URL} is required in CI: {problem}")
-            pytest.skip(f"Redis at {REDIS_URL} is not reachable (runs in CI): {problem}")
+        require_redis(asyncio.run(_redis_problem()))
         redis_url = REDIS_URL
     yield pg_schema, redis_url
 
