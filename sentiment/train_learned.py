@@ -3,9 +3,11 @@
 Run: ``python -m sentiment.train_learned``.
 
 Rows: the train part of the check-in replies (:func:`sentiment.dataset.train_rows`; the frozen
-test part is never opened here). The general head alone is fitted on the train halves of the
-UCI and VADER sets (:mod:`sentiment.train_general`; ``--no-general`` leaves it out); no held-out
-half and no bol.com row is read. Every choice is made by 5-fold cross-validation on the check-in
+test part is never opened here). Only two parts see public rows, the train halves of the UCI
+and VADER sets: the general head, fitted on them (:mod:`sentiment.train_general`;
+``--no-general`` leaves it out), and the domain gate, fitted on them against the English
+check-in replies (:mod:`sentiment.train_gate`; ``--no-gate``). No held-out half and no bol.com
+row is read. Every choice is made by 5-fold cross-validation on the check-in
 rows, scored on the rows written under the label guide (``checkin/*_train.csv``, the kind of
 reply the test part holds):
 
@@ -15,7 +17,9 @@ reply the test part holds):
   one-standard-error rule (:mod:`sentiment.train_choices`), so the model leans on the words
   wherever that costs nothing measurable; last the general head's weight, by the same rule,
   once for replies with a score and once for replies without
-  (:func:`sentiment.train_general.choose_blend`);
+  (:func:`sentiment.train_general.choose_blend`), and then how far the domain gate may raise
+  the weight for replies without a score that read like review prose
+  (:mod:`sentiment.train_gate`; ``--no-gate`` leaves the gate out);
 - escalation: regularisation and rule scale by precision at a cross-validated recall of 0.97,
   Platt scaling, and the cut-off whose per-language recall stays >= 0.95 with 95 % confidence;
 - themes: regularisation, cut-off and "model or rules" per theme, by F1.
@@ -42,7 +46,8 @@ from sentiment.result import LABELS
 from sentiment.rules import RulesAnalyzer
 from sentiment.train_choices import one_se_weight
 from sentiment.train_escalation import escalation_head
-from sentiment.train_general import choose_blend, train_general
+from sentiment.train_gate import choose_gate_weight, train_gate
+from sentiment.train_general import choose_blend, public_rows, train_general
 from sentiment.train_themes import theme_heads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,12 +99,19 @@ def _per_lang(y: Any, pred: Any, langs: Any, guide: Any) -> dict[str, float]:
 
 
 def sentiment_head(
-    z: Any, y: Any, fold: Any, langs: Any, guide: Any, general: tuple[Any, Any] | None = None
+    z: Any,
+    y: Any,
+    fold: Any,
+    langs: Any,
+    guide: Any,
+    general: tuple[Any, Any] | None = None,
+    likeness: Any = None,
 ) -> dict[str, Any]:
     """Choose lambda and the feature scales, then the text-only blend; fit; calibrate.
 
     ``general``: the general head's probabilities on these rows and which rows have a score;
-    its blend weights are chosen last, on the blended out-of-fold probabilities.
+    its blend weights are chosen last, on the blended out-of-fold probabilities, and after
+    them the domain gate's weight from its out-of-fold P(review-like) (``likeness``).
     """
     scores, oofs = {}, {}
     for lam in SENT_LAMBDAS:
@@ -142,6 +154,16 @@ def sentiment_head(
             "cv_macro_f1_per_language_before_general": _per_lang(y, final, langs, guide),
         }
         final = blend(p_both, general[0], general[1], weights).argmax(1)
+        if likeness is not None:
+            gate = choose_gate_weight(
+                p_both, general[0], names_y, fold, langs, guide, general[1], weights, likeness
+            )
+            mixed["general_blend"]["gate"] = gate["weight"]
+            mixed["gate_choice"] = gate
+            mixed["cv_macro_f1_per_language_before_gate"] = _per_lang(y, final, langs, guide)
+            final = blend(p_both, general[0], general[1], weights, likeness, gate["weight"]).argmax(
+                1
+            )
     return {
         "weights": np.round(w * col[:, None], 6).tolist(),
         "bias": np.round(b, 6).tolist(),
@@ -183,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the public sets whose train halves the general head is fitted on",
     )
     parser.add_argument("--no-general", action="store_true", help="no general head")
+    parser.add_argument(
+        "--no-gate", action="store_true", help="no domain gate (one blend weight per group)"
+    )
     args = parser.parse_args(argv)
     rows = [r for lang in LANGS for r in train_rows(lang)]
     rules = RulesAnalyzer()
@@ -200,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     fold = folds(len(rows))
     langs = np.asarray([r.lang for r in rows])
     guide = np.asarray([r.source.endswith("_train.csv") for r in rows])
+    gate, likeness = None, None
+    if general is not None and not args.no_gate:
+        public = public_rows(args.shared)
+        review = encode_cached(Encoder(args.style), [cut(r[0]) for r in public])
+        gate, likeness = train_gate(x[:, :EMB], langs, fold, review)
     head: dict[str, Any] = {
         "version": 2,
         "encoder_style": args.style,
@@ -207,10 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         "train_rows": {"checkin": len(rows), "label_guide": int(guide.sum())},
         "mean": np.round(mean, 6).tolist(),
         "scale": np.round(scale, 6).tolist(),
-        "sentiment": sentiment_head(z, y, fold, langs, guide, general),
+        "sentiment": sentiment_head(z, y, fold, langs, guide, general, likeness),
     }
     if gen_head is not None:
         head["general"] = gen_head
+    if gate is not None:
+        head["domain_gate"] = gate
     esc = np.asarray([float(r.escalate) for r in rows])
     always = [EMB + names().index(f"intent_{i}") for i in OperatingPoint().always]
     forced = (x[:, always] > 0).any(axis=1)
@@ -233,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
             k: v
             for k, v in (head.get("general") or {}).items()
             if k not in ("mean", "scale", "polar", "direction")
+        },
+        "domain_gate": {
+            k: v
+            for k, v in (head.get("domain_gate") or {}).items()
+            if k not in ("mean", "scale", "weights", "centres")
         },
         "themes": {
             t: {k: h[k] for k in ("cv_f1", "rules_f1", "mode", "train_rows")}

@@ -94,12 +94,13 @@ def test_the_backend_blends_the_general_head_at_the_trained_weights(learned, tmp
         for t in texts
     ]
     emb = learned.encoder.encode(texts)
-    base = without.predict(emb, vectors)["sentiment"]
-    mixed = learned.predict(emb, vectors)["sentiment"]
+    langs = ["en", "nl"]
+    base = without.predict(emb, vectors, langs)["sentiment"]
+    mixed = learned.predict(emb, vectors, langs)["sentiment"]
     # a head trained without the general head (--no-general) reads like weights of zero
     del raw["general"], raw["sentiment"]["general_blend"]
     path.write_text(json.dumps(raw), encoding="utf-8")
-    older = LearnedAnalyzer(learned.rules, head=path).predict(emb, vectors)["sentiment"]
+    older = LearnedAnalyzer(learned.rules, head=path).predict(emb, vectors, langs)["sentiment"]
     assert np.allclose(older, base)
     assert not np.allclose(base, mixed)
     beta = weights["unscored"]
