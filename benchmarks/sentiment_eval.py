@@ -14,6 +14,9 @@ Prints one JSON document, figures only (never a row of the test part):
   a threshold). The embeddings and learned heads fit the "train" half of the UCI and VADER sets
   (:mod:`sentiment.splits`), so those two are scored on their other half; bol.com is never
   used for anything but this figure;
+- ``out_of_domain_learned_parts``: per public set, the learned backend taken apart (how often
+  its domain gate finds the text review-like, each head alone; :mod:`benchmarks._sentiment_parts`);
+  reporting only, nothing is chosen from it;
 - ``speed``: see :mod:`benchmarks._sentiment_speed`.
 
 Embeddings of the evaluation sets are cached on disk (``sentiment.embeddings.cache_dir()``);
@@ -219,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
             }
             for set_name, rows in sets.items()
         }
+        if "mentorbot_learned" in ours:
+            from benchmarks._sentiment_parts import learned_parts
+
+            report["out_of_domain_learned_parts"] = {
+                set_name: learned_parts(ours["mentorbot_learned"], rows)
+                for set_name, rows in sets.items()
+            }
     if not args.no_speed:
         from benchmarks._sentiment_speed import speed_report
 

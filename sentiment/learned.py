@@ -78,11 +78,16 @@ class LearnedAnalyzer:
         self._head: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def head_file(self) -> Path:
+        """The head file this backend scores with."""
+        return Path(self._head_path) if self._head_path else head_path()
+
     def head(self) -> dict[str, Any]:
         """The trained head as numpy arrays (loaded once)."""
         with self._lock:
             if self._head is None:
-                raw = load_head(self._head_path or head_path())
+                raw = load_head(self.head_file)
                 trained = raw.get("encoder_style", "legacy")
                 if trained != ENCODER_STYLE:
                     raise ValueError(
