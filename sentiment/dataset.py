@@ -5,7 +5,10 @@ Files (``tests/data``; columns in ``tests/data/checkin/LABEL_GUIDE.md``):
 - train: ``checkin/{lang}_train.csv`` and the older ``checkin_replies_{lang}.csv`` (seen while the
   rules were written, so they can only ever be training rows);
 - test: ``checkin/{lang}_test.csv``, frozen. Only :func:`test_rows` reads it, and only
-  ``benchmarks/sentiment_eval.py`` calls that, to print aggregate figures.
+  ``benchmarks/sentiment_eval.py`` calls that, to print aggregate figures;
+- review-style text (``reviews/{lang}_reviews_train.csv``): not check-in replies but what people
+  post on review sites, written for this project; training rows only, for the learned backend's
+  general head and its domain gate (:func:`review_rows`).
 """
 
 from __future__ import annotations
@@ -98,3 +101,15 @@ def test_file(lang: str, data: Path = DATA) -> Path:
 def test_rows(lang: str, data: Path = DATA) -> list[Row]:
     """The frozen test rows (for aggregate figures only: never print them)."""
     return read(test_file(lang, data))
+
+
+def review_rows(data: Path = DATA) -> list[tuple[str, str, str, str]]:
+    """(text, lang, sentiment, "reviews") of the project's own review-style rows, both languages."""
+    out = []
+    for lang in LANGS:
+        path = data / "reviews" / f"{lang}_reviews_train.csv"
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as fh:
+            out += [(r["text"], r["lang"], r["sentiment"], "reviews") for r in csv.DictReader(fh)]
+    return out

@@ -6,11 +6,12 @@ general head, fitted on public review sentences, is at home. One fixed blend wei
 choose between the two kinds of text; the gate lets the text choose:
 
 - a logistic regression over the reply's embedding gives P(review-like): trained by
-  :mod:`sentiment.train_gate` on English check-in train replies (0) against the train halves
-  of the UCI and VADER sets (1), the rows the general head is fitted on;
-- the embedding is first centred on its language's mean check-in reply, so the gate asks "how
-  does this differ from a check-in reply in its own language" and cannot learn the language
-  itself (every review row it saw is English); Dutch replies are never in its training rows;
+  :mod:`sentiment.train_gate` on check-in train replies (0) against the rows the general head
+  is fitted on (1): the train halves of the UCI and VADER sets and the project's own
+  review-style rows in English and Dutch;
+- the embedding is first centred on its language's mean check-in reply, and inside each class
+  the two languages weigh the same in the fit, so the gate asks "how does this differ from a
+  check-in reply in its own language" and the language itself says nothing;
 - it is read only for replies without an NPS/CSAT/CES score: a reply that comes with a score
   is a check-in reply whatever its words, and keeps the check-in head's blend.
 

@@ -155,7 +155,7 @@ def select(z, labels, source, base) -> dict[str, Any]:
             f1 = np.mean(
                 [
                     macro_f1(labels[source == s], pred[source == s])
-                    for s in ("vader", "own")
+                    for s in ("vader", "own", "reviews")
                     if (source == s).any()
                 ]
             )

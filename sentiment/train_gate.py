@@ -1,9 +1,11 @@
 """Train the domain gate (:mod:`sentiment.domain_gate`) and choose how far it may move the blend.
 
-Called by :mod:`sentiment.train_learned`. Rows: the English check-in train replies (label 0,
-"a check-in reply") and the train halves of the UCI and VADER sets (label 1, "review prose"),
-the rows the general head is fitted on; no held-out half, no bol.com row, no Dutch row (so the
-gate cannot learn the language: every review row is English). Choices, by cross-validation:
+Called by :mod:`sentiment.train_learned`. Rows: the check-in train replies (label 0, "a check-in
+reply") and the rows the general head is fitted on (label 1, "review prose": the train halves
+of the UCI and VADER sets and the project's own review-style rows in English and Dutch); no
+held-out half, no bol.com row. The two classes weigh the same, and inside each class the two
+languages weigh the same, so the language says nothing about the class (the public rows are all
+English). Choices, by cross-validation:
 
 - the gate's regularisation, by out-of-fold log-loss on its own task (both kinds of rows,
   classes weighted equally);
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sentiment.domain_gate import LANGS, centred
-from sentiment.fitting import balanced, fit_binary, folds
+from sentiment.fitting import fit_binary, folds
 
 GATE_LAMBDAS = (0.003, 0.01, 0.03, 0.1)
 GATE_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(11))
@@ -30,11 +32,22 @@ def _centres(emb: Any, langs: Any, rows: Any) -> dict[str, Any]:
     return {g: emb[rows & (langs == g)].mean(axis=0) for g in LANGS}
 
 
-def _fit(checkin: Any, public: Any, lam: float) -> dict[str, Any]:
-    x = np.vstack([checkin, public])
-    t = np.r_[np.zeros(len(checkin)), np.ones(len(public))]
+def cell_weights(target: Any, langs: Any) -> Any:
+    """Row weights giving every (class, language) cell present the same total weight."""
+    w = np.zeros(len(target))
+    cells = {(t, g) for t, g in zip(target.tolist(), langs.tolist(), strict=True)}
+    for t, g in cells:
+        mask = (target == t) & (langs == g)
+        w[mask] = 1.0 / mask.sum()
+    return w
+
+
+def _fit(checkin: Any, c_langs: Any, review: Any, r_langs: Any, lam: float) -> dict[str, Any]:
+    x = np.vstack([checkin, review])
+    t = np.r_[np.zeros(len(checkin)), np.ones(len(review))]
+    langs = np.r_[c_langs, r_langs]
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    w, b = fit_binary((x - mean) / scale, t, balanced(t.astype(int), np.ones(len(t))), lam)
+    w, b = fit_binary((x - mean) / scale, t, cell_weights(t, langs), lam)
     return {"mean": mean, "scale": scale, "weights": w[:, 0], "bias": float(b[0])}
 
 
@@ -43,41 +56,52 @@ def _prob(fitted: dict[str, Any], x: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-(z @ fitted["weights"] + fitted["bias"])))
 
 
-def train_gate(emb: Any, langs: Any, fold: Any, public: Any) -> tuple[dict[str, Any], Any]:
+def train_gate(
+    emb: Any, langs: Any, fold: Any, review: Any, review_langs: Any
+) -> tuple[dict[str, Any], Any]:
     """The gate to store, and its out-of-fold P(review-like) on every check-in train row.
 
     ``emb``/``langs``/``fold``: the check-in train rows' embeddings, languages and folds;
-    ``public``: the embeddings of the public train-half rows.
+    ``review``/``review_langs``: the review-prose rows' embeddings and languages.
     """
-    emb, langs, public = np.asarray(emb), np.asarray(langs), np.asarray(public)
-    pub_fold = folds(len(public), seed=1)
-    english = langs == "en"
+    emb, langs = np.asarray(emb), np.asarray(langs)
+    review, review_langs = np.asarray(review), np.asarray(review_langs)
+    rev_fold = folds(len(review), seed=1)
     losses: dict[float, float] = {}
     oofs: dict[float, Any] = {}
+    eps = 1e-9
     for lam in GATE_LAMBDAS:
-        oof, pub_oof = np.zeros(len(emb)), np.zeros(len(public))
+        oof, rev_oof = np.zeros(len(emb)), np.zeros(len(review))
         for k in range(int(fold.max()) + 1):
-            fit = fold != k
+            fit, rfit = fold != k, rev_fold != k
             centres = _centres(emb, langs, fit)
             own = centred(emb, langs, centres)
-            review = public - centres["en"]
-            fitted = _fit(own[fit & english], review[pub_fold != k], lam)
+            prose = centred(review, review_langs, centres)
+            fitted = _fit(own[fit], langs[fit], prose[rfit], review_langs[rfit], lam)
             oof[fold == k] = _prob(fitted, own[fold == k])
-            pub_oof[pub_fold == k] = _prob(fitted, review[pub_fold == k])
-        eps = 1e-9
-        # each class weighs the same, as in the fit
-        losses[lam] = float(
-            -0.5 * np.mean(np.log(1 - np.clip(oof[english], eps, 1 - eps)))
-            - 0.5 * np.mean(np.log(np.clip(pub_oof, eps, 1)))
-        )
+            rev_oof[rev_fold == k] = _prob(fitted, prose[rev_fold == k])
+        # weighted as in the fit: every (class, language) cell the same
+        t = np.r_[np.zeros(len(emb)), np.ones(len(review))]
+        p = np.clip(np.r_[oof, rev_oof], eps, 1 - eps)
+        w = cell_weights(t, np.r_[langs, review_langs])
+        losses[lam] = float(-np.sum(w * (t * np.log(p) + (1 - t) * np.log(1 - p))) / np.sum(w))
         oofs[lam] = oof
     lam = min(losses, key=lambda k: losses[k])
-    everyone = np.ones(len(emb), bool)
-    centres = _centres(emb, langs, everyone)
-    fitted = _fit(centred(emb, langs, centres)[english], public - centres["en"], lam)
+    centres = _centres(emb, langs, np.ones(len(emb), bool))
+    fitted = _fit(
+        centred(emb, langs, centres),
+        langs,
+        centred(review, review_langs, centres),
+        review_langs,
+        lam,
+    )
     gate = {
-        "trained_on": "English check-in train replies against the UCI and VADER train halves",
-        "rows": {"checkin_en": int(english.sum()), "public": len(public)},
+        "trained_on": "check-in train replies against the general head's rows (the UCI and"
+        " VADER train halves, the project's own review-style rows)",
+        "rows": {
+            "checkin": {g: int((langs == g).sum()) for g in LANGS},
+            "review": {g: int((review_langs == g).sum()) for g in LANGS},
+        },
         "lambda": lam,
         "cv_log_loss": {str(k): round(v, 4) for k, v in losses.items()},
         "centres": {g: np.round(c, 6).tolist() for g, c in centres.items()},

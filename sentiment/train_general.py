@@ -2,7 +2,8 @@
 
 Called by :mod:`sentiment.train_learned`, which stores the result inside the learned head.
 Rows: the "train" halves (:mod:`sentiment.splits`) of the UCI sentences and the VADER
-snippets, exactly the public rows the embeddings backend's head is trained on, and nothing
+snippets, exactly the public rows the embeddings backend's head is trained on, and the
+project's own review-style rows in English and Dutch (``tests/data/reviews``), and nothing
 else: no check-in reply (so the blend weight can be chosen on them out of sample), never a
 held-out half and never bol.com (those remain the out-of-domain checks).
 The recipe, regularisation and its cross-validation are :mod:`sentiment.train_embeddings`'s.
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment.dataset import review_rows
 from sentiment.embeddings import Encoder, encode_cached
 from sentiment.learned_features import ENCODER_STYLE, cut, rules_view
 from sentiment.learned_general import general_inputs
@@ -29,11 +31,18 @@ def public_rows(shared: Path) -> list[tuple[str, str, str, str]]:
     return [r for r in training_rows(shared, None) if r[3] != "own"]
 
 
+def review_prose_rows(shared: Path) -> list[tuple[str, str, str, str]]:
+    """The rows that stand for review prose: the public train halves (English) and the
+    project's own review-style rows (English and Dutch, :func:`sentiment.dataset.review_rows`).
+    """
+    return public_rows(shared) + review_rows()
+
+
 def train_general(
     shared: Path, rules: RulesAnalyzer, style: str = ENCODER_STYLE
 ) -> dict[str, Any] | None:
     """Fit the two-stage head; None when the public sets are not there to train on."""
-    rows = public_rows(shared)
+    rows = review_prose_rows(shared)
     if not rows:
         return None
     vectors = [
@@ -49,7 +58,8 @@ def train_general(
     base = np.ones(len(rows))
     chosen, (wp, bp), (wd, bd) = fit_two_stage(z, labels, source, base)
     return {
-        "trained_on": "train halves of the UCI sentences and VADER snippets (sentiment.splits)",
+        "trained_on": "train halves of the UCI sentences and VADER snippets (sentiment.splits)"
+        " and the project's own review-style rows (tests/data/reviews)",
         "train_rows": len(rows),
         **chosen,
         "mean": np.round(mean, 6).tolist(),

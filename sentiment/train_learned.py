@@ -3,13 +3,13 @@
 Run: ``python -m sentiment.train_learned``.
 
 Rows: the train part of the check-in replies (:func:`sentiment.dataset.train_rows`; the frozen
-test part is never opened here). Only two parts see public rows, the train halves of the UCI
-and VADER sets: the general head, fitted on them (:mod:`sentiment.train_general`;
-``--no-general`` leaves it out), and the domain gate, fitted on them against the English
-check-in replies (:mod:`sentiment.train_gate`; ``--no-gate``). No held-out half and no bol.com
-row is read. Every choice is made by 5-fold cross-validation on the check-in
-rows, scored on the rows written under the label guide (``checkin/*_train.csv``, the kind of
-reply the test part holds):
+test part is never opened here). Only two parts see review prose (the train halves of the UCI
+and VADER sets, and the project's own review-style rows in ``tests/data/reviews``): the general
+head, fitted on them (:mod:`sentiment.train_general`; ``--no-general`` leaves it out), and the
+domain gate, fitted on them against the check-in replies (:mod:`sentiment.train_gate`;
+``--no-gate``). No held-out half and no bol.com row is read. Every choice is made by 5-fold
+cross-validation on the check-in rows, scored on the rows written under the label guide
+(``checkin/*_train.csv``, the kind of reply the test part holds):
 
 - sentiment: the regularisation and how much the rules' features and the score may weigh
   against the embedding (a per-group scale), by mean macro-F1 over the two languages; the
@@ -47,7 +47,7 @@ from sentiment.rules import RulesAnalyzer
 from sentiment.train_choices import one_se_weight
 from sentiment.train_escalation import escalation_head
 from sentiment.train_gate import choose_gate_weight, train_gate
-from sentiment.train_general import choose_blend, public_rows, train_general
+from sentiment.train_general import choose_blend, review_prose_rows, train_general
 from sentiment.train_themes import theme_heads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     guide = np.asarray([r.source.endswith("_train.csv") for r in rows])
     gate, likeness = None, None
     if general is not None and not args.no_gate:
-        public = public_rows(args.shared)
-        review = encode_cached(Encoder(args.style), [cut(r[0]) for r in public])
-        gate, likeness = train_gate(x[:, :EMB], langs, fold, review)
+        prose = review_prose_rows(args.shared)
+        review = encode_cached(Encoder(args.style), [cut(r[0]) for r in prose])
+        prose_langs = np.asarray([r[1] for r in prose])
+        gate, likeness = train_gate(x[:, :EMB], langs, fold, review, prose_langs)
     head: dict[str, Any] = {
         "version": 2,
         "encoder_style": args.style,

@@ -6,7 +6,7 @@ import numpy as np
 
 from sentiment.domain_gate import prepared, review_likeness
 from sentiment.learned_general import blend
-from sentiment.train_gate import choose_gate_weight, train_gate
+from sentiment.train_gate import cell_weights, choose_gate_weight, train_gate
 
 DIM = 16
 
@@ -25,27 +25,32 @@ def _clusters(seed: int = 0):
     return en, nl, public, review, offset
 
 
-def test_the_gate_tells_reviews_from_check_in_replies_in_a_language_it_never_saw():
+def test_the_gate_tells_reviews_from_check_in_replies_in_a_language_it_has_no_review_in():
     en, nl, public, review, offset = _clusters()
     emb = np.vstack([en, nl])
     langs = np.asarray(["en"] * len(en) + ["nl"] * len(nl))
     fold = np.arange(len(emb)) % 5
-    raw, oof = train_gate(emb, langs, fold, public)
+    raw, oof = train_gate(emb, langs, fold, public, ["en"] * len(public))
     assert raw["lambda"] in (0.003, 0.01, 0.03, 0.1)
-    assert raw["rows"] == {"checkin_en": 200, "public": 300}
+    assert raw["rows"] == {"checkin": {"en": 200, "nl": 200}, "review": {"en": 300, "nl": 0}}
     # out of fold, check-in replies of both languages read as check-in replies
     assert oof[langs == "en"].mean() < 0.2 and oof[langs == "nl"].mean() < 0.2
     gate = prepared(json.loads(json.dumps(raw)))  # as stored in the head file
     rng = np.random.default_rng(9)
     dutch_reviews = review + offset + 0.3 * rng.standard_normal((50, DIM))
-    dutch_replies = nl[:50]
     # a Dutch review differs from a Dutch check-in reply as an English one does: centring
-    # on the language's mean check-in reply removes the language the gate never saw
+    # on the language's mean check-in reply removes the language
     assert review_likeness(gate, dutch_reviews, ["nl"] * 50).mean() > 0.8
-    assert review_likeness(gate, dutch_replies, ["nl"] * 50).mean() < 0.2
-    # without the centring, the same Dutch reviews would not be recognised at all
-    uncentred = {**gate, "centres": {"en": np.zeros(DIM), "nl": np.zeros(DIM)}}
-    assert review_likeness(uncentred, dutch_reviews, ["nl"] * 50).mean() < 0.8
+    assert review_likeness(gate, nl[:50], ["nl"] * 50).mean() < 0.2
+
+
+def test_every_class_and_language_weighs_the_same_in_the_gates_fit():
+    target = np.asarray([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    langs = np.asarray(["en", "en", "en", "nl", "en", "en", "en", "en", "en", "nl"])
+    w = cell_weights(target, langs)
+    for t in (0, 1):
+        for g in ("en", "nl"):
+            assert np.isclose(w[(target == t) & (langs == g)].sum(), 1.0)
 
 
 def test_the_gate_raises_the_general_weight_only_for_replies_without_a_score():
