@@ -2,7 +2,7 @@
 
 The learned backend's check-in head is much better than its general head on check-in replies
 and much worse on text unlike them (review sentences, tweets, long book reviews), where the
-general head, fitted on public review sentences, is at home. One fixed blend weight has to
+general head, fitted on review prose, is at home. One fixed blend weight has to
 choose between the two kinds of text; the gate lets the text choose:
 
 - a logistic regression over the reply's embedding gives P(review-like): trained by

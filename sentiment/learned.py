@@ -5,7 +5,7 @@ replies, stored in ``data/learned_head.json``:
 
 - sentiment: a 3-class (softmax) logistic regression, temperature-calibrated out of fold,
   blended with a text-only head (the embedding alone) and then with a general head fitted on
-  public review sentences (:mod:`sentiment.learned_general`), at weights chosen by
+  review prose (:mod:`sentiment.learned_general`), at weights chosen by
   cross-validation on the check-in replies; for a reply without a score, the more it reads
   like a review (:mod:`sentiment.domain_gate`), the more the general head weighs;
 - escalation: a logistic regression, Platt-calibrated out of fold, cut at an operating point

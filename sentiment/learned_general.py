@@ -9,8 +9,9 @@ so it costs two dot products per reply, not a second model call:
 - inputs: the embedding and four rule features read off the learned backend's rule vector
   (:func:`general_inputs`): polarity, negative and positive cue sums, a problem intent;
 - two stages, as in :mod:`sentiment.embeddings`: P(takes a side) and P(positive | side);
-- trained by :mod:`sentiment.train_general` on the train halves of the UCI and VADER sets
-  (:mod:`sentiment.splits`) only: never on check-in replies, so its predictions on them are
+- trained by :mod:`sentiment.train_general` on review prose only: the train halves of the UCI
+  and VADER sets (:mod:`sentiment.splits`) and the project's own review-style rows in English
+  and Dutch (``tests/data/reviews``); never on check-in replies, so its predictions on them are
   out of sample when :mod:`sentiment.train_learned` chooses its blend weight, and never on the
   held-out halves or bol.com, which stay out-of-domain checks.
 

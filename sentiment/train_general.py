@@ -41,7 +41,7 @@ def review_prose_rows(shared: Path) -> list[tuple[str, str, str, str]]:
 def train_general(
     shared: Path, rules: RulesAnalyzer, style: str = ENCODER_STYLE
 ) -> dict[str, Any] | None:
-    """Fit the two-stage head; None when the public sets are not there to train on."""
+    """Fit the two-stage head; None when there is no review prose to train on."""
     rows = review_prose_rows(shared)
     if not rows:
         return None
