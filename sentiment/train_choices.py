@@ -3,6 +3,7 @@
 Every function here sees out-of-fold predictions on the train part only (the frozen test part
 is never opened by training code):
 
+- :func:`f1_by_fold`: the figure those choices compare, macro-F1 per fold (mean over languages);
 - :func:`one_se_weight`: the largest blend weight whose cross-validated figure is within one
   standard error (over folds) of the best, the usual rule for preferring the simpler model;
 - :func:`recall_point`: the escalation cut-off whose recall, read off the out-of-fold curve,
@@ -21,6 +22,26 @@ DRAWS = 4000
 NEW_SAMPLE = 200
 """Replies needing a person in the new sample the point must hold on: about a language's share
 of a 450-reply evaluation part (45 % of the train part's replies need a person)."""
+
+
+def f1_by_fold(
+    y: Any, pred: Any, fold: Any, langs: Any, guide: Any, rows: Any = None
+) -> list[float]:
+    """Per fold, the mean over languages of macro-F1 on the label guide's rows (of ``rows``)."""
+    from sentiment.metrics import macro_f1
+
+    keep = guide if rows is None else guide & rows
+    return [
+        float(
+            np.mean(
+                [
+                    macro_f1(list(y[m]), list(pred[m]))
+                    for m in ((fold == k) & keep & (langs == g) for g in ("en", "nl"))
+                ]
+            )
+        )
+        for k in range(int(fold.max()) + 1)
+    ]
 
 
 def one_se_weight(per_fold: dict[float, list[float]]) -> tuple[float, dict[str, Any]]:

@@ -130,24 +130,19 @@ def choose_gate_weight(
     head's fixed weights (scored, unscored) chosen before.
     """
     from sentiment.learned_general import blend
-    from sentiment.metrics import macro_f1
-    from sentiment.train_choices import one_se_weight
+    from sentiment.train_choices import f1_by_fold, one_se_weight
 
     labels = np.asarray(["negative", "neutral", "positive"])
-    per_fold = {}
-    for gamma in GATE_WEIGHTS:
-        pred = labels[blend(checkin, general, scored, weights, likeness, gamma).argmax(1)]
-        per_fold[gamma] = [
-            float(
-                np.mean(
-                    [
-                        macro_f1(list(y[m]), list(pred[m]))
-                        for m in ((fold == k) & guide & (langs == g) for g in LANGS)
-                    ]
-                )
-            )
-            for k in range(int(fold.max()) + 1)
-        ]
+    per_fold = {
+        gamma: f1_by_fold(
+            y,
+            labels[blend(checkin, general, scored, weights, likeness, gamma).argmax(1)],
+            fold,
+            langs,
+            guide,
+        )
+        for gamma in GATE_WEIGHTS
+    }
     gamma, info = one_se_weight(per_fold)
     gated = guide & ~scored & (likeness >= 0.5)
     return {"weight": gamma, "cv": info, "guide_rows_gated": int(gated.sum())}

@@ -83,28 +83,18 @@ def choose_blend(
     over folds (each fold the mean over languages, on the label guide's rows of that group)
     is within one standard error of the best (:func:`sentiment.train_choices.one_se_weight`).
     """
-    from sentiment.metrics import macro_f1
-    from sentiment.train_choices import one_se_weight
+    from sentiment.train_choices import f1_by_fold, one_se_weight
 
     labels = np.asarray(["negative", "neutral", "positive"])
     out: dict[str, Any] = {}
     for group, mask in (("scored", scored), ("unscored", ~scored)):
-        per_fold = {}
-        for beta in BETAS:
-            pred = labels[((1 - beta) * checkin + beta * general).argmax(1)]
-            per_fold[beta] = [
-                float(
-                    np.mean(
-                        [
-                            macro_f1(list(y[m]), list(pred[m]))
-                            for m in (
-                                (fold == k) & guide & mask & (langs == g) for g in ("en", "nl")
-                            )
-                        ]
-                    )
-                )
-                for k in range(int(fold.max()) + 1)
-            ]
+        per_fold = {
+            beta: f1_by_fold(
+                y, labels[((1 - beta) * checkin + beta * general).argmax(1)], fold, langs,
+                guide, mask,
+            )
+            for beta in BETAS
+        }  # fmt: skip
         beta, info = one_se_weight(per_fold)
         out[group] = {"weight": beta, "cv": info, "rows": int((guide & mask).sum())}
     return out

@@ -44,7 +44,7 @@ from sentiment.metrics import macro_f1
 from sentiment.operating_point import OperatingPoint
 from sentiment.result import LABELS
 from sentiment.rules import RulesAnalyzer
-from sentiment.train_choices import one_se_weight
+from sentiment.train_choices import f1_by_fold, one_se_weight
 from sentiment.train_escalation import escalation_head
 from sentiment.train_gate import choose_gate_weight, train_gate
 from sentiment.train_general import choose_blend, review_prose_rows, train_general
@@ -79,18 +79,6 @@ def _softmax(logits: Any) -> Any:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _f1_by_fold(y: Any, pred: Any, fold: Any, langs: Any, guide: Any) -> list[float]:
-    """Per fold, the mean over languages of macro-F1 on the guide's rows."""
-    out = []
-    for k in range(fold.max() + 1):
-        per = [
-            macro_f1(list(y[m]), list(pred[m]))
-            for m in ((fold == k) & guide & (langs == g) for g in LANGS)
-        ]
-        out.append(float(np.mean(per)))
-    return out
-
-
 def _per_lang(y: Any, pred: Any, langs: Any, guide: Any) -> dict[str, float]:
     return {
         g: round(macro_f1(list(y[guide & (langs == g)]), list(pred[guide & (langs == g)])), 4)
@@ -118,7 +106,7 @@ def sentiment_head(
         for rs, ss in SENT_SCALES:
             logits = _oof_softmax(z * scales(rs, ss), y, fold, lam)
             scores[(lam, rs, ss)] = float(
-                np.mean(_f1_by_fold(y, logits.argmax(1), fold, langs, guide))
+                np.mean(f1_by_fold(y, logits.argmax(1), fold, langs, guide))
             )
             oofs[(lam, rs, ss)] = logits
     lam, rs, ss = max(scores, key=lambda key: scores[key])
@@ -129,13 +117,13 @@ def sentiment_head(
     for t_lam in (0.1, 0.3):
         text_oofs[t_lam] = _oof_softmax(z[:, :EMB], y, fold, t_lam)
         text_scores[t_lam] = float(
-            np.mean(_f1_by_fold(y, text_oofs[t_lam].argmax(1), fold, langs, guide))
+            np.mean(f1_by_fold(y, text_oofs[t_lam].argmax(1), fold, langs, guide))
         )
     t_lam = max(text_scores, key=lambda k: text_scores[k])
     t_temp = temperature(text_oofs[t_lam], y)
     p_main, p_text = _softmax(main / temp), _softmax(text_oofs[t_lam] / t_temp)
     per_fold = {
-        a: _f1_by_fold(y, ((1 - a) * p_main + a * p_text).argmax(1), fold, langs, guide)
+        a: f1_by_fold(y, ((1 - a) * p_main + a * p_text).argmax(1), fold, langs, guide)
         for a in BLEND
     }
     alpha, blend_info = one_se_weight(per_fold)
