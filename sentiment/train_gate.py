@@ -8,7 +8,7 @@ languages weigh the same, so the language says nothing about the class (the publ
 English). Choices, by cross-validation:
 
 - the gate's regularisation, by out-of-fold log-loss on its own task (both kinds of rows,
-  classes weighted equally);
+  weighted as in the fit);
 - the gate's weight (:data:`GATE_WEIGHTS`), by the one-standard-error rule on the check-in
   replies' sentiment, with the gate's out-of-fold probabilities: the largest weight that costs
   check-in replies nothing measurable. The public rows never choose it.
