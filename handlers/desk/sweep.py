@@ -73,27 +73,3 @@ async def open_cases_left_behind(
             report.failed,
         )
     return report
-    try:
-        for answer in await dd.answers.escalated_without_case(now - window, now - settle, batch):
-            stored = answer.analysis or {}
-            analysis = SimpleNamespace(
-                escalate=True,
-                priority=stored.get("priority") or "normal",
-                reasons=list(stored.get("reasons") or ()),
-            )
-            try:
-                await decide_case(dd, answer, analysis)  # type: ignore[arg-type]
-            except Exception as exc:
-                report.failed += 1
-                log.warning("answer %s still has no case: %s", answer.id, type(exc).__name__)
-            else:
-                report.decided += 1
-    finally:
-        await dd.leases.release_lease(LEASE, dd.worker)
-    if report.decided or report.failed:
-        log.info(
-            "decided the case of %d flagged answer(s) left behind; %d still failing",
-            report.decided,
-            report.failed,
-        )
-    return report
