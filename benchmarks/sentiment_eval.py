@@ -14,6 +14,9 @@ Prints one JSON document, figures only (never a row of the test part):
   a threshold). The embeddings and learned heads fit the "train" half of the UCI and VADER sets
   (:mod:`sentiment.splits`), so those two are scored on their other half; bol.com is never
   used for anything but this figure;
+- ``out_of_domain_learned_minus``: per public set, the learned backend's macro-F1 minus the
+  rules' and the embeddings backend's, with a 95 % paired bootstrap interval and the share of
+  draws in which the learned backend is at least as good (reporting only);
 - ``out_of_domain_learned_parts``: per public set, the learned backend taken apart (how often
   its domain gate finds the text review-like, each head alone; :mod:`benchmarks._sentiment_parts`);
   reporting only, nothing is chosen from it;
@@ -146,10 +149,10 @@ def shared_sets() -> dict[str, list[tuple[str, str, str]]]:
     return sets
 
 
-def ood_f1(
+def ood_labels(
     system: Any, band: tuple[float, float] | None, rows: list[tuple[str, str, str]]
-) -> float:
-    """Macro-F1 on a public set: 2-class sets by the sign of the polarity."""
+) -> list[str]:
+    """A system's labels on a public set: 2-class sets by the sign of the polarity."""
     two_class = len({r[2] for r in rows}) == 2
     if band is None:
         found = system.analyze_many([{"text": t, "lang": g} for t, g, _l in rows])
@@ -159,7 +162,43 @@ def ood_f1(
         labels = [band_label(p, band) for p in pols]
     if two_class:
         labels = ["positive" if p >= 0 else "negative" for p in pols]
-    return macro_f1([r[2] for r in rows], labels)
+    return labels
+
+
+def ood_f1(
+    system: Any, band: tuple[float, float] | None, rows: list[tuple[str, str, str]]
+) -> float:
+    """Macro-F1 on a public set (:func:`ood_labels`)."""
+    return macro_f1([r[2] for r in rows], ood_labels(system, band, rows))
+
+
+def out_of_domain(
+    ours: dict[str, Any],
+    base: dict[str, tuple[Polarity, tuple[float, float]]],
+    sets: dict[str, list[tuple[str, str, str]]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Macro-F1 of every system on every public set, and the learned backend's difference
+    from the rules and the embeddings backend with a paired bootstrap interval
+    (:mod:`benchmarks._paired_bootstrap`; reporting only)."""
+    from benchmarks._paired_bootstrap import paired_difference
+
+    figures: dict[str, Any] = {}
+    against: dict[str, Any] = {}
+    for set_name, rows in sets.items():
+        gold = [r[2] for r in rows]
+        labels = {name: ood_labels(a, None, rows) for name, a in ours.items()}
+        figures[set_name] = {
+            **{name: macro_f1(gold, found) for name, found in labels.items()},
+            **{name: ood_f1(fn, band, rows) for name, (fn, band) in base.items()},
+            "rows": len(rows),
+        }
+        if "mentorbot_learned" in labels:
+            against[set_name] = {
+                other: paired_difference(gold, labels["mentorbot_learned"], labels[other])
+                for other in ("mentorbot_rules", "mentorbot_embeddings")
+                if other in labels
+            }
+    return figures, against
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,14 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     report["checkin_" + args.split] = checkin
     if not args.no_ood:
         sets = shared_sets()
-        report["out_of_domain"] = {
-            set_name: {
-                **{name: ood_f1(a, None, rows) for name, a in ours.items()},
-                **{name: ood_f1(fn, band, rows) for name, (fn, band) in base.items()},
-                "rows": len(rows),
-            }
-            for set_name, rows in sets.items()
-        }
+        report["out_of_domain"], against = out_of_domain(ours, base, sets)
+        if any(against.values()):
+            report["out_of_domain_learned_minus"] = against
         if "mentorbot_learned" in ours:
             from benchmarks._sentiment_parts import learned_parts
 

@@ -30,7 +30,9 @@ The rule was written down and committed before this script was first run:
   encoder pass on review-like replies, so it must earn it.
 
 Run: ``.venv/bin/python -m benchmarks.sentiment_review_expert_choice`` (a few minutes the first
-time: both embeddings of about 3,000 rows; cached on disk after that). Prints one JSON document.
+time: both embeddings of about 3,000 rows; cached on disk after that). Prints one JSON document:
+the choice and, for reporting only, each expert's 3-class figures by its own neutral band (as
+the embeddings backend labels a reply).
 """
 
 from __future__ import annotations
@@ -94,17 +96,30 @@ def fit_head(x: Any, labels: Any, source: Any, base: Any) -> dict[str, Any]:
     from sentiment.train_embeddings import fit_two_stage
 
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    _chosen, (wp, bp), (wd, bd) = fit_two_stage((x - mean) / scale, labels, source, base)
+    chosen, (wp, bp), (wd, bd) = fit_two_stage((x - mean) / scale, labels, source, base)
     return {
         "mean": mean,
         "scale": scale,
         "polar": {"weights": wp, "bias": bp},
         "direction": {"weights": wd, "bias": bd},
+        "neutral_band": chosen["neutral_band"],
     }
 
 
-def out_of_fold(rows: list[dict[str, str]], fold: Any) -> tuple[Any, Any]:
-    """Out-of-fold (negative, neutral, positive) probabilities of both experts."""
+def band_labels(p: Any, band: float) -> Any:
+    """3-class labels by a head's own neutral band on P(positive) - P(negative), as the
+    embeddings backend decides (reporting only: the learned backend takes the most probable)."""
+    import numpy as np
+
+    polarity = p[:, 2] - p[:, 0]
+    return np.where(
+        np.abs(polarity) < band, "neutral", np.where(polarity > 0, "positive", "negative")
+    )
+
+
+def out_of_fold(rows: list[dict[str, str]], fold: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """Out-of-fold (negative, neutral, positive) probabilities of both experts, and each
+    expert's labels by its own neutral band (reporting only)."""
     import numpy as np
 
     from sentiment.embeddings import Encoder, encode_cached
@@ -137,10 +152,12 @@ def out_of_fold(rows: list[dict[str, str]], fold: Any) -> tuple[Any, Any]:
 
     general = np.zeros((len(rows), 3))
     embeddings = np.zeros((len(rows), 3))
+    by_band = {name: np.empty(len(rows), dtype=object) for name in ("general", "embeddings")}
     for k in range(FOLDS):
         fit, held = fold != k, fold == k
         g_head = fit_head(g_x[fit], labels[fit], g_source[fit], np.ones(int(fit.sum())))
         general[held] = probabilities(g_head, g_x[held])
+        by_band["general"][held] = band_labels(general[held], g_head["neutral_band"])
         e_fit = fit & public
         e_head = fit_head(
             np.vstack([e_x[e_fit], o_x]),
@@ -149,7 +166,8 @@ def out_of_fold(rows: list[dict[str, str]], fold: Any) -> tuple[Any, Any]:
             np.concatenate([np.ones(int(e_fit.sum())), np.full(len(older), OWN_WEIGHT)]),
         )
         embeddings[held] = probabilities(e_head, e_x[held])
-    return general, embeddings
+        by_band["embeddings"][held] = band_labels(embeddings[held], e_head["neutral_band"])
+    return general, embeddings, by_band
 
 
 def scores(rows: list[dict[str, str]], fold: Any, p: Any) -> dict[str, Any]:
@@ -191,7 +209,7 @@ def main() -> int:
 
     rows = dev_rows()
     fold = assign_folds(rows)
-    general, embeddings = out_of_fold(rows, fold)
+    general, embeddings, by_band = out_of_fold(rows, fold)
     report: dict[str, Any] = {
         "rows": {n: sum(r["part"] == n for r in rows) for n in PARTS},
         "mixtures": {},
@@ -204,6 +222,18 @@ def main() -> int:
             **found["pooled"],
             "summary_mean": round(float(np.mean(found["summary_by_fold"])), 4),
         }
+    from sentiment.metrics import macro_f1
+
+    gold = np.asarray([r["label"] for r in rows])
+    part = np.asarray([r["part"] for r in rows])
+    report["each_by_its_own_band_3class"] = {
+        expert: {
+            name: round(macro_f1(list(gold[part == name]), list(labels[part == name])), 4)
+            for name in PARTS
+            if name != "uci"
+        }
+        for expert, labels in by_band.items()
+    }  # reporting only: how the embeddings backend itself labels neutral
     keep, info = one_se_weight(per_fold)
     report["chosen_a"] = round(1 - keep, 2)
     report["choice"] = info
