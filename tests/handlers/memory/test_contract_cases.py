@@ -1,5 +1,5 @@
 """Contract: support cases claimed, taken over, replied to, reminded and found again, alike in
-memory, on SQLite and on PostgreSQL (closing and the card's view: ``..._case_closing``)."""
+memory, on SQLite and on PostgreSQL (closing: ``..._case_closing``; the card: ``..._case_view``)."""
 
 from __future__ import annotations
 
