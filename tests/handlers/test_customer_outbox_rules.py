@@ -54,6 +54,7 @@ class Clock:
 
 
 def outbox() -> tuple[CustomerOutbox, MemoryRepositories, Channel, Clock]:
+    """A customers' outbox on empty in-memory ports, a channel and a clock at NOW."""
     ports, channel, clock = MemoryRepositories.on(), Channel(), Clock()
     sender = CustomerOutbox(ports.message_queue, ports.customers, channel, clock)  # type: ignore[arg-type]
     return sender, ports, channel, clock

@@ -69,6 +69,7 @@ async def unscored(ports: MemoryRepositories, customer_id: int, age: timedelta) 
 
 
 def status(ports: MemoryRepositories, answer_id: int) -> str:
+    """The stored answer's scoring status."""
     answer = ports.tables.get(Answer, answer_id)
     assert answer is not None
     return answer.scoring_status
@@ -130,6 +131,8 @@ async def test_a_failing_answer_is_counted_the_others_go_on_and_it_is_retried() 
     done: list[int] = []
 
     class Flaky:
+        """A pipeline that fails on one answer and scores nothing in storage."""
+
         async def process(self, answer: Answer) -> None:
             if answer.id == broken:
                 raise ConnectionError("database away")

@@ -80,6 +80,7 @@ def world() -> tuple[MemoryRepositories, int, int]:
 
 
 async def stored(ports: MemoryRepositories, kim: int, **fields: Any) -> Answer:
+    """An English NPS answer of Kim's stored at NOW (``fields`` override)."""
     values: dict[str, Any] = {"customer_id": kim, "question_id": "nps", "question_type": "nps"}
     values |= {"language": "en", "created_at": NOW} | fields
     return await ports.answers.save_answer(Answer(**values))

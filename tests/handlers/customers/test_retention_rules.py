@@ -47,6 +47,7 @@ def world(quiet: int, active: int) -> tuple[MemoryRepositories, MemoryData, list
 async def run(
     ports: MemoryRepositories, data: MemoryData, **options: object
 ) -> tuple[list[int], int, int, bool]:
+    """One sweep: (customer ids, purchases, answers, skipped for the lease)."""
     report = await sweep(
         ports.customers,
         ports.leases,

@@ -90,6 +90,8 @@ def test_the_memory_bundle_hands_out_what_the_storage_bundle_does() -> None:
 
 def test_the_check_notices_a_missing_or_different_method() -> None:
     class Wider(Protocol):
+        """A port the memory lease does not keep."""
+
         async def take_lease(self, name: str) -> bool:
             """Fewer parameters than the memory lease takes."""
             ...
