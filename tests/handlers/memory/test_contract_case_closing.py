@@ -114,7 +114,9 @@ async def test_not_an_issue_takes_no_code_and_schedules_nothing(ports: PortsBack
     assert len(await ports.rows(CheckIn)) == 1  # only the one that was there
 
 
-async def test_codes_run_out_then_are_generated_then_nothing_changes(ports: PortsBackend) -> None:
+async def test_when_codes_run_out_nothing_changes_until_one_is_generated(
+    ports: PortsBackend,
+) -> None:
     first = await opened_case(ports)
     sam = await ports.one(customer(name="Sam"))
     second = await ports.one(case(sam.id))
