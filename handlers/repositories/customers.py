@@ -92,7 +92,8 @@ class Customers(Protocol):
         now: datetime,
         window: timedelta = HISTORY_WINDOW,
     ) -> dict[str, Any]:
-        """The customer before ``answer``, leaving out ``answer``'s own check-in."""
+        """The customer before ``answer`` (what they said before it, by time then id), leaving
+        out ``answer``'s own check-in."""
         ...
 
     async def past_retention(self, cutoff: datetime, limit: int, after: int) -> SweepPlan:

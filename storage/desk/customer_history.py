@@ -35,6 +35,9 @@ class CustomerHistoryQueries:
           ``window`` before ``now``;
         - ``last_detractor``: their newest earlier scored answer with a score was a detractor;
         - ``recent_complaints``: their earlier answers in the window read as negative.
+
+        "Earlier" means given before ``answer`` (by time, then id), so an answer scored late
+        sees the customer as they were when they gave it.
         """
         since = now - window
         same_checkin = Answer.checkin_id == answer.checkin_id if answer.checkin_id else None
@@ -45,6 +48,14 @@ class CustomerHistoryQueries:
         ]
         if answer.id is not None:
             earlier.append(Answer.id != answer.id)
+        if answer.created_at is not None:
+            # only what came before: an answer scored late (left behind by a crash, or revised
+            # by an edit) must not take the customer's later answers as its history
+            before = Answer.created_at < answer.created_at
+            if answer.id is not None:
+                same_moment = and_(Answer.created_at == answer.created_at, Answer.id < answer.id)
+                before = or_(before, same_moment)
+            earlier.append(before)
         if same_checkin is not None:
             earlier.append(or_(Answer.checkin_id.is_(None), ~same_checkin))
         async with self.db.session() as s:

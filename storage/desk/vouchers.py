@@ -94,13 +94,14 @@ class VoucherQueries:
     db: Database
 
     async def stock_vouchers(self, gesture: str, codes: tuple[str, ...], now: datetime) -> int:
-        """Add the configured pool codes the table does not have yet; returns how many."""
+        """Add the configured pool codes the table does not have yet; returns how many (a code
+        configured twice counts once)."""
         if not codes:
             return 0
         async with self.db.session() as s:
             known = await s.execute(select(VoucherCode.code).where(VoucherCode.code.in_(codes)))
             have = set(known.scalars())
-            missing = [c for c in codes if c not in have]
+            missing = list(dict.fromkeys(c for c in codes if c not in have))  # once each
             if not missing:
                 return 0
             rows = [

@@ -120,11 +120,10 @@ class MemoryCaseClosing:
 
     async def stock_vouchers(self, gesture: str, codes: tuple[str, ...], now: datetime) -> int:
         """Add the configured pool codes the table does not have yet (of any gesture); returns
-        how many codes were missing: like storage, a code configured twice is added once but
-        counted twice (a strict xfail in the contract keeps that visible)."""
+        how many were added (a code configured twice is added and counted once)."""
         have = {v.code for v in self.tables.rows(VoucherCode)}
-        missing = [c for c in codes if c not in have]
-        for code in dict.fromkeys(missing):
+        missing = list(dict.fromkeys(c for c in codes if c not in have))
+        for code in missing:
             self.tables.insert(
                 VoucherCode(gesture=gesture, code=code, generated=False, created_at=now)
             )

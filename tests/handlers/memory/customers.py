@@ -115,7 +115,8 @@ class MemoryCustomers(MemoryChatLinks):
         """The customer before ``answer``, leaving out ``answer``'s own check-in: an open case
         no answer of that check-in opened, a case resolved within ``window`` before ``now``,
         whether their newest earlier scored answer with a score was a detractor's, and how
-        many of their (up to 50 newest) earlier scored answers in the window read negative."""
+        many of their (up to 50 newest) earlier scored answers in the window read negative;
+        "earlier" is before ``answer``, by time and then id."""
         since = now - window
         here = answer.checkin_id or None
         opened_here = {a.id for a in self.tables.rows(Answer, lambda a: a.checkin_id == here)}
@@ -138,6 +139,7 @@ class MemoryCustomers(MemoryChatLinks):
                 and a.scoring_status == "scored"
                 and a.created_at >= since
                 and (answer.id is None or a.id != answer.id)
+                and _before(a, answer)
                 and (here is None or a.checkin_id is None or a.checkin_id != here)
             ),
         )
@@ -177,3 +179,12 @@ class MemoryCustomers(MemoryChatLinks):
             answers = [a for a in self.tables.rows(Answer) if a.customer_id == c.id]
             plan.candidates.append(RetentionCandidate(c.id or 0, len(purchases), len(answers)))
         return plan
+
+
+def _before(other: Answer, answer: Answer) -> bool:
+    """``other`` was given before ``answer``: by time, then by id (as storage orders them)."""
+    if answer.created_at is None:
+        return True
+    if other.created_at != answer.created_at:
+        return other.created_at < answer.created_at
+    return answer.id is None or (other.id or 0) < answer.id

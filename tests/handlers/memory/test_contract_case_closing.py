@@ -214,12 +214,6 @@ async def test_stocking_adds_only_the_codes_not_there_yet(ports: PortsBackend) -
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stock_vouchers (storage/desk/vouchers.py) counts a code listed twice in the pool "
-    "twice, though it stores it once (ON CONFLICT DO NOTHING); the caller ignores the count. "
-    "The in-memory port mirrors it.",
-)
 async def test_a_code_configured_twice_is_counted_once(ports: PortsBackend) -> None:
     assert await ports.repos.cases.stock_vouchers("card", ("A", "A", "B"), NOW) == 2
 
