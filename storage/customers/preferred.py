@@ -29,6 +29,7 @@ def preferred_link_id(customer_id: Any) -> Any:
         .order_by(
             case((link.last_inbound_at.is_(None), 1), else_=0),
             link.last_inbound_at.desc(),
+            case((link.linked_at.is_(None), 1), else_=0),  # NULLs last on both databases
             link.linked_at.desc(),
             link.id.desc(),
         )

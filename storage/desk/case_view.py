@@ -46,7 +46,7 @@ _ANSWERS_OF_CHECKIN = (
 _LATEST_PURCHASE = (
     select(Purchase)
     .where(Purchase.customer_id == bindparam("customer_id"))
-    .order_by(Purchase.purchased_at.desc())
+    .order_by(Purchase.purchased_at.desc(), Purchase.id.desc())  # a tie: the later order
     .limit(1)
 )
 _CUSTOMER_SINCE = select(func.min(Purchase.purchased_at)).where(

@@ -34,7 +34,7 @@ class MemoryCaseReading:
         purchase = t.get(Purchase, checkin.purchase_id) if checkin and checkin.purchase_id else None
         bought = t.rows(Purchase, lambda p: p.customer_id == customer.id)
         if purchase is None and bought:
-            purchase = max(bought, key=lambda p: p.purchased_at)
+            purchase = max(bought, key=lambda p: (p.purchased_at, p.id or 0))
         shown = {a.id for a in answers}
         before = case.answer_id or 0
         earlier = t.rows(Answer, lambda a: a.customer_id == customer.id and (a.id or 0) < before)

@@ -76,8 +76,8 @@ def preferred_link(tables: MemoryTables, customer_id: int) -> ChannelLink | None
     """The link a customer is written to (:mod:`storage.customers.preferred`): linked and not
     unreachable; the one written in last, else the one linked last, else the newest row.
 
-    A missing ``linked_at`` sorts last, as on SQLite (PostgreSQL sorts NULLs first in a
-    descending order; real links always have it once they have a chat).
+    A missing ``linked_at`` sorts last on both databases (real links always have it once they
+    have a chat).
     """
     links = tables.rows(
         ChannelLink,

@@ -99,3 +99,27 @@ async def test_the_answer_with_its_check_in_and_the_preferred_chat(ports: PortsB
     await ports.repos.customers.touch_inbound("telegram", 11, NOW)
     chat = await ports.repos.cases.customer_chat(kim.id)
     assert chat is not None and chat[1] == 11  # written in last
+
+
+async def test_orders_on_the_same_day_and_a_link_without_a_time_read_alike_everywhere(
+    ports: PortsBackend,
+) -> None:
+    """Two orderings that SQLite and PostgreSQL used to settle differently: a tie on the
+    purchase date (the case card now names the later order, as ``latest_product`` does) and a
+    link without ``linked_at`` (NULLs sort last on both databases)."""
+    kim = await ports.one(customer())
+    same_day = NOW - DAY
+    await ports.one(purchase(kim.id, "A-1", product="Kettle", purchased_at=same_day))
+    later = await ports.one(purchase(kim.id, "A-2", product="Teapot", purchased_at=same_day))
+    loose = await ports.one(answer(kim.id))
+    opened = await ports.one(case(kim.id, answer_id=loose.id))
+    view = await ports.repos.cases.case_view(opened.id)
+    assert view is not None and view.purchase is not None
+    assert view.purchase.id == later.id
+    assert await ports.repos.customers.latest_product(kim.id) == "Teapot"
+    await ports.seed(
+        link(kim.id, "old", chat_id=11, linked_at=None),
+        link(kim.id, "tg", chat_id=22, linked_at=NOW - DAY),
+    )
+    chat = await ports.repos.cases.customer_chat(kim.id)
+    assert chat is not None and chat[1] == 22  # the link with a time, not the NULL one
