@@ -30,12 +30,13 @@ def general_out_of_fold(rows: list[tuple[str, str, str, str]]) -> tuple[Any, Any
     fold over the project's own review rows (``source == "reviews"``)."""
     import numpy as np
 
+    from benchmarks.sentiment_review_expert_choice import fit_head
     from sentiment.embeddings import Encoder, encode_cached
     from sentiment.fitting import folds
     from sentiment.learned_features import ENCODER_STYLE, cut, rules_view
     from sentiment.learned_general import general_inputs, probabilities
     from sentiment.rules import RulesAnalyzer
-    from sentiment.train_embeddings import fit_two_stage, three_way
+    from sentiment.train_embeddings import three_way
 
     rules = RulesAnalyzer()
     item = {"score": None, "question": None}
@@ -52,21 +53,12 @@ def general_out_of_fold(rows: list[tuple[str, str, str, str]]) -> tuple[Any, Any
     polarity = np.zeros(len(rows))
     for k in range(5):
         fit, held = fold != k, fold == k
-        mean, scale = x[fit].mean(axis=0), x[fit].std(axis=0) + 1e-6
-        chosen, (wp, bp), (wd, bd) = fit_two_stage(
-            (x[fit] - mean) / scale, labels[fit], source[fit], np.ones(int(fit.sum()))
-        )
-        head = {
-            "mean": mean,
-            "scale": scale,
-            "polar": {"weights": wp, "bias": bp},
-            "direction": {"weights": wd, "bias": bd},
-        }
+        head = fit_head(x[fit], labels[fit], source[fit], np.ones(int(fit.sum())))
         p = probabilities(head, x[held])
         by_argmax[held] = names[p.argmax(axis=1)]
         polar = 1 - p[:, 1]
         positive = np.where(polar > 0, p[:, 2] / np.maximum(polar, 1e-12), 0.5)
-        by_band[held] = three_way(polar, positive, chosen["neutral_band"])
+        by_band[held] = three_way(polar, positive, head["neutral_band"])
         polarity[held] = p[:, 2] - p[:, 0]
     return by_argmax[own], by_band[own], polarity[own]
 
