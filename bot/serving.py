@@ -4,6 +4,7 @@ scheduler and Slack's Socket Mode, until told to stop; and stopping all of it ag
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 from collections.abc import Callable
@@ -81,7 +82,7 @@ async def serve(
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    scheduler = None
+    scheduler, frozen = None, False
     try:
         while not server.started:
             if task.done():
@@ -104,6 +105,11 @@ async def serve(
         )
         scheduler.start()
         await bot.start_socket_mode()
+        # What start-up made (modules, the sentiment model) lives as long as the process: keep
+        # it out of the collector's full passes, each of which stops the process (113 ms of a
+        # started bot, benchmarks/gc_pause.py) and can make a paced send reach Telegram late.
+        gc.freeze()
+        frozen = True
         if stop is None:
             await task
         else:
@@ -118,6 +124,8 @@ async def serve(
         await bot.ops.stop_server()
         await bot.stop_channels()
         await bot.close()
+        if frozen:
+            gc.unfreeze()  # a process that serves again (tests do) collects what it left
 
 
 async def start_socket_mode(bot: Mentorbot) -> Any:

@@ -4,6 +4,7 @@ scheduler start together and stop cleanly."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
 import httpx
@@ -62,9 +63,15 @@ async def test_serve_runs_everything_and_stops(make_config, db_url) -> None:  # 
             tg.push_message(77, "/help")
             reply = await tg.wait_for_message(77, since=since)
             assert reply["text"].startswith("I check in after your purchase")
+        for _ in range(200):  # started: what start-up made is kept out of collector passes
+            if gc.get_freeze_count():
+                break
+            await asyncio.sleep(0.01)
+        assert gc.get_freeze_count() > 10_000
         stop.set()
         await asyncio.wait_for(task, 15)
         assert task.exception() is None
+        assert gc.get_freeze_count() == 0  # given back on stop
 
 
 def _webhook_config(make_config, port: int, tg: LocalBotApi):  # type: ignore[no-untyped-def]
