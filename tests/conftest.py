@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.repositories import Repositories
+from tests.migrated import migrated
 
 PG_URL = os.environ.get("MENTORBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -57,14 +57,15 @@ def pg_schema(pg_available: bool) -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
-    """(url, schema) of an empty migrated database of each backend."""
+    """(url, schema) of an empty database of each backend at the head revision (a copy of one
+    Alembic made at the start of the test process: tests/migrated.py)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'mentorbot.db'}"
-        upgrade(url)
+        migrated(url)
         yield url, None
     else:
         schema = request.getfixturevalue("pg_schema")
-        upgrade(PG_URL, schema)
+        migrated(PG_URL, schema)
         yield PG_URL, schema
 
 
