@@ -11,7 +11,7 @@ from handlers.conversation_states import CHECK_IN, OPT_IN, On, takes_words
 from handlers.customers import commands as customer_commands
 from handlers.deps import Deps
 from handlers.insights.commands import MAIN_COMMAND, SHORTCUTS
-from handlers.messages import ChannelError, IncomingUpdate, OutgoingMessage
+from handlers.messages import ChannelError, IncomingUpdate, OutgoingMessage, attachment_of
 from handlers.optin import linking as optin
 from handlers.texts import say
 from storage.checkins.chat_snapshots import Snapshot
@@ -175,9 +175,10 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
         )
         return
     text = update.text.strip()
-    if not text:
+    if not text:  # a photo or a voice message without words is answered, not taken as words
+        reply = "attachment_unread" if attachment_of(update) else "empty"
         await deps.outbox.post(
-            OutgoingMessage(update.chat_id, say("empty", customer.language)), "reply", customer.id
+            OutgoingMessage(update.chat_id, say(reply, customer.language)), "reply", customer.id
         )
         return
     limit = deps.rules.max_text_length

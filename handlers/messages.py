@@ -79,6 +79,17 @@ class IncomingUpdate:
     first_name: str | None = None
     chat_type: str = "private"
     extra: dict[str, str] = field(default_factory=dict)
+    """What a channel adds: e.g. :data:`ATTACHMENT`, a WhatsApp status, the inbox claim."""
+
+
+ATTACHMENT = "attachment"
+"""``extra`` key: what the message carried besides words (photo, document, voice, sticker,
+location...). Its caption, if any, is ``text``; the file itself is not fetched or passed on."""
+
+
+def attachment_of(update: IncomingUpdate) -> str | None:
+    """What the customer's message carried besides words, or None."""
+    return update.extra.get(ATTACHMENT) or None
 
 
 class ChannelError(Exception):

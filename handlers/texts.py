@@ -137,6 +137,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That message was very long; I kept the first {limit} characters.",
         "nl": "Dat bericht was erg lang; ik heb de eerste {limit} tekens bewaard.",
     },
+    "attachment_unread": {
+        "en": "Thanks! I can only read written words, not photos, voice messages or files. "
+        "Could you tell me in a message?",
+        "nl": "Bedankt! Ik kan alleen geschreven woorden lezen, geen foto's, spraakberichten of "
+        "bestanden. Kun je het in een bericht vertellen?",
+    },
     "empty": {
         "en": "I didn't catch that. You can type your answer or tap a button.",
         "nl": "Dat kwam niet goed door. Typ je antwoord of tik op een knop.",

@@ -24,7 +24,6 @@ from telegram import (
     InputFile,
     Update,
 )
-from telegram.constants import MessageEntityType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -37,9 +36,10 @@ from telegram.ext import Application, BaseRateLimiter
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.arrivals import Arrival, Receive, decode_incoming
-from bot.channels.json_limits import clean_text, loads_shallow, read_limited
+from bot.channels.json_limits import loads_shallow, read_limited
 from bot.channels.ptb_bot import TolerantBot
 from bot.channels.send_pacing import SendPacer
+from bot.channels.telegram_incoming import to_incoming
 from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
@@ -53,7 +53,6 @@ from handlers.messages import (
 )
 
 log = logging.getLogger(__name__)
-CHANNEL = "telegram"
 
 
 def _translate(exc: TelegramError) -> Exception:
@@ -141,63 +140,6 @@ class TelegramChannel:
         except TelegramError as exc:
             raise _translate(exc) from exc
         return SentMessage(file.chat_id, sent.message_id)
-
-
-def to_incoming(update: Update) -> IncomingUpdate | None:
-    """A PTB update as a channel-neutral one; None for kinds the bot does not handle."""
-    if update.callback_query is not None:
-        query = update.callback_query
-        message = query.message
-        chat_id = message.chat.id if message is not None else query.from_user.id
-        return IncomingUpdate(
-            channel=CHANNEL,
-            update_id=update.update_id,
-            kind="button",
-            chat_id=chat_id,
-            user_id=query.from_user.id,
-            button_data=clean_text((query.data or "")[:64]),
-            callback_id=query.id,
-            message_id=message.message_id if message else None,
-            language_code=query.from_user.language_code,
-            first_name=clean_text(query.from_user.first_name or ""),
-            chat_type=message.chat.type if message is not None else "private",
-        )
-    edited = update.edited_message
-    if edited is not None and edited.from_user is not None:
-        return IncomingUpdate(
-            channel=CHANNEL,
-            update_id=update.update_id,
-            kind="edit",
-            chat_id=edited.chat.id,
-            user_id=edited.from_user.id,
-            text=clean_text(edited.text or edited.caption or ""),
-            message_id=edited.message_id,
-            language_code=edited.from_user.language_code,
-            first_name=clean_text(edited.from_user.first_name or ""),
-            chat_type=edited.chat.type,
-        )
-    message = update.message
-    if message is None or message.from_user is None:
-        return None
-    text = clean_text(message.text or message.caption or "")
-    base: dict[str, Any] = dict(
-        channel=CHANNEL,
-        update_id=update.update_id,
-        chat_id=message.chat.id,
-        user_id=message.from_user.id,
-        message_id=message.message_id,
-        language_code=message.from_user.language_code,
-        first_name=clean_text(message.from_user.first_name or ""),
-        chat_type=message.chat.type,
-    )
-    entities = message.entities or ()
-    if text.startswith("/") and any(
-        e.type == MessageEntityType.BOT_COMMAND and e.offset == 0 for e in entities
-    ):
-        head, *args = text.split()
-        command = head[1:].split("@", 1)[0]
-        return IncomingUpdate(kind="command", text=text, command=command, args=tuple(args), **base)
-    return IncomingUpdate(kind="text", text=text, **base)
 
 
 def build_application(

@@ -27,6 +27,7 @@ from bot.channels.whatsapp_pacing import WhatsAppPacer
 from bot.channels.whatsapp_webhook import WhatsAppInbound, WhatsAppStatus
 from handlers.chat_address import WHATSAPP, wa_id_of, whatsapp_chat
 from handlers.messages import (
+    ATTACHMENT,
     Button,
     ChannelUnavailable,
     ChatUnreachable,
@@ -263,5 +264,12 @@ def decode(payload: str) -> IncomingUpdate | None:
     if data["kind"] == "text" and data.get("text") is not None:
         return IncomingUpdate(WHATSAPP, update_id, "text", chat, chat, text=str(data["text"]),
                               **common)  # fmt: skip
+    if data["kind"] == "media":  # its caption is the customer's words; the file is not fetched
+        extra = {ATTACHMENT: str(data.get("attachment") or "file")}
+        return IncomingUpdate(WHATSAPP, update_id, "text", chat, chat,
+                              text=str(data.get("text") or ""), extra=extra, **common)  # fmt: skip
+    if data["kind"] == "reaction":  # an emoji on one of the bot's messages: nothing to answer
+        log.info("WhatsApp reaction from chat %s is not answered", chat)
+        return None
     log.info("WhatsApp message kind %s from chat %s is not read", data["kind"], chat)
     return IncomingUpdate(WHATSAPP, update_id, "text", chat, chat, text="", **common)

@@ -12,7 +12,9 @@ are those of the "messages webhook reference" (``entry[].changes[].value`` with 
 
 A delivery Meta signed is refused (400, so Meta sends it again) only when its envelope or a
 message's id, sender or timestamp is broken; a message type or status the bot does not know
-is kept as ``kind="other"`` or skipped, so that the messages beside it are not lost.
+is kept as ``kind="other"`` or skipped, so that the messages beside it are not lost. A media
+message (image, video, document, audio, sticker, location, contacts) is kept as ``media`` with
+its caption as its words; a reaction to a message as ``reaction`` (the bot does not answer it).
 
 Stricter readings where the docs are silent: an empty app secret or verify token never
 matches; a body over 3 MB or nested deeper than :data:`~bot.channels.json_limits.MAX_DEPTH` is
@@ -46,6 +48,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 3 * 1024 * 1024
 STATUSES = frozenset({"sent", "delivered", "read", "failed"})
+# Message types that carry a file or a place instead of words (the messages webhook reference):
+# the first three may have a caption, which is the customer's words.
+CAPTIONED = frozenset({"image", "video", "document"})
+UNCAPTIONED = frozenset({"audio", "sticker", "location", "contacts"})
 
 
 class WebhookPayloadError(ValueError):
@@ -60,10 +66,14 @@ class WhatsAppInbound:
     wa_id: str
     profile_name: str | None
     timestamp: int
-    kind: str  # text, button (quick reply), interactive_button, interactive_list, other
+    kind: str  # text, button (quick reply), interactive_button, interactive_list, media,
+    # reaction, other
     text: str | None
     reply_id: str | None
     context_id: str | None
+    attachment: str | None = None
+    """What a ``media`` message carried (image, video, document, audio, sticker, location,
+    contacts); its caption, if any, is ``text``. The media itself is not fetched."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +172,7 @@ def _timestamp(parent: dict[str, Any]) -> int:
 
 def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppInbound:
     wa_id, kind = _str(message, "from"), _str(message, "type")
-    text = reply_id = None
+    text = reply_id = attachment = None
     if kind == "text":
         text = _str(_dict(message.get("text"), "text"), "body")
     elif kind == "button":
@@ -177,7 +187,14 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppI
             kind = "interactive_button" if itype == "button_reply" else "interactive_list"
         else:
             kind = "other"
-    else:
+    elif kind in CAPTIONED or kind in UNCAPTIONED:
+        attachment = kind
+        content = message.get(kind)
+        caption = (
+            content.get("caption") if kind in CAPTIONED and isinstance(content, dict) else None
+        )
+        text, kind = caption, "media"
+    elif kind != "reaction":
         kind = "other"
     context = message.get("context")
     context_id = _dict(context, "context").get("id") if context is not None else None
@@ -190,6 +207,7 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppI
         text=text if isinstance(text, str) else None,
         reply_id=reply_id if isinstance(reply_id, str) else None,
         context_id=context_id if isinstance(context_id, str) else None,
+        attachment=attachment,
     )
 
 

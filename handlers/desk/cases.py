@@ -18,7 +18,7 @@ from handlers.desk.case_rules import (
 )
 from handlers.desk.port import DeskDeps
 from handlers.events import CaseChanged
-from handlers.messages import IncomingUpdate, OutgoingMessage
+from handlers.messages import IncomingUpdate, OutgoingMessage, attachment_of
 from handlers.texts import say
 from storage.models import Answer, Customer
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
+# How an attachment's kind reads in a case thread, where the channel's own name is unclear.
+ATTACHMENT_WORDS = {"image": "photo", "contacts": "contact card", "video_note": "video message"}
 
 
 async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
@@ -85,6 +87,12 @@ async def relay_customer_words(
     )
     name = customer.name or f"Customer #{customer.id}"
     line = f"💬 {dd.desk.markup.bold(name + ':')} {text}"
+    attachment = attachment_of(update)
+    if attachment:  # staff should know the words came with something they cannot see
+        line += " " + dd.desk.markup.italic(
+            f"(sent with a {ATTACHMENT_WORDS.get(attachment, attachment)}, which the bot does "
+            "not pass on: ask the customer for it if you need it)"
+        )
     await dd.cases.note_customer_message(case.id or 0, line, dd.clock())
     await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)

@@ -252,6 +252,20 @@ class LocalBotApi(BotApiState):
         )  # fmt: skip
         return self._deliver({"message": message}, chat_id)
 
+    def push_photo(self, chat_id: int, caption: str | None = None) -> dict[str, Any]:
+        """A simulated user sends a photo (with ``caption``, if given), as the Bot API's
+        Message has one: ``photo`` is the sizes of the picture, the caption beside it."""
+        message = self.build_user_message(chat_id, "")
+        del message["text"]
+        message["photo"] = [
+            {"file_id": f"AgAD{size}", "file_unique_id": f"AQAD{size}", "width": size,
+             "height": size, "file_size": size * 40}
+            for size in (90, 320, 800)
+        ]  # fmt: skip
+        if caption is not None:
+            message["caption"] = caption
+        return self._deliver({"message": message}, chat_id)
+
     def push_edit(
         self, chat_id: int, message_id: int, text: str, *, language_code: str | None = "en"
     ) -> dict[str, Any]:

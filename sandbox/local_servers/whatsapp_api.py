@@ -123,6 +123,21 @@ class LocalWhatsAppApi(WhatsAppApiState):
         """A customer writes ``text``: a signed webhook; returns the message's wamid."""
         return self._push(self.inbound(wa_id, "text", {"body": text}, **kwargs))
 
+    def customer_media(
+        self, wa_id: str, kind: str, caption: str | None = None, **kwargs: Any
+    ) -> str:
+        """A customer sends an image, video, document, audio or sticker (a media id, no file
+        behind it), with ``caption`` where the type has one; returns the message's wamid."""
+        content: dict[str, Any] = {"id": self.new_message_id(), "mime_type": "image/jpeg"}
+        if caption is not None:
+            content["caption"] = caption
+        return self._push(self.inbound(wa_id, kind, content, **kwargs))
+
+    def customer_reaction(self, wa_id: str, sent: Sent, emoji: str, **kwargs: Any) -> str:
+        """A customer reacts to the business's message ``sent`` with ``emoji``."""
+        content = {"message_id": sent.message_id, "emoji": emoji}
+        return self._push(self.inbound(wa_id, "reaction", content, **kwargs))
+
     def customer_quick_reply(self, wa_id: str, sent: Sent, index: int, **kwargs: Any) -> str:
         """A customer taps quick reply ``index`` of the template message ``sent``."""
         if sent.kind != "template" or not 0 <= index < len(sent.options):

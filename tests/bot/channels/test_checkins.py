@@ -294,6 +294,10 @@ async def test_unsolicited_text_huge_text_and_empty_messages(tg: Harness) -> Non
             }
         }
     )
+    place = await tg.next_message(2015, since)
+    assert place["text"].startswith("Thanks! I can only read written words, not photos")
+    since = tg.server.last_seq
+    tg.server.push_message(2015, " \n ")  # words that are only white space
     empty = await tg.next_message(2015, since)
     assert empty["text"] == "I didn't catch that. You can type your answer or tap a button."
     assert [len(t or "") for *_, t in await answers(tg)] == [32, 4000]

@@ -108,7 +108,9 @@ def _with_message(message: dict) -> bytes:
 def test_other_kinds_nul_characters_and_other_fields() -> None:
     base = {"from": "31611111111", "id": "wamid.X", "timestamp": "1"}
     [image], _ = parse_delivery(_with_message({**base, "type": "image", "image": {"id": "1"}}))
-    assert (image.kind, image.text, image.reply_id) == ("other", None, None)
+    assert (image.kind, image.text, image.attachment) == ("media", None, "image")
+    [poll], _ = parse_delivery(_with_message({**base, "type": "unsupported", "unsupported": {}}))
+    assert (poll.kind, poll.text, poll.attachment) == ("other", None, None)
     [text], _ = parse_delivery(
         _with_message({**base, "type": "text", "text": {"body": "a\u0000b"}})
     )
@@ -116,6 +118,34 @@ def test_other_kinds_nul_characters_and_other_fields() -> None:
     change = {"field": "account_update", "value": {}}
     other_field = {"object": "whatsapp_business_account", "entry": [{"changes": [change]}]}
     assert parse_delivery(json.dumps(other_field).encode()) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "text", "attachment"),
+    [
+        ({"type": "image", "image": {"id": "1", "caption": "De deur is kapot"}}, "media",
+         "De deur is kapot", "image"),
+        ({"type": "document", "document": {"id": "2", "caption": "bon.pdf", "filename": "b"}},
+         "media", "bon.pdf", "document"),
+        ({"type": "video", "video": {"id": "3"}}, "media", None, "video"),
+        ({"type": "audio", "audio": {"id": "4", "voice": True}}, "media", None, "audio"),
+        ({"type": "sticker", "sticker": {"id": "5", "animated": False}}, "media", None, "sticker"),
+        ({"type": "location", "location": {"latitude": 52.1, "longitude": 5.1}}, "media", None,
+         "location"),
+        ({"type": "contacts", "contacts": [{"name": {"formatted_name": "A"}}]}, "media", None,
+         "contacts"),
+        ({"type": "image", "image": "not an object"}, "media", None, "image"),
+        ({"type": "image", "image": {"id": "6", "caption": 7}}, "media", None, "image"),
+        ({"type": "reaction", "reaction": {"message_id": "wamid.Y", "emoji": "👍"}}, "reaction",
+         None, None),
+    ],
+)  # fmt: skip
+def test_media_keep_their_caption_as_words_and_reactions_are_named(
+    message: dict, kind: str, text: str | None, attachment: str | None
+) -> None:
+    base = {"from": "31611111111", "id": "wamid.X", "timestamp": "1"}
+    [parsed], _ = parse_delivery(_with_message({**base, **message}))
+    assert (parsed.kind, parsed.text, parsed.attachment) == (kind, text, attachment)
 
 
 @pytest.mark.parametrize(
