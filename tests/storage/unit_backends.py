@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from handlers.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from storage.db import Database
-from storage.memory import MemoryData, MemoryUnitOfWork
+from storage.memory import MemoryUnitOfWork
+from storage.memory_tables import MemoryTables
 from storage.models import Answer, Customer, Event, OutboxMessage
 from storage.records import AnswerFacts
 from storage.unit_of_work import SqlUnitOfWork
@@ -21,7 +22,7 @@ class UnitBackend:
 
     name: str
     units: UnitOfWorkFactory
-    memory: MemoryData | None = None
+    memory: MemoryTables | None = None
     db: Database | None = None
 
     async def answer(
@@ -32,10 +33,18 @@ class UnitBackend:
     ) -> AnswerFacts:
         """A stored answer (and its customer when ``customer_id`` is None)."""
         if self.memory is not None:
-            cid = customer_id or 1000 + len(self.memory.answers)
-            facts = AnswerFacts(len(self.memory.answers) + 1, cid, checkin_id, segment)
-            self.memory.add_answer(facts)
-            return facts
+            if customer_id is None:
+                customer_id = self.memory.insert(Customer(name="Kim")).id or 0
+            row = self.memory.insert(
+                Answer(
+                    customer_id=customer_id,
+                    checkin_id=checkin_id,
+                    segment=segment,
+                    score=2,
+                    question_type="nps",
+                )
+            )
+            return AnswerFacts(row.id or 0, customer_id, checkin_id, segment)
         assert self.db is not None
         async with self.db.session() as s:
             if customer_id is None:
@@ -57,7 +66,7 @@ class UnitBackend:
     async def posts(self) -> list[tuple[str, int | None]]:
         """The desk posts committed, as (kind, case id), oldest first."""
         if self.memory is not None:
-            return [(p.kind, p.case_id) for p in self.memory.desk_posts]
+            return [(p.kind, p.case_id) for p in self.memory.rows(OutboxMessage)]
         assert self.db is not None
         async with self.db.session() as s:
             rows = await s.execute(
@@ -68,15 +77,15 @@ class UnitBackend:
     async def event_kinds(self) -> list[str]:
         """The audit events committed, oldest first."""
         if self.memory is not None:
-            return [e.kind for e in self.memory.events]
+            return [e.kind for e in self.memory.rows(Event)]
         assert self.db is not None
         async with self.db.session() as s:
             return list((await s.execute(select(Event.kind).order_by(Event.id))).scalars())
 
 
-def memory_units(data: MemoryData) -> UnitOfWorkFactory:
+def memory_units(tables: MemoryTables) -> UnitOfWorkFactory:
     def begin() -> UnitOfWork:
-        return MemoryUnitOfWork(data)
+        return MemoryUnitOfWork(tables)
 
     return begin
 
