@@ -1,24 +1,28 @@
 """The unit of work on each backend (memory, SQLite, PostgreSQL), with what a test needs beside
-it: seeding answers and reading what was committed."""
+it: seeding rows and reading what was committed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlmodel import SQLModel
 
 from handlers.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from storage.db import Database
 from storage.memory import MemoryUnitOfWork
-from storage.memory_tables import MemoryTables
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Customer, Event, OutboxMessage
 from storage.records import AnswerFacts
 from storage.unit_of_work import SqlUnitOfWork
 
+M = TypeVar("M", bound=SQLModel)
+
 
 @dataclass
 class UnitBackend:
-    """A backend under test: its units, a way to seed answers, and what it committed."""
+    """A backend under test: its units, ways to seed rows, and what it committed."""
 
     name: str
     units: UnitOfWorkFactory
@@ -62,6 +66,30 @@ class UnitBackend:
             s.add(row)
             await s.flush()
             return AnswerFacts(row.id or 0, customer_id, checkin_id, segment)
+
+    async def seed(self, *rows: SQLModel) -> None:
+        """Store ``rows`` in order; each gets its id, as an insert gives it."""
+        if self.memory is not None:
+            for row in rows:
+                stored = self.memory.insert(clone(row))
+                if "id" in type(row).model_fields:
+                    row.id = stored.id  # type: ignore[attr-defined]
+            return
+        assert self.db is not None
+        async with self.db.session() as s:
+            for row in rows:  # one flush each: ids in the order given
+                s.add(row)
+                await s.flush()
+
+    async def rows(self, model: type[M]) -> list[M]:
+        """Every committed row of ``model``, in primary key order (copies)."""
+        if self.memory is not None:
+            return [clone(r) for r in self.memory.rows(model)]
+        assert self.db is not None
+        table = model.__table__  # type: ignore[attr-defined]
+        async with self.db.session() as s:
+            found = await s.execute(select(model).order_by(*table.primary_key.columns))
+            return list(found.scalars().all())
 
     async def posts(self) -> list[tuple[str, int | None]]:
         """The desk posts committed, as (kind, case id), oldest first."""
