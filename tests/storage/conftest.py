@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.memory import MemoryData
+from storage.memory_tables import MemoryTables
 from storage.migrate import upgrade
 from tests.conftest import PG_URL
 from tests.storage.unit_backends import UnitBackend, memory_units, sql_units
@@ -18,8 +18,8 @@ from tests.storage.unit_backends import UnitBackend, memory_units, sql_units
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitBackend]:
     """Each implementation of the unit of work, empty."""
     if request.param == "memory":
-        data = MemoryData()
-        yield UnitBackend("memory", memory_units(data), memory=data)
+        tables = MemoryTables()
+        yield UnitBackend("memory", memory_units(tables), memory=tables)
         return
     if request.param == "sqlite":
         url, schema = f"sqlite:///{tmp_path / 'mentorbot.db'}", None

@@ -1,27 +1,32 @@
 """The unit of work on each backend (memory, SQLite, PostgreSQL), with what a test needs beside
-it: seeding answers and reading what was committed."""
+it: seeding rows and reading what was committed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlmodel import SQLModel
 
 from handlers.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from storage.db import Database
-from storage.memory import MemoryData, MemoryUnitOfWork
+from storage.memory import MemoryUnitOfWork
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Customer, Event, OutboxMessage
 from storage.records import AnswerFacts
 from storage.unit_of_work import SqlUnitOfWork
 
+M = TypeVar("M", bound=SQLModel)
+
 
 @dataclass
 class UnitBackend:
-    """A backend under test: its units, a way to seed answers, and what it committed."""
+    """A backend under test: its units, ways to seed rows, and what it committed."""
 
     name: str
     units: UnitOfWorkFactory
-    memory: MemoryData | None = None
+    memory: MemoryTables | None = None
     db: Database | None = None
 
     async def answer(
@@ -32,10 +37,18 @@ class UnitBackend:
     ) -> AnswerFacts:
         """A stored answer (and its customer when ``customer_id`` is None)."""
         if self.memory is not None:
-            cid = customer_id or 1000 + len(self.memory.answers)
-            facts = AnswerFacts(len(self.memory.answers) + 1, cid, checkin_id, segment)
-            self.memory.add_answer(facts)
-            return facts
+            if customer_id is None:
+                customer_id = self.memory.insert(Customer(name="Kim")).id or 0
+            row = self.memory.insert(
+                Answer(
+                    customer_id=customer_id,
+                    checkin_id=checkin_id,
+                    segment=segment,
+                    score=2,
+                    question_type="nps",
+                )
+            )
+            return AnswerFacts(row.id or 0, customer_id, checkin_id, segment)
         assert self.db is not None
         async with self.db.session() as s:
             if customer_id is None:
@@ -54,10 +67,34 @@ class UnitBackend:
             await s.flush()
             return AnswerFacts(row.id or 0, customer_id, checkin_id, segment)
 
+    async def seed(self, *rows: SQLModel) -> None:
+        """Store ``rows`` in order; each gets its id, as an insert gives it."""
+        if self.memory is not None:
+            for row in rows:
+                stored = self.memory.insert(clone(row))
+                if "id" in type(row).model_fields:
+                    row.id = stored.id  # type: ignore[attr-defined]
+            return
+        assert self.db is not None
+        async with self.db.session() as s:
+            for row in rows:  # one flush each: ids in the order given
+                s.add(row)
+                await s.flush()
+
+    async def rows(self, model: type[M]) -> list[M]:
+        """Every committed row of ``model``, in primary key order (copies)."""
+        if self.memory is not None:
+            return [clone(r) for r in self.memory.rows(model)]
+        assert self.db is not None
+        table = model.__table__  # type: ignore[attr-defined]
+        async with self.db.session() as s:
+            found = await s.execute(select(model).order_by(*table.primary_key.columns))
+            return list(found.scalars().all())
+
     async def posts(self) -> list[tuple[str, int | None]]:
         """The desk posts committed, as (kind, case id), oldest first."""
         if self.memory is not None:
-            return [(p.kind, p.case_id) for p in self.memory.desk_posts]
+            return [(p.kind, p.case_id) for p in self.memory.rows(OutboxMessage)]
         assert self.db is not None
         async with self.db.session() as s:
             rows = await s.execute(
@@ -68,15 +105,15 @@ class UnitBackend:
     async def event_kinds(self) -> list[str]:
         """The audit events committed, oldest first."""
         if self.memory is not None:
-            return [e.kind for e in self.memory.events]
+            return [e.kind for e in self.memory.rows(Event)]
         assert self.db is not None
         async with self.db.session() as s:
             return list((await s.execute(select(Event.kind).order_by(Event.id))).scalars())
 
 
-def memory_units(data: MemoryData) -> UnitOfWorkFactory:
+def memory_units(tables: MemoryTables) -> UnitOfWorkFactory:
     def begin() -> UnitOfWork:
-        return MemoryUnitOfWork(data)
+        return MemoryUnitOfWork(tables)
 
     return begin
 

@@ -1,5 +1,6 @@
 """A support desk on the in-memory ports: :class:`DeskDeps` for rule tests of the desk's rounds
-(response times, delivering the outbox), with a desk channel that records what it is given."""
+(response times, delivering the outbox, the sweep of cases left behind), with a desk channel
+that records what it is given. Its units of work and its query ports share one set of rows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, time
 from handlers.desk.messages import DeskError, DeskMessage, Form, Staff
 from handlers.desk.port import BusinessHours, DeskDeps, DeskSettings
 from handlers.events import CaseChanged, EventBus
-from storage.memory import MemoryData, MemoryUnitOfWork
+from storage.memory import MemoryUnitOfWork
 from tests.handlers.memory.repositories import MemoryRepositories
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -123,7 +124,6 @@ def memory_desk(**settings: object) -> MemoryDesk:
         changes.append(event)
 
     events.subscribe(CaseChanged, changed)
-    data = MemoryData()
     deps = DeskDeps(
         cases=ports.cases,
         desk_outbox=ports.desk_outbox,
@@ -135,7 +135,7 @@ def memory_desk(**settings: object) -> MemoryDesk:
         customer_channel=None,
         settings=DeskSettings("C-support", hours=ALWAYS_OPEN, **settings),  # type: ignore[arg-type]
         clock=clock,
-        units=lambda: MemoryUnitOfWork(data),
+        units=lambda: MemoryUnitOfWork(ports.tables),
         events=events,
     )
     return MemoryDesk(ports, desk, clock, changes, deps)

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from storage.checkins.answers import UpdateAlreadyHandled
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Case, Customer, Event, InboxUpdate, utcnow
 from tests.handlers.memory.shared import add_event
-from tests.handlers.memory.tables import MemoryTables, clone
 
 DECIDED = ("case.answer_added", "case.words_relayed")
 

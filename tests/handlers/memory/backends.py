@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from storage.db import Database
+from storage.memory_tables import MemoryTables, clone, key_of
 from storage.repositories import Repositories
 from tests.handlers.memory.repositories import MemoryRepositories
-from tests.handlers.memory.tables import MemoryTables, clone, key_of
 
 M = TypeVar("M", bound=SQLModel)
 

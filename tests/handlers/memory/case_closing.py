@@ -8,9 +8,9 @@ from datetime import datetime
 from storage.desk.cases import CLOSED_CASE
 from storage.desk.resolution import RecoveryPlan
 from storage.desk.vouchers import VoucherRequest, VouchersExhausted
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Case, CaseStatus, CheckIn, CheckInStatus, VoucherCode
 from tests.handlers.memory.shared import case_event, enqueue_post
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 def hand_out(tables: MemoryTables, request: VoucherRequest, case_id: int, now: datetime) -> str:

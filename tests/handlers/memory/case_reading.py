@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from storage.desk.case_view import CaseView
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Case, CheckIn, Customer, OutboxMessage, OutboxStatus, Purchase
 from tests.handlers.memory.shared import preferred_chat
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 class MemoryCaseReading:

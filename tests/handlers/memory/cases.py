@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.desk.cases import OPEN_CASE, ClaimResult
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Case, CaseStatus, Event
 from tests.handlers.memory.case_closing import MemoryCaseClosing
 from tests.handlers.memory.case_reading import MemoryCaseReading
 from tests.handlers.memory.shared import add_event, case_event, enqueue_post
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 class MemoryCases(MemoryCaseClosing, MemoryCaseReading):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.checkins.conversations import StorageKey
+from storage.memory_tables import MemoryTables
 from storage.models import CheckIn, CheckInStatus, ConversationState, ConversationStep, utcnow
 from tests.handlers.memory.shared import upsert_state
-from tests.handlers.memory.tables import MemoryTables
 
 
 class MemoryCheckInSends:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from storage.checkins.lifecycle import CheckInContext
+from storage.memory_tables import MemoryTables, clone
 from storage.models import (
     AdvocacyAsk,
     Case,
@@ -16,7 +17,6 @@ from storage.models import (
 )
 from tests.handlers.memory.checkin_sends import MemoryCheckInSends
 from tests.handlers.memory.shared import add_event, checkin_contexts
-from tests.handlers.memory.tables import MemoryTables, clone
 
 OPEN = (CheckInStatus.SENT, CheckInStatus.REMINDED)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from storage.checkins.chat_snapshots import Snapshot
 from storage.checkins.conversations import StorageKey
+from storage.memory_tables import MemoryTables, clone
 from storage.models import ChannelLink, ConversationState, Customer, utcnow
 from tests.handlers.memory.shared import checkin_contexts, upsert_state
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 def _fresh(key: StorageKey) -> ConversationState:

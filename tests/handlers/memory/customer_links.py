@@ -15,9 +15,9 @@ from storage.customers.chat_links import (
     MoveRequest,
     OrderCheck,
 )
+from storage.memory_tables import MemoryTables, clone
 from storage.models import ChannelLink, Customer, Event, OptInState, Purchase
 from tests.handlers.memory.shared import add_event
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 def _normal_postcode(value: str | None) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.customers.retention import RetentionCandidate, SweepPlan
 from storage.desk.customer_history import HISTORY_WINDOW
+from storage.memory_tables import MemoryTables, clone
 from storage.models import (
     AdvocacyAsk,
     Answer,
@@ -26,7 +27,6 @@ from storage.models import (
 )
 from tests.handlers.memory.customer_links import MemoryChatLinks
 from tests.handlers.memory.shared import add_event
-from tests.handlers.memory.tables import MemoryTables, clone
 
 OPEN_CHECKIN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from storage.memory_tables import MemoryTables, clone
 from storage.models import Case, OutboxMessage, OutboxStatus
 from tests.handlers.memory.shared import enqueue_post
-from tests.handlers.memory.tables import MemoryTables, clone
 
 
 class MemoryDeskOutbox:

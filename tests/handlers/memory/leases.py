@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from storage.memory_tables import MemoryTables
 from storage.models import Lease
-from tests.handlers.memory.tables import MemoryTables
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.customers.outbox import QueuedMessage
+from storage.memory_tables import MemoryTables
 from storage.models import CustomerMessage, OutboxStatus
-from tests.handlers.memory.tables import MemoryTables
 
 
 def _claimable(m: CustomerMessage, now: datetime) -> bool:

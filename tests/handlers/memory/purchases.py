@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from storage.intake.purchases import ExistingPurchase
+from storage.memory_tables import MemoryTables
 from storage.models import ChannelLink, Purchase
-from tests.handlers.memory.tables import MemoryTables
 
 
 class MemoryPurchases:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.memory_tables import MemoryTables
 from tests.handlers.memory.answers import MemoryAnswers
 from tests.handlers.memory.cases import MemoryCases
 from tests.handlers.memory.checkins import MemoryCheckIns
@@ -14,7 +15,6 @@ from tests.handlers.memory.desk_outbox import MemoryDeskOutbox
 from tests.handlers.memory.leases import MemoryLeases
 from tests.handlers.memory.message_queue import MemoryMessageQueue
 from tests.handlers.memory.purchases import MemoryPurchases
-from tests.handlers.memory.tables import MemoryTables
 
 
 @dataclass(frozen=True)

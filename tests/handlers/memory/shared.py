@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.checkins.lifecycle import CheckInContext
+from storage.memory_tables import MemoryTables, clone
 from storage.models import (
     Case,
     ChannelLink,
@@ -18,7 +19,6 @@ from storage.models import (
     OutboxMessage,
     Purchase,
 )
-from tests.handlers.memory.tables import MemoryTables, clone
 
 FAR_PAST = datetime.min.replace(tzinfo=UTC)
 
