@@ -9,8 +9,8 @@ import pytest
 
 from storage.db import Database
 from storage.memory_tables import MemoryTables
-from storage.migrate import upgrade
 from tests.conftest import PG_URL
+from tests.migrated import migrated
 from tests.storage.unit_backends import UnitBackend, memory_units, sql_units
 
 
@@ -25,7 +25,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         url, schema = f"sqlite:///{tmp_path / 'mentorbot.db'}", None
     else:
         url, schema = PG_URL, request.getfixturevalue("pg_schema")
-    upgrade(url, schema)
+    migrated(url, schema)
     db = Database(url, schema=schema)
     try:
         yield UnitBackend(request.param, sql_units(db), db=db)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.migrate import upgrade
 from tests.conftest import PG_URL
 from tests.handlers.memory.backends import PortsBackend
+from tests.migrated import migrated
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
@@ -27,7 +27,7 @@ async def ports(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         url, schema = f"sqlite:///{tmp_path / 'mentorbot.db'}", None
     else:
         url, schema = PG_URL, request.getfixturevalue("pg_schema")
-    upgrade(url, schema)
+    migrated(url, schema)
     db = Database(url, schema=schema)
     try:
         yield PortsBackend.sql(request.param, db)
