@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers.chat_address import TELEGRAM, channel_of
 from handlers.messages import (
+    FileRef,
     MessageRejected,
     OutgoingDocument,
     OutgoingMessage,
@@ -51,3 +52,7 @@ class ChannelsByChat:
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Send an image through the chat's channel."""
         return await self._of(photo.chat_id).send_photo(photo)
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """Fetch a customer's file from the channel of their chat."""
+        return await self._of(ref.chat_id).fetch_file(ref, max_bytes)

@@ -22,6 +22,7 @@ from bot.log_context import log_context
 from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
+    FileRef,
     IncomingUpdate,
     MessageRejected,
     OutgoingDocument,
@@ -220,6 +221,10 @@ class CountingChannel:
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Send an image, counted."""
         return await self._call("send_photo", self.inner.send_photo(photo))
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """Fetch a customer's file (not a message: not counted)."""
+        return await self.inner.fetch_file(ref, max_bytes)
 
 
 class TimedPipeline:

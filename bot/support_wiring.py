@@ -106,6 +106,7 @@ def desk_settings(config: Config) -> DeskSettings:
         reply_within=support.reply_within,
         resolve_message=support.resolve_message.model_dump(),
         previous_answers=support.previous_answers,
+        relay_max_bytes=support.relay_max_mb * 1024 * 1024,
         **timing,  # type: ignore[arg-type]
     )
 

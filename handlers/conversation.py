@@ -7,11 +7,17 @@ import logging
 from handlers.chat_address import WHATSAPP
 from handlers.checkins import answer_edits
 from handlers.checkins import flow as checkin_flow
-from handlers.conversation_states import CHECK_IN, OPT_IN, On, takes_words
+from handlers.conversation_states import CHECK_IN, DESK_RELAY, OPT_IN, On, takes_words
 from handlers.customers import commands as customer_commands
 from handlers.deps import Deps
 from handlers.insights.commands import MAIN_COMMAND, SHORTCUTS
-from handlers.messages import ChannelError, IncomingUpdate, OutgoingMessage, attachment_of
+from handlers.messages import (
+    ChannelError,
+    IncomingUpdate,
+    OutgoingMessage,
+    attachment_of,
+    file_of,
+)
 from handlers.optin import linking as optin
 from handlers.texts import say
 from storage.checkins.chat_snapshots import Snapshot
@@ -175,6 +181,11 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
         )
         return
     text = update.text.strip()
+    if not text and file_of(update) is not None and DESK_RELAY in owners:
+        # a photo without words may still be for an open case (the relay passes it on)
+        for route in deps.text_routes:
+            if await route(deps, update, state, customer, ""):
+                return
     if not text:  # a photo or a voice message without words is answered, not taken as words
         reply = "attachment_unread" if attachment_of(update) else "empty"
         await deps.outbox.post(

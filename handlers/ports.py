@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.messages import OutgoingDocument, OutgoingMessage, OutgoingPhoto, SentMessage
+from handlers.messages import (
+    FileRef,
+    OutgoingDocument,
+    OutgoingMessage,
+    OutgoingPhoto,
+    SentMessage,
+)
 from storage.models import Answer
 
 
@@ -29,6 +35,12 @@ class CustomerChannel(Protocol):
 
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Send an image (shown inline)."""
+        ...
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """The bytes of a file the customer sent. Raises :class:`FileUnavailable` when it is
+        over ``max_bytes`` (or the channel's own download limit) or the channel no longer has
+        it; other channel errors when it may work later."""
         ...
 
 

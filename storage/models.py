@@ -311,7 +311,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32)  # case_card, card_update, thread, channel
+    kind: str = Field(max_length=32)  # case_card, card_update, thread, thread_file, channel
     case_id: int | None = Field(default=None, index=True)
     channel: str | None = Field(default=None, max_length=32)
     text: str | None = None

@@ -41,8 +41,10 @@ from handlers.desk.messages import (
 log = logging.getLogger(__name__)
 
 OnAction = Callable[[DeskAction], Awaitable[ActionResult]]
-# Errors that will not go away by retrying the same post.
 CARD_EVENT = "mentorbot_case_card"  # Slack message metadata marking a case card
+# Posts a repeated request could show twice (an upload URL is single-use, too).
+NEVER_REPEATED = frozenset({"chat.postMessage", "files_upload_v2"})
+# Errors that will not go away by retrying the same post.
 PERMANENT = {
     "channel_not_found",
     "not_in_channel",
@@ -58,6 +60,9 @@ PERMANENT = {
     "account_inactive",
     "token_revoked",
     "missing_scope",
+    "file_uploads_disabled",
+    "file_upload_size_restricted",
+    "file_type_not_allowed",
 }
 
 
@@ -88,7 +93,7 @@ class SlackDesk:
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            client = self.poster if method == "chat.postMessage" else self.client
+            client = self.poster if method in NEVER_REPEATED else self.client
             call = getattr(client, method.replace(".", "_"))  # chat.update -> chat_update
             response = await call(**kwargs)
             return dict(response.data) if isinstance(response.data, dict) else {}
@@ -146,6 +151,21 @@ class SlackDesk:
     async def update(self, channel: str, ts: str, message: DeskMessage) -> None:
         """Replace a posted message in place."""
         await self._call("chat.update", channel=channel, ts=ts, **message_args(message))
+
+    async def upload_file(
+        self, channel: str, thread_ts: str, content: bytes, filename: str, title: str
+    ) -> str:
+        """Share a file in a thread with slack_sdk's ``files_upload_v2`` (the upload URL, the
+        bytes, then files.completeUploadExternal); returns the file's id."""
+        data = await self._call(
+            "files_upload_v2",
+            channel=channel,
+            thread_ts=thread_ts,
+            content=content,
+            filename=filename,
+            title=title,
+        )
+        return str((data.get("file") or {}).get("id", ""))
 
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Open a modal for the person who pressed a button."""

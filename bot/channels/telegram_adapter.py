@@ -43,6 +43,8 @@ from bot.channels.telegram_incoming import to_incoming
 from handlers.messages import (
     ChannelUnavailable,
     ChatUnreachable,
+    FileRef,
+    FileUnavailable,
     IncomingUpdate,
     MessageRejected,
     OutgoingDocument,
@@ -129,6 +131,28 @@ class TelegramChannel:
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Upload an image to the chat (sendPhoto)."""
         return await self._upload(self.bot.send_photo, photo)
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """A file the customer sent: ``getFile`` (the Bot API answers "file is too big" past
+        its 20 MB download limit), then the download from ``base_file_url``."""
+        try:
+            file = await self.bot.get_file(ref.file_id)
+        except BadRequest as exc:
+            reason = "too_big" if "too big" in exc.message.lower() else "gone"
+            raise FileUnavailable(reason, exc.message, ref.size) from exc
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileUnavailable("too_big", f"{file.file_size} bytes", file.file_size)
+        try:
+            data = bytes(await file.download_as_bytearray())
+        except BadRequest as exc:
+            raise FileUnavailable("gone", exc.message, file.file_size) from exc
+        except TelegramError as exc:
+            raise _translate(exc) from exc
+        if len(data) > max_bytes:  # the size was not told beforehand
+            raise FileUnavailable("too_big", f"{len(data)} bytes", len(data))
+        return data
 
     async def _upload(self, method: Any, file: OutgoingDocument | OutgoingPhoto) -> SentMessage:
         try:

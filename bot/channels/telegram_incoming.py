@@ -10,7 +10,14 @@ from telegram import Message, Update
 from telegram.constants import MessageEntityType
 
 from bot.channels.json_limits import clean_text
-from handlers.messages import ATTACHMENT, IncomingUpdate
+from handlers.messages import (
+    ATTACHMENT,
+    FILE_ID,
+    FILE_MIME,
+    FILE_NAME,
+    FILE_SIZE,
+    IncomingUpdate,
+)
 
 CHANNEL = "telegram"
 
@@ -64,7 +71,7 @@ def to_incoming(update: Update) -> IncomingUpdate | None:
     )
     attachment = _attachment(message)
     if attachment:
-        base["extra"] = {ATTACHMENT: attachment}
+        base["extra"] = {ATTACHMENT: attachment, **_file_ref(message, attachment)}
     entities = message.entities or ()
     if text.startswith("/") and any(
         e.type == MessageEntityType.BOT_COMMAND and e.offset == 0 for e in entities
@@ -86,3 +93,26 @@ ATTACHMENT_FIELDS = (
 def _attachment(message: Message) -> str | None:
     """What a customer's message carried besides words (its caption is the words), or None."""
     return next((name for name in ATTACHMENT_FIELDS if getattr(message, name, None)), None)
+
+
+# Attachments that are a file the bot may fetch with getFile (a sticker is not passed on).
+FILE_FIELDS = frozenset({"photo", "animation", "video", "video_note", "voice", "audio", "document"})
+
+
+def _file_ref(message: Message, attachment: str) -> dict[str, str]:
+    """The ``extra`` naming the file a message carried: its ``file_id`` (of the largest size,
+    for a photo, which the Bot API lists smallest first), and its size, name and MIME type
+    when Telegram told them. Empty for attachments that are not a file."""
+    if attachment not in FILE_FIELDS:
+        return {}
+    value = getattr(message, attachment)
+    file = value[-1] if attachment == "photo" else value
+    ref = {FILE_ID: file.file_id}
+    if file.file_size is not None:
+        ref[FILE_SIZE] = str(file.file_size)
+    name, mime = getattr(file, "file_name", None), getattr(file, "mime_type", None)
+    if name:
+        ref[FILE_NAME] = clean_text(name)[:200]
+    if mime:
+        ref[FILE_MIME] = str(mime)[:100]
+    return ref

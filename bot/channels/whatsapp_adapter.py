@@ -31,6 +31,8 @@ from handlers.messages import (
     Button,
     ChannelUnavailable,
     ChatUnreachable,
+    FileRef,
+    FileUnavailable,
     IncomingUpdate,
     MessageRejected,
     OutgoingDocument,
@@ -183,6 +185,11 @@ class WhatsAppChannel:
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """Images need Meta's media upload, which this adapter does not do."""
         raise MessageRejected("images are not sent on WhatsApp")
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """Media a customer sent are not fetched on WhatsApp yet (:func:`decode` names no
+        media id), so there is never one to fetch."""
+        raise FileUnavailable("gone", "media are not fetched on WhatsApp", ref.size)
 
     async def _send(
         self, chat_id: int, payload: dict[str, Any], held: int | None = None

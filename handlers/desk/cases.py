@@ -16,9 +16,10 @@ from handlers.desk.case_rules import (
     open_or_join_case,
     record_recovery_answer,
 )
+from handlers.desk.file_relay import attachment_words
 from handlers.desk.port import DeskDeps
 from handlers.events import CaseChanged
-from handlers.messages import IncomingUpdate, OutgoingMessage, attachment_of
+from handlers.messages import IncomingUpdate, OutgoingMessage, attachment_of, file_of
 from handlers.texts import say
 from storage.models import Answer, Customer
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
-# How an attachment's kind reads in a case thread, where the channel's own name is unclear.
-ATTACHMENT_WORDS = {"image": "photo", "contacts": "contact card", "video_note": "video message"}
 
 
 async def on_scored(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> None:
@@ -75,25 +74,28 @@ async def _recovery_answer(dd: DeskDeps, answer: Answer, case_id: int) -> None:
 async def relay_customer_words(
     dd: DeskDeps, deps: Deps, update: IncomingUpdate, customer: Customer, text: str
 ) -> bool:
-    """Words from a customer with an open case go to its thread (and are kept as an answer).
+    """Words from a customer with an open case go to its thread (and are kept as an answer);
+    a photo or file they sent (named by its channel, :func:`file_of`) follows the words line.
 
-    Returns False when the customer has no open case, so the words are handled as usual.
+    ``text`` may be empty when the message carried a file without words. Returns False when
+    the customer has no open case, so the words are handled as usual.
     """
     case = await dd.cases.open_case_of(customer.id or 0)
     if case is None:
         return False
-    await store_answer(
-        deps, update, customer.id or 0, None, None, "text", None, text, customer.language
-    )
-    name = customer.name or f"Customer #{customer.id}"
-    line = f"💬 {dd.desk.markup.bold(name + ':')} {text}"
-    attachment = attachment_of(update)
-    if attachment:  # staff should know the words came with something they cannot see
-        line += " " + dd.desk.markup.italic(
-            f"(sent with a {ATTACHMENT_WORDS.get(attachment, attachment)}, which the bot does "
-            "not pass on: ask the customer for it if you need it)"
+    file = file_of(update)
+    if not text and file is None:
+        return False  # nothing to relay: answered as empty words are
+    if text:
+        await store_answer(
+            deps, update, customer.id or 0, None, None, "text", None, text, customer.language
         )
-    await dd.cases.note_customer_message(case.id or 0, line, dd.clock())
+    await dd.cases.note_customer_message(
+        case.id or 0,
+        thread_line(dd, update, customer, text),
+        dd.clock(),
+        file=file.to_payload() if file is not None else None,
+    )
     await dd.events.publish(CaseChanged(case.id or 0, "customer_words"))
     who = say("support_team", customer.language)
     if case.owner:
@@ -105,6 +107,24 @@ async def relay_customer_words(
         customer.id,
     )
     return True
+
+
+def thread_line(dd: DeskDeps, update: IncomingUpdate, customer: Customer, text: str) -> str:
+    """The customer's words as their case's thread shows them, with a note of what came with
+    them: a file that follows below, or something the bot does not pass on."""
+    name = customer.name or f"Customer #{customer.id}"
+    parts = ["💬", dd.desk.markup.bold(name + ":")] + ([text] if text else [])
+    attachment = attachment_of(update)
+    what = attachment_words(attachment or "")
+    if file_of(update) is not None:
+        note = f"(sent with a {what}, which follows below)" if text else f"sent a {what}:"
+        parts.append(dd.desk.markup.italic(note))
+    elif attachment:  # staff should know the words came with something they cannot see
+        parts.append(dd.desk.markup.italic(
+            f"(sent with a {what}, which the bot does not pass on: ask the customer for it if "
+            "you need it)"
+        ))  # fmt: skip
+    return " ".join(parts)
 
 
 async def _staff_name(dd: DeskDeps, staff_id: str) -> str | None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.desk.card import describe_answer, render_case
+from handlers.desk.file_relay import share_file
 from handlers.desk.messages import DeskMessage, DeskRejected, DeskRetryLater
 from handlers.desk.port import DeskDeps
+from storage.desk.cases import THREAD_FILE
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -146,4 +148,6 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
     if message.kind == "thread":
         text = message.text or ""
         return await dd.desk.post(case.slack_channel, DeskMessage(text), thread_ts=case.slack_ts)
+    if message.kind == THREAD_FILE:
+        return await share_file(dd, case.slack_channel, case.slack_ts, message.payload)
     raise DeskRejected(f"unknown outbox kind {message.kind!r}")

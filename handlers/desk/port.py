@@ -49,6 +49,13 @@ class DeskChannel(Protocol):
         """Replace a posted message (a case card) in place."""
         ...
 
+    async def upload_file(
+        self, channel: str, thread_ts: str, content: bytes, filename: str, title: str
+    ) -> str:
+        """Share a file in a thread (a customer's photo, under their case's card); returns
+        the desk's id of the file."""
+        ...
+
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Open a modal form for the staff member who pressed a button."""
         ...
@@ -89,6 +96,9 @@ class DeskSettings:
     recovery_journey: str = "recovery"
     recovery_touchpoint: str = "recovery"
     recovery_delay: timedelta = timedelta(days=2)
+    relay_max_bytes: int = 10 * 1024 * 1024
+    """A customer's file larger than this is not passed on to their case's thread (a line
+    says so instead)."""
 
 
 @dataclass

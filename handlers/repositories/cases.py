@@ -6,7 +6,7 @@ Storage implements it (:class:`storage.repositories.CaseRepository`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.desk.case_view import CaseView
 from storage.desk.cases import ClaimResult
@@ -50,8 +50,12 @@ class Cases(Protocol):
         """A staff reply went to the customer: the case waits on them (claimed if it was not)."""
         ...
 
-    async def note_customer_message(self, case_id: int, text: str, now: datetime) -> None:
-        """The customer wrote while the case is open: relay it to the thread, back to staff."""
+    async def note_customer_message(
+        self, case_id: int, text: str, now: datetime, file: dict[str, Any] | None = None
+    ) -> None:
+        """The customer wrote while the case is open: relay it to the thread, back to staff.
+        ``file`` (a :meth:`FileRef.to_payload`): the file they sent follows ``text`` as a
+        ``thread_file`` post, queued in the same transaction."""
         ...
 
     async def close_case(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from handlers.chat_address import WHATSAPP
 from handlers.messages import (
+    FileRef,
     OutgoingDocument,
     OutgoingMessage,
     OutgoingPhoto,
@@ -125,6 +126,10 @@ class WindowedChannel:
     async def send_photo(self, photo: OutgoingPhoto) -> SentMessage:
         """As the WhatsApp channel."""
         return await self.inner.send_photo(photo)
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """As the WhatsApp channel (fetching is not a message: the window does not matter)."""
+        return await self.inner.fetch_file(ref, max_bytes)
 
 
 async def reopened(wd: WhatsAppDeps, payload: str) -> None:

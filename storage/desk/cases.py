@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 OPEN_CASE = (CaseStatus.OPEN, CaseStatus.CLAIMED, CaseStatus.WAITING_ON_CUSTOMER)
 CLOSED_CASE = (CaseStatus.RESOLVED, CaseStatus.NOT_AN_ISSUE)
+THREAD_FILE = "thread_file"
+"""Outbox kind: a file a customer sent, to be fetched from their channel and shared in the
+case's thread (its payload names the file)."""
 
 
 @dataclass(frozen=True)
@@ -135,13 +138,18 @@ class CaseQueries:
             enqueue_in(s, "card_update", now, case_id=case_id)
             return case
 
-    async def note_customer_message(self, case_id: int, text: str, now: datetime) -> None:
-        """The customer wrote while the case is open: relay it to the thread, back to staff."""
+    async def note_customer_message(
+        self, case_id: int, text: str, now: datetime, file: dict[str, Any] | None = None
+    ) -> None:
+        """The customer wrote while the case is open: relay it to the thread, back to staff.
+        ``file``: the file they sent follows ``text`` as a ``thread_file`` post."""
         async with self.db.session() as s:
             case = await s.get(Case, case_id)
             if case is None:
                 return
             enqueue_in(s, "thread", now, case_id=case_id, text=text)
+            if file is not None:
+                enqueue_in(s, THREAD_FILE, now, case_id=case_id, payload=file)
             if case.status == CaseStatus.WAITING_ON_CUSTOMER:
                 case.status = CaseStatus.CLAIMED if case.owner else CaseStatus.OPEN
                 enqueue_in(s, "card_update", now, case_id=case_id)

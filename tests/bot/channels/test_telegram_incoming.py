@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, Update
 
 from bot.channels.telegram_incoming import to_incoming
-from handlers.messages import attachment_of
+from handlers.messages import FileRef, attachment_of, file_of
 
 USER = {"id": 7, "is_bot": False, "first_name": "Ann"}
 DOC = {"file_id": "BQAD", "file_unique_id": "AgAD"}
@@ -41,3 +41,26 @@ def test_captions_are_words_and_attachments_are_named(
     incoming = to_incoming(_update(**fields))
     assert incoming is not None
     assert (incoming.kind, incoming.text, attachment_of(incoming)) == ("text", text, attachment)
+
+
+def test_a_file_is_named_by_reference_the_largest_photo_size_and_a_document_s_details() -> None:
+    """The update carries the channel's reference to the file, never its bytes: the largest
+    photo size (the Bot API lists them smallest first), a document's name and MIME type; a
+    sticker or a location names no file."""
+    sizes = [{"file_id": f"AgAD{n}", "file_unique_id": f"U{n}", "width": n, "height": n,
+              "file_size": n * 40} for n in (90, 320, 800)]  # fmt: skip
+    photo = to_incoming(_update(photo=sizes, caption="Broken"))
+    assert photo is not None
+    ref = file_of(photo)
+    assert ref == FileRef(7, "AgAD800", "photo", None, None, 32000)
+    pdf = {**DOC, "file_name": "receipt.pdf", "mime_type": "application/pdf", "file_size": 5}
+    document = to_incoming(_update(document=pdf))
+    assert document is not None
+    assert file_of(document) == FileRef(7, "BQAD", "document", "receipt.pdf", "application/pdf", 5)
+    unsized = to_incoming(_update(voice={**DOC, "duration": 3}))
+    assert unsized is not None and file_of(unsized) == FileRef(7, "BQAD", "voice")
+    sticker = {**DOC, "width": 1, "height": 1, "is_animated": False, "is_video": False,
+               "type": "regular"}  # fmt: skip
+    for fields in ({"sticker": sticker}, {"location": {"latitude": 1, "longitude": 2}}):
+        incoming = to_incoming(_update(**fields))
+        assert incoming is not None and attachment_of(incoming) and file_of(incoming) is None

@@ -58,6 +58,8 @@ class Desk:
     fail_next: list[DeskError] = field(default_factory=list)
     cards: dict[int, str] = field(default_factory=dict)
     """Cards found in the channel's history (by case id), for ``find_card``."""
+    files: list[tuple[str, str, bytes, str, str]] = field(default_factory=list)
+    """(channel, thread ts, content, filename, title) per file shared."""
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -83,6 +85,14 @@ class Desk:
         """Record the update."""
         self._maybe_fail()
         self.updates.append((channel, ts))
+
+    async def upload_file(
+        self, channel: str, thread_ts: str, content: bytes, filename: str, title: str
+    ) -> str:
+        """Record the file; its id ("F1", "F2"...)."""
+        self._maybe_fail()
+        self.files.append((channel, thread_ts, content, filename, title))
+        return f"F{len(self.files)}"
 
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Not used by the rounds."""

@@ -4,8 +4,9 @@ and reading a case are in ``case_closing`` and ``case_reading``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from storage.desk.cases import OPEN_CASE, ClaimResult
+from storage.desk.cases import OPEN_CASE, THREAD_FILE, ClaimResult
 from storage.memory_tables import MemoryTables, clone
 from storage.models import Answer, Case, CaseStatus, Event
 from tests.handlers.memory.case_closing import MemoryCaseClosing
@@ -101,13 +102,18 @@ class MemoryCases(MemoryCaseClosing, MemoryCaseReading):
         enqueue_post(self.tables, "card_update", now, case_id=case_id)
         return clone(case)
 
-    async def note_customer_message(self, case_id: int, text: str, now: datetime) -> None:
-        """Relay the customer's words to the thread; a case waiting on them goes back to
-        staff (claimed if it has an owner, else open)."""
+    async def note_customer_message(
+        self, case_id: int, text: str, now: datetime, file: dict[str, Any] | None = None
+    ) -> None:
+        """Relay the customer's words (and ``file``, a ``thread_file`` post after them) to the
+        thread; a case waiting on them goes back to staff (claimed if it has an owner, else
+        open)."""
         case = self.tables.get(Case, case_id)
         if case is None:
             return
         enqueue_post(self.tables, "thread", now, case_id=case_id, text=text)
+        if file is not None:
+            enqueue_post(self.tables, THREAD_FILE, now, case_id=case_id, payload=dict(file))
         if case.status == CaseStatus.WAITING_ON_CUSTOMER:
             case.status = CaseStatus.CLAIMED if case.owner else CaseStatus.OPEN
             enqueue_post(self.tables, "card_update", now, case_id=case_id)

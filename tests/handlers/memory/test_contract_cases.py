@@ -146,6 +146,28 @@ async def test_an_ownerless_waiting_case_goes_back_to_open_and_closed_ones_stay(
     ]
 
 
+async def test_a_customer_s_file_follows_their_words_in_the_thread(ports: PortsBackend) -> None:
+    """The words line, then the ``thread_file`` post naming the file, queued together; a
+    message without a file queues no file post, and a case that is gone queues nothing."""
+    kim = await ports.one(customer())
+    opened = await ports.one(case(kim.id, status=CaseStatus.WAITING_ON_CUSTOMER))
+    photo = {"chat_id": 41, "file_id": "AgAD800", "kind": "photo", "name": None,
+             "mime_type": None, "size": 32000}  # fmt: skip
+    cases = ports.repos.cases
+    await cases.note_customer_message(opened.id, "the door", NOW, file=photo)
+    await cases.note_customer_message(opened.id, "and the hinge", NOW + MINUTE)
+    await cases.note_customer_message(999, "lost", NOW, file=photo)
+    queued = [(m.kind, m.case_id, m.text, m.payload) for m in await ports.rows(OutboxMessage)]
+    assert queued == [
+        ("thread", opened.id, "the door", {}),
+        ("thread_file", opened.id, None, photo),
+        ("card_update", opened.id, None, {}),
+        ("thread", opened.id, "and the hinge", {}),
+    ]
+    back = await cases.get_case(opened.id)
+    assert back is not None and back.status == "open"
+
+
 async def test_unclaimed_cases_are_reminded_and_escalated_once(ports: PortsBackend) -> None:
     kim, sam, ann, bob = (customer(name=n) for n in ("Kim", "Sam", "Ann", "Bob"))
     await ports.seed(kim, sam, ann, bob)

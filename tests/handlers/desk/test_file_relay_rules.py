@@ -1,0 +1,196 @@
+"""A photo or file from a customer with an open case, against the in-memory ports.
+
+The relay decides (``handlers/desk/cases.py``): the words line says the file follows, and a
+``thread_file`` post names the file by its channel's reference. The outbox delivers it
+(``handlers/desk/file_relay.py``): fetched from the customer's channel and shared in the
+thread; a file over the cap or one the channel no longer has becomes a line instead; an outage
+backs off. End to end over the local servers: tests/bot/support/test_relay_files.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handlers.deps import Deps
+from handlers.desk.cases import relay_customer_words
+from handlers.desk.messages import DeskRejected
+from handlers.desk.outbox_delivery import DeliveryReport, deliver_outbox
+from handlers.messages import (
+    ATTACHMENT,
+    FILE_ID,
+    FILE_NAME,
+    FILE_SIZE,
+    ChannelUnavailable,
+    FileRef,
+    FileUnavailable,
+    IncomingUpdate,
+    SentMessage,
+)
+from storage.memory import MemoryUnitOfWork
+from storage.models import Answer, Case, Customer, CustomerMessage, OutboxMessage
+from tests.handlers.desk.memory_desk import NOW, MemoryDesk, memory_desk
+
+CHAT = 4101
+PHOTO = {ATTACHMENT: "photo", FILE_ID: "AgAD800", FILE_SIZE: "32000"}
+MB = 1024 * 1024
+
+
+@dataclass
+class Customers:
+    """The customers' channel: files by id; ``fail_next`` raises on the next fetches."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    fetched: list[tuple[str, int]] = field(default_factory=list)
+    fail_next: list[Exception] = field(default_factory=list)
+    too_big: set[str] = field(default_factory=set)
+    """Files the channel refuses to hand over (Telegram's 20 MB download limit)."""
+    sent: list[str] = field(default_factory=list)
+
+    async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
+        """The file's bytes, as the channel would hand them over."""
+        self.fetched.append((ref.file_id, max_bytes))
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        if ref.file_id in self.too_big:
+            raise FileUnavailable("too_big", "file is too big")
+        if ref.file_id not in self.files:
+            raise FileUnavailable("gone", "invalid file_id")
+        return self.files[ref.file_id]
+
+    async def send(self, message: object) -> SentMessage:
+        """Messages to the customer (the "passed that on" reply)."""
+        self.sent.append(getattr(message, "text", ""))
+        return SentMessage(CHAT, len(self.sent))
+
+
+def photo_update(text: str = "", extra: dict[str, str] | None = None) -> IncomingUpdate:
+    """A Telegram message with a photo (and a caption, if ``text``)."""
+    return IncomingUpdate("telegram", 7, "text", CHAT, CHAT, text=text,
+                          extra=dict(PHOTO if extra is None else extra))  # fmt: skip
+
+
+def with_case(**settings: object) -> tuple[MemoryDesk, Customers, Deps, Customer, int]:
+    """A desk with Kim, whose case is open and its card posted (ts "card")."""
+    desk = memory_desk(**settings)
+    channel = Customers()
+    desk.deps.customer_channel = channel  # type: ignore[assignment]
+    ports = desk.ports
+    kim = ports.tables.insert(Customer(name="Kim", language="en"))
+    case = Case(customer_id=kim.id or 0, opened_at=NOW, open_for_customer=kim.id,
+                slack_channel="C-support", slack_ts="card")  # fmt: skip
+    case_id = ports.tables.insert(case).id or 0
+    deps = Deps(
+        checkins=ports.checkins,
+        answers=ports.answers,
+        conversations=ports.conversations,
+        customers=ports.customers,
+        message_queue=ports.message_queue,
+        channel=channel,  # type: ignore[arg-type]
+        journeys={},
+        units=lambda: MemoryUnitOfWork(ports.tables),
+        clock=desk.clock,
+    )
+    return desk, channel, deps, kim, case_id
+
+
+def queued(desk: MemoryDesk) -> list[tuple[str, str | None, dict]]:
+    """The desk posts queued: (kind, text, payload)."""
+    return [(m.kind, m.text, m.payload) for m in desk.ports.tables.rows(OutboxMessage)]
+
+
+async def test_a_captioned_photo_queues_the_words_then_the_file_by_reference() -> None:
+    desk, _, deps, kim, _ = with_case()
+    assert await relay_customer_words(desk.deps, deps, photo_update("Door dented"), kim,
+                                      "Door dented")  # fmt: skip
+    ref = FileRef(CHAT, "AgAD800", "photo", None, None, 32000)
+    assert queued(desk) == [
+        ("thread", "💬 *Kim:* Door dented _(sent with a photo, which follows below)_", {}),
+        ("thread_file", None, ref.to_payload()),
+    ]
+    (answer,) = desk.ports.tables.rows(Answer)
+    assert answer.text == "Door dented"  # the caption is kept as the customer's words
+    (reply,) = desk.ports.tables.rows(CustomerMessage)
+    assert "passed that on" in reply.text
+
+
+async def test_a_photo_without_words_is_relayed_and_no_empty_answer_is_kept() -> None:
+    desk, _, deps, kim, _ = with_case()
+    assert await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    assert [(k, t) for k, t, _ in queued(desk)] == [
+        ("thread", "💬 *Kim:* _sent a photo:_"),
+        ("thread_file", None),
+    ]
+    assert desk.ports.tables.rows(Answer) == []
+
+
+async def test_no_open_case_or_nothing_to_pass_on_leaves_the_message_to_the_usual_path() -> None:
+    desk, _, deps, kim, case_id = with_case()
+    sticker = {ATTACHMENT: "sticker"}
+    assert not await relay_customer_words(desk.deps, deps, photo_update("", sticker), kim, "")
+    assert await relay_customer_words(desk.deps, deps, photo_update("Ugh", sticker), kim, "Ugh")
+    note = "(sent with a sticker, which the bot does not pass on: ask the customer for it"
+    assert queued(desk) == [("thread", f"💬 *Kim:* Ugh _{note} if you need it)_", {})]
+    case = desk.ports.tables.get(Case, case_id)
+    assert case is not None
+    case.open_for_customer = None
+    assert not await relay_customer_words(desk.deps, deps, photo_update("Hi"), kim, "Hi")
+    assert len(queued(desk)) == 1
+
+
+async def test_the_outbox_fetches_the_file_and_shares_it_under_the_card() -> None:
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"\xff\xd8jpeg bytes"
+    pdf = {ATTACHMENT: "document", FILE_ID: "BQAD1", FILE_NAME: "receipt.pdf"}
+    channel.files["BQAD1"] = b"%PDF"
+    await relay_customer_words(desk.deps, deps, photo_update("Dented"), kim, "Dented")
+    await relay_customer_words(desk.deps, deps, photo_update("", pdf), kim, "")
+    assert await deliver_outbox(desk.deps) == DeliveryReport(sent=4)
+    assert [text for _, text, ts, _ in desk.desk.posts] == [
+        "💬 *Kim:* Dented _(sent with a photo, which follows below)_",
+        "💬 *Kim:* _sent a document:_",
+    ]
+    assert desk.desk.files == [
+        ("C-support", "card", b"\xff\xd8jpeg bytes", "photo.jpg", "Photo from the customer"),
+        ("C-support", "card", b"%PDF", "receipt.pdf", "Document from the customer"),
+    ]
+    assert channel.fetched == [("AgAD800", 10 * MB), ("BQAD1", 10 * MB)]
+
+
+async def test_a_file_over_the_cap_or_gone_becomes_a_line_and_nothing_is_uploaded() -> None:
+    desk, channel, deps, kim, _ = with_case(relay_max_bytes=2 * MB)
+    big = {**PHOTO, ATTACHMENT: "video", FILE_ID: "BAAD", FILE_SIZE: str(25 * MB)}
+    await relay_customer_words(desk.deps, deps, photo_update("", big), kim, "")
+    await relay_customer_words(desk.deps, deps, photo_update("", {**PHOTO, FILE_ID: "old"}),
+                               kim, "")  # fmt: skip
+    unsized = {ATTACHMENT: "document", FILE_ID: "BQAD2"}  # Telegram refuses it when fetched
+    channel.too_big.add("BQAD2")
+    await relay_customer_words(desk.deps, deps, photo_update("", unsized), kim, "")
+    assert (await deliver_outbox(desk.deps)).sent == 6
+    lines = [text for _, text, ts, _ in desk.desk.posts if text.startswith("📎")]
+    assert lines == [
+        "📎 The customer sent a 25 MB video, which was not passed on: files over 2 MB (or too "
+        "large for their chat app to hand over) are not relayed. Ask them for it another way "
+        "if you need it.",
+        "📎 The customer's photo was not passed on: Telegram no longer has it. Ask them to "
+        "send it again if you need it.",
+        "📎 The customer sent a document, which was not passed on: files over 2 MB (or too "
+        "large for their chat app to hand over) are not relayed. Ask them for it another way "
+        "if you need it.",
+    ]
+    assert desk.desk.files == []
+    assert [f for f, _ in channel.fetched] == ["old", "BQAD2"]  # the video was not fetched
+
+
+async def test_an_outage_backs_off_and_a_refused_upload_still_tells_the_thread() -> None:
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"jpeg"
+    await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    channel.fail_next.append(ChannelUnavailable("Telegram is away"))
+    assert await deliver_outbox(desk.deps) == DeliveryReport(sent=1, held=True)
+    (file_post,) = [m for m in desk.ports.tables.rows(OutboxMessage) if m.kind == "thread_file"]
+    assert (file_post.status, file_post.attempts) == ("pending", 1)
+    desk.clock.now = file_post.next_attempt_at
+    desk.desk.fail_next.append(DeskRejected("files_upload_v2: file_uploads_disabled"))
+    assert await deliver_outbox(desk.deps) == DeliveryReport(sent=1)
+    assert desk.desk.posts[-1][1].startswith("📎 The customer's photo could not be shared here")
+    assert desk.desk.files == []
