@@ -27,6 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.local_servers.bot_api_control import add_control_routes
+from sandbox.local_servers.bot_api_media import CustomerMedia
 from sandbox.local_servers.bot_api_state import BotApiState
 from sandbox.local_servers.bot_api_types import ApiError, Call, UploadedFile, decode_params
 from sandbox.local_servers.http_site import LocalSite
@@ -38,7 +39,7 @@ _SEND_RESULTS = frozenset({"sendmessage", "senddocument", "sendphoto"})
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-class LocalBotApi(BotApiState):
+class LocalBotApi(CustomerMedia, BotApiState):
     """An in-process aiohttp server speaking the Telegram Bot API (see the module docstring).
 
     Constructor arguments are those of :class:`BotApiState` (identity, ``token``,
@@ -250,20 +251,6 @@ class LocalBotApi(BotApiState):
             chat_id, text, user_id=user_id, first_name=first_name, last_name=last_name,
             username=username, language_code=language_code,
         )  # fmt: skip
-        return self._deliver({"message": message}, chat_id)
-
-    def push_photo(self, chat_id: int, caption: str | None = None) -> dict[str, Any]:
-        """A simulated user sends a photo (with ``caption``, if given), as the Bot API's
-        Message has one: ``photo`` is the sizes of the picture, the caption beside it."""
-        message = self.build_user_message(chat_id, "")
-        del message["text"]
-        message["photo"] = [
-            {"file_id": f"AgAD{size}", "file_unique_id": f"AQAD{size}", "width": size,
-             "height": size, "file_size": size * 40}
-            for size in (90, 320, 800)
-        ]  # fmt: skip
-        if caption is not None:
-            message["caption"] = caption
         return self._deliver({"message": message}, chat_id)
 
     def push_edit(

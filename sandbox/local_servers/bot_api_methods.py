@@ -299,21 +299,6 @@ class BotApiMethods:
         self.commands.pop(self._commands_key(params), None)
         return True
 
-    def _m_getFile(self, params: dict[str, Any]) -> Any:
-        upload = self.files.get(str(params.get("file_id") or ""))
-        if upload is None:
-            raise bad_request("invalid file_id")
-        return {
-            "file_id": upload.file_id,
-            "file_unique_id": upload.file_unique_id,
-            "file_size": upload.size,
-            "file_path": upload.file_path,
-        }
-
-    def file_by_path(self, path: str) -> UploadedFile | None:
-        """The uploaded file served at ``path`` under ``base_file_url``."""
-        return self._files_by_unique.get(path.split("/", 1)[-1].split("_", 1)[0])
-
 
 def _png_size(data: bytes) -> tuple[int, int]:
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:

@@ -41,7 +41,8 @@ from aiohttp import web
 
 from sandbox.local_servers.http_site import LocalSite
 from sandbox.local_servers.slack_api_faults import SlackApiFaults, _Disconnect
-from sandbox.local_servers.slack_api_methods import Handler, SlackApiMethods, SlackError
+from sandbox.local_servers.slack_api_files import SlackFiles
+from sandbox.local_servers.slack_api_methods import Handler, SlackError
 from sandbox.local_servers.slack_api_observe import Match as Match  # re-export: public here before
 from sandbox.local_servers.slack_api_observe import SlackApiObservation
 from sandbox.local_servers.slack_socket import SocketHub
@@ -95,7 +96,7 @@ def _decode_json_fields(params: dict[str, Any]) -> None:
                 pass
 
 
-class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
+class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackFiles):
     """A Slack Web API stand-in on aiohttp, for in-process use (tests, demo, benchmarks).
 
     Args:
@@ -264,13 +265,10 @@ class LocalSlackApi(SlackApiObservation, SlackApiFaults, SlackApiMethods):
             return self._drop(request)
         if injected is not None:
             return injected
-        upload = self.state.files.get(file_id)
-        if upload is None:
-            self._record(Call("upload", params, self.clock(), 404, "file_not_found"))
-            return web.Response(status=404, text="file_not_found")
-        upload.content = data
-        self._record(Call("upload", params, self.clock()))
-        return web.Response(text=f"OK - {len(data)}")
+        status, text = self.receive_upload(file_id, data)
+        error = None if status == 200 else text
+        self._record(Call("upload", params, self.clock(), status, error))
+        return web.Response(status=status, text=text)
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         rid = request.match_info["rid"]

@@ -17,7 +17,6 @@ from sandbox.local_servers.slack_state import (
     BOT_USER_ID,
     TEAM_ID,
     TEAM_NAME,
-    UploadedFile,
     WorkspaceState,
 )
 
@@ -79,8 +78,6 @@ class SlackApiMethods:
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "reactions.add": self._reactions_add,
-            "files.getUploadURLExternal": self._files_get_upload_url,
-            "files.completeUploadExternal": self._files_complete_upload,
             "usergroups.list": self._usergroups_list,
         }
 
@@ -249,33 +246,6 @@ class SlackApiMethods:
             reaction["users"].append(BOT_USER_ID)
             reaction["count"] += 1
         return {}
-
-    def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("filename") or not params.get("length"):
-            raise SlackError("invalid_arguments")
-        file_id = self.state.new_id("F")
-        self.state.files[file_id] = UploadedFile(
-            file_id, str(params["filename"]), int(params["length"])
-        )
-        return {"upload_url": f"{self.root_url}upload/v1/{file_id}", "file_id": file_id}
-
-    def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
-        entries = params.get("files")
-        if not isinstance(entries, list) or not entries:
-            raise SlackError("invalid_arguments")
-        channel = self._channel(params, "channel_id") if params.get("channel_id") else None
-        done = []
-        for entry in entries:
-            upload = self.state.files.get(str(entry.get("id")))
-            if upload is None or upload.content is None:
-                raise SlackError("file_not_found")
-            upload.title = entry.get("title") or upload.name
-            upload.channel = channel
-            upload.thread_ts = params.get("thread_ts")
-            upload.initial_comment = params.get("initial_comment")
-            upload.completed = True
-            done.append(upload.to_api())
-        return {"files": done}
 
     def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
         include_users = str(params.get("include_users", "")).lower() in ("1", "true")

@@ -51,6 +51,8 @@ class UploadedFile:
     thread_ts: str | None = None
     initial_comment: str | None = None
     completed: bool = False
+    shared_ts: str | None = None
+    """The ts of the message that shares it in its channel (files.completeUploadExternal)."""
 
     def to_api(self) -> dict[str, Any]:
         """The file object as Slack returns it in files.completeUploadExternal."""

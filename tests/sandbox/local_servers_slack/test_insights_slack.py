@@ -123,10 +123,11 @@ async def test_digest_post_to_the_manager_channel(
     slack: LocalSlackApi, client: AsyncWebClient, service: InsightsService
 ) -> None:
     await post_digest(client, "C0MGMT", await service.digest())
-    (message,) = slack.top_level("C0MGMT")
+    message, shared = slack.top_level("C0MGMT")  # the digest, then the chart's share
     assert message["text"].startswith("Weekly digest from Mentorbot")
     (upload,) = slack.files.values()
     assert upload.channel == "C0MGMT" and upload.content and upload.content[:4] == b"\x89PNG"
+    assert [f["id"] for f in shared["files"]] == [upload.id] and upload.shared_ts == shared["ts"]
 
 
 def test_mention_text() -> None:
