@@ -59,11 +59,11 @@ async def test_over_twenty_megabytes_or_forgotten_files_cannot_be_fetched(
     server.push_photo(5)
     big, fits, photo = await bot.get_updates()
     assert big.message and big.message.document and fits.message and fits.message.document
-    with pytest.raises(BadRequest, match="(?i)file is too big"):
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
         await bot.get_file(big.message.document.file_id)
     assert (await bot.get_file(fits.message.document.file_id)).file_size == DOWNLOAD_LIMIT
     assert photo.message is not None
     largest = photo.message.photo[-1].file_id
     server.forget_file(largest)
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file(largest)
