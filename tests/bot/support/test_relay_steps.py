@@ -52,25 +52,3 @@ async def test_testimonial_words_are_not_relayed_to_an_open_case(desk: DeskHarne
     await desk.tg.next_message(3101, since, contains="passed that on to our support team")
     await desk.settle()
     assert any("door handle broke off" in t for t in desk.thread(case.slack_ts or ""))
-
-
-async def test_a_photo_s_caption_reaches_the_thread_and_staff_hear_of_the_photo(
-    desk: DeskHarness,
-) -> None:
-    """The bot does not fetch or pass on files: a caption is relayed as the customer's words,
-    marked as sent with a photo; a photo without words is answered, and nothing is relayed."""
-    await desk.unhappy_customer(3102, "C-102")
-    (case,) = await desk.cases()
-    since = desk.tg.server.last_seq
-    desk.tg.server.push_photo(3102, caption="This is how the door arrived")
-    await desk.tg.next_message(3102, since, contains="passed that on to our support team")
-    await desk.settle()
-    thread = desk.thread(case.slack_ts or "")
-    (line,) = [t for t in thread if "This is how the door arrived" in t]
-    assert "_(sent with a photo, which the bot does not pass on" in line
-    since = desk.tg.server.last_seq
-    desk.tg.server.push_photo(3102)
-    reply = await desk.tg.next_message(3102, since)
-    assert reply["text"].startswith("Thanks! I can only read written words, not photos")
-    await desk.settle()
-    assert desk.thread(case.slack_ts or "") == thread
