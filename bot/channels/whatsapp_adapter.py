@@ -23,11 +23,15 @@ from bot.channels.whatsapp_cloud import (
     template_payload,
     text_payload,
 )
+from bot.channels.whatsapp_media import MediaTooBig, fetch_media
 from bot.channels.whatsapp_pacing import WhatsAppPacer
 from bot.channels.whatsapp_webhook import WhatsAppInbound, WhatsAppStatus
 from handlers.chat_address import WHATSAPP, wa_id_of, whatsapp_chat
 from handlers.messages import (
     ATTACHMENT,
+    FILE_ID,
+    FILE_MIME,
+    FILE_NAME,
     Button,
     ChannelUnavailable,
     ChatUnreachable,
@@ -76,6 +80,9 @@ TEXT_BODY = 4096
 # A free-form message outside the window waits: the customer's next message makes it due at
 # once (handlers/whatsapp/entry.py); until then it is tried again every few hours.
 OUTSIDE_WINDOW_WAIT = 4 * 3600.0
+# The Graph API's answer to a media id it does not know (expired after seven days):
+# 100 "Invalid parameter" ("Unsupported get request. Object with ID ... does not exist").
+MEDIA_UNKNOWN = 100
 TIER_FULL_WAIT = 3600.0  # the daily tier is a rolling day: try again in an hour
 DOCUMENT_PARTS = 5  # a data export as texts: at most this many (a pair interval apart)
 
@@ -187,9 +194,17 @@ class WhatsAppChannel:
         raise MessageRejected("images are not sent on WhatsApp")
 
     async def fetch_file(self, ref: FileRef, max_bytes: int) -> bytes:
-        """Media a customer sent are not fetched on WhatsApp yet (:func:`decode` names no
-        media id), so there is never one to fetch."""
-        raise FileUnavailable("gone", "media are not fetched on WhatsApp", ref.size)
+        """Media a customer sent, by its media id (:mod:`bot.channels.whatsapp_media`): an id
+        Meta no longer knows (webhook media ids expire after seven days) or a download URL that
+        is gone is "gone"; a file over ``max_bytes`` "too big"."""
+        try:
+            return await fetch_media(self.client, ref.file_id, max_bytes)
+        except MediaTooBig as exc:
+            raise FileUnavailable("too_big", str(exc), exc.size) from None
+        except WhatsAppApiError as exc:
+            if exc.code == MEDIA_UNKNOWN or exc.http_status == 404:
+                raise FileUnavailable("gone", str(exc), ref.size) from None
+            raise self._channel_error(ref.chat_id, exc) from None
 
     async def _send(
         self, chat_id: int, payload: dict[str, Any], held: int | None = None
@@ -271,8 +286,12 @@ def decode(payload: str) -> IncomingUpdate | None:
     if data["kind"] == "text" and data.get("text") is not None:
         return IncomingUpdate(WHATSAPP, update_id, "text", chat, chat, text=str(data["text"]),
                               **common)  # fmt: skip
-    if data["kind"] == "media":  # its caption is the customer's words; the file is not fetched
+    if data["kind"] == "media":  # its caption is the customer's words; the file is named by id
         extra = {ATTACHMENT: str(data.get("attachment") or "file")}
+        media = data.get("media") or {}
+        for key, name in ((FILE_ID, "id"), (FILE_MIME, "mime_type"), (FILE_NAME, "filename")):
+            if media.get(name):
+                extra[key] = str(media[name])
         return IncomingUpdate(WHATSAPP, update_id, "text", chat, chat,
                               text=str(data.get("text") or ""), extra=extra, **common)  # fmt: skip
     if data["kind"] == "reaction":  # an emoji on one of the bot's messages: nothing to answer

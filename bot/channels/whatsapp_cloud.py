@@ -130,7 +130,9 @@ class WhatsAppCloud:
         timeout: float = 10.0,
     ) -> None:
         self.phone_number_id = phone_number_id
-        self.url = f"{base_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
+        self.graph_url = f"{base_url.rstrip('/')}/{api_version}"
+        """The Graph API's root for this version (media are read under it)."""
+        self.url = f"{self.graph_url}/{phone_number_id}/messages"
         self._token = token
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -142,6 +144,13 @@ class WhatsAppCloud:
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 headers={"Authorization": f"Bearer {self._token}"},
             )
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The started connection pool, which sends the bearer token with every request."""
+        if self._http is None:
+            raise RuntimeError("WhatsAppCloud.start() was not called")
+        return self._http
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice."""

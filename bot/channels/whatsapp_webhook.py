@@ -52,6 +52,8 @@ STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 # the first three may have a caption, which is the customer's words.
 CAPTIONED = frozenset({"image", "video", "document"})
 UNCAPTIONED = frozenset({"audio", "sticker", "location", "contacts"})
+# Media that are a file the bot may fetch by its id (a sticker is not passed on).
+MEDIA_FILES = frozenset({"image", "video", "document", "audio"})
 
 
 class WebhookPayloadError(ValueError):
@@ -73,7 +75,10 @@ class WhatsAppInbound:
     context_id: str | None
     attachment: str | None = None
     """What a ``media`` message carried (image, video, document, audio, sticker, location,
-    contacts); its caption, if any, is ``text``. The media itself is not fetched."""
+    contacts); its caption, if any, is ``text``."""
+    media: dict[str, str] | None = None
+    """A file's ``id`` (the media id to fetch it by), ``mime_type`` and, for a document,
+    ``filename``, as the webhook gives them (image, video, document, audio)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ def _timestamp(parent: dict[str, Any]) -> int:
 
 def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppInbound:
     wa_id, kind = _str(message, "from"), _str(message, "type")
-    text = reply_id = attachment = None
+    text = reply_id = attachment = media = None
     if kind == "text":
         text = _str(_dict(message.get("text"), "text"), "body")
     elif kind == "button":
@@ -194,6 +199,8 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppI
             content.get("caption") if kind in CAPTIONED and isinstance(content, dict) else None
         )
         text, kind = caption, "media"
+        if attachment in MEDIA_FILES and isinstance(content, dict):
+            media = _media(content)
     elif kind != "reaction":
         kind = "other"
     context = message.get("context")
@@ -208,7 +215,15 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> WhatsAppI
         reply_id=reply_id if isinstance(reply_id, str) else None,
         context_id=context_id if isinstance(context_id, str) else None,
         attachment=attachment,
+        media=media,
     )
+
+
+def _media(content: dict[str, Any]) -> dict[str, str] | None:
+    """The media id, MIME type and file name of a file message (None without a usable id)."""
+    found = {key: content.get(key) for key in ("id", "mime_type", "filename")}
+    kept = {k: v[:200] for k, v in found.items() if isinstance(v, str) and v}
+    return kept if "id" in kept else None
 
 
 def _status(status: dict[str, Any]) -> WhatsAppStatus:

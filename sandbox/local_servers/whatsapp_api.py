@@ -10,7 +10,9 @@ Our own client talks to it over HTTP on 127.0.0.1::
         server.customer_text("31612345678", "hallo")        # a signed webhook to ``url``
 
 Routes: ``POST /{version}/{phone_number_id}/messages`` (bearer token; 401/190 otherwise; an
-unknown phone number id is Graph's 400/100 with subcode 33) and, with ``control=True``, the
+unknown phone number id is Graph's 400/100 with subcode 33), the media routes of
+:mod:`sandbox.local_servers.whatsapp_api_media` (``GET /{version}/{media-id}`` and the
+download URL it answers) and, with ``control=True``, the
 ``/_local/`` routes of :mod:`sandbox.local_servers.whatsapp_api_control`. Rules are in
 ``whatsapp_api_rules`` (payloads), ``whatsapp_api_limits`` (rates), ``whatsapp_api_state``
 (window, templates, webhook shapes) and ``whatsapp_api_webhooks`` (signed delivery).
@@ -31,6 +33,7 @@ from sandbox.local_servers.http_site import LocalSite
 from sandbox.local_servers.whatsapp_api_control import add_control_routes
 from sandbox.local_servers.whatsapp_api_errors import GraphError, error_body, webhook_error
 from sandbox.local_servers.whatsapp_api_limits import Limits
+from sandbox.local_servers.whatsapp_api_media import CustomerMediaStore, Media
 from sandbox.local_servers.whatsapp_api_state import Sent, WhatsAppApiState
 from sandbox.local_servers.whatsapp_api_webhooks import WebhookSender
 
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 
 
-class LocalWhatsAppApi(WhatsAppApiState):
+class LocalWhatsAppApi(CustomerMediaStore, WhatsAppApiState):
     """An in-process aiohttp server speaking the Cloud API's messages endpoint (see above).
 
     Arguments are those of :class:`WhatsAppApiState` plus ``app_secret`` (signs webhooks),
@@ -63,12 +66,15 @@ class LocalWhatsAppApi(WhatsAppApiState):
         self.calls = 0
         self._site = LocalSite(shutdown_timeout=0.5)
         self._sent_event = asyncio.Event()
+        self.media: dict[str, Media] = {}
+        self._media_urls: dict[str, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalWhatsAppApi:
         """Start listening; ``port=0`` picks a free port."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/{version}/{phone_number_id}/messages", self._handle)
+        self.add_media_routes(app)
         if self.control:
             add_control_routes(app, self)
         await self._site.start(app, host, port)
@@ -124,11 +130,17 @@ class LocalWhatsAppApi(WhatsAppApiState):
         return self._push(self.inbound(wa_id, "text", {"body": text}, **kwargs))
 
     def customer_media(
-        self, wa_id: str, kind: str, caption: str | None = None, **kwargs: Any
+        self,
+        wa_id: str,
+        kind: str,
+        caption: str | None = None,
+        media: Media | None = None,
+        **kwargs: Any,
     ) -> str:
-        """A customer sends an image, video, document, audio or sticker (a media id, no file
-        behind it), with ``caption`` where the type has one; returns the message's wamid."""
-        content: dict[str, Any] = {"id": self.new_message_id(), "mime_type": "image/jpeg"}
+        """A customer sends an image, video, document, audio or sticker, with ``caption``
+        where the type has one; the file is ``media`` (by default a small JPEG), fetchable by
+        its id. Returns the message's wamid."""
+        content: dict[str, Any] = (media or self.add_media()).webhook()
         if caption is not None:
             content["caption"] = caption
         return self._push(self.inbound(wa_id, kind, content, **kwargs))

@@ -1,0 +1,89 @@
+"""Media a WhatsApp customer sent, fetched as Meta's Cloud API documents it.
+
+Two steps, both with the bearer token: ``GET /{version}/{media-id}`` answers the media's
+``url``, ``mime_type``, ``sha256`` and ``file_size``; a ``GET`` of that ``url`` answers the bytes.
+The URL lasts five minutes, so it is asked for again each time. Media ids in webhooks expire
+after seven days: Meta then answers the first step with an error, which
+:class:`~bot.channels.whatsapp_adapter.WhatsAppChannel` reads as "no longer there".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.channels.whatsapp_cloud import (
+    NOT_FROM_META,
+    WhatsAppApiError,
+    WhatsAppCloud,
+    error_from_response,
+)
+
+
+class MediaTooBig(Exception):
+    """The media is larger than the caller may take (``size`` bytes, when Meta said)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(f"{size} bytes" if size is not None else "too big")
+        self.size = size
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What Meta says of a media id."""
+
+    url: str
+    mime_type: str | None
+    sha256: str | None
+    file_size: int | None
+
+
+async def media_info(cloud: WhatsAppCloud, media_id: str) -> MediaInfo:
+    """The first step: the media's download URL and what it is. Raises WhatsAppApiError."""
+    try:
+        async with cloud.http.get(f"{cloud.graph_url}/{quote(media_id, safe='')}") as response:
+            status, raw = response.status, await response.read()
+            retry_after = response.headers.get("Retry-After")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("url"), str):
+        raise error_from_response(status, body if body is not None else raw[:300], retry_after)
+    size = body.get("file_size")
+    return MediaInfo(
+        url=body["url"],
+        mime_type=body.get("mime_type") if isinstance(body.get("mime_type"), str) else None,
+        sha256=body.get("sha256") if isinstance(body.get("sha256"), str) else None,
+        file_size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
+    )
+
+
+async def fetch_media(cloud: WhatsAppCloud, media_id: str, max_bytes: int) -> bytes:
+    """The bytes of a customer's media, at most ``max_bytes`` (else :class:`MediaTooBig`).
+    Raises WhatsAppApiError when Meta refuses or cannot be reached (a download that does not
+    match its ``sha256`` is one too: it may work on the next try)."""
+    info = await media_info(cloud, media_id)
+    if info.file_size is not None and info.file_size > max_bytes:
+        raise MediaTooBig(info.file_size)
+    try:
+        async with cloud.http.get(info.url) as response:
+            status = response.status
+            data = await response.content.read(max_bytes + 1)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
+    if status != 200:
+        raise WhatsAppApiError(status, NOT_FROM_META, None, f"HTTP {status}", "media download")
+    if len(data) > max_bytes:
+        raise MediaTooBig(None)
+    if info.sha256 and hashlib.sha256(data).hexdigest() != info.sha256.lower():
+        raise WhatsAppApiError(0, NOT_FROM_META, None, "sha256 mismatch", "media download")
+    return data
