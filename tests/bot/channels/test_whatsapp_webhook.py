@@ -292,3 +292,23 @@ async def test_metas_verification_request_subscribes_only_with_the_verify_token(
         server.customer_text("31612345678", "hallo")
         await server.webhooks.drain()
     assert endpoint.answers == [200] and len(endpoint.stored) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "media"),
+    [
+        ({"type": "image", "image": {"id": "1", "mime_type": "image/jpeg", "sha256": "x"}},
+         {"id": "1", "mime_type": "image/jpeg"}),
+        ({"type": "document", "document": {"id": "2", "filename": "bon.pdf"}},
+         {"id": "2", "filename": "bon.pdf"}),
+        ({"type": "sticker", "sticker": {"id": "5", "mime_type": "image/webp"}}, None),
+        ({"type": "image", "image": {"mime_type": "image/jpeg"}}, None),
+        ({"type": "video", "video": {"id": 3}}, None),
+    ],
+)  # fmt: skip
+def test_a_file_is_named_by_its_media_id_a_sticker_is_not(content: dict, media: dict | None) -> None:
+    """The media id (with MIME type and file name when given) names a file the bot may fetch;
+    a sticker, or a media object without a usable id, names none."""
+    base = {"from": "31611111111", "id": "wamid.X", "timestamp": "1"}
+    [parsed], _ = parse_delivery(_with_message({**base, **content}))
+    assert parsed.media == media
