@@ -306,7 +306,9 @@ async def test_metas_verification_request_subscribes_only_with_the_verify_token(
         ({"type": "video", "video": {"id": 3}}, None),
     ],
 )  # fmt: skip
-def test_a_file_is_named_by_its_media_id_a_sticker_is_not(content: dict, media: dict | None) -> None:
+def test_a_file_is_named_by_its_media_id_a_sticker_is_not(
+    content: dict, media: dict | None
+) -> None:
     """The media id (with MIME type and file name when given) names a file the bot may fetch;
     a sticker, or a media object without a usable id, names none."""
     base = {"from": "31611111111", "id": "wamid.X", "timestamp": "1"}
