@@ -72,20 +72,21 @@ async def test_digest_job_posts_to_the_manager_channel(
             (job,) = [j for j in bot.jobs if j.name == "insights_digest"]
             report = await job.run()  # Telegram not built: only Slack gets it
             assert report.delivered == ["slack"]  # type: ignore[attr-defined]
-            (message,) = slack.top_level("C0MGMT")
+            message, shared = slack.top_level("C0MGMT")  # the digest, then the chart's share
             assert message["text"].startswith("Weekly digest from Mentorbot")
             # the manager channel only: not the support channel, nobody's ephemeral view
             assert slack.top_level("C0SUPPORT") == [] and slack.ephemerals == []
             assert "Stats, 7d (08 Nov - 14 Nov 2026)" in message["text"]
             (upload,) = slack.files.values()
             assert upload.channel == "C0MGMT" and upload.content[:4] == b"\x89PNG"  # type: ignore[index]
+            assert [f["id"] for f in shared["files"]] == [upload.id]
             # a second worker firing at the same minute leaves it to the first one
             other = Mentorbot(config, clock=FakeClock(NOW), db_schema=db_url[1])
             other.worker = "other-host:1"
             try:
                 (second,) = [j for j in other.jobs if j.name == "insights_digest"]
                 assert (await second.run()).delivered == []  # type: ignore[attr-defined]
-                assert len(slack.top_level("C0MGMT")) == 1
+                assert len(slack.top_level("C0MGMT")) == 2  # nothing more
             finally:
                 await other.close()
         finally:
