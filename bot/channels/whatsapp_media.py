@@ -76,7 +76,7 @@ async def fetch_media(cloud: WhatsAppCloud, media_id: str, max_bytes: int) -> by
     try:
         async with cloud.http.get(info.url) as response:
             status = response.status
-            data = await response.content.read(max_bytes + 1)
+            data = await _body_up_to(response, max_bytes + 1)
     except (aiohttp.ClientError, TimeoutError) as exc:
         detail = str(exc) or type(exc).__name__
         raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
@@ -87,3 +87,14 @@ async def fetch_media(cloud: WhatsAppCloud, media_id: str, max_bytes: int) -> by
     if info.sha256 and hashlib.sha256(data).hexdigest() != info.sha256.lower():
         raise WhatsAppApiError(0, NOT_FROM_META, None, "sha256 mismatch", "media download")
     return data
+
+
+async def _body_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The response body, read until its end or until ``limit`` bytes (one read of the stream
+    answers only what has arrived so far, so a large file takes many)."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])

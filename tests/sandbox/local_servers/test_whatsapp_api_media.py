@@ -57,3 +57,13 @@ async def test_a_wrong_token_gets_neither_the_url_nor_the_bytes(
         assert (refused.value.http_status, refused.value.code) == (401, 190)
         async with thief.http.get(info.url) as response:
             assert response.status == 401
+
+
+async def test_a_media_larger_than_one_network_read_comes_whole(
+    server: LocalWhatsAppApi, client: WhatsAppCloud
+) -> None:
+    photo = bytes(range(256)) * (12 * 1024)  # 3 MB: many reads of the response body
+    media = server.add_media(photo, "image/jpeg")
+    assert await fetch_media(client, media.id, 5 * 1024 * 1024) == photo
+    with pytest.raises(MediaTooBig):
+        await fetch_media(client, media.id, len(photo) - 1)
