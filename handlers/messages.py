@@ -178,7 +178,8 @@ class MessageRejected(ChannelError):
 class FileUnavailable(ChannelError):
     """A customer's file cannot be fetched, and retrying will not help: ``reason`` is
     ``too_big`` (over the limit asked for, or the channel's own) or ``gone`` (the channel no
-    longer has it); ``size`` in bytes when known."""
+    longer has it); the desk names a file it could not fetch in its tries ``unreachable``.
+    ``size`` in bytes when known."""
 
     def __init__(self, reason: str, detail: str = "", size: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -24,6 +24,9 @@ ATTACHMENT_WORDS = {"image": "photo", "contacts": "contact card", "video_note": 
 """How an attachment's kind reads in a case thread, where the channel's own name is unclear."""
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 MB = 1024 * 1024
+FETCH_ATTEMPTS = 6
+"""Tries to fetch a file before a line stands in for it. The desk's queue waits behind the post
+meanwhile: with the outbox's backoff (1, 2, 4, 8, 15 s) that is about half a minute."""
 
 
 def attachment_words(kind: str) -> str:
@@ -47,9 +50,16 @@ def filename_of(ref: FileRef) -> str:
     return f"{attachment_words(ref.kind)}{suffix}"
 
 
-async def share_file(dd: DeskDeps, channel: str, thread_ts: str, payload: dict[str, Any]) -> str:
+async def share_file(
+    dd: DeskDeps, channel: str, thread_ts: str, payload: dict[str, Any], attempts: int = 0
+) -> str:
     """Fetch the file a ``thread_file`` post names and share it in the thread; returns the
-    desk's id of the file, or the ts of the line posted instead."""
+    desk's id of the file, or the ts of the line posted instead.
+
+    ``attempts``: how often the post was tried before. The desk's queue waits behind it, so
+    a file the customer's channel still cannot hand over after :data:`FETCH_ATTEMPTS` tries
+    becomes a line too, and the cards and words behind it go out.
+    """
     try:
         ref = FileRef.from_payload(payload)
     except (KeyError, TypeError, ValueError) as exc:
@@ -63,8 +73,15 @@ async def share_file(dd: DeskDeps, channel: str, thread_ts: str, payload: dict[s
         content = await dd.customer_channel.fetch_file(ref, cap)
     except FileUnavailable as exc:
         return await _instead(dd, channel, thread_ts, ref, exc)
-    except RetryLater as exc:
-        raise DeskRetryLater(exc.seconds, f"fetching a file: {exc}") from exc
+    except Exception as exc:  # an outage of the customer's channel, a slow-down, a bad read
+        if attempts + 1 < FETCH_ATTEMPTS:
+            if isinstance(exc, RetryLater):
+                raise DeskRetryLater(exc.seconds, f"fetching a file: {exc}") from exc
+            raise
+        detail = f"{type(exc).__name__}: {exc}"
+        log.warning("a customer's file could not be fetched in %s tries: %s", attempts + 1, detail)
+        why = FileUnavailable("unreachable", detail, ref.size)
+        return await _instead(dd, channel, thread_ts, ref, why)
     what = attachment_words(ref.kind)
     title = f"{what[:1].upper()}{what[1:]} from the customer"
     try:
@@ -87,6 +104,11 @@ async def _instead(
         line = (f"📎 The customer sent {sized}, which was not passed on: files over {limit} "
                 "(or too large for their chat app to hand over) are not relayed. Ask them "
                 "for it another way if you need it.")  # fmt: skip
+    elif why.reason == "unreachable":
+        app = CHANNEL_NAMES.get(channel_of(ref.chat_id), "their chat app")
+        line = (f"📎 The customer's {what} was not passed on: it could not be fetched from "
+                f"{app} in {FETCH_ATTEMPTS} tries. Ask them to send it again if you need "
+                "it.")  # fmt: skip
     else:
         app = CHANNEL_NAMES.get(channel_of(ref.chat_id), "their chat app")
         line = (f"📎 The customer's {what} was not passed on: {app} no longer has it. Ask "

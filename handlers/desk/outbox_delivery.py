@@ -149,5 +149,7 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
         text = message.text or ""
         return await dd.desk.post(case.slack_channel, DeskMessage(text), thread_ts=case.slack_ts)
     if message.kind == THREAD_FILE:
-        return await share_file(dd, case.slack_channel, case.slack_ts, message.payload)
+        return await share_file(
+            dd, case.slack_channel, case.slack_ts, message.payload, message.attempts
+        )
     raise DeskRejected(f"unknown outbox kind {message.kind!r}")

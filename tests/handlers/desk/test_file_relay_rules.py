@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from handlers.deps import Deps
 from handlers.desk.cases import relay_customer_words
+from handlers.desk.file_relay import FETCH_ATTEMPTS
 from handlers.desk.messages import DeskRejected
 from handlers.desk.outbox_delivery import DeliveryReport, deliver_outbox
 from handlers.messages import (
@@ -194,3 +195,28 @@ async def test_an_outage_backs_off_and_a_refused_upload_still_tells_the_thread()
     assert await deliver_outbox(desk.deps) == DeliveryReport(sent=1)
     assert desk.desk.posts[-1][1].startswith("📎 The customer's photo could not be shared here")
     assert desk.desk.files == []
+
+
+async def test_a_file_the_channel_keeps_failing_to_hand_over_stops_holding_the_queue() -> None:
+    """The desk's queue waits behind a file post: after FETCH_ATTEMPTS failed fetches a line
+    stands in for the file, and the posts behind it go out."""
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"jpeg"
+    await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    await relay_customer_words(desk.deps, deps, photo_update("And the handle too", {}), kim,
+                               "And the handle too")  # fmt: skip
+    channel.fail_next.extend(ChannelUnavailable("Telegram is away") for _ in range(FETCH_ATTEMPTS))
+    held = []
+    for _ in range(FETCH_ATTEMPTS):
+        report = await deliver_outbox(desk.deps)
+        held.append(report.held)
+        (post,) = [m for m in desk.ports.tables.rows(OutboxMessage) if m.kind == "thread_file"]
+        desk.clock.now = max(desk.clock.now, post.next_attempt_at)
+    assert held == [True] * (FETCH_ATTEMPTS - 1) + [False]
+    assert desk.desk.files == []
+    texts = [text for _, text, _, _ in desk.desk.posts]
+    assert texts[-2] == (
+        f"📎 The customer's photo was not passed on: it could not be fetched from Telegram in "
+        f"{FETCH_ATTEMPTS} tries. Ask them to send it again if you need it."
+    )
+    assert texts[-1] == "💬 *Kim:* And the handle too"  # no longer held behind the file
