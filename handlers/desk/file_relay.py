@@ -20,7 +20,14 @@ from handlers.messages import FileRef, FileUnavailable, RetryLater
 
 log = logging.getLogger(__name__)
 
-ATTACHMENT_WORDS = {"image": "photo", "contacts": "contact card", "video_note": "video message"}
+ATTACHMENT_WORDS = {
+    "image": "photo",
+    "contacts": "contact card",
+    "video_note": "video message",
+    "voice": "voice message",
+    "audio": "sound recording",
+    "animation": "GIF",
+}
 """How an attachment's kind reads in a case thread, where the channel's own name is unclear."""
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 MB = 1024 * 1024

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram_incoming import to_incoming
+from bot.channels.telegram_incoming import ATTACHMENT_FIELDS, to_incoming
+from bot.channels.whatsapp_webhook import CAPTIONED, UNCAPTIONED
+from handlers.desk.file_relay import attachment_words
 from handlers.messages import FileRef, attachment_of, file_of
 
 USER = {"id": 7, "is_bot": False, "first_name": "Ann"}
@@ -64,3 +66,13 @@ def test_a_file_is_named_by_reference_the_largest_photo_size_and_a_document_s_de
     for fields in ({"sticker": sticker}, {"location": {"latitude": 1, "longitude": 2}}):
         incoming = to_incoming(_update(**fields))
         assert incoming is not None and attachment_of(incoming) and file_of(incoming) is None
+
+
+def test_every_attachment_reads_as_a_thing_in_a_case_thread() -> None:
+    """The thread says "sent a ...": each kind either channel names reads as a noun that
+    takes "a" (no "a audio", "a animation", "a image")."""
+    words = {
+        kind: attachment_words(kind) for kind in {*ATTACHMENT_FIELDS, *CAPTIONED, *UNCAPTIONED}
+    }
+    assert not [w for w in words.values() if w[0] in "aeiou"], words
+    assert words["image"] == words["photo"] == "photo"
