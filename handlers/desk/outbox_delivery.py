@@ -6,8 +6,11 @@ posted) and retries with backoff; a post the desk refuses for good is set aside 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +26,9 @@ log = logging.getLogger(__name__)
 LEASE = "outbox"
 # Renewed before every post while a round runs: a dead worker's round is taken over in seconds.
 LEASE_TTL = timedelta(seconds=15)
+# ...and every few seconds while one post is on its way: a customer's file (fetched, then
+# uploaded) can take longer than the lease, and another round must not send it again meanwhile.
+RENEW_EVERY = 5.0
 MAX_BACKOFF = timedelta(seconds=15)
 
 
@@ -40,8 +46,13 @@ class _Superseded(Exception):
     """A card update made redundant by a later one in the same round."""
 
 
-async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
-    """Send pending posts in order until the queue is empty, held, or ``limit`` is reached."""
+async def deliver_outbox(
+    dd: DeskDeps, limit: int = 100, renew_every: float = RENEW_EVERY
+) -> DeliveryReport:
+    """Send pending posts in order until the queue is empty, held, or ``limit`` is reached.
+
+    ``renew_every``: seconds between renewals of the round's lease while a post is on its way.
+    """
     now = dd.clock()
     holder = f"{dd.worker}:{secrets.token_hex(4)}"  # this round only: never shared, never freed
     if not await dd.leases.take_lease(LEASE, holder, now, LEASE_TTL):  # by another round
@@ -58,7 +69,7 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
                 break  # this round was too slow and another took over
             later = pending[i + 1 :]
             try:
-                ts = await _deliver(dd, message, later)
+                ts = await _kept(dd, holder, renew_every, _deliver(dd, message, later))
             except _Superseded:
                 ts = None
             except DeskRetryLater as exc:
@@ -82,6 +93,30 @@ async def deliver_outbox(dd: DeskDeps, limit: int = 100) -> DeliveryReport:
     finally:
         await dd.leases.release_lease(LEASE, holder)
     return DeliveryReport(sent, failed, held)
+
+
+async def _kept(dd: DeskDeps, holder: str, every: float, post: Awaitable[str | None]) -> str | None:
+    """Await ``post`` while keeping the round's lease renewed."""
+    keeper = asyncio.create_task(_keep_lease(dd, holder, every))
+    try:
+        return await post
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
+async def _keep_lease(dd: DeskDeps, holder: str, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            kept = await dd.leases.take_lease(LEASE, holder, dd.clock(), LEASE_TTL)
+        except Exception as exc:  # the database away: the post goes on, the next renewal tries
+            log.warning("outbox lease not renewed during a post: %s", exc)
+            continue
+        if not kept:
+            log.warning("outbox round %s lost its lease while a post was on its way", holder)
+            return
 
 
 def channel_of(dd: DeskDeps, message: OutboxMessage) -> str:

@@ -9,7 +9,9 @@ backs off. End to end over the local servers: tests/bot/support/test_relay_files
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from handlers.deps import Deps
 from handlers.desk.cases import relay_customer_words
@@ -220,3 +222,30 @@ async def test_a_file_the_channel_keeps_failing_to_hand_over_stops_holding_the_q
         f"{FETCH_ATTEMPTS} tries. Ask them to send it again if you need it."
     )
     assert texts[-1] == "💬 *Kim:* And the handle too"  # no longer held behind the file
+
+
+async def test_a_long_upload_keeps_the_round_s_lease_so_no_other_round_sends_it_again() -> None:
+    """A file can take longer to fetch and upload than the round's 15 s lease: the round keeps
+    renewing it while the post is on its way, so a second round stands by instead of
+    sending the same file again."""
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"jpeg"
+    await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    started, release = asyncio.Event(), asyncio.Event()
+    upload = desk.desk.upload_file
+
+    async def slow_upload(*args: object) -> str:
+        started.set()
+        await release.wait()
+        return await upload(*args)  # type: ignore[arg-type]
+
+    desk.desk.upload_file = slow_upload  # type: ignore[method-assign]
+    first = asyncio.create_task(deliver_outbox(desk.deps, renew_every=0.01))
+    await asyncio.wait_for(started.wait(), 1)
+    desk.clock.now += timedelta(seconds=20)  # past the lease the round took
+    await asyncio.sleep(0.05)  # the round renews it at the new time
+    second = await asyncio.wait_for(deliver_outbox(desk.deps, renew_every=0.01), 1)
+    assert second == DeliveryReport(skipped_lease=True)
+    release.set()
+    assert (await first).sent == 2
+    assert len(desk.desk.files) == 1
