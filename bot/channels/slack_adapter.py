@@ -167,6 +167,29 @@ class SlackDesk:
         )
         return str((data.get("file") or {}).get("id", ""))
 
+    async def find_file(
+        self, channel: str, thread_ts: str, filename: str, size: int, recent: int = 1000
+    ) -> str | None:
+        """A file of that name and size the bot shared in the thread: conversations.replies
+        (200 a page, the files of each message), or None."""
+        cursor = None
+        for _ in range(max(1, recent // 200)):
+            data = await self._call(
+                "conversations.replies",
+                channel=channel,
+                ts=thread_ts,
+                limit=200,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in data.get("messages") or []:
+                for file in message.get("files") or []:
+                    if file.get("name") == filename and file.get("size") == size:
+                        return str(file.get("id"))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Open a modal for the person who pressed a button."""
         await self._call("views.open", trigger_id=trigger_id, view=form_view(form))

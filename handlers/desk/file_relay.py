@@ -58,14 +58,21 @@ def filename_of(ref: FileRef) -> str:
 
 
 async def share_file(
-    dd: DeskDeps, channel: str, thread_ts: str, payload: dict[str, Any], attempts: int = 0
+    dd: DeskDeps,
+    channel: str,
+    thread_ts: str,
+    payload: dict[str, Any],
+    attempts: int = 0,
+    interrupted: bool = False,
 ) -> str:
     """Fetch the file a ``thread_file`` post names and share it in the thread; returns the
     desk's id of the file, or the ts of the line posted instead.
 
     ``attempts``: how often the post was tried before. The desk's queue waits behind it, so
     a file the customer's channel still cannot hand over after :data:`FETCH_ATTEMPTS` tries
-    becomes a line too, and the cards and words behind it go out.
+    becomes a line too, and the cards and words behind it go out. ``interrupted``: an earlier
+    attempt began and was not recorded (a crash, an outage): a file of the same name and size
+    already in the thread is that attempt's, and is not shared twice.
     """
     try:
         ref = FileRef.from_payload(payload)
@@ -91,8 +98,12 @@ async def share_file(
         return await _instead(dd, channel, thread_ts, ref, why)
     what = attachment_words(ref.kind)
     title = f"{what[:1].upper()}{what[1:]} from the customer"
+    name = filename_of(ref)
+    if interrupted and (found := await dd.desk.find_file(channel, thread_ts, name, len(content))):
+        log.info("the %s an interrupted attempt shared in thread %s is used", what, thread_ts)
+        return found
     try:
-        return await dd.desk.upload_file(channel, thread_ts, content, filename_of(ref), title)
+        return await dd.desk.upload_file(channel, thread_ts, content, name, title)
     except DeskRejected as exc:  # e.g. uploads disabled: the thread still hears of it
         log.warning("a customer's %s could not be shared in the thread: %s", what, exc)
         line = f"📎 The customer's {what} could not be shared here ({exc}): ask them for it."

@@ -184,7 +184,10 @@ async def _deliver(dd: DeskDeps, message: OutboxMessage, later: list[OutboxMessa
         text = message.text or ""
         return await dd.desk.post(case.slack_channel, DeskMessage(text), thread_ts=case.slack_ts)
     if message.kind == THREAD_FILE:
+        interrupted = message.started_at is not None  # did an earlier attempt's file go out?
+        if not interrupted:
+            await dd.desk_outbox.outbox_started(message.id or 0, dd.clock())
         return await share_file(
-            dd, case.slack_channel, case.slack_ts, message.payload, message.attempts
+            dd, case.slack_channel, case.slack_ts, message.payload, message.attempts, interrupted
         )
     raise DeskRejected(f"unknown outbox kind {message.kind!r}")

@@ -56,6 +56,13 @@ class DeskChannel(Protocol):
         the desk's id of the file."""
         ...
 
+    async def find_file(
+        self, channel: str, thread_ts: str, filename: str, size: int, recent: int = 1000
+    ) -> str | None:
+        """The id of a file named ``filename`` of ``size`` bytes already shared in the thread
+        (among its ``recent`` replies): an upload cut off before it could be recorded."""
+        ...
+
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Open a modal form for the staff member who pressed a button."""
         ...

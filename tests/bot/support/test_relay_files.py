@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import update
+
 from handlers.texts import say
+from storage.models import OutboxMessage
 from tests.bot.support.desk_harness import CHANNEL, DeskHarness
 
 MB = 1024 * 1024
@@ -139,3 +142,24 @@ async def test_a_photo_lands_only_in_its_own_customer_s_thread(desk: DeskHarness
     assert "Mine" in line["text"] and shared_bytes(desk, file) == PHOTO
     (upload,) = desk.slack.files.values()
     assert (upload.channel, upload.thread_ts) == (CHANNEL, second.slack_ts)
+
+
+async def test_a_file_shared_by_an_attempt_cut_off_before_it_was_recorded_is_not_shared_again(
+    desk: DeskHarness,
+) -> None:
+    """The worker shared the photo, then died before the outbox row said so: the row is
+    pending again with the attempt's start kept. The next round finds the photo in the thread
+    (conversations.replies on the local Slack server) and records it instead of sharing it
+    twice."""
+    await desk.unhappy_customer(3205, "C-205")
+    (case,) = await desk.cases()
+    ts = case.slack_ts or ""
+    await relayed(desk, 3205, lambda: desk.tg.server.push_photo(3205, "Dented", PHOTO))
+    (post,) = [m for m in await desk.outbox() if m.kind == "thread_file"]
+    assert post.status == "sent" and post.started_at is not None
+    async with desk.tg.bot.db.session() as s:  # the state a crash after the upload leaves
+        await s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == post.id).values(status="pending")
+        )
+    assert (await desk.support.deliver()).sent == 1
+    assert [shared_bytes(desk, m) for m in replies(desk, ts)].count(PHOTO) == 1

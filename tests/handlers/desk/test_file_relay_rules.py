@@ -249,3 +249,20 @@ async def test_a_long_upload_keeps_the_round_s_lease_so_no_other_round_sends_it_
     release.set()
     assert (await first).sent == 2
     assert len(desk.desk.files) == 1
+
+
+async def test_an_interrupted_attempt_s_file_is_found_not_shared_twice() -> None:
+    """An attempt that began and was not recorded (started_at kept): a file of the same name
+    and size already in the thread is that attempt's; one that is not there is shared."""
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"jpeg"
+    await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    await relay_customer_words(desk.deps, deps, photo_update("", {**PHOTO, FILE_ID: "AgAD801"}),
+                               kim, "")  # fmt: skip
+    channel.files["AgAD801"] = b"other jpeg"
+    for post in desk.ports.tables.rows(OutboxMessage):
+        if post.kind == "thread_file":
+            post.started_at = NOW  # both attempts were cut off...
+    desk.desk.files.append(("C-support", "card", b"jpeg", "photo.jpg", "Photo from the customer"))
+    assert (await deliver_outbox(desk.deps)).sent == 4  # ...after the first one's upload
+    assert [content for _, _, content, _, _ in desk.desk.files] == [b"jpeg", b"other jpeg"]
