@@ -56,7 +56,7 @@ async def started_bot_figures(passes: int, checkins: int) -> dict[str, object]:
             first = await bot.dispatch()
             try:
                 tracked = len(gc.get_objects())
-                baseline = full_pass_ms(passes)
+                baseline = full_pass_ms(passes)  # (its passes also free start-up's garbage)
                 gc.freeze()
                 frozen_count = gc.get_freeze_count()
                 second = await bot.dispatch()  # work after the freeze makes objects of its own

@@ -108,6 +108,8 @@ async def serve(
         # What start-up made (modules, the sentiment model) lives as long as the process: keep
         # it out of the collector's full passes, each of which stops the process (113 ms of a
         # started bot, benchmarks/gc_pause.py) and can make a paced send reach Telegram late.
+        # One full pass first, so that start-up's garbage is freed rather than kept for good.
+        gc.collect()
         gc.freeze()
         frozen = True
         if stop is None:
