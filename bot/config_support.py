@@ -60,10 +60,11 @@ class SupportConfig(_Section):
     """The Resolve form's message to the customer, prefilled and editable."""
     outbox_every: timedelta = timedelta(seconds=2)
     previous_answers: int = Field(5, ge=0, le=20)
-    relay_max_mb: int = Field(10, ge=1, le=1000)
+    relay_max_mb: int = Field(10, ge=1, le=100)
     """A photo or file a customer with an open case sends reaches the case's thread up to
-    this size (MB); a larger one is named in the thread instead. Telegram lets bots download
-    at most 20 MB; Slack takes files up to 1 GB."""
+    this size (MB); a larger one is named in the thread instead. The file is held in memory
+    while it is passed on. Telegram lets bots download at most 20 MB, WhatsApp media go up to
+    100 MB."""
 
     @field_validator("remind_after", "escalate_after", "outbox_every", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from bot.channels.slack_blocks import (
     form_view,
     message_args,
 )
+from bot.channels.slack_lookups import CARD_EVENT, ThreadLookups
 from bot.channels.slack_markup import SLACK_MARKUP
 from handlers.desk.messages import (
     ActionResult,
@@ -41,9 +42,9 @@ from handlers.desk.messages import (
 log = logging.getLogger(__name__)
 
 OnAction = Callable[[DeskAction], Awaitable[ActionResult]]
-CARD_EVENT = "mentorbot_case_card"  # Slack message metadata marking a case card
-# Posts a repeated request could show twice (an upload URL is single-use, too).
-NEVER_REPEATED = frozenset({"chat.postMessage", "files_upload_v2"})
+# Posts a repeated request could show twice.
+NEVER_REPEATED = frozenset({"chat.postMessage"})
+UPLOAD_TIMEOUT = 120  # seconds for a customer's file (at most support.relay_max_mb) to upload
 # Errors that will not go away by retrying the same post.
 PERMANENT = {
     "channel_not_found",
@@ -71,8 +72,8 @@ def web_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, timeout=timeout)
 
 
-class SlackDesk:
-    """The support desk on Slack: posts, card updates, forms, staff names."""
+class SlackDesk(ThreadLookups):
+    """The support desk on Slack: posts, card updates, files, forms, staff names."""
 
     markup = SLACK_MARKUP
     """How the handlers' desk texts mark up mentions and bold words: Slack's mrkdwn."""
@@ -89,11 +90,21 @@ class SlackDesk:
             session=client.session,
             retry_handlers=[],
         )
+        # Files go through one of their own whose timeout fits a file: slack_sdk gives the
+        # upload of the bytes the client's timeout as its whole time (10 s by default).
+        self.uploader = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=max(client.timeout, UPLOAD_TIMEOUT),
+            session=client.session,
+            retry_handlers=[],
+        )
         self._staff: dict[str, Staff] = {}
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
             client = self.poster if method in NEVER_REPEATED else self.client
+            client = self.uploader if method == "files_upload_v2" else client
             call = getattr(client, method.replace(".", "_"))  # chat.update -> chat_update
             response = await call(**kwargs)
             return dict(response.data) if isinstance(response.data, dict) else {}
@@ -126,28 +137,6 @@ class SlackDesk:
         data = await self._call("chat.postMessage", **args)
         return str(data.get("ts", ""))
 
-    async def find_card(self, channel: str, case_id: int, recent: int = 1000) -> str | None:
-        """The ts of the case's card among the channel's ``recent`` newest top-level messages
-        (conversations.history with metadata, 200 a page), or None."""
-        cursor = None
-        for _ in range(max(1, recent // 200)):
-            data = await self._call(
-                "conversations.history",
-                channel=channel,
-                limit=200,
-                include_all_metadata=True,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for message in data.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT and payload.get("case_id") == case_id:
-                    return str(message.get("ts"))
-            cursor = (data.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-        return None
-
     async def update(self, channel: str, ts: str, message: DeskMessage) -> None:
         """Replace a posted message in place."""
         await self._call("chat.update", channel=channel, ts=ts, **message_args(message))
@@ -166,29 +155,6 @@ class SlackDesk:
             title=title,
         )
         return str((data.get("file") or {}).get("id", ""))
-
-    async def find_file(
-        self, channel: str, thread_ts: str, filename: str, size: int, recent: int = 1000
-    ) -> str | None:
-        """A file of that name and size the bot shared in the thread: conversations.replies
-        (200 a page, the files of each message), or None."""
-        cursor = None
-        for _ in range(max(1, recent // 200)):
-            data = await self._call(
-                "conversations.replies",
-                channel=channel,
-                ts=thread_ts,
-                limit=200,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for message in data.get("messages") or []:
-                for file in message.get("files") or []:
-                    if file.get("name") == filename and file.get("size") == size:
-                        return str(file.get("id"))
-            cursor = (data.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-        return None
 
     async def open_form(self, trigger_id: str, form: Form) -> None:
         """Open a modal for the person who pressed a button."""

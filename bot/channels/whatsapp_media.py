@@ -23,6 +23,10 @@ from bot.channels.whatsapp_cloud import (
     error_from_response,
 )
 
+# The session's 10 s in all would cut off a large file on a slow link: a download may take as
+# long as it keeps arriving (no 30 s without a byte), within two minutes.
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10, sock_read=30)
+
 
 class MediaTooBig(Exception):
     """The media is larger than the caller may take (``size`` bytes, when Meta said)."""
@@ -74,7 +78,7 @@ async def fetch_media(cloud: WhatsAppCloud, media_id: str, max_bytes: int) -> by
     if info.file_size is not None and info.file_size > max_bytes:
         raise MediaTooBig(info.file_size)
     try:
-        async with cloud.http.get(info.url) as response:
+        async with cloud.http.get(info.url, timeout=DOWNLOAD_TIMEOUT) as response:
             status = response.status
             data = await _body_up_to(response, max_bytes + 1)
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -96,5 +100,6 @@ async def _body_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
     async for chunk in response.content.iter_chunked(64 * 1024):
         body += chunk
         if len(body) >= limit:
+            del body[limit:]
             break
-    return bytes(body[:limit])
+    return bytes(body)

@@ -96,19 +96,24 @@ async def deliver_outbox(
 
 
 async def _kept(dd: DeskDeps, holder: str, every: float, post: Awaitable[str | None]) -> str | None:
-    """Await ``post`` while keeping the round's lease renewed."""
-    keeper = asyncio.create_task(_keep_lease(dd, holder, every))
+    """Await ``post`` while keeping the round's lease renewed. The keeper is told to stop
+    between renewals, never cancelled inside one (a database call cut off mid-way could leave
+    its pooled connection in a bad state)."""
+    done = asyncio.Event()
+    keeper = asyncio.create_task(_keep_lease(dd, holder, every, done))
     try:
         return await post
     finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
+        done.set()
+        await keeper
 
 
-async def _keep_lease(dd: DeskDeps, holder: str, every: float) -> None:
+async def _keep_lease(dd: DeskDeps, holder: str, every: float, done: asyncio.Event) -> None:
     while True:
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every)
+        if done.is_set():
+            return
         try:
             kept = await dd.leases.take_lease(LEASE, holder, dd.clock(), LEASE_TTL)
         except Exception as exc:  # the database away: the post goes on, the next renewal tries

@@ -51,7 +51,7 @@ SLACK = "slack:\n  bot_token: xoxb-1\n"
         ("support:\n  resolve_message: {en: 'Hi {code}', nl: 'Hoi'}\n", "unknown placeholder"),
         ("support:\n  reply_within: soon\n", "support.reply_within"),
         ("support:\n  relay_max_mb: 0\n", "support.relay_max_mb"),
-        ("support:\n  relay_max_mb: 2000\n", "support.relay_max_mb"),
+        ("support:\n  relay_max_mb: 101\n", "support.relay_max_mb"),
     ],
 )
 def test_broken_support_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:

@@ -88,7 +88,7 @@ def without_collector_pauses() -> Iterator[None]:
     the middle of a burst that can hold a send which has already passed the pacer's check, so
     it reaches the server late beside the next window's sends: 31 in one rolling second, and a
     429 the pacer then retries. That pause is the test process's, not the pacer's rhythm; the
-    product narrows it with ``gc.freeze()`` after start-up (bot/app.py).
+    product narrows it with ``gc.freeze()`` after start-up (bot/serving.py).
     """
     was_enabled = gc.isenabled()
     gc.collect()

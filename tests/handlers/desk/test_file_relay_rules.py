@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from handlers.deps import Deps
 from handlers.desk.cases import relay_customer_words
-from handlers.desk.file_relay import FETCH_ATTEMPTS
-from handlers.desk.messages import DeskRejected
+from handlers.desk.file_relay import FILE_ATTEMPTS
+from handlers.desk.messages import DeskRejected, DeskUnavailable
 from handlers.desk.outbox_delivery import DeliveryReport, deliver_outbox
 from handlers.messages import (
     ATTACHMENT,
@@ -200,26 +200,26 @@ async def test_an_outage_backs_off_and_a_refused_upload_still_tells_the_thread()
 
 
 async def test_a_file_the_channel_keeps_failing_to_hand_over_stops_holding_the_queue() -> None:
-    """The desk's queue waits behind a file post: after FETCH_ATTEMPTS failed fetches a line
+    """The desk's queue waits behind a file post: after FILE_ATTEMPTS failed fetches a line
     stands in for the file, and the posts behind it go out."""
     desk, channel, deps, kim, _ = with_case()
     channel.files["AgAD800"] = b"jpeg"
     await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
     await relay_customer_words(desk.deps, deps, photo_update("And the handle too", {}), kim,
                                "And the handle too")  # fmt: skip
-    channel.fail_next.extend(ChannelUnavailable("Telegram is away") for _ in range(FETCH_ATTEMPTS))
+    channel.fail_next.extend(ChannelUnavailable("Telegram is away") for _ in range(FILE_ATTEMPTS))
     held = []
-    for _ in range(FETCH_ATTEMPTS):
+    for _ in range(FILE_ATTEMPTS):
         report = await deliver_outbox(desk.deps)
         held.append(report.held)
         (post,) = [m for m in desk.ports.tables.rows(OutboxMessage) if m.kind == "thread_file"]
         desk.clock.now = max(desk.clock.now, post.next_attempt_at)
-    assert held == [True] * (FETCH_ATTEMPTS - 1) + [False]
+    assert held == [True] * (FILE_ATTEMPTS - 1) + [False]
     assert desk.desk.files == []
     texts = [text for _, text, _, _ in desk.desk.posts]
     assert texts[-2] == (
-        f"📎 The customer's photo was not passed on: it could not be fetched from Telegram in "
-        f"{FETCH_ATTEMPTS} tries. Ask them to send it again if you need it."
+        f"📎 The customer's photo was not passed on: it could not be fetched from Telegram "
+        f"(tried {FILE_ATTEMPTS} times). Ask them to send it again if you need it."
     )
     assert texts[-1] == "💬 *Kim:* And the handle too"  # no longer held behind the file
 
@@ -253,16 +253,62 @@ async def test_a_long_upload_keeps_the_round_s_lease_so_no_other_round_sends_it_
 
 async def test_an_interrupted_attempt_s_file_is_found_not_shared_twice() -> None:
     """An attempt that began and was not recorded (started_at kept): a file of the same name
-    and size already in the thread is that attempt's; one that is not there is shared."""
+    and size already in the thread is that attempt's (looked for before fetching when the
+    size is known, after it when not); one that is not there is shared."""
+    desk, channel, deps, kim, _ = with_case()
+    photo = {ATTACHMENT: "photo", FILE_SIZE: "4"}
+    channel.files |= {"sized": b"jpeg", "unsized": b"jpg!", "new": b"other jpeg"}
+    for extra in ({**photo, FILE_ID: "sized"}, {ATTACHMENT: "photo", FILE_ID: "unsized"},
+                  {ATTACHMENT: "photo", FILE_ID: "new"}):  # fmt: skip
+        await relay_customer_words(desk.deps, deps, photo_update("", extra), kim, "")
+    for post in desk.ports.tables.rows(OutboxMessage):
+        if post.kind == "thread_file":
+            post.started_at = NOW  # all three attempts were cut off, the first two after
+    shared = ("C-support", "card", b"jpeg", "photo.jpg", "Photo from the customer")
+    desk.desk.files += [shared, (*shared[:2], b"jpg!", *shared[3:])]  # their upload
+    assert (await deliver_outbox(desk.deps)).sent == 6
+    assert [content for _, _, content, _, _ in desk.desk.files] == [b"jpeg", b"jpg!", b"other jpeg"]
+    assert [f for f, _ in channel.fetched] == ["unsized", "new"]  # the sized one: not fetched
+
+
+async def test_a_desk_that_cannot_say_what_is_in_the_thread_gets_the_file_again() -> None:
+    """Looking for an interrupted attempt's share may fail (a missing scope): the file is
+    shared rather than lost."""
     desk, channel, deps, kim, _ = with_case()
     channel.files["AgAD800"] = b"jpeg"
     await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
-    await relay_customer_words(desk.deps, deps, photo_update("", {**PHOTO, FILE_ID: "AgAD801"}),
-                               kim, "")  # fmt: skip
-    channel.files["AgAD801"] = b"other jpeg"
-    for post in desk.ports.tables.rows(OutboxMessage):
-        if post.kind == "thread_file":
-            post.started_at = NOW  # both attempts were cut off...
-    desk.desk.files.append(("C-support", "card", b"jpeg", "photo.jpg", "Photo from the customer"))
-    assert (await deliver_outbox(desk.deps)).sent == 4  # ...after the first one's upload
-    assert [content for _, _, content, _, _ in desk.desk.files] == [b"jpeg", b"other jpeg"]
+    (post,) = [m for m in desk.ports.tables.rows(OutboxMessage) if m.kind == "thread_file"]
+    post.started_at = NOW
+
+    async def refused(*_: object) -> str | None:
+        raise DeskRejected("conversations.replies: missing_scope")
+
+    desk.desk.find_file = refused  # type: ignore[method-assign]
+    assert (await deliver_outbox(desk.deps)).sent == 2
+    assert [content for _, _, content, _, _ in desk.desk.files] == [b"jpeg"]
+
+
+async def test_an_upload_that_keeps_failing_becomes_a_line_on_the_last_try() -> None:
+    """An upload that times out each time (a slow link) is tried again with backoff, and on
+    try FILE_ATTEMPTS a line stands in for it, so the posts behind it are not held for ever."""
+    desk, channel, deps, kim, _ = with_case()
+    channel.files["AgAD800"] = b"jpeg"
+    await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    await relay_customer_words(desk.deps, deps, photo_update("The handle too", {}), kim,
+                               "The handle too")  # fmt: skip
+
+    async def times_out(*_: object) -> str:
+        raise DeskUnavailable("files_upload_v2: TimeoutError")
+
+    desk.desk.upload_file = times_out  # type: ignore[method-assign]
+    first = await deliver_outbox(desk.deps)  # the words line, then the upload times out
+    assert (first.sent, first.held) == (1, True)
+    (post,) = [m for m in desk.ports.tables.rows(OutboxMessage) if m.kind == "thread_file"]
+    post.attempts = FILE_ATTEMPTS - 1  # as if it had failed on every try but this one
+    desk.clock.now = post.next_attempt_at
+    assert (await deliver_outbox(desk.deps)).sent == 2
+    texts = [text for _, text, _, _ in desk.desk.posts]
+    tried = f"tried {FILE_ATTEMPTS} times"
+    assert texts[-2] == ("📎 The customer's photo could not be shared here (files_upload_v2: "
+                         f"TimeoutError; {tried}): ask them for it.")  # fmt: skip
+    assert texts[-1] == "💬 *Kim:* The handle too"
