@@ -61,7 +61,7 @@ def erase_rows(rows: StagedRows, customer_id: int, now: datetime) -> None:
         consent_marketing=False,
         updated_at=now,
     )
-    _update(rows, Answer, theirs, text=None, analysis=None, raw_update_id=None)
+    _update(rows, Answer, theirs, text=None, analysis=None, raw_update_id=None, attachment=None)
     _update(rows, ChannelLink, theirs, chat_id=None, user_id=None)
     _update(
         rows,

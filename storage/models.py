@@ -193,6 +193,9 @@ class Answer(SQLModel, table=True):
     segment: str | None = Field(default=None, max_length=20)
     escalate: bool | None = None
     analysis: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # type: ignore[call-overload]
+    # The file the words came with, as its channel names it (handlers.messages.FileRef), so a
+    # case this answer opens or joins gets the file in its thread.
+    attachment: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # type: ignore[call-overload]
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

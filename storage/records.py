@@ -22,7 +22,7 @@ class DeskPost:
     """A post to the support desk, queued in the same transaction as the change it announces.
 
     ``kind`` is one the desk's outbox delivers: ``case_card``, ``card_update``, ``thread``,
-    ``case_answer``.
+    ``case_answer``, ``thread_file``.
     """
 
     kind: str

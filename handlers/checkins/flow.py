@@ -8,7 +8,7 @@ import re
 from handlers.conversation_states import CHECK_IN, On, Step, step_of
 from handlers.deps import Deps
 from handlers.journeys import Question, Touchpoint
-from handlers.messages import Button, IncomingUpdate, OutgoingMessage
+from handlers.messages import Button, IncomingUpdate, OutgoingMessage, file_of
 from handlers.texts import say
 from storage.checkins.conversations import StorageKey
 from storage.checkins.lifecycle import CheckInContext
@@ -158,6 +158,7 @@ async def store_answer(
             channel=update.channel,
             raw_update_id=update.update_id,
             source_message_id=update.message_id if update.kind == "text" else None,
+            attachment=file.to_payload() if (file := file_of(update)) else None,
             created_at=deps.clock(),
         ),
         handled=inbox_mark(update),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from handlers.unit_of_work import DeskPost, UnitOfWork, UnitOfWorkFactory
+from storage.desk.cases import THREAD_FILE
 from storage.errors import ConcurrentWrite
 from storage.models import Answer, Case, Event
 
@@ -34,6 +36,9 @@ class FlaggedAnswer:
     respond_by: datetime | None
     channel: str | None
     checkin_id: int | None = None
+    file: dict[str, Any] | None = None
+    """The file the answer came with (``FileRef.to_payload()``): shared in the case's thread
+    after the card, or after the answer's post when it joins a case."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,14 @@ async def _decide_opening(uow: UnitOfWork, f: FlaggedAnswer) -> CaseOpening:
         )
     )
     await uow.desk_posts.queue(DeskPost("case_card", f.now, case_id=case_id, channel=f.channel))
+    await _queue_file(uow, case_id, f)
     return CaseOpening(case_id, "opened")
+
+
+async def _queue_file(uow: UnitOfWork, case_id: int, f: FlaggedAnswer) -> None:
+    """The answer's file follows in the case's thread (the outbox fetches and shares it)."""
+    if f.file:
+        await uow.desk_posts.queue(DeskPost(THREAD_FILE, f.now, case_id=case_id, payload=f.file))
 
 
 async def _join(uow: UnitOfWork, case: Case, f: FlaggedAnswer) -> CaseOpening:
@@ -127,6 +139,7 @@ async def _join(uow: UnitOfWork, case: Case, f: FlaggedAnswer) -> CaseOpening:
         await uow.desk_posts.queue(
             DeskPost("case_answer", f.now, case_id=case_id, payload={"answer_id": f.answer_id})
         )
+    await _queue_file(uow, case_id, f)
     return CaseOpening(case_id, "joined")
 
 

@@ -56,6 +56,7 @@ async def decide_case(dd: DeskDeps, answer: Answer, analysis: AnalysisLike) -> N
         respond_by=add_business_time(now, dd.settings.remind_after, dd.settings.hours),
         channel=dd.settings.support_channel,
         checkin_id=answer.checkin_id,
+        file=answer.attachment or None,
     )
     opening = await open_or_join_case(dd.units, flagged)
     log.info("answer %s: case %s %s", answer.id, opening.case_id, opening.outcome)

@@ -168,7 +168,7 @@ async def erase_customer(s: AsyncSession, customer_id: int, now: datetime) -> No
     await s.execute(
         update(Answer)
         .where(Answer.customer_id == customer_id)
-        .values(text=None, analysis=None, raw_update_id=None)
+        .values(text=None, analysis=None, raw_update_id=None, attachment=None)
     )
     await s.execute(
         update(ChannelLink)

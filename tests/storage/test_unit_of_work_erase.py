@@ -66,6 +66,7 @@ async def seed_customer(backend: UnitBackend, name: str, chat: int) -> int:
             text="It leaks",
             analysis={"a": 1},
             raw_update_id=chat,
+            attachment={"chat_id": chat, "file_id": f"AgAD{chat}", "kind": "photo"},
         ),
         Event(kind="answer.escalate", at=NOW, customer_id=cid, data={"words": "It leaks"}),
         ConversationState(
@@ -114,10 +115,10 @@ async def test_erasing_a_customer_leaves_their_scores_and_everyone_else(
     assert (k.opt_in_state, k.consent_checkins, k.consent_marketing) == ("forgotten", False, False)
     assert k.updated_at == LATER and (a.name, a.opt_in_state) == ("Ann", "opted_in")
     answers = await backend.rows(Answer)
-    assert [(x.score, x.text, x.analysis, x.raw_update_id) for x in mine(answers)] == [
-        (2, None, None, None)
-    ]
-    assert [x.text for x in mine(answers, ann)] == ["It leaks"]
+    assert [
+        (x.score, x.text, x.analysis, x.raw_update_id, x.attachment) for x in mine(answers)
+    ] == [(2, None, None, None, None)]
+    assert [(x.text, bool(x.attachment)) for x in mine(answers, ann)] == [("It leaks", True)]
     links = await backend.rows(ChannelLink)
     assert [(x.chat_id, x.user_id, x.token) for x in mine(links)] == [(None, None, "t11")]
     assert [x.status for x in mine(await backend.rows(CheckIn))] == ["cancelled", "answered"]

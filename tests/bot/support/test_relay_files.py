@@ -130,6 +130,20 @@ async def test_without_an_open_case_a_photo_is_answered_as_before(desk: DeskHarn
     assert "getFile" not in [c.method for c in desk.tg.server.calls]
 
 
+async def test_a_photo_whose_words_open_a_case_follows_the_card(desk: DeskHarness) -> None:
+    """No case yet: the angry words with the photo open one, and the photo they came with is
+    shared in the new case's thread, under the card."""
+    await desk.tg.opt_in(3206, "C-206")
+    since = desk.tg.server.last_seq
+    words = "The door arrived broken and the glass is shattered, I want a refund"
+    desk.tg.server.push_photo(3206, words, PHOTO)
+    await desk.tg.next_message(3206, since, contains="will get back to you")
+    await desk.settle()
+    (case,) = await desk.cases()
+    assert case.slack_ts and words in desk.card_text(case.slack_ts)
+    assert [shared_bytes(desk, m) for m in replies(desk, case.slack_ts)] == [PHOTO]
+
+
 async def test_a_photo_lands_only_in_its_own_customer_s_thread(desk: DeskHarness) -> None:
     await desk.unhappy_customer(3204, "C-204")
     await desk.unhappy_customer(3205, "C-205")

@@ -81,6 +81,31 @@ async def test_another_check_ins_answer_joins_and_is_posted_to_the_thread() -> N
     assert repeat.outcome == "duplicate" and posts(data) == ["case_card", "case_answer"]
 
 
+async def test_an_answer_s_file_follows_the_card_or_the_answer_it_joins_with() -> None:
+    """A photo the answer came with is shared in the case's thread: after the card of the case
+    it opens, after its own post when it joins one, after the card update when it is the same
+    check-in's; a repeat queues nothing."""
+    data = world((1, 10, "detractor"), (2, 11, "detractor"), (3, 10, None))
+    photo = {"chat_id": 70, "file_id": "AgAD", "kind": "photo", "size": 4}
+    opened = await open_or_join_case(units(data), flagged_with(1, 10, photo))
+    await open_or_join_case(units(data), flagged_with(2, 11, {**photo, "file_id": "AgAE"}))
+    await open_or_join_case(units(data), flagged_with(3, 10, {**photo, "file_id": "AgAF"}))
+    await open_or_join_case(units(data), flagged_with(1, 10, photo))  # a repeat
+    sent = [(p.kind, p.case_id, p.payload.get("file_id")) for p in data.rows(OutboxMessage)]
+    assert sent == [
+        ("case_card", opened.case_id, None),
+        ("thread_file", opened.case_id, "AgAD"),
+        ("case_answer", opened.case_id, None),
+        ("thread_file", opened.case_id, "AgAE"),
+        ("card_update", opened.case_id, None),
+        ("thread_file", opened.case_id, "AgAF"),
+    ]
+
+
+def flagged_with(answer_id: int, checkin_id: int, file: dict[str, object]) -> FlaggedAnswer:
+    return FlaggedAnswer(answer_id, KIM, "normal", ["NPS 2"], NOW, None, "C1", checkin_id, file)
+
+
 async def test_the_same_check_ins_next_answer_updates_the_card_instead() -> None:
     data = world((1, 10, "detractor"), (2, 10, None))
     await open_or_join_case(units(data), flagged(1, checkin_id=10))
