@@ -60,6 +60,9 @@ class SupportConfig(_Section):
     """The Resolve form's message to the customer, prefilled and editable."""
     outbox_every: timedelta = timedelta(seconds=2)
     previous_answers: int = Field(5, ge=0, le=20)
+    relay_files_per_hour: int = Field(10, ge=1, le=1000)
+    """At most this many of one customer's files reach their case's thread in an hour (the
+    desk's queue is shared); their words still do, with a note of the file."""
     relay_max_mb: int = Field(10, ge=1, le=100)
     """A photo or file a customer with an open case sends reaches the case's thread up to
     this size (MB); a larger one is named in the thread instead. The file is held in memory

@@ -107,6 +107,7 @@ def desk_settings(config: Config) -> DeskSettings:
         resolve_message=support.resolve_message.model_dump(),
         previous_answers=support.previous_answers,
         relay_max_bytes=support.relay_max_mb * 1024 * 1024,
+        relay_files_per_hour=support.relay_files_per_hour,
         **timing,  # type: ignore[arg-type]
     )
 

@@ -4,6 +4,7 @@ close the loop."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from handlers.checkins.flow import store_answer
@@ -85,15 +86,19 @@ async def relay_customer_words(
     if case is None:
         return False
     file = file_of(update)
+    capped = file is not None and await _over_file_cap(dd, case.id or 0)
+    if capped:
+        log.info("case %s: over support.relay_files_per_hour; a file is not passed on", case.id)
+        file = None
     if not text and file is None:
-        return False  # nothing to relay: answered as empty words are
+        return False  # nothing to relay: answered as empty words (or a file alone) are
     if text:
         await store_answer(
             deps, update, customer.id or 0, None, None, "text", None, text, customer.language
         )
     await dd.cases.note_customer_message(
         case.id or 0,
-        thread_line(dd, update, customer, text),
+        thread_line(dd, update, customer, text, capped),
         dd.clock(),
         file=file.to_payload() if file is not None else None,
     )
@@ -110,14 +115,28 @@ async def relay_customer_words(
     return True
 
 
-def thread_line(dd: DeskDeps, update: IncomingUpdate, customer: Customer, text: str) -> str:
+async def _over_file_cap(dd: DeskDeps, case_id: int) -> bool:
+    """Whether the case had its hour's share of files (``relay_files_per_hour``) already."""
+    since = dd.clock() - timedelta(hours=1)
+    return await dd.cases.files_relayed_since(case_id, since) >= dd.settings.relay_files_per_hour
+
+
+def thread_line(
+    dd: DeskDeps, update: IncomingUpdate, customer: Customer, text: str, capped: bool = False
+) -> str:
     """The customer's words as their case's thread shows them, with a note of what came with
-    them: a file that follows below, or something the bot does not pass on."""
+    them: a file that follows below, one over the hour's share of files (``capped``), or
+    something the bot does not pass on."""
     name = customer.name or f"Customer #{customer.id}"
     parts = ["💬", dd.desk.markup.bold(name + ":")] + ([text] if text else [])
     attachment = attachment_of(update)
     what = attachment_words(attachment or "")
-    if file_of(update) is not None:
+    if capped:
+        parts.append(dd.desk.markup.italic(
+            f"(sent with a {what}, not passed on: more than {dd.settings.relay_files_per_hour} "
+            "files in an hour; ask the customer for it if you need it)"
+        ))  # fmt: skip
+    elif file_of(update) is not None:
         note = f"(sent with a {what}, which follows below)" if text else f"sent a {what}:"
         parts.append(dd.desk.markup.italic(note))
     elif attachment:  # staff should know the words came with something they cannot see

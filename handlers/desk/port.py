@@ -106,6 +106,10 @@ class DeskSettings:
     relay_max_bytes: int = 10 * 1024 * 1024
     """A customer's file larger than this is not passed on to their case's thread (a line
     says so instead)."""
+    relay_files_per_hour: int = 10
+    """At most this many of a customer's files are passed on to their case's thread in an
+    hour: the desk's queue is shared, and one customer's hundred photos would hold up
+    everyone else's new cases."""
 
 
 @dataclass

@@ -58,6 +58,11 @@ class Cases(Protocol):
         ``thread_file`` post, queued in the same transaction."""
         ...
 
+    async def files_relayed_since(self, case_id: int, since: datetime) -> int:
+        """How many of the customer's files were queued for the case's thread since ``since``
+        (``thread_file`` posts, whatever became of them)."""
+        ...
+
     async def close_case(
         self,
         case_id: int,

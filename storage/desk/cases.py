@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.desk.outbox import enqueue_in
-from storage.models import Answer, Case, CaseStatus, Event
+from storage.models import Answer, Case, CaseStatus, Event, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,20 @@ class CaseQueries:
             s.add(case_event("case.replied", now, case, staff_id))
             enqueue_in(s, "card_update", now, case_id=case_id)
             return case
+
+    async def files_relayed_since(self, case_id: int, since: datetime) -> int:
+        """How many ``thread_file`` posts were queued for the case since ``since``."""
+        async with self.db.reading() as s:
+            found = await s.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.case_id == case_id,
+                    OutboxMessage.kind == THREAD_FILE,
+                    OutboxMessage.created_at >= since,
+                )
+            )
+            return int(found.scalar_one())
 
     async def note_customer_message(
         self, case_id: int, text: str, now: datetime, file: dict[str, Any] | None = None

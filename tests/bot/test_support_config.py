@@ -52,6 +52,7 @@ SLACK = "slack:\n  bot_token: xoxb-1\n"
         ("support:\n  reply_within: soon\n", "support.reply_within"),
         ("support:\n  relay_max_mb: 0\n", "support.relay_max_mb"),
         ("support:\n  relay_max_mb: 101\n", "support.relay_max_mb"),
+        ("support:\n  relay_files_per_hour: 0\n", "support.relay_files_per_hour"),
     ],
 )
 def test_broken_support_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -64,10 +65,11 @@ def test_desk_settings_come_from_config(tmp_path: Path) -> None:
         SLACK
         + "  signing_secret: s\n  support_channel: C1\n  escalation_usergroup: S1\n"
         + "support:\n  remind_after: 10m\n  business_hours:\n    days: [mon, sat]\n"
-        + "  relay_max_mb: 3\n"
+        + "  relay_max_mb: 3\n  relay_files_per_hour: 4\n"
     )
     settings = desk_settings(load_config(path, env={}))
     assert settings.relay_max_bytes == 3 * 1024 * 1024
+    assert settings.relay_files_per_hour == 4
     assert settings.support_channel == "C1" and settings.escalation_usergroup == "S1"
     assert settings.remind_after.total_seconds() == 600
     assert settings.hours.days == frozenset({0, 5})

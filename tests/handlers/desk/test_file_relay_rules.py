@@ -312,3 +312,24 @@ async def test_an_upload_that_keeps_failing_becomes_a_line_on_the_last_try() -> 
     assert texts[-2] == ("📎 The customer's photo could not be shared here (files_upload_v2: "
                          f"TimeoutError; {tried}): ask them for it.")  # fmt: skip
     assert texts[-1] == "💬 *Kim:* The handle too"
+
+
+async def test_past_the_hour_s_share_of_files_words_still_go_and_files_wait_for_the_next() -> None:
+    """One customer cannot fill the desk's shared queue with files: past
+    ``relay_files_per_hour`` their words still reach the thread, noting the file that was not
+    passed on; a file alone is answered as usual; an hour later files go again."""
+    desk, _, deps, kim, _ = with_case(relay_files_per_hour=2)
+    for _ in range(2):
+        assert await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    assert await relay_customer_words(desk.deps, deps, photo_update("And this"), kim, "And this")
+    assert not await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    assert [k for k, _, _ in queued(desk)].count("thread_file") == 2
+    assert queued(desk)[-1] == (
+        "thread",
+        "💬 *Kim:* And this _(sent with a photo, not passed on: more than 2 files in an hour; "
+        "ask the customer for it if you need it)_",
+        {},
+    )
+    desk.clock.now += timedelta(hours=1, seconds=1)
+    assert await relay_customer_words(desk.deps, deps, photo_update(), kim, "")
+    assert [k for k, _, _ in queued(desk)].count("thread_file") == 3

@@ -8,7 +8,7 @@ from typing import Any
 
 from storage.desk.cases import OPEN_CASE, THREAD_FILE, ClaimResult
 from storage.memory_tables import MemoryTables, clone
-from storage.models import Answer, Case, CaseStatus, Event
+from storage.models import Answer, Case, CaseStatus, Event, OutboxMessage
 from tests.handlers.memory.case_closing import MemoryCaseClosing
 from tests.handlers.memory.case_reading import MemoryCaseReading
 from tests.handlers.memory.shared import add_event, case_event, enqueue_post
@@ -101,6 +101,15 @@ class MemoryCases(MemoryCaseClosing, MemoryCaseReading):
         case_event(self.tables, "case.replied", now, case, staff_id)
         enqueue_post(self.tables, "card_update", now, case_id=case_id)
         return clone(case)
+
+    async def files_relayed_since(self, case_id: int, since: datetime) -> int:
+        """How many ``thread_file`` posts were queued for the case since ``since``."""
+        return len(
+            self.tables.rows(
+                OutboxMessage,
+                lambda m: m.case_id == case_id and m.kind == THREAD_FILE and m.created_at >= since,
+            )
+        )
 
     async def note_customer_message(
         self, case_id: int, text: str, now: datetime, file: dict[str, Any] | None = None

@@ -168,6 +168,26 @@ async def test_a_customer_s_file_follows_their_words_in_the_thread(ports: PortsB
     assert back is not None and back.status == "open"
 
 
+async def test_files_relayed_to_a_case_are_counted_from_a_moment_on(ports: PortsBackend) -> None:
+    """``files_relayed_since`` counts the case's own ``thread_file`` posts queued at or after
+    the moment: not words, not another case's files, not earlier ones."""
+    kim, sam = customer(), customer(name="Sam")
+    await ports.seed(kim, sam)
+    mine, theirs = case(kim.id), case(sam.id)
+    await ports.seed(mine, theirs)
+    photo = {"chat_id": 41, "file_id": "AgAD", "kind": "photo"}
+    cases = ports.repos.cases
+    await cases.note_customer_message(mine.id, "early", NOW - 2 * MINUTE, file=photo)
+    for minute in range(3):
+        await cases.note_customer_message(mine.id, "look", NOW + minute * MINUTE, file=photo)
+    await cases.note_customer_message(mine.id, "words only", NOW + 5 * MINUTE)
+    await cases.note_customer_message(theirs.id, "other", NOW + MINUTE, file=photo)
+    assert await cases.files_relayed_since(mine.id, NOW) == 3
+    assert await cases.files_relayed_since(mine.id, NOW - 2 * MINUTE) == 4
+    assert await cases.files_relayed_since(mine.id, NOW + 3 * MINUTE) == 0
+    assert await cases.files_relayed_since(theirs.id, NOW) == 1
+
+
 async def test_unclaimed_cases_are_reminded_and_escalated_once(ports: PortsBackend) -> None:
     kim, sam, ann, bob = (customer(name=n) for n in ("Kim", "Sam", "Ann", "Bob"))
     await ports.seed(kim, sam, ann, bob)
