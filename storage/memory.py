@@ -17,7 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
+from storage.desk.outbox import outbox_message
 from storage.intake.purchases import DeliveryUpdate, NewPurchase
+from storage.intake.writes import checkin_rows_of, customer_row, purchase_row
 from storage.memory_erase import erase_rows
 from storage.memory_staged import StagedRows
 from storage.memory_tables import MemoryTables, clone
@@ -29,8 +31,6 @@ from storage.models import (
     CheckInStatus,
     Customer,
     Event,
-    OptInState,
-    OutboxMessage,
     Purchase,
 )
 from storage.records import AnswerFacts, DeskPost, NewCustomer, OptInLink
@@ -125,25 +125,7 @@ class MemoryPurchases:
 
     async def add_customers(self, customers: list[NewCustomer], now: datetime) -> list[int]:
         """Create the customers (pending opt-in); their ids in order."""
-        return [
-            self._rows.insert(
-                Customer(
-                    name=c.name,
-                    email=c.email,
-                    phone=c.phone,
-                    postcode=c.postcode,
-                    language=c.language,
-                    timezone=c.timezone,
-                    opt_in_state=OptInState.PENDING,
-                    consent_checkins=c.consent_checkins,
-                    consent_marketing=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-            ).id
-            or 0
-            for c in customers
-        ]
+        return [self._rows.insert(Customer(**customer_row(c, now))).id or 0 for c in customers]
 
     async def telegram_links(self, customer_ids: list[int]) -> list[OptInLink]:
         """The customers' Telegram links."""
@@ -182,39 +164,14 @@ class MemoryPurchases:
         self, new: list[NewPurchase], customer_ids: list[int], now: datetime
     ) -> list[int]:
         """The purchases and their planned check-ins, refused when an order id is stored."""
-        ids = []
-        for p, cid in zip(new, customer_ids, strict=True):
-            values = {k: getattr(p, k) for k in _PURCHASE_COLUMNS}
-            row = Purchase(**values, customer_id=cid, created_at=now)
-            ids.append(self._rows.insert(row).id or 0)
+        ids = [
+            self._rows.insert(Purchase(**purchase_row(p, cid, now))).id or 0
+            for p, cid in zip(new, customer_ids, strict=True)
+        ]
         for p, cid, pid in zip(new, customer_ids, ids, strict=True):
-            for c in p.checkins:
-                self._rows.insert(
-                    CheckIn(
-                        customer_id=cid,
-                        purchase_id=pid,
-                        journey=c.journey,
-                        touchpoint=c.touchpoint,
-                        due_at=c.due_at,
-                        status=CheckInStatus.SCHEDULED,
-                        attempt_count=0,
-                        created_at=now,
-                    )
-                )
+            for row in checkin_rows_of(p, cid, pid, now):
+                self._rows.insert(CheckIn(**row))
         return ids
-
-
-_PURCHASE_COLUMNS = (
-    "external_order_id",
-    "product",
-    "sku",
-    "amount",
-    "currency",
-    "purchased_at",
-    "delivered_at",
-    "journey",
-    "referral_code",
-)
 
 
 class MemoryAnswers:
@@ -249,14 +206,13 @@ class MemoryDeskPosts:
     async def queue(self, post: DeskPost) -> None:
         """Queue the post in the unit (as :func:`storage.desk.outbox.enqueue_in` does)."""
         self._rows.insert(
-            OutboxMessage(
-                kind=post.kind,
+            outbox_message(
+                post.kind,
+                post.at,
                 case_id=post.case_id,
                 channel=post.channel,
                 text=post.text,
                 payload=dict(post.payload),
-                next_attempt_at=post.at,
-                created_at=post.at,
             )
         )
 

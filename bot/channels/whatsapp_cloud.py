@@ -117,6 +117,12 @@ def _seconds(header: str | None) -> float | None:
         return None
 
 
+def unreachable(exc: BaseException) -> WhatsAppApiError:
+    """The error for a request Meta did not answer (refused, reset, timed out)."""
+    detail = str(exc) or type(exc).__name__
+    return WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail)
+
+
 class WhatsAppCloud:
     """Meta's WhatsApp Business Cloud API: POST /{version}/{phone_number_id}/messages."""
 
@@ -165,16 +171,16 @@ class WhatsAppCloud:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _post(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        if self._http is None:
-            raise RuntimeError("WhatsAppCloud.start() was not called")
+    async def graph_json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """One Graph API call whose answer is a JSON object (aiohttp's ``request`` arguments
+        in ``kwargs``). Raises WhatsAppApiError for anything else, and when Meta was not
+        reached."""
         try:
-            async with self._http.post(self.url, json=body) as response:
+            async with self.http.request(method, url, **kwargs) as response:
                 status, raw = response.status, await response.read()
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
+            raise unreachable(exc) from exc
         try:
             parsed = json.loads(raw)
         except ValueError:  # UnicodeDecodeError too
@@ -186,6 +192,9 @@ class WhatsAppCloud:
                 retry_after,
             )
         return parsed
+
+    async def _post(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.graph_json("POST", self.url, json=body)
 
     async def send(self, payload: Mapping[str, Any]) -> str:
         """Send one message payload (the Graph API's JSON without messaging_product, which the

@@ -10,7 +10,6 @@ after seven days: Meta then answers the first step with an error, which
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from bot.channels.whatsapp_cloud import (
     WhatsAppApiError,
     WhatsAppCloud,
     error_from_response,
+    unreachable,
 )
 
 # The session's 10 s in all would cut off a large file on a slow link: a download may take as
@@ -48,19 +48,9 @@ class MediaInfo:
 
 async def media_info(cloud: WhatsAppCloud, media_id: str) -> MediaInfo:
     """The first step: the media's download URL and what it is. Raises WhatsAppApiError."""
-    try:
-        async with cloud.http.get(f"{cloud.graph_url}/{quote(media_id, safe='')}") as response:
-            status, raw = response.status, await response.read()
-            retry_after = response.headers.get("Retry-After")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        detail = str(exc) or type(exc).__name__
-        raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
-    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("url"), str):
-        raise error_from_response(status, body if body is not None else raw[:300], retry_after)
+    body = await cloud.graph_json("GET", f"{cloud.graph_url}/{quote(media_id, safe='')}")
+    if not isinstance(body.get("url"), str):
+        raise error_from_response(200, body, None)
     size = body.get("file_size")
     return MediaInfo(
         url=body["url"],
@@ -82,8 +72,7 @@ async def fetch_media(cloud: WhatsAppCloud, media_id: str, max_bytes: int) -> by
             status = response.status
             data = await _body_up_to(response, max_bytes + 1)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        detail = str(exc) or type(exc).__name__
-        raise WhatsAppApiError(0, NOT_FROM_META, None, type(exc).__name__, detail) from exc
+        raise unreachable(exc) from exc
     if status != 200:
         raise WhatsAppApiError(status, NOT_FROM_META, None, f"HTTP {status}", "media download")
     if len(data) > max_bytes:

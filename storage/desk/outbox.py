@@ -28,6 +28,27 @@ _PLACE_CARD = (
 )
 
 
+def outbox_message(
+    kind: str,
+    now: datetime,
+    *,
+    case_id: int | None = None,
+    channel: str | None = None,
+    text: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """A new post for the desk's outbox, due at once (the row every store queues)."""
+    return OutboxMessage(
+        kind=kind,
+        case_id=case_id,
+        channel=channel,
+        text=text,
+        payload=payload or {},
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
 def enqueue_in(
     s: AsyncSession,
     kind: str,
@@ -39,14 +60,8 @@ def enqueue_in(
     payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Add a post to the outbox inside an open session (the caller's transaction)."""
-    message = OutboxMessage(
-        kind=kind,
-        case_id=case_id,
-        channel=channel,
-        text=text,
-        payload=payload or {},
-        next_attempt_at=now,
-        created_at=now,
+    message = outbox_message(
+        kind, now, case_id=case_id, channel=channel, text=text, payload=payload
     )
     s.add(message)
     return message

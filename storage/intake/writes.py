@@ -8,6 +8,7 @@ statement per kind of row), so a batch of 500 purchases costs a handful of round
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,59 @@ CUSTOMERS = Customer.__table__
 PURCHASES = Purchase.__table__
 LINKS = ChannelLink.__table__
 CHECKINS = CheckIn.__table__
+
+
+def customer_row(c: NewCustomer, now: datetime) -> dict[str, Any]:
+    """A new customer's columns: pending opt-in, no marketing consent yet."""
+    return {
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "postcode": c.postcode,
+        "language": c.language,
+        "timezone": c.timezone,
+        "opt_in_state": OptInState.PENDING,
+        "consent_checkins": c.consent_checkins,
+        "consent_marketing": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def purchase_row(p: NewPurchase, customer_id: int, now: datetime) -> dict[str, Any]:
+    """A new purchase's columns."""
+    return {
+        "external_order_id": p.external_order_id,
+        "customer_id": customer_id,
+        "product": p.product,
+        "sku": p.sku,
+        "amount": p.amount,
+        "currency": p.currency,
+        "purchased_at": p.purchased_at,
+        "delivered_at": p.delivered_at,
+        "journey": p.journey,
+        "referral_code": p.referral_code,
+        "created_at": now,
+    }
+
+
+def checkin_rows_of(
+    p: NewPurchase, customer_id: int, purchase_id: int, now: datetime
+) -> list[dict[str, Any]]:
+    """The columns of a new purchase's planned check-ins, scheduled."""
+    return [
+        {
+            "customer_id": customer_id,
+            "purchase_id": purchase_id,
+            "journey": c.journey,
+            "touchpoint": c.touchpoint,
+            "due_at": c.due_at,
+            "status": CheckInStatus.SCHEDULED,
+            "attempt_count": 0,
+            "created_at": now,
+        }
+        for c in p.checkins
+    ]
 
 
 class SqlPurchases:
@@ -70,22 +124,7 @@ class SqlPurchases:
         """Create the customers (pending opt-in); their ids, in order."""
         if not customers:
             return []
-        rows = [
-            {
-                "name": c.name,
-                "email": c.email,
-                "phone": c.phone,
-                "postcode": c.postcode,
-                "language": c.language,
-                "timezone": c.timezone,
-                "opt_in_state": OptInState.PENDING,
-                "consent_checkins": c.consent_checkins,
-                "consent_marketing": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for c in customers
-        ]
+        rows = [customer_row(c, now) for c in customers]
         # One INSERT .. RETURNING for the batch; rows come back keyed by their natural key
         # (sort_by_parameter_order would make SQLite insert row by row).
         result = await self._s.execute(
@@ -142,20 +181,7 @@ class SqlPurchases:
         ConcurrentWrite when one of the order ids was stored by another writer meanwhile.
         """
         purchase_rows = [
-            {
-                "external_order_id": p.external_order_id,
-                "customer_id": cid,
-                "product": p.product,
-                "sku": p.sku,
-                "amount": p.amount,
-                "currency": p.currency,
-                "purchased_at": p.purchased_at,
-                "delivered_at": p.delivered_at,
-                "journey": p.journey,
-                "referral_code": p.referral_code,
-                "created_at": now,
-            }
-            for p, cid in zip(new, customer_ids, strict=True)
+            purchase_row(p, cid, now) for p, cid in zip(new, customer_ids, strict=True)
         ]
         try:
             result = await self._s.execute(
@@ -167,18 +193,9 @@ class SqlPurchases:
         id_of_order = dict(result.all())
         purchase_ids = [id_of_order[p.external_order_id] for p in new]
         checkin_rows = [
-            {
-                "customer_id": cid,
-                "purchase_id": pid,
-                "journey": c.journey,
-                "touchpoint": c.touchpoint,
-                "due_at": c.due_at,
-                "status": CheckInStatus.SCHEDULED,
-                "attempt_count": 0,
-                "created_at": now,
-            }
+            row
             for p, cid, pid in zip(new, customer_ids, purchase_ids, strict=True)
-            for c in p.checkins
+            for row in checkin_rows_of(p, cid, pid, now)
         ]
         if checkin_rows:
             await self._s.execute(insert(CHECKINS), checkin_rows)

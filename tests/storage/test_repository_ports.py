@@ -32,6 +32,7 @@ from storage.repositories import (
     PurchaseRepository,
     Repositories,
 )
+from tests.port_shapes import assert_keeps_port, port_methods, shape
 
 PAIRS: list[tuple[type[Protocol], type, str]] = [  # type: ignore[valid-type]
     (CheckIns, CheckInRepository, "checkins"),
@@ -46,33 +47,11 @@ PAIRS: list[tuple[type[Protocol], type, str]] = [  # type: ignore[valid-type]
 ]
 
 
-def port_methods(port: type) -> dict[str, inspect.Signature]:
-    """The methods a port declares (not the ones Protocol itself brings)."""
-    return {
-        name: inspect.signature(member)
-        for name, member in vars(port).items()
-        if inspect.isfunction(member) and not name.startswith("_")
-    }
-
-
-def shape(sig: inspect.Signature) -> list[tuple[str, object, bool]]:
-    """Names, kinds and whether each parameter has a default."""
-    return [(p.name, p.kind, p.default is not p.empty) for p in sig.parameters.values()]
-
-
 @pytest.mark.parametrize(("port", "repository", "field"), PAIRS, ids=[p[2] for p in PAIRS])
 def test_each_repository_has_its_ports_methods_with_the_same_parameters(
     port: type, repository: type, field: str
 ) -> None:
-    methods = port_methods(port)
-    assert methods, f"{port.__name__} declares no method"
-    for name, sig in methods.items():
-        implemented = getattr(repository, name, None)
-        assert implemented is not None, f"{repository.__name__} lacks {port.__name__}.{name}"
-        assert inspect.iscoroutinefunction(implemented), f"{repository.__name__}.{name}"
-        assert shape(inspect.signature(implemented)) == shape(sig), (
-            f"{repository.__name__}.{name} takes other parameters than {port.__name__} says"
-        )
+    assert_keeps_port(port, repository)
     assert Repositories.__dataclass_fields__[field].type == repository.__name__
 
 

@@ -12,7 +12,7 @@ import pytest
 import handlers.unit_of_work as ports
 from storage import memory, unit_of_work
 from storage.intake.writes import SqlPurchases
-from tests.storage.test_repository_ports import port_methods, shape
+from tests.port_shapes import assert_keeps_port
 
 UNITS = {"memory": memory.MemoryUnitOfWork, "sql": unit_of_work.SqlUnitOfWork}
 SQL_CLASSES = {**vars(unit_of_work), "SqlPurchases": SqlPurchases}
@@ -44,12 +44,4 @@ def test_each_repository_of_each_unit_has_its_ports_methods(field: str, backend:
     port = unit_ports()[field]
     name = UNITS[backend].__annotations__[field]
     repository = (vars(memory) if backend == "memory" else SQL_CLASSES)[name]
-    methods = port_methods(port)
-    assert methods, f"{port.__name__} declares no method"
-    for method, sig in methods.items():
-        implemented = getattr(repository, method, None)
-        assert implemented is not None, f"{name} lacks {port.__name__}.{method}"
-        assert inspect.iscoroutinefunction(implemented), f"{name}.{method}"
-        assert shape(inspect.signature(implemented)) == shape(sig), (
-            f"{name}.{method} takes other parameters than {port.__name__} says"
-        )
+    assert_keeps_port(port, repository)

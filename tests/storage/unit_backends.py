@@ -12,10 +12,11 @@ from sqlmodel import SQLModel
 from handlers.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from storage.db import Database
 from storage.memory import MemoryUnitOfWork
-from storage.memory_tables import MemoryTables, clone
+from storage.memory_tables import MemoryTables
 from storage.models import Answer, Customer, Event, OutboxMessage
 from storage.records import AnswerFacts
 from storage.unit_of_work import SqlUnitOfWork
+from tests.stored_rows import seed_rows, stored_rows
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -69,27 +70,11 @@ class UnitBackend:
 
     async def seed(self, *rows: SQLModel) -> None:
         """Store ``rows`` in order; each gets its id, as an insert gives it."""
-        if self.memory is not None:
-            for row in rows:
-                stored = self.memory.insert(clone(row))
-                if "id" in type(row).model_fields:
-                    row.id = stored.id  # type: ignore[attr-defined]
-            return
-        assert self.db is not None
-        async with self.db.session() as s:
-            for row in rows:  # one flush each: ids in the order given
-                s.add(row)
-                await s.flush()
+        await seed_rows(rows, self.memory, self.db)
 
     async def rows(self, model: type[M]) -> list[M]:
         """Every committed row of ``model``, in primary key order (copies)."""
-        if self.memory is not None:
-            return [clone(r) for r in self.memory.rows(model)]
-        assert self.db is not None
-        table = model.__table__  # type: ignore[attr-defined]
-        async with self.db.session() as s:
-            found = await s.execute(select(model).order_by(*table.primary_key.columns))
-            return list(found.scalars().all())
+        return await stored_rows(model, self.memory, self.db)
 
     async def posts(self) -> list[tuple[str, int | None]]:
         """The desk posts committed, as (kind, case id), oldest first."""

@@ -4,8 +4,6 @@ new method such as ``fetch_file`` or ``upload_file`` cannot be missing from one 
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 
 from bot.channels.slack_adapter import SlackDesk
@@ -17,7 +15,7 @@ from handlers.desk.port import DeskChannel
 from handlers.ports import CustomerChannel
 from handlers.whatsapp.reopen import WindowedChannel
 from tests.handlers.desk.memory_desk import Desk
-from tests.storage.test_repository_ports import port_methods, shape
+from tests.port_shapes import assert_keeps_port
 
 PAIRS = [
     (CustomerChannel, TelegramChannel),
@@ -34,9 +32,5 @@ PAIRS = [
 def test_each_channel_has_its_port_s_methods_with_the_same_parameters(
     port: type, channel: type
 ) -> None:
-    methods = port_methods(port)
+    methods = assert_keeps_port(port, channel)
     assert "fetch_file" in methods or "upload_file" in methods
-    for name, sig in methods.items():
-        implemented = getattr(channel, name, None)
-        assert inspect.iscoroutinefunction(implemented), f"{channel.__name__}.{name}"
-        assert shape(inspect.signature(implemented)) == shape(sig), f"{channel.__name__}.{name}"

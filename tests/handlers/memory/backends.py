@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from storage.db import Database
-from storage.memory_tables import MemoryTables, clone, key_of
+from storage.memory_tables import MemoryTables, key_of
 from storage.repositories import Repositories
 from tests.handlers.memory.repositories import MemoryRepositories
+from tests.stored_rows import seed_rows, stored_rows
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -40,17 +40,7 @@ class PortsBackend:
 
     async def seed(self, *rows: SQLModel) -> None:
         """Store ``rows`` in one go (in order); each gets its id, as an insert gives it."""
-        if self.tables is not None:
-            for row in rows:
-                stored = self.tables.insert(clone(row))
-                if "id" in type(row).model_fields:
-                    row.id = stored.id  # type: ignore[attr-defined]
-            return
-        assert self.db is not None
-        async with self.db.session() as s:
-            for row in rows:  # one flush each: ids in the order given
-                s.add(row)
-                await s.flush()
+        await seed_rows(rows, self.tables, self.db)
 
     async def one(self, row: M) -> M:
         """Seed one row and return it (with its id)."""
@@ -59,13 +49,7 @@ class PortsBackend:
 
     async def rows(self, model: type[M]) -> list[M]:
         """Every stored row of ``model``, in primary key order (copies)."""
-        if self.tables is not None:
-            return [clone(r) for r in self.tables.rows(model)]
-        assert self.db is not None
-        table = model.__table__  # type: ignore[attr-defined]
-        async with self.db.session() as s:
-            found = await s.execute(select(model).order_by(*table.primary_key.columns))
-            return list(found.scalars().all())
+        return await stored_rows(model, self.tables, self.db)
 
     async def get(self, model: type[M], key: Any) -> M | None:
         """The stored row of ``model`` with primary key ``key``, if any."""

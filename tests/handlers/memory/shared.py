@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.checkins.lifecycle import CheckInContext
+from storage.desk.outbox import outbox_message
 from storage.memory_tables import MemoryTables, clone
 from storage.models import (
     Case,
@@ -60,14 +61,8 @@ def enqueue_post(
     payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """A post for the desk's outbox (:func:`storage.desk.outbox.enqueue_in`)."""
-    message = OutboxMessage(
-        kind=kind,
-        case_id=case_id,
-        channel=channel,
-        text=text,
-        payload=payload or {},
-        next_attempt_at=now,
-        created_at=now,
+    message = outbox_message(
+        kind, now, case_id=case_id, channel=channel, text=text, payload=payload
     )
     return tables.insert(message)
 

@@ -32,7 +32,7 @@ from tests.handlers.memory.leases import MemoryLeases
 from tests.handlers.memory.message_queue import MemoryMessageQueue
 from tests.handlers.memory.purchases import MemoryPurchases
 from tests.handlers.memory.repositories import MemoryRepositories
-from tests.storage.test_repository_ports import port_methods, shape
+from tests.port_shapes import assert_keeps_port, port_methods, shape
 
 PAIRS: list[tuple[type, type, str]] = [
     (CheckIns, MemoryCheckIns, "checkins"),
@@ -70,15 +70,7 @@ def test_every_port_in_handlers_repositories_has_an_in_memory_implementation() -
 def test_each_in_memory_port_has_its_ports_methods_with_the_same_parameters(
     port: type, memory: type, field: str
 ) -> None:
-    methods = port_methods(port)
-    assert methods, f"{port.__name__} declares no method"
-    for name, sig in methods.items():
-        implemented = getattr(memory, name, None)
-        assert implemented is not None, f"{memory.__name__} lacks {port.__name__}.{name}"
-        assert inspect.iscoroutinefunction(implemented), f"{memory.__name__}.{name}"
-        assert shape(inspect.signature(implemented)) == shape(sig), (
-            f"{memory.__name__}.{name} takes other parameters than {port.__name__} says"
-        )
+    assert_keeps_port(port, memory)
     assert MemoryRepositories.__dataclass_fields__[field].type == memory.__name__
 
 
