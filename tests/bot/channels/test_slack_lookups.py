@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack_adapter import UPLOAD_TIMEOUT, SlackDesk, web_client
 from bot.channels.slack_lookups import ThreadLookups
 
 BOT, STAFF = "U0BOT", "U0KIM"
@@ -42,3 +45,13 @@ async def test_only_the_bot_s_own_share_of_that_name_and_size_is_found() -> None
 async def test_a_staff_members_file_alone_is_not_taken_for_the_bots() -> None:
     desk = Replies([[shared(STAFF, "F_STAFF")]])
     assert await desk.find_file("C1", "1.0", "photo.jpg", 4) is None
+
+
+def test_files_upload_with_a_timeout_that_fits_a_file_and_are_never_repeated() -> None:
+    """slack_sdk gives the upload of the bytes the client's timeout as its whole time: the
+    desk's files go through a client of their own with 120 s, and without the SDK's retries
+    (a repeated upload would show the file twice)."""
+    desk = SlackDesk(web_client("xoxb-t", "http://127.0.0.1:9/api/"))
+    assert desk.client.timeout == 10 and UPLOAD_TIMEOUT == 120
+    assert isinstance(desk.uploader, AsyncWebClient) and desk.uploader.timeout == 120
+    assert desk.uploader.retry_handlers == [] and desk.poster.retry_handlers == []
