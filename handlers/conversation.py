@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from handlers.chat_address import WHATSAPP
 from handlers.checkins import answer_edits
@@ -40,6 +41,10 @@ MANAGER_COMMANDS = frozenset((MAIN_COMMAND, *SHORTCUTS))
 # the conversation state (saved only after a successful send) proves the question went out.
 _INT_MAX = 2**31 - 1
 _OPEN = (CheckInStatus.SCHEDULED, CheckInStatus.SENT, CheckInStatus.REMINDED)
+ATTACHMENT_REPLY = "attachment_unread"  # the reply to a file without words, and its outbox kind
+# A Telegram album, or several photos picked at once on WhatsApp, arrive as one update each
+# within seconds: one reply is enough. A file sent minutes later is answered again.
+SAID_LATELY = timedelta(minutes=2)
 
 
 async def handle_update(deps: Deps, update: IncomingUpdate) -> None:
@@ -187,10 +192,21 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
             if await route(deps, update, state, customer, ""):
                 return
     if not text:  # a photo or a voice message without words is answered, not taken as words
-        reply = "attachment_unread" if attachment_of(update) else "empty"
-        await deps.outbox.post(
-            OutgoingMessage(update.chat_id, say(reply, customer.language)), "reply", customer.id
-        )
+        if not attachment_of(update):
+            await deps.outbox.post(
+                OutgoingMessage(update.chat_id, say("empty", customer.language)),
+                "reply",
+                customer.id,
+            )
+        elif await deps.outbox.said_lately(update.chat_id, ATTACHMENT_REPLY, SAID_LATELY):
+            # an album arrives as one update per photo: the customer was told with the first
+            log.info("chat %s sent another file without words; already answered", update.chat_id)
+        else:
+            await deps.outbox.post(
+                OutgoingMessage(update.chat_id, say(ATTACHMENT_REPLY, customer.language)),
+                ATTACHMENT_REPLY,
+                customer.id,
+            )
         return
     limit = deps.rules.max_text_length
     if len(text) > limit:

@@ -52,11 +52,16 @@ class CustomerMedia:
             self._files_by_unique.pop(upload.file_unique_id, None)
 
     def push_photo(
-        self, chat_id: int, caption: str | None = None, data: bytes = JPEG
+        self,
+        chat_id: int,
+        caption: str | None = None,
+        data: bytes = JPEG,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
         """A simulated user sends a photo (with ``caption``, if given), as the Bot API's
         Message has one: ``photo`` is the sizes of the picture, smallest first (the largest is
-        ``data``, fetchable with getFile), the caption beside it."""
+        ``data``, fetchable with getFile), the caption beside it. An album is several such
+        messages, one per photo, with the same ``media_group_id``."""
         message = self.build_user_message(chat_id, "")
         del message["text"]
         largest = self.user_file("photo", data, mime_type="image/jpeg")
@@ -68,6 +73,8 @@ class CustomerMedia:
               "width": 800, "height": 800, "file_size": largest.size}]  # fmt: skip
         if caption is not None:
             message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self._deliver({"message": message}, chat_id)
 
     def push_document(

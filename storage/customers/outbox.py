@@ -109,6 +109,20 @@ class CustomerOutboxQueries:
             await s.flush()
             return message.id or 0
 
+    async def said_since(self, channel: str, chat_id: int, kind: str, since: datetime) -> bool:
+        """True when a message of ``kind`` for this chat was stored at or after ``since``
+        (sent, waiting or set aside: the customer was told, or will be)."""
+        query = select(
+            exists().where(
+                CustomerMessage.channel == channel,
+                CustomerMessage.chat_id == chat_id,
+                CustomerMessage.kind == kind,
+                CustomerMessage.created_at >= since,
+            )
+        )
+        async with self.db.session() as s:
+            return bool((await s.execute(query)).scalar())
+
     async def claim_chat_head(
         self, channel: str, chat_id: int, now: datetime, lease: timedelta
     ) -> QueuedMessage | None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from handlers.texts import say
 from storage.models import AdvocacyAsk, Answer, CheckIn
 from tests.bot.channels.harness import Harness
 
@@ -301,6 +302,30 @@ async def test_unsolicited_text_huge_text_and_empty_messages(tg: Harness) -> Non
     empty = await tg.next_message(2015, since)
     assert empty["text"] == "I didn't catch that. You can type your answer or tap a button."
     assert [len(t or "") for *_, t in await answers(tg)] == [32, 4000]
+
+
+async def test_an_album_without_words_is_answered_once(tg: Harness) -> None:
+    """Telegram delivers an album as one message per photo: the customer hears "I can only
+    read written words" once, not once per photo; a photo sent minutes later is answered
+    again."""
+    await tg.opt_in(2025, "B-25")
+    told = say("attachment_unread", "en")
+
+    def replies() -> int:
+        return sum(m.get("text") == told for m in tg.server.messages(2025))
+
+    since = tg.server.last_seq
+    for n in range(3):
+        tg.server.push_photo(2025, data=bytes([n]) * 100, media_group_id="album-1")
+    # the chat's updates are handled in order: once this is answered, the album was too
+    tg.server.push_message(2025, "Is the stand included?")
+    await tg.next_message(2025, since, contains="passed it on")
+    assert replies() == 1
+    tg.clock.advance(minutes=3)
+    since = tg.server.last_seq
+    tg.server.push_photo(2025, data=b"later" * 20)
+    assert (await tg.next_message(2025, since))["text"] == told
+    assert replies() == 2
 
 
 async def test_answers_are_scored_and_the_customer_segmented(tg: Harness) -> None:

@@ -25,6 +25,7 @@ async def test_captions_are_words_media_alone_is_answered_reactions_are_not(wa_d
         (kept,) = (await s.execute(select(Answer).where(Answer.text == CAPTION))).scalars().all()
     assert kept.channel == "whatsapp"
     for kind in ("image", "audio", "sticker"):
+        h.later(minutes=3)  # files sent together are answered once (test_checkins' album)
         since = h.server.last_seq
         h.server.customer_media(ANNE, kind)
         unread = await h.server.wait_for_sent(ANNE, since)
@@ -34,4 +35,11 @@ async def test_captions_are_words_media_alone_is_answered_reactions_are_not(wa_d
     h.server.customer_text(ANNE, "Nog een vraag over de levering")
     after = await h.server.wait_for_sent(ANNE, since)  # the chat's updates go in order
     assert "doorgegeven" in after.text  # the answer to the words, not to the reaction
+    assert [s.text for s in h.server.sent_to(ANNE) if s.seq > since] == [after.text]
+    since = h.server.last_seq  # several photos picked at once, a minute after the sticker
+    h.later(minutes=1)
+    for _ in range(3):
+        h.server.customer_media(ANNE, "image")
+    h.server.customer_text(ANNE, "En nog iets")
+    after = await h.server.wait_for_sent(ANNE, since)
     assert [s.text for s in h.server.sent_to(ANNE) if s.seq > since] == [after.text]

@@ -118,3 +118,17 @@ async def test_failed_messages_one_or_the_whole_chat(ports: PortsBackend) -> Non
     assert status[mine[1]] == status[mine[2]] == ("failed", 1, "blocked")
     assert status[other] == ("pending", 0, None)
     assert await queue.claim_chat_head("telegram", 1, NOW, LEASE) is None
+
+
+async def test_what_a_chat_was_told_lately_is_asked_by_kind_chat_and_time(
+    ports: PortsBackend,
+) -> None:
+    queue = ports.repos.message_queue
+    told = await queue.enqueue_customer_message(NOW, 7, "files?", "attachment_unread")
+    await queue.enqueue_customer_message(NOW + MINUTE, 8, "files?", "attachment_unread")
+    await queue.customer_messages_failed(told, "blocked", whole_chat=False)
+    assert await queue.said_since("telegram", 7, "attachment_unread", NOW)  # set aside counts
+    assert not await queue.said_since("telegram", 7, "attachment_unread", NOW + SECOND)
+    assert not await queue.said_since("telegram", 7, "reply", NOW)
+    assert not await queue.said_since("whatsapp", 7, "attachment_unread", NOW)
+    assert await queue.said_since("telegram", 8, "attachment_unread", NOW + MINUTE)
