@@ -198,7 +198,9 @@ async def handle_text(deps: Deps, update: IncomingUpdate, snapshot: Snapshot | N
                 "reply",
                 customer.id,
             )
-        elif await deps.outbox.said_lately(update.chat_id, ATTACHMENT_REPLY, SAID_LATELY):
+        elif await deps.outbox.said_lately(
+            customer.id or 0, update.chat_id, ATTACHMENT_REPLY, SAID_LATELY
+        ):
             # an album arrives as one update per photo: the customer was told with the first
             log.info("chat %s sent another file without words; already answered", update.chat_id)
         else:

@@ -86,11 +86,13 @@ class CustomerOutbox:
         )
         return message_id in await self.deliver_chat(message.chat_id)
 
-    async def said_lately(self, chat_id: int, kind: str, within: timedelta) -> bool:
-        """True when a message of ``kind`` went to this chat (or waits for it) in the last
-        ``within``."""
+    async def said_lately(
+        self, customer_id: int, chat_id: int, kind: str, within: timedelta
+    ) -> bool:
+        """True when a message of ``kind`` went to this customer's chat (or waits for it) in
+        the last ``within``."""
         since = self.clock() - within
-        return await self.queue.said_since(channel_of(chat_id), chat_id, kind, since)
+        return await self.queue.said_since(customer_id, channel_of(chat_id), chat_id, kind, since)
 
     async def deliver_chat(self, chat_id: int, most: int = 20) -> list[int]:
         """Send the chat's pending messages in order until one fails; the ids sent."""

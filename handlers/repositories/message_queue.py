@@ -28,9 +28,11 @@ class MessageQueue(Protocol):
         """Store one message for a customer's chat; returns its id."""
         ...
 
-    async def said_since(self, channel: str, chat_id: int, kind: str, since: datetime) -> bool:
-        """True when a message of ``kind`` for this chat was stored at or after ``since``
-        (sent, waiting or set aside: the customer was told, or will be)."""
+    async def said_since(
+        self, customer_id: int, channel: str, chat_id: int, kind: str, since: datetime
+    ) -> bool:
+        """True when a message of ``kind`` for this customer's chat was stored at or after
+        ``since`` (sent, waiting or set aside: the customer was told, or will be)."""
         ...
 
     async def claim_chat_head(

@@ -109,11 +109,14 @@ class CustomerOutboxQueries:
             await s.flush()
             return message.id or 0
 
-    async def said_since(self, channel: str, chat_id: int, kind: str, since: datetime) -> bool:
-        """True when a message of ``kind`` for this chat was stored at or after ``since``
-        (sent, waiting or set aside: the customer was told, or will be)."""
+    async def said_since(
+        self, customer_id: int, channel: str, chat_id: int, kind: str, since: datetime
+    ) -> bool:
+        """True when a message of ``kind`` for this customer's chat was stored at or after
+        ``since`` (sent, waiting or set aside: the customer was told, or will be)."""
         query = select(
             exists().where(
+                CustomerMessage.customer_id == customer_id,  # indexed: a customer's few rows
                 CustomerMessage.channel == channel,
                 CustomerMessage.chat_id == chat_id,
                 CustomerMessage.kind == kind,

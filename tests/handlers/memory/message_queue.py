@@ -67,13 +67,17 @@ class MemoryMessageQueue:
         m.claimed_until = now + lease
         return _queued(m)
 
-    async def said_since(self, channel: str, chat_id: int, kind: str, since: datetime) -> bool:
-        """True when a message of ``kind`` for this chat was stored at or after ``since``."""
+    async def said_since(
+        self, customer_id: int, channel: str, chat_id: int, kind: str, since: datetime
+    ) -> bool:
+        """True when a message of ``kind`` for this customer's chat was stored at or after
+        ``since``."""
         return bool(
             self.tables.rows(
                 CustomerMessage,
                 lambda m: (
-                    m.channel == channel
+                    m.customer_id == customer_id
+                    and m.channel == channel
                     and m.chat_id == chat_id
                     and m.kind == kind
                     and m.created_at >= since

@@ -124,11 +124,13 @@ async def test_what_a_chat_was_told_lately_is_asked_by_kind_chat_and_time(
     ports: PortsBackend,
 ) -> None:
     queue = ports.repos.message_queue
-    told = await queue.enqueue_customer_message(NOW, 7, "files?", "attachment_unread")
-    await queue.enqueue_customer_message(NOW + MINUTE, 8, "files?", "attachment_unread")
+    kind = "attachment_unread"
+    told = await queue.enqueue_customer_message(NOW, 7, "files?", kind, customer_id=1)
+    await queue.enqueue_customer_message(NOW + MINUTE, 8, "files?", kind, customer_id=2)
     await queue.customer_messages_failed(told, "blocked", whole_chat=False)
-    assert await queue.said_since("telegram", 7, "attachment_unread", NOW)  # set aside counts
-    assert not await queue.said_since("telegram", 7, "attachment_unread", NOW + SECOND)
-    assert not await queue.said_since("telegram", 7, "reply", NOW)
-    assert not await queue.said_since("whatsapp", 7, "attachment_unread", NOW)
-    assert await queue.said_since("telegram", 8, "attachment_unread", NOW + MINUTE)
+    assert await queue.said_since(1, "telegram", 7, kind, NOW)  # set aside counts too
+    assert not await queue.said_since(1, "telegram", 7, kind, NOW + SECOND)
+    assert not await queue.said_since(1, "telegram", 7, "reply", NOW)
+    assert not await queue.said_since(1, "whatsapp", 7, kind, NOW)
+    assert not await queue.said_since(2, "telegram", 7, kind, NOW)
+    assert await queue.said_since(2, "telegram", 8, kind, NOW + MINUTE)
