@@ -22,6 +22,13 @@ Prints one JSON document, figures only (never a row of the test part):
   reporting only, nothing is chosen from it;
 - ``speed``: see :mod:`benchmarks._sentiment_speed`.
 
+``--split blind`` prints ``checkin_blind`` instead of ``checkin_test``: the same figures on the
+blind replies (``tests/data/blind``, written by writers who saw only the label guide), with the
+second labeller's agreement (:mod:`benchmarks._sentiment_blind`); ``--split blind-b`` on the B
+writers' rows alone (the part a version trained on the A writers' rows is read on). The blind
+writer's review prose is one more out-of-domain set (``blind_reviews_en``/``_nl``), never
+trained on.
+
 Embeddings of the evaluation sets are cached on disk (``sentiment.embeddings.cache_dir()``);
 speed figures always run the model. ``--split train`` prints the same figures on the train part
 (in-sample for the learned backend: a check of the plumbing, not a result).
@@ -34,12 +41,19 @@ import csv
 import json
 import os
 import sys
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sentiment.dataset import LANGS, THEMES, Row, test_rows, train_rows
+from benchmarks._sentiment_systems import Polarity, band_label, baselines, mentorbot
+from sentiment.dataset import (
+    LANGS,
+    THEMES,
+    Row,
+    blind_reviews,
+    blind_rows,
+    test_rows,
+    train_rows,
+)
 from sentiment.metrics import macro_f1, precision_recall, theme_scores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,65 +70,6 @@ GOALS = {
     "speed_rules": ">= 10,000 replies/s on one core",
     "speed_learned": ">= 100 short replies/s in batches; p95 < 100 ms at 20 replies/s arriving",
 }
-Polarity = Callable[[str, str], float]
-
-
-def baselines() -> dict[str, tuple[Polarity, tuple[float, float]]]:
-    """TextBlob (textblob-nl for Dutch) and VADER as polarity functions with neutral bands."""
-    from textblob import TextBlob
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from textblob_nl import PatternAnalyzer
-
-    nl = PatternAnalyzer()
-    vader = SentimentIntensityAnalyzer()
-
-    def textblob(text: str, lang: str) -> float:
-        return nl.analyze(text)[0] if lang == "nl" else TextBlob(text).sentiment.polarity
-
-    def vader_fn(text: str, lang: str) -> float:
-        return vader.polarity_scores(text)["compound"]
-
-    return {"textblob": (textblob, (-0.1, 0.1)), "vader": (vader_fn, (-0.05, 0.05))}
-
-
-def band_label(polarity: float, band: tuple[float, float]) -> str:
-    """A baseline's polarity read as a 3-class label."""
-    if polarity >= band[1]:
-        return "positive"
-    return "negative" if polarity <= band[0] else "neutral"
-
-
-class CachedEncoder:
-    """An encoder that reads and fills the on-disk embedding cache (accuracy runs only)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def encode(self, texts: list[str]) -> Any:
-        """Embed through :func:`sentiment.embeddings.encode_cached`."""
-        from sentiment.embeddings import encode_cached
-
-        return encode_cached(self.inner, texts)
-
-
-def mentorbot(backend: str, cache: bool) -> Any | None:
-    """A fresh Mentorbot analyzer (its encoder cached), or None if not available here."""
-    from sentiment import get_analyzer
-
-    try:
-        analyzer = get_analyzer(backend)
-    except ValueError:  # a backend this version of the code does not have
-        return None
-    if analyzer.name != backend:
-        return None
-    if backend == "rules" or not cache:
-        return analyzer
-    copy = type(analyzer)(analyzer.rules)
-    copy.encoder = CachedEncoder(analyzer.encoder)
-    return copy
 
 
 def checkin_figures(analyzer: Any, rows: list[Row]) -> dict[str, Any]:
@@ -146,6 +101,10 @@ def shared_sets() -> dict[str, list[tuple[str, str, str]]]:
         if name != "nl_bolcom":
             rows = [r for r in rows if split_of(r[0]) == "test"]
         sets[name] = rows
+    for lang in LANGS:  # the blind writer's review prose: test only
+        own = [r for r in blind_reviews() if r[1] == lang]
+        if own:
+            sets[f"blind_reviews_{lang}"] = own
     return sets
 
 
@@ -201,11 +160,20 @@ def out_of_domain(
     return figures, against
 
 
+def rows_of(split: str, lang: str) -> list[Row]:
+    """The labelled replies of one language that ``--split`` names."""
+    if split == "blind":
+        return blind_rows(lang)
+    if split == "blind-b":
+        return blind_rows(lang, writers=("B",))
+    return test_rows(lang) if split == "test" else train_rows(lang)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="rules,embeddings,learned")
-    parser.add_argument("--split", choices=("test", "train"), default="test")
+    parser.add_argument("--split", choices=("test", "train", "blind", "blind-b"), default="test")
     parser.add_argument("--no-cache", action="store_true", help="embed without the disk cache")
     parser.add_argument("--no-ood", action="store_true", help="skip the public sets")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed figures")
@@ -226,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    read = test_rows if args.split == "test" else train_rows
-    by_lang = {lang: read(lang) for lang in LANGS}
+    by_lang = {lang: rows_of(args.split, lang) for lang in LANGS}
     ours = {}
     for backend in args.backends.split(","):
         found = mentorbot(backend.strip(), cache=not args.no_cache)
@@ -244,13 +211,22 @@ def main(argv: list[str] | None = None) -> int:
         "goals": GOALS,
         "rows": {lang: len(rows) for lang, rows in by_lang.items()},
     }
-    checkin: dict[str, dict[str, Any]] = {}
-    for lang, rows in by_lang.items():
-        checkin[lang] = {name: checkin_figures(a, rows) for name, a in ours.items()}
-        for name, (fn, band) in base.items():
-            pred = [band_label(fn(r.text, lang), band) for r in rows]
-            checkin[lang][name] = {"macro_f1": macro_f1([r.sentiment for r in rows], pred)}
-    report["checkin_" + args.split] = checkin
+    if args.split.startswith("blind"):
+        from benchmarks._sentiment_blind import blind_report
+
+        labellers = {
+            name: (lambda r, fn=fn, band=band: band_label(fn(r.text, r.lang), band))
+            for name, (fn, band) in base.items()
+        }
+        report["checkin_blind"] = blind_report(ours, labellers, by_lang, checkin_figures)
+    else:
+        checkin: dict[str, dict[str, Any]] = {}
+        for lang, rows in by_lang.items():
+            checkin[lang] = {name: checkin_figures(a, rows) for name, a in ours.items()}
+            for name, (fn, band) in base.items():
+                pred = [band_label(fn(r.text, lang), band) for r in rows]
+                checkin[lang][name] = {"macro_f1": macro_f1([r.sentiment for r in rows], pred)}
+        report["checkin_" + args.split] = checkin
     if not args.no_ood:
         sets = shared_sets()
         report["out_of_domain"], against = out_of_domain(ours, base, sets)

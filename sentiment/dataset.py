@@ -8,7 +8,10 @@ Files (``tests/data``; columns in ``tests/data/checkin/LABEL_GUIDE.md``):
   ``benchmarks/sentiment_eval.py`` calls that, to print aggregate figures;
 - review-style text (``reviews/{lang}_reviews_train.csv``): not check-in replies but what people
   post on review sites, written for this project; training rows only, for the learned backend's
-  general head and its domain gate (:func:`review_rows`).
+  general head and its domain gate (:func:`review_rows`);
+- blind replies (``blind/{lang}_{writer}.csv``, see ``tests/data/blind/README.md``): written by
+  writers who saw only the label guide, never the rules or any other row; test only, read by
+  ``benchmarks/sentiment_eval.py --split blind`` for aggregate figures (:func:`blind_rows`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Row:
     themes: tuple[str, ...] | None
     case: str
     source: str
+    ident: str = ""
 
     def item(self) -> dict[str, object]:
         """The reply as an ``analyze_many`` item."""
@@ -77,6 +81,7 @@ def read(path: Path) -> list[Row]:
                     themes=themes,
                     case=(r.get("case") or "").strip(),
                     source=path.name,
+                    ident=(r.get("id") or "").strip(),
                 )
             )
     return out
@@ -113,3 +118,33 @@ def review_rows(data: Path = DATA) -> list[tuple[str, str, str, str]]:
         with path.open(encoding="utf-8", newline="") as fh:
             out += [(r["text"], r["lang"], r["sentiment"], "reviews") for r in csv.DictReader(fh)]
     return out
+
+
+BLIND_WRITERS = ("A", "B")
+
+
+def blind_rows(lang: str, writers: tuple[str, ...] = BLIND_WRITERS, data: Path = DATA) -> list[Row]:
+    """The blind writers' replies of one language, with the writers' own labels (test only)."""
+    files = [data / "blind" / f"{lang}_{w}.csv" for w in writers]
+    return [r for f in files if f.exists() for r in read(f)]
+
+
+def blind_relabels(lang: str, data: Path = DATA) -> dict[str, tuple[str, bool]]:
+    """The second labeller's (sentiment, escalate) per row id of one language's blind replies."""
+    path = data / "blind" / f"{lang}_relabel.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {
+            r["id"]: (r["sentiment"].strip(), r["escalate"].strip().lower() == "yes")
+            for r in csv.DictReader(fh)
+        }
+
+
+def blind_reviews(data: Path = DATA) -> list[tuple[str, str, str]]:
+    """(text, lang, label) of the blind writer's review prose (an out-of-domain check only)."""
+    path = data / "blind" / "reviews_blind.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [(r["text"], r["lang"], r["label"].strip()) for r in csv.DictReader(fh)]

@@ -1,0 +1,86 @@
+"""Figures on the blind check-in replies (``tests/data/blind``): written by writers who saw only
+the label guide, so they test what the frozen test part cannot, replies in someone else's words.
+
+Reporting only, nothing is chosen from them (the plan is in ``tests/data/blind/README.md``):
+
+- per language, every system's figures with the writers' labels (the primary figures);
+- the same on the rows where a second labeller, who never saw the writers' labels, gave the
+  same sentiment and escalation (the secondary figures), and the agreement itself as Cohen's
+  kappa, which says how far two careful readers of one guide already differ;
+- the learned backend's macro-F1 minus the rules' and the embeddings backend's, with a 95 %
+  paired bootstrap interval (:mod:`benchmarks._paired_bootstrap`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sentiment.dataset import Row, blind_relabels
+from sentiment.metrics import macro_f1
+
+
+def cohen_kappa(first: Sequence[Any], second: Sequence[Any]) -> float:
+    """Agreement of two labellers beyond chance (1 is full agreement, 0 is chance)."""
+    n = len(first)
+    if n == 0:
+        return float("nan")
+    classes = set(first) | set(second)
+    seen = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    chance = sum((list(first).count(c) / n) * (list(second).count(c) / n) for c in classes)
+    return 1.0 if chance == 1 else (seen - chance) / (1 - chance)
+
+
+def agreement(
+    rows: list[Row], relabels: dict[str, tuple[str, bool]]
+) -> tuple[dict[str, Any], list[Row]]:
+    """Kappa between writer and second labeller (``relabels``: (sentiment, escalate) per row
+    id), and the rows on which the two agree on both."""
+    both = [(r, relabels[r.ident]) for r in rows if r.ident in relabels]
+    if not both:
+        return {"relabelled": 0}, []
+    figures = {
+        "relabelled": len(both),
+        "kappa_sentiment": cohen_kappa([r.sentiment for r, _ in both], [s for _, (s, _e) in both]),
+        "kappa_escalate": cohen_kappa([r.escalate for r, _ in both], [e for _, (_s, e) in both]),
+    }
+    agreed = [r for r, (s, e) in both if s == r.sentiment and e == r.escalate]
+    figures["agreed_rows"] = len(agreed)
+    return figures, agreed
+
+
+def blind_report(
+    ours: dict[str, Any],
+    baselines: dict[str, Callable[[Row], str]],
+    by_lang: dict[str, list[Row]],
+    figures_of: Callable[[Any, list[Row]], dict[str, Any]],
+    relabels_of: Callable[[str], dict[str, tuple[str, bool]]] = blind_relabels,
+) -> dict[str, Any]:
+    """Primary and secondary figures per language, agreement, and the learned backend's gaps."""
+    from benchmarks._paired_bootstrap import paired_difference
+
+    report: dict[str, Any] = {}
+    for lang, rows in by_lang.items():
+        agree, agreed = agreement(rows, relabels_of(lang))
+        part: dict[str, Any] = {"rows": len(rows), "agreement": agree}
+        for label, subset in (("all_rows", rows), ("agreed_rows", agreed)):
+            if not subset:
+                continue
+            gold = [r.sentiment for r in subset]
+            found = {name: figures_of(a, subset) for name, a in ours.items()}
+            for name, label_of in baselines.items():
+                found[name] = {"macro_f1": macro_f1(gold, [label_of(r) for r in subset])}
+            part[label] = found
+        if "mentorbot_learned" in ours and rows:
+            labels = {
+                name: [x.label for x in a.analyze_many([r.item() for r in rows])]
+                for name, a in ours.items()
+            }
+            gold = [r.sentiment for r in rows]
+            part["learned_minus"] = {
+                other: paired_difference(gold, labels["mentorbot_learned"], labels[other])
+                for other in labels
+                if other != "mentorbot_learned"
+            }
+        report[lang] = part
+    return report
