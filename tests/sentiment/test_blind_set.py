@@ -1,0 +1,56 @@
+"""The blind check-in replies (tests/data/blind) are well formed and stay out of training.
+
+Only the format is checked here; the rows' contents are read by nobody tuning (the plan is in
+tests/data/blind/README.md).
+"""
+
+from pathlib import Path
+
+from sentiment.dataset import LANGS, THEMES, blind_relabels, blind_reviews, blind_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+BLIND = ROOT / "tests" / "data" / "blind"
+QUESTIONS = {"": None, "nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+def test_every_writers_file_has_its_rows_with_allowed_values():
+    for lang in LANGS:
+        for writer in ("A", "B"):
+            rows = blind_rows(lang, writers=(writer,))
+            assert len(rows) >= 200, (lang, writer)
+            assert len({r.ident for r in rows}) == len(rows)
+            assert all(r.ident.startswith(f"{lang}-b{writer}-") for r in rows)
+            for r in rows:
+                assert r.lang == lang
+                assert r.sentiment in {"negative", "neutral", "positive"}, r.ident
+                assert set(r.themes or ()) <= set(THEMES), r.ident
+                bounds = QUESTIONS[r.question or ""]
+                assert (r.score is None) == (bounds is None), r.ident
+                if bounds:
+                    assert bounds[0] <= r.score <= bounds[1], r.ident
+            assert {r.escalate for r in rows} == {True, False}
+
+
+def test_second_labels_cover_the_writers_rows_of_their_language():
+    for lang in LANGS:
+        relabels = blind_relabels(lang)
+        ids = {r.ident for r in blind_rows(lang)}
+        assert set(relabels) == ids
+        assert {s for s, _e in relabels.values()} <= {"negative", "neutral", "positive"}
+
+
+def test_the_review_prose_has_both_languages_and_three_labels():
+    rows = blind_reviews()
+    assert {g for _t, g, _l in rows} == set(LANGS)
+    assert {lab for _t, _g, lab in rows} == {"negative", "neutral", "positive"}
+
+
+def test_no_training_code_reads_the_blind_replies():
+    for path in (ROOT / "sentiment").glob("train*.py"):
+        assert "blind" not in path.read_text(encoding="utf-8"), path.name
+    fitting = (ROOT / "sentiment" / "dataset.py").read_text(encoding="utf-8")
+    # train_rows reads the train files only: never a file under blind/
+    train_part = fitting[fitting.index("def train_files") : fitting.index("def test_file")]
+    assert "blind" not in train_part
+    with (BLIND / "README.md").open(encoding="utf-8") as fh:
+        assert "Test only" in fh.read()
