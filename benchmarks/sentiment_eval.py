@@ -22,10 +22,11 @@ Prints one JSON document, figures only (never a row of the test part):
   reporting only, nothing is chosen from it;
 - ``speed``: see :mod:`benchmarks._sentiment_speed`.
 
-``--split blind`` prints ``checkin_blind`` instead of ``checkin_test``: the same figures on the
-blind replies (``tests/data/blind``, written by writers who saw only the label guide), with the
-second labeller's agreement (:mod:`benchmarks._sentiment_blind`); ``--split blind-b`` on the B
-writers' rows alone (the part a version trained on the A writers' rows is read on). The blind
+``--split blind-b`` prints ``checkin_blind`` instead of ``checkin_test``: the same figures on the
+B writers' blind replies (``tests/data/blind``, written by writers who saw only the label guide),
+with the second labeller's agreement (:mod:`benchmarks._sentiment_blind`). ``--split blind``
+adds the A writers' rows, which the learned head has trained on since the eighth version: out
+of sample only for a head from before (``--compare-head``) and for the other backends. The blind
 writer's review prose is one more out-of-domain set (``blind_reviews_en``/``_nl``), never
 trained on.
 

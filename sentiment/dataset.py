@@ -10,8 +10,9 @@ Files (``tests/data``; columns in ``tests/data/checkin/LABEL_GUIDE.md``):
   post on review sites, written for this project; training rows only, for the learned backend's
   general head and its domain gate (:func:`review_rows`);
 - blind replies (``blind/{lang}_{writer}.csv``, see ``tests/data/blind/README.md``): written by
-  writers who saw only the label guide, never the rules or any other row; test only, read by
-  ``benchmarks/sentiment_eval.py --split blind`` for aggregate figures (:func:`blind_rows`).
+  writers who saw only the label guide, never the rules or any other row. The A writers' rows
+  are training rows (:data:`BLIND_TRAINED`); the B writers' are read only by
+  ``benchmarks/sentiment_eval.py --split blind-b``, for aggregate figures (:func:`blind_rows`).
 """
 
 from __future__ import annotations
@@ -87,10 +88,24 @@ def read(path: Path) -> list[Row]:
     return out
 
 
+BLIND_TRAINED = ("A",)
+"""The blind writers whose replies are training rows; the others' are read for figures only
+(``tests/data/blind/README.md``: the plan, committed before any blind row existed)."""
+
+
 def train_files(lang: str, data: Path = DATA) -> list[Path]:
-    """The train-side files of one language that exist."""
+    """The train-side files of one language that exist: the guide-written train part, the
+    older set, and the replies of the blind writers in :data:`BLIND_TRAINED`."""
     files = [data / "checkin" / f"{lang}_train.csv", data / f"checkin_replies_{lang}.csv"]
+    files += [data / "blind" / f"{lang}_{w}.csv" for w in BLIND_TRAINED]
     return [f for f in files if f.exists()]
+
+
+def written_under_guide(row: Row) -> bool:
+    """True for rows written under the label guide (the kind the test parts hold): the train
+    part and the blind writers' rows; the older set was written before the guide."""
+    blind = {f"{row.lang}_{w}.csv" for w in BLIND_TRAINED}
+    return row.source.endswith("_train.csv") or row.source in blind
 
 
 def train_rows(lang: str, data: Path = DATA) -> list[Row]:

@@ -9,7 +9,8 @@ head, fitted on them (:mod:`sentiment.train_general`; ``--no-general`` leaves it
 domain gate, fitted on them against the check-in replies (:mod:`sentiment.train_gate`;
 ``--no-gate``). No held-out half and no bol.com row is read. Every choice is made by 5-fold
 cross-validation on the check-in rows, scored on the rows written under the label guide
-(``checkin/*_train.csv``, the kind of reply the test part holds):
+(``checkin/*_train.csv`` and the blind A writers' replies, the kind of reply the test parts
+hold; :func:`sentiment.dataset.written_under_guide`):
 
 - sentiment: the regularisation and how much the rules' features and the score may weigh
   against the embedding (a per-group scale), by mean macro-F1 over the two languages; the
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.dataset import LANGS, THEMES, Row, train_rows
+from sentiment.dataset import LANGS, THEMES, Row, train_rows, written_under_guide
 from sentiment.embeddings import STYLES, Encoder, encode_cached
 from sentiment.fitting import EMB, balanced, fit_softmax, folds, scales, temperature
 from sentiment.learned import HEAD_FILE
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     y = np.asarray([LABELS.index(r.sentiment) for r in rows])
     fold = folds(len(rows))
     langs = np.asarray([r.lang for r in rows])
-    guide = np.asarray([r.source.endswith("_train.csv") for r in rows])
+    guide = np.asarray([written_under_guide(r) for r in rows])
     gate, likeness = None, None
     if general is not None and not args.no_gate:
         prose = review_prose_rows(args.shared)

@@ -1,12 +1,21 @@
-"""The blind check-in replies (tests/data/blind) are well formed and stay out of training.
+"""The blind check-in replies (tests/data/blind) are well formed, and only the A writers' rows
+are training rows (the plan, tests/data/blind/README.md, committed before any row existed).
 
-Only the format is checked here; the rows' contents are read by nobody tuning (the plan is in
-tests/data/blind/README.md).
+Only the format is checked here; the rows' contents are read by nobody tuning.
 """
 
 from pathlib import Path
 
-from sentiment.dataset import LANGS, THEMES, blind_relabels, blind_reviews, blind_rows
+from sentiment.dataset import (
+    LANGS,
+    THEMES,
+    blind_relabels,
+    blind_reviews,
+    blind_rows,
+    train_files,
+    train_rows,
+    written_under_guide,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BLIND = ROOT / "tests" / "data" / "blind"
@@ -45,12 +54,20 @@ def test_the_review_prose_has_both_languages_and_three_labels():
     assert {lab for _t, _g, lab in rows} == {"negative", "neutral", "positive"}
 
 
-def test_no_training_code_reads_the_blind_replies():
-    for path in (ROOT / "sentiment").glob("train*.py"):
-        assert "blind" not in path.read_text(encoding="utf-8"), path.name
-    fitting = (ROOT / "sentiment" / "dataset.py").read_text(encoding="utf-8")
-    # train_rows reads the train files only: never a file under blind/
-    train_part = fitting[fitting.index("def train_files") : fitting.index("def test_file")]
-    assert "blind" not in train_part
+def test_training_reads_the_a_writers_only_and_nothing_else_of_the_blind_set():
+    for path in (ROOT / "sentiment").glob("train*.py"):  # they read the blind set only as rows
+        code = path.read_text(encoding="utf-8")  # of train_rows, never on their own
+        for reader in ('"blind"', "blind_rows", "blind_reviews", "blind_relabels"):
+            assert reader not in code, (path.name, reader)
+    for lang in LANGS:
+        blind = [f.name for f in train_files(lang) if f.parent == BLIND]
+        assert blind == [f"{lang}_A.csv"]  # never the B writers, the second labels or reviews
+        trained = train_rows(lang)
+        assert {r.ident for r in blind_rows(lang, writers=("B",))}.isdisjoint(
+            {r.ident for r in trained}
+        )
+        guided = {r.source for r in trained if written_under_guide(r)}
+        assert guided == {f"{lang}_train.csv", f"{lang}_A.csv"}
     with (BLIND / "README.md").open(encoding="utf-8") as fh:
-        assert "Test only" in fh.read()
+        plan = fh.read()
+    assert "Test only" in plan and "trains on the A writers' files only" in plan
