@@ -25,7 +25,7 @@ async def test_a_customer_linked_on_both_is_asked_on_the_one_used_last(wa_desk) 
     assert h.server.sent_to(ANNE, since_wa) == []  # nothing on WhatsApp
     # a day later she writes on WhatsApp: from now on that is the chat she used last
     h.later(days=1)
-    h.server.customer_text(ANNE, "Hello, a question about my order")
+    h.server.customer_text(ANNE, "Hello from WhatsApp, just saying hi")  # needs nobody
     await h.settle()
     h.later(days=13)  # the usage check-in is due; the WhatsApp window has closed again
     since_tg, since_wa = tg.server.last_seq, h.server.last_seq
