@@ -7,6 +7,7 @@ Only the format is checked here; the rows' contents are read by nobody tuning.
 from pathlib import Path
 
 from sentiment.dataset import (
+    BLIND_TRAINED,
     LANGS,
     THEMES,
     blind_relabels,
@@ -24,7 +25,7 @@ QUESTIONS = {"": None, "nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 def test_every_writers_file_has_its_rows_with_allowed_values():
     for lang in LANGS:
-        for writer in ("A", "B"):
+        for writer in sorted({"B", *BLIND_TRAINED}):
             rows = blind_rows(lang, writers=(writer,))
             assert len(rows) >= 200, (lang, writer)
             assert len({r.ident for r in rows}) == len(rows)
@@ -61,13 +62,15 @@ def test_training_reads_the_a_writers_only_and_nothing_else_of_the_blind_set():
             assert reader not in code, (path.name, reader)
     for lang in LANGS:
         blind = [f.name for f in train_files(lang) if f.parent == BLIND]
-        assert blind == [f"{lang}_A.csv"]  # never the B writers, the second labels or reviews
+        assert blind == [f"{lang}_{w}.csv" for w in BLIND_TRAINED]
+        assert "B" not in BLIND_TRAINED  # never the B writers, the second labels or reviews
         trained = train_rows(lang)
         assert {r.ident for r in blind_rows(lang, writers=("B",))}.isdisjoint(
             {r.ident for r in trained}
         )
         guided = {r.source for r in trained if written_under_guide(r)}
-        assert guided == {f"{lang}_train.csv", f"{lang}_A.csv"}
+        assert guided == {f"{lang}_train.csv", *(f"{lang}_{w}.csv" for w in BLIND_TRAINED)}
     with (BLIND / "README.md").open(encoding="utf-8") as fh:
         plan = fh.read()
     assert "Test only" in plan and "trains on the A writers' files only" in plan
+    assert "training rows only" in plan  # the C and D writers' (second step)
