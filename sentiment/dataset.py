@@ -10,8 +10,8 @@ Files (``tests/data``; columns in ``tests/data/checkin/LABEL_GUIDE.md``):
   post on review sites, written for this project; training rows only, for the learned backend's
   general head and its domain gate (:func:`review_rows`);
 - blind replies (``blind/{lang}_{writer}.csv``, see ``tests/data/blind/README.md``): written by
-  writers who saw only the label guide, never the rules or any other row. The A writers' rows
-  are training rows (:data:`BLIND_TRAINED`); the B writers' are read only by
+  writers who saw only the label guide, never the rules or any other row. The A, C and D
+  writers' rows are training rows (:data:`BLIND_TRAINED`); the B writers' are read only by
   ``benchmarks/sentiment_eval.py --split blind-b``, for aggregate figures (:func:`blind_rows`).
 """
 
@@ -139,7 +139,9 @@ BLIND_WRITERS = ("A", "B")
 
 
 def blind_rows(lang: str, writers: tuple[str, ...] = BLIND_WRITERS, data: Path = DATA) -> list[Row]:
-    """The blind writers' replies of one language, with the writers' own labels (test only)."""
+    """The replies of these blind writers in one language, with the writers' own labels. Only
+    the B writers' are out of sample for the learned backend (the default adds the A writers',
+    which it trains on since its eighth version, as the other backends never did)."""
     files = [data / "blind" / f"{lang}_{w}.csv" for w in writers]
     return [r for f in files if f.exists() for r in read(f)]
 

@@ -9,8 +9,8 @@ head, fitted on them (:mod:`sentiment.train_general`; ``--no-general`` leaves it
 domain gate, fitted on them against the check-in replies (:mod:`sentiment.train_gate`;
 ``--no-gate``). No held-out half and no bol.com row is read. Every choice is made by 5-fold
 cross-validation on the check-in rows, scored on the rows written under the label guide
-(``checkin/*_train.csv`` and the blind A writers' replies, the kind of reply the test parts
-hold; :func:`sentiment.dataset.written_under_guide`):
+(``checkin/*_train.csv`` and the blind writers' training replies, the kind of reply the test
+parts hold; :func:`sentiment.dataset.written_under_guide`):
 
 - sentiment: the regularisation and how much the rules' features and the score may weigh
   against the embedding (a per-group scale), by mean macro-F1 over the two languages; the

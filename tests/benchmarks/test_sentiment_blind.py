@@ -8,7 +8,14 @@ from sentiment import get_analyzer
 from sentiment.dataset import Row
 
 
-def row(ident, text, sentiment, escalate, score=None, question=None):
+def row(
+    ident: str,
+    text: str,
+    sentiment: str,
+    escalate: bool,
+    score: int | None = None,
+    question: str | None = None,
+) -> Row:
     return Row(text, "en", score, question, sentiment, escalate, (), "plain", "t.csv", ident)
 
 
@@ -20,7 +27,7 @@ ROWS = [
 ]
 
 
-def test_kappa_is_one_for_agreement_zero_for_chance_and_half_in_between():
+def test_kappa_is_one_for_agreement_zero_for_chance_and_half_in_between() -> None:
     assert cohen_kappa(["x", "y", "x"], ["x", "y", "x"]) == 1.0
     # seen 0.75, chance 0.5*0.25 + 0.5*0.75 = 0.5, so (0.75 - 0.5) / 0.5
     assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "b", "b"]) == 0.5
@@ -28,7 +35,7 @@ def test_kappa_is_one_for_agreement_zero_for_chance_and_half_in_between():
     assert math.isnan(cohen_kappa([], []))
 
 
-def test_agreed_rows_are_those_both_labellers_gave_the_same_sentiment_and_escalation():
+def test_agreed_rows_are_those_both_labellers_gave_the_same_sentiment_and_escalation() -> None:
     relabels = {"a": ("positive", False), "b": ("negative", False), "c": ("neutral", True)}
     figures, agreed = agreement(ROWS, relabels)
     assert [r.ident for r in agreed] == ["a", "c"]  # b differs on escalation, d not relabelled
@@ -36,7 +43,7 @@ def test_agreed_rows_are_those_both_labellers_gave_the_same_sentiment_and_escala
     assert figures["agreed_rows"] == 2
 
 
-def test_the_report_scores_a_real_backend_on_all_rows_and_on_agreed_rows():
+def test_the_report_scores_a_real_backend_on_all_rows_and_on_agreed_rows() -> None:
     rules = get_analyzer("rules")
     relabels = {"a": ("positive", False), "b": ("negative", True), "c": ("positive", True)}
     report = blind_report(

@@ -23,7 +23,7 @@ BLIND = ROOT / "tests" / "data" / "blind"
 QUESTIONS = {"": None, "nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
-def test_every_writers_file_has_its_rows_with_allowed_values():
+def test_every_writers_file_has_its_rows_with_allowed_values() -> None:
     for lang in LANGS:
         for writer in sorted({"B", *BLIND_TRAINED}):
             rows = blind_rows(lang, writers=(writer,))
@@ -41,7 +41,7 @@ def test_every_writers_file_has_its_rows_with_allowed_values():
             assert {r.escalate for r in rows} == {True, False}
 
 
-def test_second_labels_cover_the_writers_rows_of_their_language():
+def test_second_labels_cover_the_writers_rows_of_their_language() -> None:
     for lang in LANGS:
         relabels = blind_relabels(lang)
         ids = {r.ident for r in blind_rows(lang)}
@@ -49,13 +49,13 @@ def test_second_labels_cover_the_writers_rows_of_their_language():
         assert {s for s, _e in relabels.values()} <= {"negative", "neutral", "positive"}
 
 
-def test_the_review_prose_has_both_languages_and_three_labels():
+def test_the_review_prose_has_both_languages_and_three_labels() -> None:
     rows = blind_reviews()
     assert {g for _t, g, _l in rows} == set(LANGS)
     assert {lab for _t, _g, lab in rows} == {"negative", "neutral", "positive"}
 
 
-def test_training_reads_the_a_writers_only_and_nothing_else_of_the_blind_set():
+def test_training_reads_the_a_writers_only_and_nothing_else_of_the_blind_set() -> None:
     for path in (ROOT / "sentiment").glob("train*.py"):  # they read the blind set only as rows
         code = path.read_text(encoding="utf-8")  # of train_rows, never on their own
         for reader in ('"blind"', "blind_rows", "blind_reviews", "blind_relabels"):
