@@ -7,6 +7,9 @@ Reporting only, nothing is chosen from them (the plan is in ``tests/data/blind/R
 - the same on the rows where a second labeller, who never saw the writers' labels, gave the
   same sentiment and escalation (the secondary figures), and the agreement itself as Cohen's
   kappa, which says how far two careful readers of one guide already differ;
+- the same on the rows with words that no training row of the learned backend has verbatim
+  (``unseen_rows``: independent writers still write "Love it!" and "👍"; this says how much such
+  repeats flatter the figures; rows with a score and no words are left out too);
 - the learned backend's macro-F1 minus the rules' and the embeddings backend's, with a 95 %
   paired bootstrap interval (:mod:`benchmarks._paired_bootstrap`).
 """
@@ -16,8 +19,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sentiment.dataset import Row, blind_relabels
+from sentiment.dataset import Row, blind_relabels, train_rows
 from sentiment.metrics import macro_f1
+
+
+def words_of(text: str) -> str:
+    """A reply's words as compared for repeats: lower case, white space collapsed."""
+    return " ".join(text.lower().split())
+
+
+def trained_words(lang: str) -> set[str]:
+    """The words of every training row of the learned backend in one language."""
+    return {words_of(r.text) for r in train_rows(lang)}
 
 
 def cohen_kappa(first: Sequence[Any], second: Sequence[Any]) -> float:
@@ -55,6 +68,7 @@ def blind_report(
     by_lang: dict[str, list[Row]],
     figures_of: Callable[[Any, list[Row]], dict[str, Any]],
     relabels_of: Callable[[str], dict[str, tuple[str, bool]]] = blind_relabels,
+    trained_of: Callable[[str], set[str]] = trained_words,
 ) -> dict[str, Any]:
     """Primary and secondary figures per language, agreement, and the learned backend's gaps."""
     from benchmarks._paired_bootstrap import paired_difference
@@ -62,8 +76,11 @@ def blind_report(
     report: dict[str, Any] = {}
     for lang, rows in by_lang.items():
         agree, agreed = agreement(rows, relabels_of(lang))
-        part: dict[str, Any] = {"rows": len(rows), "agreement": agree}
-        for label, subset in (("all_rows", rows), ("agreed_rows", agreed)):
+        trained = trained_of(lang)
+        unseen = [r for r in rows if words_of(r.text) and words_of(r.text) not in trained]
+        part: dict[str, Any] = {"rows": len(rows), "agreement": agree, "unseen": len(unseen)}
+        subsets = (("all_rows", rows), ("agreed_rows", agreed), ("unseen_rows", unseen))
+        for label, subset in subsets:
             if not subset:
                 continue
             gold = [r.sentiment for r in subset]

@@ -52,6 +52,7 @@ def test_the_report_scores_a_real_backend_on_all_rows_and_on_agreed_rows() -> No
         {"en": ROWS},
         checkin_figures,
         relabels_of=lambda lang: relabels,
+        trained_of=lambda lang: {"love it, thanks!", ""},
     )["en"]
     assert report["rows"] == 4
     assert report["agreement"]["agreed_rows"] == 2
@@ -61,4 +62,7 @@ def test_the_report_scores_a_real_backend_on_all_rows_and_on_agreed_rows() -> No
     # the agreed rows are a and b: one positive, one negative
     assert report["all_rows"]["mentorbot_rules"] == checkin_figures(rules, ROWS)
     assert report["agreed_rows"]["mentorbot_rules"] == checkin_figures(rules, ROWS[:2])
+    # "Love it, thanks!" is a training row's words (compared in lower case): not unseen
+    assert report["unseen"] == 3
+    assert report["unseen_rows"]["mentorbot_rules"] == checkin_figures(rules, ROWS[1:])
     assert "learned_minus" not in report  # only where the learned backend is scored
