@@ -66,11 +66,14 @@ def blind_report(
     ours: dict[str, Any],
     baselines: dict[str, Callable[[Row], str]],
     by_lang: dict[str, list[Row]],
-    figures_of: Callable[[Any, list[Row]], dict[str, Any]],
+    scores_of: Callable[[list[Row], list[Any]], dict[str, Any]],
     relabels_of: Callable[[str], dict[str, tuple[str, bool]]] = blind_relabels,
     trained_of: Callable[[str], set[str]] = trained_words,
 ) -> dict[str, Any]:
-    """Primary and secondary figures per language, agreement, and the learned backend's gaps."""
+    """Primary and secondary figures per language, agreement, and the learned backend's gaps.
+
+    Every system reads each language's rows once; the subsets are scored from those analyses
+    (``scores_of``: a backend's figures from its analyses of the rows, in order)."""
     from benchmarks._paired_bootstrap import paired_difference
 
     report: dict[str, Any] = {}
@@ -79,20 +82,21 @@ def blind_report(
         trained = trained_of(lang)
         unseen = [r for r in rows if words_of(r.text) and words_of(r.text) not in trained]
         part: dict[str, Any] = {"rows": len(rows), "agreement": agree, "unseen": len(unseen)}
-        subsets = (("all_rows", rows), ("agreed_rows", agreed), ("unseen_rows", unseen))
-        for label, subset in subsets:
+        found = {name: a.analyze_many([r.item() for r in rows]) for name, a in ours.items()}
+        found |= {name: [label_of(r) for r in rows] for name, label_of in baselines.items()}
+        at = {id(r): i for i, r in enumerate(rows)}
+        for label, subset in (("all_rows", rows), ("agreed_rows", agreed), ("unseen_rows", unseen)):
             if not subset:
                 continue
-            gold = [r.sentiment for r in subset]
-            found = {name: figures_of(a, subset) for name, a in ours.items()}
-            for name, label_of in baselines.items():
-                found[name] = {"macro_f1": macro_f1(gold, [label_of(r) for r in subset])}
-            part[label] = found
-        if "mentorbot_learned" in ours and rows:
-            labels = {
-                name: [x.label for x in a.analyze_many([r.item() for r in rows])]
-                for name, a in ours.items()
+            gold, picked = [r.sentiment for r in subset], [at[id(r)] for r in subset]
+            part[label] = {
+                name: scores_of(subset, [found[name][i] for i in picked])
+                if name in ours
+                else {"macro_f1": macro_f1(gold, [found[name][i] for i in picked])}
+                for name in found
             }
+        if "mentorbot_learned" in ours and rows:
+            labels = {name: [x.label for x in found[name]] for name in ours}
             gold = [r.sentiment for r in rows]
             part["learned_minus"] = {
                 other: paired_difference(gold, labels["mentorbot_learned"], labels[other])

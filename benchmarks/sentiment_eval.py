@@ -75,7 +75,11 @@ GOALS = {
 
 def checkin_figures(analyzer: Any, rows: list[Row]) -> dict[str, Any]:
     """Macro-F1, escalation and theme precision/recall of one backend on one language."""
-    found = analyzer.analyze_many([r.item() for r in rows])
+    return checkin_scores(rows, analyzer.analyze_many([r.item() for r in rows]))
+
+
+def checkin_scores(rows: list[Row], found: list[Any]) -> dict[str, Any]:
+    """:func:`checkin_figures` from a backend's analyses of ``rows``, in the same order."""
     out: dict[str, Any] = {
         "macro_f1": macro_f1([r.sentiment for r in rows], [a.label for a in found]),
         "escalation": precision_recall([r.escalate for r in rows], [a.escalate for a in found]),
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             name: (lambda r, fn=fn, band=band: band_label(fn(r.text, r.lang), band))
             for name, (fn, band) in base.items()
         }
-        report["checkin_blind"] = blind_report(ours, labellers, by_lang, checkin_figures)
+        report["checkin_blind"] = blind_report(ours, labellers, by_lang, checkin_scores)
     else:
         checkin: dict[str, dict[str, Any]] = {}
         for lang, rows in by_lang.items():

@@ -3,7 +3,7 @@
 import math
 
 from benchmarks._sentiment_blind import agreement, blind_report, cohen_kappa
-from benchmarks.sentiment_eval import checkin_figures
+from benchmarks.sentiment_eval import checkin_figures, checkin_scores
 from sentiment import get_analyzer
 from sentiment.dataset import Row
 
@@ -50,7 +50,7 @@ def test_the_report_scores_a_real_backend_on_all_rows_and_on_agreed_rows() -> No
         {"mentorbot_rules": rules},
         {"always_negative": lambda r: "negative"},
         {"en": ROWS},
-        checkin_figures,
+        checkin_scores,
         relabels_of=lambda lang: relabels,
         trained_of=lambda lang: {"love it, thanks!", ""},
     )["en"]
